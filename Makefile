@@ -1,0 +1,65 @@
+# rebound: the two commands a fresh Debian 12 machine needs are `make demo` and `make test`.
+#
+#   make deps    install the Debian packages the build and tests need (idempotent)
+#   make build   configure and build (build/, or build-<sanitizers>/ with SANITIZE=...)
+#   make test    deps + build + every test (ctest)
+#   make bench   deps + release build + benchmarks
+#   make demo    deps + build + the quickstart
+#   make format  clang-format every source file
+#
+# SANITIZE=address,undefined or SANITIZE=thread builds into its own folder.
+
+SANITIZE ?=
+JOBS ?= 2
+CTEST_ARGS ?=
+
+ifeq ($(SANITIZE),)
+BUILD_DIR := build
+else
+BUILD_DIR := build-$(subst $(comma),-,$(SANITIZE))
+endif
+comma := ,
+BENCH_DIR := build-bench
+
+# Build and library packages, then the real peers tests talk to.
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
+  libsqlite3-dev libgit2-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev \
+  libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev \
+  googletest libgtest-dev libgmock-dev libbenchmark-dev \
+  curl git sqlite3 clang-format
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test bench demo format clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DREBOUND_SANITIZE=$(SANITIZE)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: deps
+	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_DIR) -j $(JOBS)
+	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
+
+demo: build
+	$(BUILD_DIR)/src/rebound --version
+	$(BUILD_DIR)/src/rebound --help
+
+format:
+	find src tests bench examples -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build build-* $(BENCH_DIR)

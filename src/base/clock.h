@@ -1,0 +1,48 @@
+#pragma once
+
+// Clock: the only way rebound code reads time or sleeps.
+//
+//   void Watchdog::Check(const Clock& clock) {
+//     if (clock.MonotonicNow() - last_beat_ > timeout_) ...
+//   }
+//
+// MonotonicNow() is for intervals and deadlines; WallNow() only for records and display.
+// Production code takes a Clock& (SystemClock); tests pass a ManualClock and advance it.
+
+#include <chrono>
+#include <cstdint>
+
+namespace rebound {
+
+using Duration = std::chrono::nanoseconds;
+using MonoTime = std::chrono::steady_clock::time_point;
+using WallTime = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual MonoTime MonotonicNow() const = 0;
+  virtual WallTime WallNow() const = 0;
+  // Blocks the calling thread for `duration` (a ManualClock advances itself instead).
+  virtual void SleepFor(Duration duration) = 0;
+};
+
+// The real clocks (steady_clock and system_clock). Thread-safe; stateless.
+class SystemClock final : public Clock {
+ public:
+  MonoTime MonotonicNow() const override;
+  WallTime WallNow() const override;
+  void SleepFor(Duration duration) override;
+};
+
+// A process-wide SystemClock for edges (main, adapters) that have no injected clock.
+Clock& DefaultClock();
+
+// Milliseconds since the Unix epoch, for records and JSON.
+int64_t ToUnixMillis(WallTime time);
+WallTime FromUnixMillis(int64_t millis);
+
+// Seconds as a double, for display and metrics.
+double ToSeconds(Duration duration);
+
+}  // namespace rebound
