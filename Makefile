@@ -13,12 +13,12 @@ SANITIZE ?=
 JOBS ?= 2
 CTEST_ARGS ?=
 
+comma := ,
 ifeq ($(SANITIZE),)
 BUILD_DIR := build
 else
 BUILD_DIR := build-$(subst $(comma),-,$(SANITIZE))
 endif
-comma := ,
 BENCH_DIR := build-bench
 
 # Build and library packages, then the real peers tests talk to.
@@ -51,7 +51,7 @@ test: build
 
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS)
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 
 demo: build

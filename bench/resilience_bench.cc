@@ -27,6 +27,14 @@ CircuitBreaker& SharedBreaker() {
   return *breaker;
 }
 
+CircuitBreaker& SharedTimeWindowBreaker() {
+  static std::unique_ptr<CircuitBreaker> breaker = std::move(*CircuitBreaker::Create(
+      "bench-time",
+      {.window_kind = resilience::WindowKind::kTimeBased, .window_size = 60, .minimum_calls = 10},
+      DefaultClock()));
+  return *breaker;
+}
+
 bench::MutexBreaker& SharedMutexBreaker() {
   static bench::MutexBreaker breaker(100, 10, 0.5);
   return breaker;
@@ -52,6 +60,38 @@ void BM_Breaker(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Breaker)->Threads(1)->Threads(2)->UseRealTime();
+
+// What a time-based window pays to find its bucket.
+void BM_ClockRead(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(DefaultClock().MonotonicNow());
+  }
+}
+BENCHMARK(BM_ClockRead)->Threads(1)->Threads(2)->UseRealTime();
+
+// A time-based window must count every call, and read the clock to find its bucket.
+void BM_BreakerTimeWindow(benchmark::State& state) {
+  CircuitBreaker& breaker = SharedTimeWindowBreaker();
+  int x = 0;
+  for (auto _ : state) {
+    Result<int> r = breaker.Call([&] { return Operation(x); });
+    benchmark::DoNotOptimize(r);
+    x = *r & 0xff;
+  }
+}
+BENCHMARK(BM_BreakerTimeWindow)->Threads(1)->Threads(2)->UseRealTime();
+
+// 1 failure in 10: the window is never clean, so every call writes to it.
+void BM_BreakerTenPercentFailures(benchmark::State& state) {
+  CircuitBreaker& breaker = SharedBreaker();
+  int i = 0;
+  for (auto _ : state) {
+    if (breaker.TryAcquirePermission()) {
+      ++i % 10 == 0 ? breaker.OnFailure() : breaker.OnSuccess();
+    }
+  }
+}
+BENCHMARK(BM_BreakerTenPercentFailures)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_MutexBreakerBaseline(benchmark::State& state) {
   bench::MutexBreaker& breaker = SharedMutexBreaker();

@@ -1,11 +1,17 @@
 #include "resilience/sliding_window.h"
 
+#include "base/cpu.h"
+
 namespace rebound::resilience {
 namespace {
 
 constexpr uint8_t kFailureBit = 2;
 
 int64_t Bit(uint8_t outcome, uint8_t bit) { return (outcome & bit) != 0 ? 1 : 0; }
+
+// Threads on different CPUs write different stripes. A thread that moves between reading
+// its CPU and writing only costs a shared cache line: counts are exact either way.
+int ThreadStripe(int stripes) { return CurrentCpu() % stripes; }
 
 }  // namespace
 
@@ -15,6 +21,15 @@ CountWindow::CountWindow(int size)
 }
 
 void CountWindow::Record(uint8_t outcome) {
+  // In a full window of successes another success changes no total and no verdict, and
+  // skipping it is indistinguishable from writing it: any later outcome overwrites a success
+  // either way. This keeps the healthy fast path free of shared writes (no cache-line
+  // ping-pong between threads).
+  if (outcome == kOutcomeSuccess && calls_.load(std::memory_order_relaxed) == size_ &&
+      failures_.load(std::memory_order_relaxed) == 0 &&
+      slow_.load(std::memory_order_relaxed) == 0) {
+    return;
+  }
   const uint64_t index =
       cursor_.fetch_add(1, std::memory_order_relaxed) % static_cast<uint64_t>(size_);
   const uint8_t old = slots_[index].exchange(outcome, std::memory_order_acq_rel);
@@ -67,7 +82,7 @@ TimeWindow::TimeWindow(int seconds, const Clock& clock)
     : seconds_(seconds),
       clock_(clock),
       origin_(clock.MonotonicNow() - std::chrono::seconds(1)),  // second 0 means "empty"
-      buckets_(std::make_unique<Bucket[]>(static_cast<size_t>(seconds))) {}
+      buckets_(std::make_unique<Bucket[]>(static_cast<size_t>(seconds) * kStripes)) {}
 
 uint32_t TimeWindow::CurrentSecond() const {
   return static_cast<uint32_t>(
@@ -94,7 +109,8 @@ void TimeWindow::Record(uint8_t outcome) {
 
 void TimeWindow::Add(int64_t calls, int64_t failures, int64_t slow) {
   const uint32_t second = CurrentSecond();
-  Bucket& bucket = buckets_[second % static_cast<uint32_t>(seconds_)];
+  Bucket& bucket = buckets_[static_cast<size_t>(ThreadStripe(kStripes)) * seconds_ +
+                            second % static_cast<uint32_t>(seconds_)];
   AddToWord(bucket.calls, second, calls);
   if (failures != 0) {
     AddToWord(bucket.failures, second, failures);
@@ -115,7 +131,7 @@ WindowTotals TimeWindow::Totals() const {
     return in_window ? static_cast<int64_t>(word & 0xffffffffULL) : 0;
   };
   WindowTotals totals;
-  for (int i = 0; i < seconds_; ++i) {
+  for (int i = 0; i < seconds_ * kStripes; ++i) {
     totals.calls += live(buckets_[i].calls.load(std::memory_order_relaxed));
     totals.failures += live(buckets_[i].failures.load(std::memory_order_relaxed));
     totals.slow += live(buckets_[i].slow.load(std::memory_order_relaxed));
@@ -129,7 +145,7 @@ bool TimeWindow::MayHoldBadCalls() const {
 }
 
 void TimeWindow::Reset() {
-  for (int i = 0; i < seconds_; ++i) {
+  for (int i = 0; i < seconds_ * kStripes; ++i) {
     buckets_[i].calls.store(0, std::memory_order_relaxed);
     buckets_[i].failures.store(0, std::memory_order_relaxed);
     buckets_[i].slow.store(0, std::memory_order_relaxed);

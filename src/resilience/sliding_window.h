@@ -10,7 +10,9 @@
 //   window.Record(kOutcomeSuccess);
 //
 // Both are lock-free and allocation-free after construction, and exact once concurrent
-// recorders have returned: every slot or bucket change is made by one atomic exchange or
+// recorders have returned. A TimeWindow keeps a set of buckets per stripe of CPUs, so
+// concurrent recorders on different CPUs never write the same cache line; its totals add the
+// stripes up. In both, every slot or bucket change is made by one atomic exchange or
 // compare-and-swap, and the totals move by the difference that exchange saw. Readers racing
 // with writers may see a total that is off by the calls in flight.
 //
@@ -81,11 +83,13 @@ class TimeWindow {
  private:
   // Each counter is one 64-bit word: the bucket's second (high 32 bits) and its count (low
   // 32), so a bucket is reused for a new second by a single compare-and-swap.
-  struct Bucket {
+  struct alignas(64) Bucket {
     std::atomic<uint64_t> calls{0};
     std::atomic<uint64_t> failures{0};
     std::atomic<uint64_t> slow{0};
   };
+
+  static constexpr int kStripes = 4;
 
   uint32_t CurrentSecond() const;
   static void AddToWord(std::atomic<uint64_t>& word, uint32_t second, int64_t amount);
@@ -93,7 +97,7 @@ class TimeWindow {
   const int seconds_;
   const Clock& clock_;
   const MonoTime origin_;
-  std::unique_ptr<Bucket[]> buckets_;
+  std::unique_ptr<Bucket[]> buckets_;  // kStripes rows of seconds_ buckets
   std::atomic<uint32_t> last_bad_second_{0};
 };
 

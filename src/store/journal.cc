@@ -1,0 +1,217 @@
+#include "store/journal.h"
+
+#include <algorithm>
+
+namespace rebound::store {
+namespace {
+
+// The WHERE clause and its bindings for a filter; bindings are numbered from 1.
+struct Where {
+  std::string sql = " WHERE seq > ?1";
+  std::vector<std::string> texts;  // bound from ?2 on
+  std::vector<int64_t> numbers;    // bound after the texts
+};
+
+Where BuildWhere(const EventFilter& filter) {
+  Where where;
+  int index = 2;
+  auto text = [&](const char* column, const std::optional<std::string>& value) {
+    if (value) {
+      where.sql += std::string(" AND ") + column + " = ?" + std::to_string(index++);
+      where.texts.push_back(*value);
+    }
+  };
+  text("category", filter.category);
+  text("kind", filter.kind);
+  text("subject", filter.subject);
+  if (filter.since_ms) {
+    where.sql += " AND time_ms >= ?" + std::to_string(index++);
+    where.numbers.push_back(*filter.since_ms);
+  }
+  if (filter.until_ms) {
+    where.sql += " AND time_ms < ?" + std::to_string(index++);
+    where.numbers.push_back(*filter.until_ms);
+  }
+  return where;
+}
+
+Result<std::vector<Event>> RunQuery(SqliteConnection& db, const EventFilter& filter) {
+  const Where where = BuildWhere(filter);
+  auto stmt =
+      db.Prepare("SELECT seq, time_ms, category, kind, subject, data FROM events" + where.sql +
+                 " ORDER BY seq LIMIT " + std::to_string(std::max(filter.limit, 0)));
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  stmt->BindInt(1, filter.after_seq);
+  int index = 2;
+  for (const std::string& text : where.texts) {
+    stmt->BindText(index++, text);
+  }
+  for (int64_t number : where.numbers) {
+    stmt->BindInt(index++, number);
+  }
+  std::vector<Event> events;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      return row.error().WithContext("query events");
+    }
+    if (!*row) {
+      break;
+    }
+    Event event{stmt->ColumnInt(0), stmt->ColumnInt(1), stmt->ColumnText(2), stmt->ColumnText(3),
+                stmt->ColumnText(4)};
+    event.data = nlohmann::json::parse(stmt->ColumnText(5), nullptr, /*allow_exceptions=*/false);
+    if (event.data.is_discarded()) {
+      return CorruptionError("event " + std::to_string(event.seq) + " has malformed data");
+    }
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+}  // namespace
+
+nlohmann::json EventToJson(const Event& event) {
+  return {{"seq", event.seq},   {"time_ms", event.time_ms}, {"category", event.category},
+          {"kind", event.kind}, {"subject", event.subject}, {"data", event.data}};
+}
+
+EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const Clock& clock)
+    : database_(database), writer_(writer), clock_(clock) {
+  auto last = database_.Read(
+      [](SqliteConnection& db) { return db.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM events"); });
+  committed_seq_ = pending_seq_ = last.value_or(0);
+  writer_.AddCommitListener([this] { OnCommit(); });
+}
+
+std::future<Result<int64_t>> EventJournal::Append(Event event) {
+  if (event.category.empty() || event.kind.empty()) {
+    std::promise<Result<int64_t>> rejected;
+    rejected.set_value(ValidationError("event: category and kind must not be empty"));
+    return rejected.get_future();
+  }
+  if (event.time_ms == 0) {
+    event.time_ms = ToUnixMillis(clock_.WallNow());
+  }
+  return writer_.Submit<int64_t>(
+      [this, event = std::move(event)](SqliteConnection& db) -> Result<int64_t> {
+        auto stmt = db.Cached(
+            "INSERT INTO events(time_ms, category, kind, subject, data) VALUES (?1,?2,?3,?4,?5)");
+        if (!stmt.ok()) {
+          return stmt.error();
+        }
+        (*stmt)
+            ->BindInt(1, event.time_ms)
+            .BindText(2, event.category)
+            .BindText(3, event.kind)
+            .BindText(4, event.subject)
+            .BindText(5, event.data.dump());
+        REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
+        const int64_t seq = db.LastInsertRowId();
+        std::lock_guard lock(mutex_);
+        pending_seq_ = std::max(pending_seq_, seq);
+        return seq;
+      });
+}
+
+void EventJournal::OnCommit() {
+  std::lock_guard lock(mutex_);
+  if (pending_seq_ > committed_seq_) {
+    committed_seq_ = pending_seq_;
+    committed_.notify_all();
+  }
+}
+
+int64_t EventJournal::LastCommittedSeq() const {
+  std::lock_guard lock(mutex_);
+  return committed_seq_;
+}
+
+Result<std::vector<Event>> EventJournal::Query(const EventFilter& filter) {
+  return database_.Read([&](SqliteConnection& db) { return RunQuery(db, filter); });
+}
+
+Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto events = Query(filter);
+    if (!events.ok() || !events->empty()) {
+      return events;
+    }
+    std::unique_lock lock(mutex_);
+    // Wait for a commit past what we have already looked at (or the deadline).
+    const int64_t seen = std::max(committed_seq_, filter.after_seq);
+    if (!committed_.wait_until(lock, deadline, [&] { return committed_seq_ > seen; })) {
+      return std::vector<Event>{};
+    }
+  }
+}
+
+Result<int64_t> EventJournal::Delete(SqliteConnection& db, const RetentionPolicy& policy) {
+  int64_t deleted = 0;
+  if (policy.max_age > Duration::zero()) {
+    auto stmt = db.Prepare("DELETE FROM events WHERE time_ms < ?1");
+    if (!stmt.ok()) {
+      return stmt.error();
+    }
+    stmt->BindInt(
+        1, ToUnixMillis(clock_.WallNow()) -
+               std::chrono::duration_cast<std::chrono::milliseconds>(policy.max_age).count());
+    REBOUND_RETURN_IF_ERROR(stmt->StepDone());
+    deleted += db.Changes();
+  }
+  if (policy.max_count > 0) {
+    auto stmt = db.Prepare(
+        "DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC "
+        "LIMIT 1 OFFSET ?1)");
+    if (!stmt.ok()) {
+      return stmt.error();
+    }
+    stmt->BindInt(1, policy.max_count);
+    REBOUND_RETURN_IF_ERROR(stmt->StepDone());
+    deleted += db.Changes();
+  }
+  return deleted;
+}
+
+std::future<Result<int64_t>> EventJournal::ApplyRetention(const RetentionPolicy& policy) {
+  return writer_.Submit<int64_t>(
+      [this, policy](SqliteConnection& db) { return Delete(db, policy); });
+}
+
+void EventJournal::StartRetention(const RetentionPolicy& policy, Duration interval) {
+  writer_.AddMaintenance(interval, [this, policy](SqliteConnection& db) -> Status {
+    auto deleted = Delete(db, policy);
+    return deleted.ok() ? OkStatus() : Status(deleted.error());
+  });
+}
+
+Result<int64_t> EventJournal::ExportJsonLines(const EventFilter& filter, std::ostream& out) {
+  EventFilter page = filter;
+  page.limit = 1000;
+  int64_t written = 0;
+  while (filter.limit <= 0 || written < filter.limit) {
+    auto events = Query(page);
+    if (!events.ok()) {
+      return events.error();
+    }
+    for (const Event& event : *events) {
+      out << EventToJson(event).dump() << '\n';
+      page.after_seq = event.seq;
+      if (++written == filter.limit) {
+        break;
+      }
+    }
+    if (events->size() < static_cast<size_t>(page.limit)) {
+      break;
+    }
+  }
+  if (!out) {
+    return ResourceError("export events: the output stream failed");
+  }
+  return written;
+}
+
+}  // namespace rebound::store

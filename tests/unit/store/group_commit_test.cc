@@ -1,0 +1,237 @@
+#include "store/group_commit.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "testing/temp_dir.h"
+
+namespace rebound::store {
+namespace {
+
+using rebound::testing::TempDir;
+
+std::function<Result<int64_t>(SqliteConnection&)> InsertEvent(const std::string& kind) {
+  return [kind](SqliteConnection& db) -> Result<int64_t> {
+    REBOUND_RETURN_IF_ERROR(
+        db.Exec("INSERT INTO events(time_ms, category, kind) VALUES (1, 'test', '" + kind + "')"));
+    return db.LastInsertRowId();
+  };
+}
+
+int64_t CountEvents(Database& db) {
+  return *db.Read([](SqliteConnection& c) { return c.QueryInt("SELECT COUNT(*) FROM events"); });
+}
+
+TEST(GroupCommitTest, FutureResolvesWithTheValueAfterCommit) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  Result<int64_t> seq = writer.Submit<int64_t>(InsertEvent("a")).get();
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(*seq, 1);
+  // Visible to another connection: it is committed, not just written.
+  EXPECT_EQ(CountEvents(*db), 1);
+}
+
+TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  constexpr int kThreads = 8, kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("x")).get().ok());
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(CountEvents(*db), kThreads * kPerThread);
+  const WriterStats stats = writer.stats();
+  EXPECT_EQ(stats.writes, kThreads * kPerThread);
+  EXPECT_LT(stats.transactions, stats.writes);  // group commit happened
+}
+
+TEST(GroupCommitTest, AFailingWriteIsRolledBackAloneAndOthersCommit) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  // Stall the writer on a first write so the next three land in one batch.
+  std::promise<void> release;
+  GroupCommitWriter writer(*db);
+  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
+    release.get_future().wait();
+    return OkStatus();
+  });
+  auto good1 = writer.Submit<int64_t>(InsertEvent("good1"));
+  auto bad = writer.Submit<int64_t>([](SqliteConnection& c) -> Result<int64_t> {
+    REBOUND_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO events(time_ms, category, kind) VALUES (1, 'test', 'partial')"));
+    return ValidationError("second step failed");
+  });
+  auto good2 = writer.Submit<int64_t>(InsertEvent("good2"));
+  release.set_value();
+  EXPECT_TRUE(blocker.get().ok());
+  EXPECT_TRUE(good1.get().ok());
+  Result<int64_t> failed = bad.get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message(), "second step failed");
+  EXPECT_TRUE(good2.get().ok());
+  // good1 and good2 are in; the failed write's partial insert is not.
+  auto kinds = db->Read([](SqliteConnection& c) -> Result<std::string> {
+    auto stmt = c.Prepare("SELECT group_concat(kind, ',') FROM events");
+    (void)stmt->Step();
+    return stmt->ColumnText(0);
+  });
+  EXPECT_EQ(*kinds, "good1,good2");
+}
+
+TEST(GroupCommitTest, StoppedWriterRejectsWithAClearError) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  auto before = writer.Submit<int64_t>(InsertEvent("before"));
+  writer.Stop();
+  EXPECT_TRUE(before.get().ok());  // queued work is committed on stop
+  Result<int64_t> after = writer.Submit<int64_t>(InsertEvent("after")).get();
+  ASSERT_FALSE(after.ok());
+  EXPECT_NE(after.error().message().find("store is closed"), std::string::npos);
+}
+
+TEST(GroupCommitTest, DatabaseFullIsAResourceErrorAndLosesNothingAcknowledged) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("kept")).get().ok());
+  auto pages = db->Read([](SqliteConnection& c) { return c.QueryInt("PRAGMA page_count"); });
+  ASSERT_TRUE(
+      db->write_connection().Exec("PRAGMA max_page_count = " + std::to_string(*pages)).ok());
+  const std::string big(64 * 1024, 'x');
+  Result<int64_t> full =
+      writer
+          .Submit<int64_t>([&](SqliteConnection& c) -> Result<int64_t> {
+            auto stmt = c.Prepare(
+                "INSERT INTO events(time_ms, category, kind, data) VALUES (1,'a','b',?1)");
+            stmt->BindText(1, big);
+            REBOUND_RETURN_IF_ERROR(stmt->StepDone());
+            return c.LastInsertRowId();
+          })
+          .get();
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().category(), ErrorCategory::kResource) << full.error().ToString();
+  EXPECT_EQ(CountEvents(*db), 1);
+  // Once space is back, writes go through again.
+  ASSERT_TRUE(db->write_connection().Exec("PRAGMA max_page_count = 1000000").ok());
+  EXPECT_TRUE(writer.Submit<int64_t>(InsertEvent("later")).get().ok());
+  EXPECT_EQ(CountEvents(*db), 2);
+}
+
+TEST(GroupCommitTest, AWriteThatMakesSqliteAbortTheTransactionDoesNotTakeOthersDown) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("first")).get().ok());
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](SqliteConnection& c) {
+    released.wait();  // runs twice: the batch is retried without the failed write
+    // Leave room for small rows only: the 256 KiB row below hits SQLITE_FULL.
+    auto pages = c.QueryInt("PRAGMA page_count");
+    return c.Exec("PRAGMA max_page_count = " + std::to_string(*pages + 4));
+  });
+  auto good1 = writer.Submit<int64_t>(InsertEvent("good1"));
+  auto full = writer.Submit<int64_t>([](SqliteConnection& c) -> Result<int64_t> {
+    auto stmt =
+        c.Prepare("INSERT INTO events(time_ms, category, kind, data) VALUES (1,'a','b',?1)");
+    stmt->BindText(1, std::string(256 * 1024, 'z'));
+    REBOUND_RETURN_IF_ERROR(stmt->StepDone());
+    return c.LastInsertRowId();
+  });
+  auto good2 = writer.Submit<int64_t>(InsertEvent("good2"));
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  EXPECT_TRUE(good1.get().ok());
+  Result<int64_t> failed = full.get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().category(), ErrorCategory::kResource) << failed.error().ToString();
+  EXPECT_TRUE(good2.get().ok());
+  EXPECT_EQ(CountEvents(*db), 3);
+}
+
+// A real full disk: a 1 MiB tmpfs. Needs root (mount); CI runs as root.
+TEST(GroupCommitTest, RealFullDiskLosesNothingAcknowledged) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "mounting a small tmpfs needs root";
+  }
+  TempDir dir;
+  ASSERT_EQ(::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=1m"), 0);
+  int64_t acknowledged = 0;
+  Error last_error = UnknownError("none");
+  {
+    auto db = *Database::Open(dir.path());
+    GroupCommitWriter writer(*db);
+    const std::string blob(16 * 1024, 'y');
+    for (int i = 0; i < 200; ++i) {
+      Result<int64_t> r =
+          writer
+              .Submit<int64_t>([&](SqliteConnection& c) -> Result<int64_t> {
+                auto stmt = c.Prepare(
+                    "INSERT INTO events(time_ms, category, kind, data) VALUES (1,'a','b',?1)");
+                stmt->BindText(1, blob);
+                REBOUND_RETURN_IF_ERROR(stmt->StepDone());
+                return c.LastInsertRowId();
+              })
+              .get();
+      if (!r.ok()) {
+        last_error = r.error();
+        break;
+      }
+      ++acknowledged;
+    }
+  }
+  EXPECT_GT(acknowledged, 0);
+  EXPECT_LT(acknowledged, 200);
+  EXPECT_EQ(last_error.category(), ErrorCategory::kResource) << last_error.ToString();
+  {
+    auto db = Database::Open(dir.path());
+    ASSERT_TRUE(db.ok()) << db.error().ToString();
+    EXPECT_EQ(CountEvents(**db), acknowledged);
+  }
+  ::umount2(dir.path().c_str(), MNT_DETACH);
+}
+
+TEST(GroupCommitTest, MaintenanceRunsOnTheWriterThread) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> runs{0};
+  writer.AddMaintenance(std::chrono::milliseconds(5), [&](SqliteConnection&) {
+    ++runs;
+    return OkStatus();
+  });
+  for (int i = 0; i < 500 && runs < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(runs.load(), 2);
+}
+
+TEST(GroupCommitTest, FailedMaintenanceIsCounted) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  writer.AddMaintenance(std::chrono::milliseconds(5),
+                        [](SqliteConnection&) { return ResourceError("no space"); });
+  for (int i = 0; i < 500 && writer.stats().failed_maintenance == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(writer.stats().failed_maintenance, 1);
+  EXPECT_EQ(writer.stats().last_maintenance_error, "resource: no space");
+}
+
+}  // namespace
+}  // namespace rebound::store

@@ -1,0 +1,141 @@
+#include "store/journal.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <thread>
+
+#include "base/manual_clock.h"
+#include "store/store.h"
+
+namespace rebound::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = std::move(*Store::OpenInMemory(clock_)); }
+
+  int64_t Append(std::string category, std::string kind, std::string subject = "",
+                 nlohmann::json data = nlohmann::json::object()) {
+    auto seq = store_->journal()
+                   .Append({.category = std::move(category),
+                            .kind = std::move(kind),
+                            .subject = std::move(subject),
+                            .data = std::move(data)})
+                   .get();
+    EXPECT_TRUE(seq.ok());
+    return seq.value_or(-1);
+  }
+
+  std::vector<std::string> Kinds(const EventFilter& filter) {
+    std::vector<std::string> kinds;
+    for (const Event& e : *store_->journal().Query(filter)) {
+      kinds.push_back(e.kind);
+    }
+    return kinds;
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(JournalTest, AppendAssignsIncreasingSequenceAndClockTime) {
+  EXPECT_EQ(Append("service", "started", "api", {{"pid", 42}}), 1);
+  clock_.AdvanceBy(5s);
+  EXPECT_EQ(Append("service", "exited", "api"), 2);
+  auto events = *store_->journal().Query({});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].time_ms, 1'767'225'600'000);
+  EXPECT_EQ(events[1].time_ms - events[0].time_ms, 5000);
+  EXPECT_EQ(events[0].data["pid"], 42);
+  EXPECT_EQ(store_->journal().LastCommittedSeq(), 2);
+}
+
+TEST_F(JournalTest, QueryFiltersByEveryField) {
+  Append("service", "started", "api");
+  Append("service", "started", "db");
+  clock_.AdvanceBy(10s);
+  Append("breaker", "opened", "api");
+  Append("service", "exited", "api");
+  EXPECT_EQ(Kinds({.category = "service"}),
+            (std::vector<std::string>{"started", "started", "exited"}));
+  EXPECT_EQ(Kinds({.kind = "opened"}), (std::vector<std::string>{"opened"}));
+  EXPECT_EQ(Kinds({.subject = "db"}), (std::vector<std::string>{"started"}));
+  EXPECT_EQ(Kinds({.category = "service", .subject = "api"}),
+            (std::vector<std::string>{"started", "exited"}));
+  const int64_t t0 = ToUnixMillis(clock_.WallNow());
+  EXPECT_EQ(Kinds({.since_ms = t0}), (std::vector<std::string>{"opened", "exited"}));
+  EXPECT_EQ(Kinds({.until_ms = t0}), (std::vector<std::string>{"started", "started"}));
+  EXPECT_EQ(Kinds({.after_seq = 3}), (std::vector<std::string>{"exited"}));
+  EXPECT_EQ(Kinds({.limit = 2}), (std::vector<std::string>{"started", "started"}));
+}
+
+TEST_F(JournalTest, EmptyCategoryOrKindIsRejected) {
+  auto seq = store_->journal().Append({.category = "", .kind = "x"}).get();
+  ASSERT_FALSE(seq.ok());
+  EXPECT_EQ(seq.error().category(), ErrorCategory::kValidation);
+}
+
+TEST_F(JournalTest, FollowWakesWhenAnEventIsCommitted) {
+  Append("a", "first");
+  std::thread producer([&] {
+    std::this_thread::sleep_for(20ms);
+    Append("a", "second");
+  });
+  auto events = store_->journal().Follow({.after_seq = 1}, 10s);
+  producer.join();
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kind, "second");
+}
+
+TEST_F(JournalTest, FollowReturnsAtOnceWhenEventsAreThereAndEmptyAfterTimeout) {
+  Append("a", "first");
+  EXPECT_EQ(store_->journal().Follow({.after_seq = 0}, 10s)->size(), 1u);
+  auto none = store_->journal().Follow({.after_seq = 1}, 30ms);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(JournalTest, RetentionByAgeAndCountNeverReusesSequenceNumbers) {
+  for (int i = 0; i < 5; ++i) {
+    Append("old", "e" + std::to_string(i));
+  }
+  clock_.AdvanceBy(2h);
+  for (int i = 0; i < 5; ++i) {
+    Append("new", "e" + std::to_string(i));
+  }
+  EXPECT_EQ(*store_->journal().ApplyRetention({.max_age = 1h}).get(), 5);
+  EXPECT_EQ(*store_->journal().ApplyRetention({.max_count = 3}).get(), 2);
+  auto left = *store_->journal().Query({});
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left.front().seq, 8);
+  EXPECT_EQ(Append("new", "after"), 11);
+}
+
+TEST_F(JournalTest, ExportWritesOneJsonObjectPerLine) {
+  for (int i = 0; i < 2500; ++i) {
+    Append("bulk", "e", "s", {{"i", i}});
+  }
+  std::ostringstream out;
+  auto written = store_->journal().ExportJsonLines({.limit = 0}, out);
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(*written, 2500);
+  std::istringstream lines(out.str());
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    auto json = nlohmann::json::parse(line);
+    EXPECT_EQ(json["seq"], count + 1);
+    EXPECT_EQ(json["data"]["i"], count);
+    ++count;
+  }
+  EXPECT_EQ(count, 2500);
+  std::ostringstream limited;
+  EXPECT_EQ(*store_->journal().ExportJsonLines({.limit = 10}, limited), 10);
+}
+
+}  // namespace
+}  // namespace rebound::store
