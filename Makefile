@@ -51,8 +51,9 @@ test: build
 
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
+	$(BENCH_DIR)/bench/store_bench
 
 demo: build
 	$(BUILD_DIR)/src/rebound --version

@@ -14,7 +14,10 @@ Status RunCached(SqliteConnection& db, const std::string& sql) {
 }  // namespace
 
 GroupCommitWriter::GroupCommitWriter(Database& database, const Clock& clock)
-    : database_(database), clock_(clock), thread_([this] { Loop(); }) {}
+    : database_(database),
+      clock_(clock),
+      completion_thread_([this] { CompletionLoop(); }),
+      thread_([this] { Loop(); }) {}
 
 GroupCommitWriter::~GroupCommitWriter() { Stop(); }
 
@@ -91,46 +94,51 @@ void GroupCommitWriter::Loop() {
       batch.swap(queue_);
     }
     if (!batch.empty()) {
-      CommitBatch(batch);
+      CommitBatch(std::move(batch));
     }
     RunDueMaintenance();
   }
 }
 
-void GroupCommitWriter::CommitBatch(std::vector<Task>& batch) {
+void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   std::lock_guard db_lock(database_.write_mutex());
-  std::vector<Task*> pending;
-  for (Task& task : batch) {
-    pending.push_back(&task);
-  }
-  while (!pending.empty()) {
-    const std::optional<size_t> culprit = TryCommit(pending);
-    if (!culprit) {
+  while (!batch.empty()) {
+    auto outcome = TryCommit(batch);
+    if (const Status* commit = std::get_if<Status>(&outcome)) {
+      Complete({std::move(batch), *commit});
       return;
     }
     // SQLite rolled the whole transaction back on this write's error (a full disk, an I/O
     // error): it gets its own error, and the innocent writes are run again without it.
-    pending[*culprit]->finish(OkStatus());
-    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(*culprit));
+    const auto culprit = batch.begin() + static_cast<std::ptrdiff_t>(std::get<size_t>(outcome));
+    std::vector<Task> failed;
+    failed.push_back(std::move(*culprit));
+    batch.erase(culprit);
+    Complete({std::move(failed), OkStatus()});
   }
 }
 
-std::optional<size_t> GroupCommitWriter::TryCommit(const std::vector<Task*>& pending) {
+std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pending) {
   SqliteConnection& db = database_.write_connection();
   const MonoTime start = clock_.MonotonicNow();
   Status commit = db.Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
-    // Each write in its own savepoint: a failed write is undone alone.
-    commit = RunCached(db, "SAVEPOINT w");
-    if (!commit.ok()) {
-      break;
+    // Each write in its own savepoint (or a single statement): a failed write is undone alone.
+    const bool savepoint = pending[i].savepoint;
+    if (savepoint) {
+      commit = RunCached(db, "SAVEPOINT w");
+      if (!commit.ok()) {
+        break;
+      }
     }
-    if (pending[i]->run(db).ok()) {
-      (void)RunCached(db, "RELEASE w");
-    } else if (!db.InTransaction()) {
+    const bool written = pending[i].run(db).ok();
+    if (!written && !db.InTransaction()) {
       return i;
-    } else {
+    }
+    if (savepoint && !written) {
       (void)RunCached(db, "ROLLBACK TO w");
+    }
+    if (savepoint) {
       (void)RunCached(db, "RELEASE w");
     }
   }
@@ -143,10 +151,40 @@ std::optional<size_t> GroupCommitWriter::TryCommit(const std::vector<Task*>& pen
                                         " write(s) failed; none was made");
   }
   RecordCommit(pending.size(), commit, clock_.MonotonicNow() - start);
-  for (Task* task : pending) {
-    task->finish(commit);
+  return commit;
+}
+
+void GroupCommitWriter::Complete(Completion completion) {
+  // A few wake-ups cost less than the hand-off to the completion thread.
+  constexpr size_t kInlineCompletions = 4;
+  if (completion.tasks.size() <= kInlineCompletions) {
+    for (Task& task : completion.tasks) {
+      task.finish(completion.commit);
+    }
+    return;
   }
-  return std::nullopt;
+  std::lock_guard lock(completion_mutex_);
+  completions_.push_back(std::move(completion));
+  completion_ready_.notify_one();
+}
+
+void GroupCommitWriter::CompletionLoop() {
+  while (true) {
+    std::deque<Completion> ready;
+    {
+      std::unique_lock lock(completion_mutex_);
+      completion_ready_.wait(lock, [&] { return !completions_.empty() || completion_stopping_; });
+      if (completions_.empty()) {
+        return;
+      }
+      ready.swap(completions_);
+    }
+    for (Completion& completion : ready) {
+      for (Task& task : completion.tasks) {
+        task.finish(completion.commit);
+      }
+    }
+  }
 }
 
 void GroupCommitWriter::RecordCommit(size_t writes, const Status& commit, Duration elapsed) {
@@ -187,13 +225,13 @@ void GroupCommitWriter::RunDueMaintenance() {
       }
     };
     std::vector<Task> batch;
-    batch.push_back({[&task, record_failure](SqliteConnection& db) {
+    batch.push_back({[task, record_failure](SqliteConnection& db) {
                        Status status = task(db);
                        record_failure(status);
                        return status;
                      },
                      record_failure});
-    CommitBatch(batch);
+    CommitBatch(std::move(batch));
   }
 }
 
@@ -205,6 +243,14 @@ void GroupCommitWriter::Stop() {
   }
   if (thread_.joinable()) {
     thread_.join();
+  }
+  {
+    std::lock_guard lock(completion_mutex_);
+    completion_stopping_ = true;
+    completion_ready_.notify_one();
+  }
+  if (completion_thread_.joinable()) {
+    completion_thread_.join();
   }
 }
 

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "base/clock.h"
@@ -51,22 +52,33 @@ class GroupCommitWriter {
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
+  // How a write is isolated from the others in its transaction. A write that makes at most
+  // one change (one INSERT, UPDATE or DELETE statement) is undone by SQLite itself if that
+  // statement fails, and can skip the savepoint that a multi-statement write needs.
+  enum class Isolation { kSavepoint, kSingleStatement };
+
   template <typename T>
-  std::future<Result<T>> Submit(std::function<Result<T>(SqliteConnection&)> write) {
-    auto promise = std::make_shared<std::promise<Result<T>>>();
-    auto outcome = std::make_shared<std::optional<Result<T>>>();
-    std::future<Result<T>> future = promise->get_future();
-    Enqueue({[write = std::move(write), outcome](SqliteConnection& db) -> Status {
-               outcome->emplace(write(db));
-               return outcome->value().ok() ? OkStatus() : Status(outcome->value().error());
+  std::future<Result<T>> Submit(std::function<Result<T>(SqliteConnection&)> write,
+                                Isolation isolation = Isolation::kSavepoint) {
+    struct Shared {
+      std::function<Result<T>(SqliteConnection&)> write;
+      std::promise<Result<T>> promise;
+      std::optional<Result<T>> outcome;
+    };
+    auto shared = std::make_shared<Shared>(Shared{std::move(write), {}, std::nullopt});
+    std::future<Result<T>> future = shared->promise.get_future();
+    Enqueue({[shared](SqliteConnection& db) -> Status {
+               shared->outcome.emplace(shared->write(db));
+               return shared->outcome->ok() ? OkStatus() : Status(shared->outcome->error());
              },
-             [promise, outcome](const Status& commit) {
+             [shared](const Status& commit) {
                if (!commit.ok()) {
-                 promise->set_value(commit.error());
+                 shared->promise.set_value(commit.error());
                } else {
-                 promise->set_value(std::move(outcome->value()));
+                 shared->promise.set_value(std::move(*shared->outcome));
                }
-             }});
+             },
+             isolation == Isolation::kSavepoint});
     return future;
   }
 
@@ -87,6 +99,7 @@ class GroupCommitWriter {
   struct Task {
     std::function<Status(SqliteConnection&)> run;
     std::function<void(const Status& commit)> finish;
+    bool savepoint = true;
   };
   struct Maintenance {
     Duration interval;
@@ -94,13 +107,22 @@ class GroupCommitWriter {
     MonoTime next;
   };
 
+  struct Completion {
+    std::vector<Task> tasks;
+    Status commit;
+  };
+
   void Enqueue(Task task);
   void Loop();
-  void CommitBatch(std::vector<Task>& batch);
-  // One transaction over `pending`; the index of a write whose error made SQLite abort the
-  // transaction, or nullopt when every write was finished (committed or not).
-  std::optional<size_t> TryCommit(const std::vector<Task*>& pending);
+  void CommitBatch(std::vector<Task> batch);
+  // One transaction over `pending`: the commit's status, or the index of a write whose error
+  // made SQLite abort the whole transaction.
+  std::variant<Status, size_t> TryCommit(std::vector<Task>& pending);
   void RecordCommit(size_t writes, const Status& commit, Duration elapsed);
+  // Resolving futures wakes one thread per write: a second thread does it, so the writer
+  // starts the next transaction (and its fsync) meanwhile.
+  void Complete(Completion completion);
+  void CompletionLoop();
   void RunDueMaintenance();
   std::optional<MonoTime> NextMaintenance() const;
 
@@ -113,7 +135,14 @@ class GroupCommitWriter {
   std::vector<std::function<void()>> commit_listeners_;
   std::vector<Maintenance> maintenance_;
   WriterStats stats_;  // guarded by mutex_
-  std::thread thread_;
+
+  std::mutex completion_mutex_;
+  std::condition_variable completion_ready_;
+  std::deque<Completion> completions_;
+  bool completion_stopping_ = false;
+
+  std::thread completion_thread_;
+  std::thread thread_;  // last: starts after every member it uses is constructed
 };
 
 }  // namespace rebound::store

@@ -95,8 +95,11 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
   if (event.time_ms == 0) {
     event.time_ms = ToUnixMillis(clock_.WallNow());
   }
+  // Serialized here, on the caller's thread, to keep the writer thread's work small.
+  std::string data = event.data.dump();
   return writer_.Submit<int64_t>(
-      [this, event = std::move(event)](SqliteConnection& db) -> Result<int64_t> {
+      [this, event = std::move(event),
+       data = std::move(data)](SqliteConnection& db) -> Result<int64_t> {
         auto stmt = db.Cached(
             "INSERT INTO events(time_ms, category, kind, subject, data) VALUES (?1,?2,?3,?4,?5)");
         if (!stmt.ok()) {
@@ -107,13 +110,14 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
             .BindText(2, event.category)
             .BindText(3, event.kind)
             .BindText(4, event.subject)
-            .BindText(5, event.data.dump());
+            .BindText(5, data);
         REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
         const int64_t seq = db.LastInsertRowId();
         std::lock_guard lock(mutex_);
         pending_seq_ = std::max(pending_seq_, seq);
         return seq;
-      });
+      },
+      GroupCommitWriter::Isolation::kSingleStatement);
 }
 
 void EventJournal::OnCommit() {
