@@ -1,0 +1,76 @@
+#pragma once
+
+// ProcessLauncher: how the supervisor starts, signals and finds service processes. The real
+// one (launcher_shim.cc) runs each service under `rebound shim`; tests use
+// testing::FakeLauncher with scripted exits.
+//
+//   auto process = launcher.Launch(spec, [this](const ExitInfo& exit) { OnExit(exit); });
+//   launcher.Signal("api", SIGTERM);   // forwarded to the service's process group
+//   launcher.Kill("api");              // SIGKILL to the whole process group
+//
+// `on_exit` is called exactly once per launched or adopted process, on the thread that
+// drives the supervisor (the reactor), never from inside Launch or Adopt.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "supervise/service_spec.h"
+
+namespace rebound::supervise {
+
+struct LaunchedProcess {
+  int shim_pid = 0;
+  std::optional<int> child_pid = {};  // the service itself, once known
+  WallTime started = {};
+};
+
+struct ExitInfo {
+  std::optional<int> exit_code = {};
+  std::optional<int> signal = {};
+  WallTime ended = {};
+  // "exited with code 3", "killed by signal 9 (SIGKILL)", "shim vanished without a record".
+  std::string description = {};
+
+  bool IsSuccess() const { return exit_code == 0 && !signal; }
+};
+
+enum class AdoptOutcome {
+  kNothingFound,     // no instance from an earlier daemon: start it
+  kRunning,          // a live instance was re-adopted: do not start another
+  kExitedMeanwhile,  // it ended while no daemon watched: apply the restart policy
+};
+
+struct Adoption {
+  AdoptOutcome outcome = AdoptOutcome::kNothingFound;
+  LaunchedProcess process = {};
+  ExitInfo exit = {};
+};
+
+using ExitCallback = std::function<void(const ExitInfo&)>;
+
+class ProcessLauncher {
+ public:
+  virtual ~ProcessLauncher() = default;
+
+  virtual Result<LaunchedProcess> Launch(const ServiceSpec& spec, ExitCallback on_exit) = 0;
+  // Looks for an instance an earlier daemon started; a live one is watched from now on.
+  virtual Result<Adoption> Adopt(const ServiceSpec& spec, ExitCallback on_exit) = 0;
+  virtual Status Signal(const std::string& name, int signal) = 0;
+  virtual Status Kill(const std::string& name) = 0;
+};
+
+// Receives every supervisor state change (the engine journals and logs them).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // kind: "starting", "started", "exited", "restart_scheduled", "fatal", "stopping",
+  // "stopped", "stop_timeout", "adopted", "launch_failed". data always has "message".
+  virtual void Emit(const std::string& kind, const std::string& service,
+                    const nlohmann::json& data) = 0;
+};
+
+}  // namespace rebound::supervise

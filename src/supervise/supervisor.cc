@@ -1,0 +1,448 @@
+#include "supervise/supervisor.h"
+
+#include <algorithm>
+#include <array>
+
+#include "base/duration.h"
+
+namespace rebound::supervise {
+
+struct Supervisor::Service {
+  ServiceSpec spec;
+  resilience::Backoff backoff;
+  ServiceState state = ServiceState::kStopped;
+  bool wanted = false;          // should be running
+  bool stop_requested = false;  // the next exit is one we asked for
+  uint64_t generation = 0;      // of the current process; stale exit callbacks are ignored
+  std::optional<LaunchedProcess> process = {};
+  MonoTime running_since{};
+  int64_t restarts = 0;
+  std::deque<MonoTime> recent_restarts = {};  // within the intensity window
+  std::optional<TimerId> restart_timer = {};
+  std::optional<TimerId> kill_timer = {};
+  std::optional<ExitInfo> last_exit = {};
+  std::string message = {};
+};
+
+std::string_view ServiceStateName(ServiceState state) {
+  static constexpr std::array<std::string_view, 6> kNames = {"stopped",  "running", "backoff",
+                                                             "stopping", "exited",  "fatal"};
+  return kNames[static_cast<size_t>(state)];
+}
+
+Supervisor::Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher,
+                       Scheduler& scheduler, const Clock& clock, Random& random, EventSink& events)
+    : launcher_(launcher), scheduler_(scheduler), clock_(clock), random_(random), events_(events) {
+  for (ServiceSpec& spec : specs) {
+    // Specs come from a validated config, so their backoff is valid.
+    resilience::Backoff backoff = *resilience::Backoff::Create(spec.backoff, random_);
+    services_.push_back(std::make_unique<Service>(Service{std::move(spec), std::move(backoff)}));
+  }
+}
+
+Supervisor::~Supervisor() {
+  for (auto& service : services_) {
+    CancelTimers(*service);
+  }
+}
+
+Supervisor::Service* Supervisor::Find(const std::string& name) {
+  for (auto& service : services_) {
+    if (service->spec.name == name) {
+      return service.get();
+    }
+  }
+  return nullptr;
+}
+
+const Supervisor::Service* Supervisor::Find(const std::string& name) const {
+  return const_cast<Supervisor*>(this)->Find(name);
+}
+
+void Supervisor::Emit(const std::string& kind, const Service& service, const std::string& message,
+                      nlohmann::json data) {
+  data["message"] = message;
+  data["state"] = ServiceStateName(service.state);
+  events_.Emit(kind, service.spec.name, data);
+}
+
+bool Supervisor::DependenciesRunning(const Service& service) const {
+  for (const auto& [dependency, condition] : service.spec.depends_on) {
+    const Service* other = Find(dependency);
+    if (other != nullptr && other->state != ServiceState::kRunning) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<Supervisor::Service*> Supervisor::Dependents(const Service& service) {
+  std::vector<std::string> affected = {service.spec.name};
+  std::vector<Service*> dependents;
+  for (auto& candidate : services_) {  // start order: dependencies come first
+    for (const auto& [dependency, condition] : candidate->spec.depends_on) {
+      if (std::find(affected.begin(), affected.end(), dependency) != affected.end()) {
+        affected.push_back(candidate->spec.name);
+        dependents.push_back(candidate.get());
+        break;
+      }
+    }
+  }
+  return dependents;
+}
+
+ExitCallback Supervisor::ExitHandler(Service& service) {
+  const uint64_t generation = service.generation;
+  return [this, &service, generation](const ExitInfo& exit) {
+    if (service.generation == generation) {
+      OnExit(service, exit);
+    }
+  };
+}
+
+void Supervisor::AdoptAll() {
+  for (auto& service : services_) {
+    ++service->generation;
+    auto adoption = launcher_.Adopt(service->spec, ExitHandler(*service));
+    if (!adoption.ok()) {
+      Emit("adopt_failed", *service, adoption.error().ToString());
+      continue;
+    }
+    switch (adoption->outcome) {
+      case AdoptOutcome::kNothingFound:
+        break;
+      case AdoptOutcome::kRunning:
+        service->process = adoption->process;
+        service->state = ServiceState::kRunning;
+        service->wanted = true;
+        service->running_since = clock_.MonotonicNow();
+        Emit("adopted", *service,
+             "re-adopted running instance, pid " +
+                 std::to_string(adoption->process.child_pid.value_or(0)),
+             {{"pid", adoption->process.child_pid.value_or(0)}});
+        break;
+      case AdoptOutcome::kExitedMeanwhile:
+        service->wanted = true;
+        service->state = ServiceState::kRunning;  // it was: now handle its exit
+        HandleUnexpectedExit(*service, adoption->exit);
+        break;
+    }
+  }
+}
+
+void Supervisor::StartAll() {
+  for (auto& service : services_) {
+    service->wanted = true;
+  }
+  StartWaiting();
+}
+
+void Supervisor::StartWaiting() {
+  if (shutdown_done_) {
+    return;
+  }
+  for (auto& service : services_) {
+    const bool idle =
+        service->state == ServiceState::kStopped || service->state == ServiceState::kExited;
+    if (!service->wanted || !idle) {
+      continue;
+    }
+    if (DependenciesRunning(*service)) {
+      Launch(*service);
+    } else {
+      service->message = "waiting for its dependencies to run";
+    }
+  }
+}
+
+void Supervisor::Launch(Service& service) {
+  ++service.generation;
+  Emit("starting", service, "starting " + service.spec.command.front());
+  auto process = launcher_.Launch(service.spec, ExitHandler(service));
+  if (!process.ok()) {
+    Emit("launch_failed", service, process.error().ToString());
+    service.state = ServiceState::kRunning;  // count it like a crash at start
+    HandleUnexpectedExit(
+        service, ExitInfo{.ended = clock_.WallNow(), .description = process.error().message()});
+    return;
+  }
+  service.process = *process;
+  service.state = ServiceState::kRunning;
+  service.running_since = clock_.MonotonicNow();
+  service.message.clear();
+  Emit("started", service, "running, pid " + std::to_string(process->child_pid.value_or(0)),
+       {{"pid", process->child_pid.value_or(0)}});
+  StartWaiting();  // dependents may start now
+}
+
+void Supervisor::OnExit(Service& service, const ExitInfo& exit) {
+  ++service.generation;  // the process is gone: its timers and callbacks are stale
+  service.process.reset();
+  service.last_exit = exit;
+  if (service.kill_timer) {
+    scheduler_.Cancel(*service.kill_timer);
+    service.kill_timer.reset();
+  }
+  if (service.stop_requested) {
+    service.stop_requested = false;
+    service.state = ServiceState::kStopped;
+    Emit("stopped", service, exit.description);
+    if (shutdown_done_) {
+      ContinueShutdown();
+      return;
+    }
+    StartWaiting();  // a restart or a cascade asked for this stop
+    return;
+  }
+  if (!service.wanted) {
+    // Exited on its own while stopping everything, or after a stop that raced it.
+    service.state = ServiceState::kExited;
+    Emit("exited", service, exit.description);
+    if (shutdown_done_) {
+      ContinueShutdown();
+    }
+    return;
+  }
+  Emit("exited", service, exit.description,
+       {{"exit_code", exit.exit_code ? nlohmann::json(*exit.exit_code) : nlohmann::json(nullptr)},
+        {"signal", exit.signal ? nlohmann::json(*exit.signal) : nlohmann::json(nullptr)}});
+  HandleUnexpectedExit(service, exit);
+}
+
+bool Supervisor::WantsRestart(const Service& service, const ExitInfo& exit) const {
+  switch (service.spec.restart) {
+    case RestartPolicy::kAlways:
+      return true;
+    case RestartPolicy::kOnFailure:
+      return !exit.IsSuccess();
+    case RestartPolicy::kNever:
+      return false;
+  }
+  return false;
+}
+
+void Supervisor::HandleUnexpectedExit(Service& service, const ExitInfo& exit) {
+  service.last_exit = exit;
+  service.process.reset();
+  if (!WantsRestart(service, exit)) {
+    service.state = ServiceState::kExited;
+    service.wanted = false;
+    service.message = exit.description + "; restart policy " +
+                      std::string(RestartPolicyName(service.spec.restart)) + ": not restarting";
+    return;
+  }
+  if (IntensityExceeded(service)) {
+    service.state = ServiceState::kFatal;
+    service.wanted = false;
+    service.message = "too many restarts (" + std::to_string(service.spec.intensity.max_restarts) +
+                      " within " + FormatDuration(service.spec.intensity.within) +
+                      "); start it again by hand once fixed";
+    Emit("fatal", service, service.message);
+    return;
+  }
+  Cascade(service);
+  ScheduleRestart(service);
+}
+
+bool Supervisor::IntensityExceeded(Service& service) {
+  const MonoTime now = clock_.MonotonicNow();
+  while (!service.recent_restarts.empty() &&
+         now - service.recent_restarts.front() >= service.spec.intensity.within) {
+    service.recent_restarts.pop_front();
+  }
+  return static_cast<int>(service.recent_restarts.size()) >= service.spec.intensity.max_restarts;
+}
+
+void Supervisor::ScheduleRestart(Service& service) {
+  const MonoTime now = clock_.MonotonicNow();
+  if (now - service.running_since >= kStableRun) {
+    service.backoff.Reset();  // it ran long enough: this failure starts a new series
+  }
+  const Duration delay = service.backoff.NextDelay();
+  service.recent_restarts.push_back(now);
+  service.state = ServiceState::kBackoff;
+  service.message = "restarting in " + FormatDuration(delay);
+  Emit("restart_scheduled", service, service.message,
+       {{"delay_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
+  auto restart = [this, &service] {
+    service.restart_timer.reset();
+    ++service.restarts;
+    service.state = ServiceState::kStopped;
+    StartWaiting();
+  };
+  if (delay <= Duration::zero()) {
+    restart();
+    return;
+  }
+  service.restart_timer = scheduler_.ScheduleAt(now + delay, restart);
+}
+
+void Supervisor::Cascade(Service& failed) {
+  std::vector<Service*> affected;
+  if (failed.spec.cascade == supervise::Cascade::kRestForOne) {
+    affected = Dependents(failed);
+  } else if (failed.spec.cascade == supervise::Cascade::kOneForAll) {
+    for (auto& other : services_) {
+      if (other.get() != &failed) {
+        affected.push_back(other.get());
+      }
+    }
+  }
+  for (Service* other : affected) {
+    if (other->state == ServiceState::kRunning) {
+      // Still wanted: it starts again once what it depends on runs again.
+      RequestStop(*other, "cascade from " + failed.spec.name + " (" +
+                              std::string(CascadeName(failed.spec.cascade)) + ")");
+    }
+  }
+}
+
+void Supervisor::RequestStop(Service& service, const std::string& reason) {
+  service.stop_requested = true;
+  service.state = ServiceState::kStopping;
+  Emit("stopping", service, reason);
+  Status signalled = launcher_.Signal(service.spec.name, service.spec.stop_signal);
+  if (!signalled.ok()) {
+    Emit("stop_signal_failed", service, signalled.error().ToString());
+  }
+  const uint64_t generation = service.generation;
+  service.kill_timer = scheduler_.ScheduleAt(
+      clock_.MonotonicNow() + service.spec.stop_timeout, [this, &service, generation] {
+        service.kill_timer.reset();
+        if (service.generation != generation || service.state != ServiceState::kStopping) {
+          return;
+        }
+        Emit("stop_timeout", service,
+             "did not stop within " + FormatDuration(service.spec.stop_timeout) +
+                 "; sending SIGKILL to its process group");
+        (void)launcher_.Kill(service.spec.name);
+      });
+}
+
+void Supervisor::CancelTimers(Service& service) {
+  if (service.restart_timer) {
+    scheduler_.Cancel(*service.restart_timer);
+    service.restart_timer.reset();
+  }
+  if (service.kill_timer) {
+    scheduler_.Cancel(*service.kill_timer);
+    service.kill_timer.reset();
+  }
+}
+
+Status Supervisor::Start(const std::string& name) {
+  Service* service = Find(name);
+  if (service == nullptr) {
+    return NotFoundError("no service named '" + name + "'");
+  }
+  service->wanted = true;
+  if (service->state == ServiceState::kFatal) {
+    service->recent_restarts.clear();
+    service->backoff.Reset();
+    service->state = ServiceState::kStopped;
+  }
+  StartWaiting();
+  return OkStatus();
+}
+
+Status Supervisor::Stop(const std::string& name) {
+  Service* service = Find(name);
+  if (service == nullptr) {
+    return NotFoundError("no service named '" + name + "'");
+  }
+  service->wanted = false;
+  if (service->restart_timer) {
+    CancelTimers(*service);
+    service->state = ServiceState::kStopped;
+    Emit("stopped", *service, "stopped during its restart backoff");
+  }
+  if (service->state == ServiceState::kRunning) {
+    RequestStop(*service, "stop requested");
+  }
+  return OkStatus();
+}
+
+Status Supervisor::Restart(const std::string& name) {
+  Service* service = Find(name);
+  if (service == nullptr) {
+    return NotFoundError("no service named '" + name + "'");
+  }
+  if (service->state == ServiceState::kRunning) {
+    service->wanted = true;
+    RequestStop(*service, "restart requested");
+    return OkStatus();
+  }
+  CancelTimers(*service);
+  if (service->state != ServiceState::kStopping) {
+    service->state = ServiceState::kStopped;
+  }
+  service->recent_restarts.clear();
+  service->backoff.Reset();
+  service->wanted = true;
+  StartWaiting();
+  return OkStatus();
+}
+
+void Supervisor::StopAll(std::function<void()> done) {
+  shutdown_done_ = std::move(done);
+  for (auto& service : services_) {
+    service->wanted = false;
+    if (service->restart_timer) {
+      CancelTimers(*service);
+      service->state = ServiceState::kStopped;
+    }
+  }
+  ContinueShutdown();
+}
+
+// Stops every running service none of whose dependents still runs; finishes when all are down.
+void Supervisor::ContinueShutdown() {
+  bool anything_left = false;
+  for (auto it = services_.rbegin(); it != services_.rend(); ++it) {
+    Service& service = **it;
+    if (service.state == ServiceState::kStopping) {
+      anything_left = true;
+    }
+    if (service.state != ServiceState::kRunning) {
+      continue;
+    }
+    anything_left = true;
+    bool dependents_down = true;
+    for (Service* dependent : Dependents(service)) {
+      dependents_down = dependents_down && (dependent->state != ServiceState::kRunning &&
+                                            dependent->state != ServiceState::kStopping);
+    }
+    if (dependents_down) {
+      RequestStop(service, "daemon shutting down");
+    }
+  }
+  if (!anything_left && shutdown_done_ && *shutdown_done_) {
+    auto done = std::move(*shutdown_done_);
+    *shutdown_done_ = nullptr;
+    done();
+  }
+}
+
+std::vector<ServiceView> Supervisor::Views() const {
+  std::vector<ServiceView> views;
+  for (const auto& service : services_) {
+    views.push_back(*View(service->spec.name));
+  }
+  return views;
+}
+
+Result<ServiceView> Supervisor::View(const std::string& name) const {
+  const Service* service = Find(name);
+  if (service == nullptr) {
+    return NotFoundError("no service named '" + name + "'");
+  }
+  ServiceView view{service->spec.name, service->state,     std::nullopt,    service->restarts,
+                   std::nullopt,       service->last_exit, service->message};
+  if (service->process) {
+    view.pid = service->process->child_pid;
+    view.started = service->process->started;
+  }
+  return view;
+}
+
+}  // namespace rebound::supervise

@@ -1,0 +1,104 @@
+#pragma once
+
+// Supervisor: keeps a set of services running. Starts them in dependency order, restarts
+// them by policy with backoff, gives up (FATAL) after too many restarts, cascades restarts
+// to dependents, stops them gracefully (stop signal, then SIGKILL after the timeout) in
+// reverse dependency order, and re-adopts what an earlier daemon left running.
+//
+//   Supervisor supervisor(specs_in_start_order, launcher, scheduler, clock, random, events);
+//   supervisor.AdoptAll();                 // after a daemon restart
+//   supervisor.StartAll();
+//   ... supervisor.Restart("api");
+//   supervisor.StopAll([] { exit_loop(); });
+//
+// A state machine per service: stopped -> running -> (exited | backoff -> running | fatal),
+// stopping -> stopped. Pure logic over ProcessLauncher and Scheduler; not thread-safe: every
+// call, timer and exit callback runs on one thread (the engine's reactor). Every collaborator
+// must outlive the supervisor.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/random.h"
+#include "base/scheduler.h"
+#include "resilience/backoff.h"
+#include "supervise/launcher.h"
+#include "supervise/service_spec.h"
+
+namespace rebound::supervise {
+
+enum class ServiceState { kStopped, kRunning, kBackoff, kStopping, kExited, kFatal };
+// "stopped", "running", "backoff", "stopping", "exited", "fatal".
+std::string_view ServiceStateName(ServiceState state);
+
+struct ServiceView {
+  std::string name;
+  ServiceState state;
+  std::optional<int> pid;  // the service's own process
+  int64_t restarts;
+  std::optional<WallTime> started;
+  std::optional<ExitInfo> last_exit;
+  std::string message;
+};
+
+class Supervisor {
+ public:
+  // REQUIRES: `specs` in a valid start order (dependencies first), names unique.
+  Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher, Scheduler& scheduler,
+             const Clock& clock, Random& random, EventSink& events);
+  ~Supervisor();
+
+  void AdoptAll();
+  void StartAll();
+  // Stops everything in reverse dependency order; `done` runs once all have stopped.
+  void StopAll(std::function<void()> done);
+
+  Status Start(const std::string& name);
+  Status Stop(const std::string& name);
+  Status Restart(const std::string& name);
+
+  std::vector<ServiceView> Views() const;
+  Result<ServiceView> View(const std::string& name) const;
+
+  // How long a service must stay up for its backoff to start over.
+  static constexpr Duration kStableRun = std::chrono::seconds(10);
+
+ private:
+  struct Service;
+
+  Service* Find(const std::string& name);
+  const Service* Find(const std::string& name) const;
+  bool DependenciesRunning(const Service& service) const;
+  std::vector<Service*> Dependents(const Service& service);
+  void StartWaiting();
+  void Launch(Service& service);
+  void OnExit(Service& service, const ExitInfo& exit);
+  void HandleUnexpectedExit(Service& service, const ExitInfo& exit);
+  bool WantsRestart(const Service& service, const ExitInfo& exit) const;
+  bool IntensityExceeded(Service& service);
+  void ScheduleRestart(Service& service);
+  void Cascade(Service& failed);
+  void RequestStop(Service& service, const std::string& reason);
+  void CancelTimers(Service& service);
+  void ContinueShutdown();
+  void Emit(const std::string& kind, const Service& service, const std::string& message,
+            nlohmann::json data = nlohmann::json::object());
+  ExitCallback ExitHandler(Service& service);
+
+  ProcessLauncher& launcher_;
+  Scheduler& scheduler_;
+  const Clock& clock_;
+  Random& random_;
+  EventSink& events_;
+  std::vector<std::unique_ptr<Service>> services_;  // in start order
+  std::optional<std::function<void()>> shutdown_done_;
+};
+
+}  // namespace rebound::supervise
