@@ -61,6 +61,8 @@ class ProcessLauncher {
   virtual Result<Adoption> Adopt(const ServiceSpec& spec, ExitCallback on_exit) = 0;
   virtual Status Signal(const std::string& name, int signal) = 0;
   virtual Status Kill(const std::string& name) = 0;
+  // The pid of the service's own process (not the shim's), once it is known.
+  virtual std::optional<int> ChildPid(const std::string& name) = 0;
 };
 
 // Receives every supervisor state change (the engine journals and logs them).

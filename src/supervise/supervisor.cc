@@ -439,7 +439,8 @@ Result<ServiceView> Supervisor::View(const std::string& name) const {
   ServiceView view{service->spec.name, service->state,     std::nullopt,    service->restarts,
                    std::nullopt,       service->last_exit, service->message};
   if (service->process) {
-    view.pid = service->process->child_pid;
+    view.pid = service->process->child_pid ? service->process->child_pid
+                                           : launcher_.ChildPid(service->spec.name);
     view.started = service->process->started;
   }
   return view;

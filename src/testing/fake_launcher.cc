@@ -72,6 +72,13 @@ void FakeLauncher::ExitWithSignal(const std::string& name, int signal) {
                              .description = "killed by signal " + std::to_string(signal)});
 }
 
+std::optional<int> FakeLauncher::ChildPid(const std::string& name) {
+  if (!running_.contains(name)) {
+    return std::nullopt;
+  }
+  return pid(name);
+}
+
 int FakeLauncher::launches(const std::string& name) const {
   auto it = launch_counts_.find(name);
   return it == launch_counts_.end() ? 0 : it->second;

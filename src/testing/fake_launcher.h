@@ -32,6 +32,7 @@ class FakeLauncher final : public supervise::ProcessLauncher {
                                     supervise::ExitCallback on_exit) override;
   Status Signal(const std::string& name, int signal) override;
   Status Kill(const std::string& name) override;
+  std::optional<int> ChildPid(const std::string& name) override;
 
   // Scripting.
   void Crash(const std::string& name, int exit_code);
