@@ -28,11 +28,12 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/fd_watcher.h"
 #include "base/scheduler.h"
 
 namespace rebound::engine {
 
-class Reactor final : public Scheduler {
+class Reactor final : public Scheduler, public FdWatcher {
  public:
   static Result<std::unique_ptr<Reactor>> Create();
   ~Reactor() override;
@@ -57,8 +58,8 @@ class Reactor final : public Scheduler {
 
   // Calls `on_readable` whenever `fd` is readable (level-triggered) until UnwatchFd.
   // The reactor does not own fd.
-  Status WatchFd(int fd, std::function<void()> on_readable);
-  void UnwatchFd(int fd);
+  Status WatchFd(int fd, std::function<void()> on_readable) override;
+  void UnwatchFd(int fd) override;
 
  private:
   Reactor(int epoll_fd, int timer_fd, int wake_fd);

@@ -1,0 +1,53 @@
+#include "cli/serve.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "api/http_server.h"
+#include "api/service_routes.h"
+#include "api/token.h"
+#include "engine/config.h"
+#include "engine/daemon.h"
+
+namespace rebound::cli {
+namespace {
+
+std::string SelfExecutable() {
+  char path[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string("rebound");
+}
+
+}  // namespace
+
+int RunServe(const std::string& config_path, std::ostream& err) {
+  auto config = engine::LoadConfig(config_path, engine::ProcessEnvironment());
+  if (!config.ok()) {
+    err << "rebound: " << config.error().message() << "\n";
+    return 1;
+  }
+  auto daemon = engine::Daemon::Create({.config = *config, .rebound_binary = SelfExecutable()});
+  if (!daemon.ok()) {
+    err << "rebound: " << daemon.error().message() << "\n";
+    return 1;
+  }
+  auto token = api::LoadOrCreateToken(DefaultFileSystem(), config->daemon.data_dir);
+  if (!token.ok()) {
+    err << "rebound: " << token.error().message() << "\n";
+    return 1;
+  }
+  api::HttpServer server;
+  api::RegisterServiceRoutes(server, **daemon);
+  Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
+  if (!listening.ok()) {
+    err << "rebound: cannot listen on " << config->daemon.listen_host << ":"
+        << config->daemon.listen_port << ": " << listening.error().message() << "\n";
+    return 1;
+  }
+  (*daemon)->Run();
+  server.Stop();
+  return 0;
+}
+
+}  // namespace rebound::cli

@@ -1,0 +1,85 @@
+#pragma once
+
+// Daemon: `rebound serve` minus its HTTP edge. Owns the data directory (locked: one daemon
+// per directory), the store, the reactor, the shim launcher and the supervisor; re-adopts
+// what an earlier daemon left running, starts the rest in dependency order, and on SIGTERM
+// or SIGINT stops everything in reverse order (a second signal kills what is left).
+//
+//   auto daemon = Daemon::Create({.config = *config, .rebound_binary = "/proc/self/exe"});
+//   HttpServer server; RegisterServiceRoutes(server, **daemon);   // the API, on its threads
+//   (*daemon)->Run();                                             // until shut down
+//
+// Create() blocks SIGTERM, SIGINT and SIGHUP in the calling thread: call it before starting
+// any other thread, so that the reactor's signalfd receives them. The ServiceController
+// methods are thread-safe (they run on the reactor thread through Reactor::Call) and must not
+// be called from the reactor thread.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/random.h"
+#include "engine/config.h"
+#include "engine/data_dir_lock.h"
+#include "engine/reactor.h"
+#include "engine/service_controller.h"
+#include "store/store.h"
+#include "supervise/launcher_shim.h"
+#include "supervise/supervisor.h"
+
+namespace rebound::engine {
+
+struct DaemonOptions {
+  Config config;
+  std::string rebound_binary;  // provides `rebound shim`
+};
+
+class Daemon final : public ServiceController, private supervise::EventSink {
+ public:
+  static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
+  ~Daemon() override;
+
+  // Runs until a graceful shutdown has stopped every service; then flushes the store.
+  void Run();
+  // Begins the graceful shutdown, as SIGTERM does. Thread-safe.
+  void RequestShutdown();
+
+  const Config& config() const { return options_.config; }
+  store::Store& store() { return *store_; }
+
+  std::vector<ServiceStatus> ListServices() override;
+  Result<ServiceStatus> GetService(const std::string& name) override;
+  Result<ServiceStatus> StartService(const std::string& name) override;
+  Result<ServiceStatus> StopService(const std::string& name) override;
+  Result<ServiceStatus> RestartService(const std::string& name) override;
+  bool IsShuttingDown() const override { return shutting_down_; }
+
+ private:
+  explicit Daemon(DaemonOptions options) : options_(std::move(options)) {}
+
+  Status Open();
+  Status WatchSignals();
+  void OnSignal();
+  void BeginShutdown(const std::string& reason);
+  void Emit(const std::string& kind, const std::string& service,
+            const nlohmann::json& data) override;
+  void Journal(const std::string& category, const std::string& kind, const std::string& subject,
+               nlohmann::json data);
+  ServiceStatus ToStatus(const supervise::ServiceView& view) const;
+  Result<ServiceStatus> Act(const std::string& name,
+                            Status (supervise::Supervisor::*action)(const std::string&));
+
+  DaemonOptions options_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<supervise::ShimLauncher> launcher_;
+  Random random_{Random::EntropySeed()};
+  std::unique_ptr<supervise::Supervisor> supervisor_;
+  std::atomic<bool> shutting_down_{false};
+  int signal_fd_ = -1;
+  int signals_seen_ = 0;  // reactor thread
+};
+
+}  // namespace rebound::engine

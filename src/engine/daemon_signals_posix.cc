@@ -1,0 +1,53 @@
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/daemon.h"
+
+namespace rebound::engine {
+
+// SIGTERM and SIGINT stop the daemon gracefully (a second one forcefully); SIGHUP is
+// received and ignored, so closing the terminal does not stop it.
+Status Daemon::WatchSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    sigaddset(&signals, signal);
+  }
+  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    return ErrnoError(errno, "block signals");
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd_ < 0) {
+    return ErrnoError(errno, "signalfd");
+  }
+  return OkStatus();
+}
+
+void Daemon::OnSignal() {
+  signalfd_siginfo info{};
+  while (::read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+    const int signal = static_cast<int>(info.ssi_signo);
+    if (signal == SIGHUP) {
+      continue;
+    }
+    if (++signals_seen_ == 1) {
+      BeginShutdown(std::string("received ") + ::strsignal(signal));
+      continue;
+    }
+    spdlog::warn("second signal: killing every service now");
+    for (const auto& view : supervisor_->Views()) {
+      if (view.state == supervise::ServiceState::kRunning ||
+          view.state == supervise::ServiceState::kStopping) {
+        (void)launcher_->Kill(view.name);
+      }
+    }
+  }
+}
+
+}  // namespace rebound::engine

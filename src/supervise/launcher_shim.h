@@ -1,0 +1,63 @@
+#pragma once
+
+// ShimLauncher: the real ProcessLauncher. Each service runs under its own `rebound shim`
+// (see shim.h), which owns the service's process group and log, and writes
+// RUN_DIR/NAME.child when the service starts and RUN_DIR/NAME.exit when it ends. The daemon
+// watches each shim through a pidfd, so a crash of the daemon costs the services nothing:
+// Adopt() finds them again (shim pid checked against its command line, the service's pid
+// against its /proc start time, so a reused pid is never adopted or signalled).
+//
+//   ShimLauncher launcher({.rebound_binary = "/usr/bin/rebound", .run_dir = data + "/run",
+//                          .log_dir = data + "/logs"}, reactor, DefaultFileSystem());
+//
+// Loop-thread only (like the Supervisor that drives it). The watcher and file system must
+// outlive it.
+
+#include <map>
+#include <string>
+
+#include "base/fd_watcher.h"
+#include "base/file_system.h"
+#include "supervise/launcher.h"
+
+namespace rebound::supervise {
+
+struct ShimLauncherOptions {
+  std::string rebound_binary;  // the executable that provides `rebound shim`
+  std::string run_dir;         // child and exit records
+  std::string log_dir;         // NAME.log and its rotations
+};
+
+class ShimLauncher final : public ProcessLauncher {
+ public:
+  ShimLauncher(ShimLauncherOptions options, FdWatcher& watcher, FileSystem& fs);
+  ~ShimLauncher() override;
+
+  Result<LaunchedProcess> Launch(const ServiceSpec& spec, ExitCallback on_exit) override;
+  Result<Adoption> Adopt(const ServiceSpec& spec, ExitCallback on_exit) override;
+  Status Signal(const std::string& name, int signal) override;
+  Status Kill(const std::string& name) override;
+  std::optional<int> ChildPid(const std::string& name) override;
+
+ private:
+  struct Shim {
+    int pid = 0;
+    int pidfd = -1;
+    ExitCallback on_exit;
+    std::optional<int> child_pid = {};  // from the child record, once read
+  };
+
+  Status Watch(const std::string& name, int shim_pid, ExitCallback on_exit);
+  void OnShimExit(const std::string& name);
+  ExitInfo ReadOutcome(const std::string& name, int shim_pid);
+  // Kills the service's process group if the child record names a live process of ours.
+  bool KillRecordedChild(const std::string& name, std::optional<int> shim_pid);
+  std::vector<std::string> ShimArguments(const ServiceSpec& spec) const;
+
+  ShimLauncherOptions options_;
+  FdWatcher& watcher_;
+  FileSystem& fs_;
+  std::map<std::string, Shim> shims_;
+};
+
+}  // namespace rebound::supervise

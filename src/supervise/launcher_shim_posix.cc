@@ -1,0 +1,238 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/clock.h"
+#include "supervise/exit_record.h"
+#include "supervise/launcher_shim.h"
+#include "supervise/process_info.h"
+
+extern char** environ;
+
+namespace rebound::supervise {
+namespace {
+
+int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The shim's command line is "<binary> shim --name NAME ...": a pid that does not show it is
+// not our shim, whatever the records say.
+bool IsShimFor(FileSystem& fs, int pid, const std::string& name) {
+  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline.ok()) {
+    return false;
+  }
+  const std::string expected = std::string("shim\0--name\0", 12) + name + std::string(1, '\0');
+  return cmdline->find(expected) != std::string::npos;
+}
+
+Result<int> Spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int fd = 0; fd <= 2; ++fd) {
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  }
+  // The daemon's listening socket and database must not live on in a shim.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t defaults;
+  sigfillset(&defaults);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (rc != 0) {
+    return ErrnoError(rc, "start shim " + args[0]);
+  }
+  return static_cast<int>(pid);
+}
+
+}  // namespace
+
+ShimLauncher::ShimLauncher(ShimLauncherOptions options, FdWatcher& watcher, FileSystem& fs)
+    : options_(std::move(options)), watcher_(watcher), fs_(fs) {}
+
+ShimLauncher::~ShimLauncher() {
+  for (auto& [name, shim] : shims_) {
+    watcher_.UnwatchFd(shim.pidfd);
+    ::close(shim.pidfd);
+  }
+}
+
+std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) const {
+  std::vector<std::string> args = {options_.rebound_binary,
+                                   "shim",
+                                   "--name",
+                                   spec.name,
+                                   "--run-dir",
+                                   options_.run_dir,
+                                   "--log",
+                                   options_.log_dir + "/" + spec.name + ".log",
+                                   "--log-max-bytes",
+                                   std::to_string(spec.log.max_bytes),
+                                   "--log-keep",
+                                   std::to_string(spec.log.keep)};
+  if (!spec.cwd.empty()) {
+    args.insert(args.end(), {"--cwd", spec.cwd});
+  }
+  for (const auto& [key, value] : spec.env) {
+    args.insert(args.end(), {"--env", key + "=" + value});
+  }
+  args.push_back("--");
+  args.insert(args.end(), spec.command.begin(), spec.command.end());
+  return args;
+}
+
+Result<LaunchedProcess> ShimLauncher::Launch(const ServiceSpec& spec, ExitCallback on_exit) {
+  auto pid = Spawn(ShimArguments(spec));
+  if (!pid.ok()) {
+    return pid.error();
+  }
+  REBOUND_RETURN_IF_ERROR(Watch(spec.name, *pid, std::move(on_exit)));
+  return LaunchedProcess{.shim_pid = *pid, .started = std::chrono::system_clock::now()};
+}
+
+Status ShimLauncher::Watch(const std::string& name, int shim_pid, ExitCallback on_exit) {
+  const int pidfd = PidfdOpen(shim_pid);
+  if (pidfd < 0) {
+    return ErrnoError(errno, "pidfd_open of the shim of " + name);
+  }
+  Status watched = watcher_.WatchFd(pidfd, [this, name] { OnShimExit(name); });
+  if (!watched.ok()) {
+    ::close(pidfd);
+    return watched;
+  }
+  shims_[name] = Shim{shim_pid, pidfd, std::move(on_exit), std::nullopt};
+  return OkStatus();
+}
+
+void ShimLauncher::OnShimExit(const std::string& name) {
+  auto it = shims_.find(name);
+  if (it == shims_.end()) {
+    return;
+  }
+  Shim shim = std::move(it->second);
+  shims_.erase(it);
+  watcher_.UnwatchFd(shim.pidfd);
+  siginfo_t info{};
+  // Reaps a shim this daemon started; an adopted one is not our child (ECHILD: nothing to do).
+  (void)::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(shim.pidfd), &info,
+                 WEXITED | WNOHANG);
+  ::close(shim.pidfd);
+  const ExitInfo exit = ReadOutcome(name, shim.pid);
+  // Handled by a live daemon from here on: the records only serve one that was not watching.
+  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  shim.on_exit(exit);
+}
+
+ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid) {
+  auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, name));
+  if (record.ok() && record->shim_pid == shim_pid) {
+    return ExitInfo{.exit_code = record->exit_code,
+                    .signal = record->signal,
+                    .ended = FromUnixMillis(record->ended_ms),
+                    .description = DescribeExit(*record)};
+  }
+  const bool killed_orphan = KillRecordedChild(name, shim_pid);
+  return ExitInfo{.ended = std::chrono::system_clock::now(),
+                  .description = std::string("its shim ended without recording an exit") +
+                                 (killed_orphan ? "; killed the orphaned service" : "")};
+}
+
+bool ShimLauncher::KillRecordedChild(const std::string& name, std::optional<int> shim_pid) {
+  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+  if (!child.ok() || (shim_pid && child->shim_pid != *shim_pid)) {
+    return false;
+  }
+  auto start_time = ProcessStartTime(child->child_pid);
+  if (!start_time.ok() || *start_time != child->child_start_time) {
+    return false;  // gone, or the pid now belongs to another process
+  }
+  return ::kill(-child->child_pid, SIGKILL) == 0;
+}
+
+Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_exit) {
+  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
+  if (!child.ok()) {
+    return Adoption{};  // never started, or cleaned up after a clean stop
+  }
+  auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, spec.name));
+  if (record.ok() && record->shim_pid == child->shim_pid) {
+    return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
+                    .exit = {.exit_code = record->exit_code,
+                             .signal = record->signal,
+                             .ended = FromUnixMillis(record->ended_ms),
+                             .description = DescribeExit(*record) + " while no daemon watched"}};
+  }
+  if (ProcessExists(child->shim_pid) && IsShimFor(fs_, child->shim_pid, spec.name)) {
+    REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, std::move(on_exit)));
+    return Adoption{.outcome = AdoptOutcome::kRunning,
+                    .process = {.shim_pid = child->shim_pid,
+                                .child_pid = child->child_pid,
+                                .started = FromUnixMillis(child->started_ms)}};
+  }
+  const bool killed_orphan = KillRecordedChild(spec.name, std::nullopt);
+  return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
+                  .exit = {.ended = std::chrono::system_clock::now(),
+                           .description = std::string("its shim is gone without an exit record") +
+                                          (killed_orphan ? "; killed the orphaned service" : "")}};
+}
+
+Status ShimLauncher::Signal(const std::string& name, int signal) {
+  auto it = shims_.find(name);
+  if (it == shims_.end()) {
+    return NotFoundError("no running shim for " + name);
+  }
+  if (::kill(it->second.pid, signal) != 0) {
+    return ErrnoError(errno, "signal the shim of " + name);
+  }
+  return OkStatus();
+}
+
+Status ShimLauncher::Kill(const std::string& name) {
+  auto it = shims_.find(name);
+  if (it == shims_.end()) {
+    return NotFoundError("no running shim for " + name);
+  }
+  if (KillRecordedChild(name, it->second.pid)) {
+    return OkStatus();
+  }
+  // No child record yet: the service is just starting. Kill the shim; the group goes with
+  // the exit handling (KillRecordedChild) once the record appears.
+  if (::kill(it->second.pid, SIGKILL) != 0) {
+    return ErrnoError(errno, "kill the shim of " + name);
+  }
+  return OkStatus();
+}
+
+std::optional<int> ShimLauncher::ChildPid(const std::string& name) {
+  auto it = shims_.find(name);
+  if (it == shims_.end()) {
+    return std::nullopt;
+  }
+  if (!it->second.child_pid) {
+    auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+    if (child.ok() && child->shim_pid == it->second.pid) {
+      it->second.child_pid = child->child_pid;
+    }
+  }
+  return it->second.child_pid;
+}
+
+}  // namespace rebound::supervise

@@ -1,0 +1,193 @@
+#pragma once
+
+// DaemonHarness: a real `rebound serve` in a temp dir on an ephemeral loopback port, for
+// integration tests. Cleans up every process it (or its daemon) started.
+//
+//   DaemonHarness h;
+//   h.Start(R"([services.api]
+//   command = ["sleep", "1000"])");
+//   int pid = h.WaitForPid("api");
+//   ::kill(pid, SIGKILL);
+//   h.WaitFor([&] { return h.Service("api")["restarts"] == 1; });
+
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/file_system.h"
+#include "supervise/exit_record.h"
+#include "testing/temp_dir.h"
+
+extern char** environ;
+
+namespace rebound::testing {
+
+inline int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+inline pid_t SpawnProcess(const std::vector<std::string>& args, const std::string& output) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+inline bool WaitUntil(const std::function<bool()>& condition,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+class DaemonHarness {
+ public:
+  DaemonHarness() : port_(FreeLoopbackPort()) {}
+  ~DaemonHarness() {
+    Kill();
+    KillServices();
+  }
+
+  std::string Config(const std::string& services) const {
+    return "[daemon]\ndata_dir = \"" + dir_.Path("data") + "\"\nlisten = \"127.0.0.1:" +
+           std::to_string(port_) + "\"\n\n" + services;
+  }
+  void WriteConfig(const std::string& services) {
+    std::ofstream(dir_.Path("rebound.toml")) << Config(services);
+  }
+  // Starts `rebound serve` and waits until its API answers.
+  pid_t Start(const std::string& services = "") {
+    if (!services.empty()) {
+      WriteConfig(services);
+    }
+    daemon_ = SpawnProcess({REBOUND_BINARY, "serve", "--config", dir_.Path("rebound.toml")},
+                           dir_.Path("daemon.log"));
+    WaitUntil([&] { return Get("/v1/services").has_value(); });
+    return daemon_;
+  }
+  void Kill() {
+    if (daemon_ > 0) {
+      ::kill(daemon_, SIGKILL);
+      ::waitpid(daemon_, nullptr, 0);
+      daemon_ = -1;
+    }
+  }
+  // SIGTERM, then the daemon's exit status.
+  int Terminate() {
+    ::kill(daemon_, SIGTERM);
+    int status = 0;
+    ::waitpid(daemon_, &status, 0);
+    daemon_ = -1;
+    return status;
+  }
+  // Every service and shim a daemon of this harness started, whatever happened to the daemon.
+  void KillServices() {
+    auto names = DefaultFileSystem().ListDir(dir_.Path("data/run"));
+    if (!names.ok()) {
+      return;
+    }
+    for (const std::string& file : *names) {
+      if (!file.ends_with(".child")) {
+        continue;
+      }
+      auto child = supervise::ReadChildRecord(DefaultFileSystem(), dir_.Path("data/run/" + file));
+      if (child.ok()) {
+        ::kill(-child->child_pid, SIGKILL);
+        ::kill(child->shim_pid, SIGKILL);
+      }
+    }
+  }
+
+  std::optional<nlohmann::json> Get(const std::string& path) {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(std::chrono::milliseconds(200));
+    auto response = client.Get(path);
+    if (!response) {
+      return std::nullopt;
+    }
+    return nlohmann::json::parse(response->body, nullptr, false);
+  }
+  int Post(const std::string& path) {
+    httplib::Client client("127.0.0.1", port_);
+    auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
+    httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
+    auto response = client.Post(path, headers, "", "application/json");
+    return response ? response->status : -1;
+  }
+  nlohmann::json Service(const std::string& name) {
+    auto all = Get("/v1/services");
+    if (all && all->contains("services")) {
+      for (const auto& service : (*all)["services"]) {
+        if (service["name"] == name) {
+          return service;
+        }
+      }
+    }
+    return nlohmann::json::object();
+  }
+  int Pid(const std::string& name) {
+    auto service = Service(name);
+    return service.contains("pid") && service["pid"].is_number() ? service["pid"].get<int>() : 0;
+  }
+  int WaitForPid(const std::string& name, int not_this = 0) {
+    int pid = 0;
+    WaitUntil([&] {
+      pid = Pid(name);
+      return pid != 0 && pid != not_this && Service(name)["state"] == "running";
+    });
+    return pid;
+  }
+  std::string State(const std::string& name) { return Service(name).value("state", ""); }
+  std::string DaemonLog() const {
+    std::ifstream in(dir_.Path("daemon.log"));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  const TempDir& dir() const { return dir_; }
+  int port() const { return port_; }
+  pid_t daemon_pid() const { return daemon_; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  pid_t daemon_ = -1;
+};
+
+inline bool ProcessAlive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+}  // namespace rebound::testing
