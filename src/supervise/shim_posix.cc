@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
 #include "supervise/exit_record.h"
@@ -134,7 +135,7 @@ class Shim {
 
   int Run() {
     TakeOverProcess();
-    if (Status opened = log_.Open(); !opened.ok()) {
+    if (Status opened = OpenLog(); !opened.ok()) {
       Warn("output will be dropped until the log can be written: " + opened.error().ToString());
     }
     if (Status prepared = PrepareRunDir(); !prepared.ok()) {
@@ -173,6 +174,11 @@ class Shim {
     for (const auto& [key, value] : options_.env) {
       ::setenv(key.c_str(), value.c_str(), /*overwrite=*/1);
     }
+  }
+
+  Status OpenLog() {
+    REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(ParentDir(options_.log_path)));
+    return log_.Open();
   }
 
   Status PrepareRunDir() {
