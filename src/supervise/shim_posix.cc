@@ -329,15 +329,17 @@ class Shim {
 
   // What a shell reports when it cannot run a command: 127 not found, 126 not executable.
   ExitRecord ExecFailureRecord(int spawn_error) {
+    // posix_spawn reports a failed chdir with the same errno as a missing command.
     struct stat cwd_stat;
-    const bool bad_cwd = options_.cwd && ::stat(options_.cwd->c_str(), &cwd_stat) != 0;
-    const bool not_found = spawn_error == ENOENT && !bad_cwd;
-    std::string why = std::string(::strerror(spawn_error));
-    if (bad_cwd) {
-      why = "working directory " + *options_.cwd + ": " + ::strerror(errno);
+    const int cwd_error = options_.cwd && ::stat(options_.cwd->c_str(), &cwd_stat) != 0 ? errno : 0;
+    const bool not_found = spawn_error == ENOENT && cwd_error == 0;
+    std::string why = ::strerror(spawn_error);
+    if (cwd_error != 0) {
+      why = "working directory " + *options_.cwd + ": " + ::strerror(cwd_error);
+    } else if (not_found) {
+      why = "command not found (" + why + ")";
     }
-    Note("cannot run '" + options_.command.front() +
-         "': " + (not_found ? "command not found (" + why + ")" : why));
+    Note("cannot run '" + options_.command.front() + "': " + why);
     ExitRecord record = BaseRecord();
     record.exit_code = not_found ? kExitNotFound : kExitNotExecutable;
     return record;

@@ -209,18 +209,25 @@ TEST_F(ShimTest, RemovesAStaleExitRecordBeforeStarting) {
   EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
 }
 
-TEST_F(ShimTest, RunsInCwdWithExtraEnvironmentNullStdinAndCleanSignalState) {
-  const pid_t shim = StartShim({"sh", "-c",
-                                "echo cwd=$(pwd) var=$REBOUND_SHIM_TEST; read line; echo read=$?; "
-                                "grep -E '^Sig(Blk|Ign)' /proc/$$/status"},
-                               {"--cwd", dir_.path(), "--env", "REBOUND_SHIM_TEST=hello"});
+TEST_F(ShimTest, RunsInCwdWithExtraEnvironmentAndNullStdin) {
+  const pid_t shim =
+      StartShim({"sh", "-c", "echo cwd=$(pwd) var=$REBOUND_SHIM_TEST; read line; echo read=$?"},
+                {"--cwd", dir_.path(), "--env", "REBOUND_SHIM_TEST=hello"});
   EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
   const std::string log = ReadText(LogPath());
   EXPECT_NE(log.find("cwd=" + dir_.path() + " var=hello\n"), std::string::npos) << log;
   EXPECT_NE(log.find("read=1\n"), std::string::npos) << log;  // EOF from /dev/null
+}
+
+TEST_F(ShimTest, ServiceStartsWithNoSignalBlockedOrIgnored) {
+  // grep reports its own masks as exec left them (a shell would change its mask while
+  // waiting); the shim itself blocks the forwarded signals and ignores SIGPIPE.
+  const pid_t shim = StartShim({"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
+  const std::string log = ReadText(LogPath());
   EXPECT_EQ(MaskInLog(log, "SigBlk"), 0u) << log;
-  // No standard signal is ignored. (glibc's posix_spawn leaves its two internal real-time
-  // signals, 32 and 33, ignored in every child it starts; sigaddset cannot name them.)
+  // glibc's posix_spawn leaves its two internal real-time signals (32 and 33) ignored in every
+  // child it starts, and sigaddset cannot name them; no standard signal may be ignored.
   EXPECT_EQ(MaskInLog(log, "SigIgn") & kStandardSignalsMask, 0u) << log;
 }
 
@@ -302,6 +309,16 @@ TEST_F(ShimTest, RotatesTheLogAndKeepsAtMostKFiles) {
     EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "at " << i;
   }
   EXPECT_EQ(numbers.back(), 3000);
+}
+
+TEST_F(ShimTest, UnwritableLogDropsOutputButTheServiceRunsAndIsRecorded) {
+  const std::string not_a_dir = dir_.Path("plain-file");
+  ASSERT_TRUE(WriteFileAtomically(fs_, not_a_dir, "x").ok());
+  const pid_t shim = Spawn({REBOUND_BINARY, "shim", "--name", kName, "--run-dir", RunDir(), "--log",
+                            not_a_dir + "/svc.log", "--", "sh", "-c", "echo out; exit 4"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 4);
+  EXPECT_NE(ReadText(StderrPath()).find("output will be dropped"), std::string::npos)
+      << ReadText(StderrPath());
 }
 
 TEST_F(ShimTest, CommandNotFoundIsRecordedAs127WithAnExplanation) {
