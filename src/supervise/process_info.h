@@ -1,0 +1,30 @@
+#pragma once
+
+// What /proc says about a process: enough to tell one process from a later one that reuses
+// its pid (DESIGN.md, re-adoption).
+//
+//   Result<uint64_t> start = ProcessStartTime(pid);
+//   bool same_process = ProcessExists(pid) && start.ok() && *start == recorded_start_time;
+//
+// Free functions; thread-safe.
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace rebound::supervise {
+
+// Field 22 (starttime) of /proc/PID/stat: clock ticks after boot at which the process
+// started. not_found when there is no such process.
+Result<uint64_t> ProcessStartTime(int pid);
+
+// True if a process (possibly a zombie not yet reaped) has this pid. False for pid <= 0.
+bool ProcessExists(int pid);
+
+// Field 22 of the text of a /proc/PID/stat file. The command name (field 2) is in
+// parentheses and may itself hold spaces and ')', so fields are counted after the LAST ')'.
+// Pure; corruption if the text does not have that shape.
+Result<uint64_t> ParseStartTimeFromStat(std::string_view stat_text);
+
+}  // namespace rebound::supervise

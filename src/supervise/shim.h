@@ -1,0 +1,65 @@
+#pragma once
+
+// `rebound shim`: the small process that parents each supervised service (DESIGN.md,
+// "Processes: shims and re-adoption"; the contract is in docs/shim.md).
+//
+//   rebound shim --name api --run-dir /run/rebound --log /var/log/rebound/api.log
+//       [--log-max-bytes N] [--log-keep K] [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]
+//
+//   auto options = ParseShimArgs({"--name", "api", ..., "--", "redis-server"});
+//   if (!options.ok()) { std::cerr << options.error().message(); return kShimUsageExitCode; }
+//   return RunShim(*options);
+//
+// The shim leaves its session, starts COMMAND in its own process group with its output in a
+// size-rotated log, forwards stop signals to that group, writes NAME.child once the service
+// runs and NAME.exit (durably) once it ends, then exits 0. It outlives the daemon.
+//
+// ParseShimArgs is pure. RunShim takes over the calling process
+// (session, signal mask, dispositions): call it only from main, once.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+
+namespace rebound::supervise {
+
+// Exit status of `rebound shim` for a bad command line (as getopt-style tools use).
+inline constexpr int kShimUsageExitCode = 2;
+// Exit status when the service ended but its exit record could not be written: the daemon
+// must not mistake this for a clean record.
+inline constexpr int kShimRecordFailedExitCode = 1;
+
+struct ShimOptions {
+  std::string name;      // service name: a file name, no '/'
+  std::string run_dir;   // where NAME.child and NAME.exit go
+  std::string log_path;  // FILE; rotated copies are FILE.1 ... FILE.K
+  uint64_t log_max_bytes = 10 * 1024 * 1024;
+  int log_keep = 5;
+  std::optional<std::string> cwd = {};
+  // Added to (or replacing entries of) the shim's own environment, in command-line order;
+  // a PATH given here is also the one COMMAND is looked up in.
+  std::vector<std::pair<std::string, std::string>> env = {};
+  std::vector<std::string> command;  // argv; command[0] via PATH
+
+  bool operator==(const ShimOptions&) const = default;
+};
+
+// `args` are the words after "shim". A validation Error says what is wrong, naming the option.
+Result<ShimOptions> ParseShimArgs(const std::vector<std::string>& args);
+
+// The usage text shown with argument errors.
+std::string ShimUsage();
+
+// Runs the shim until the service ends; returns the shim's exit status (0 once the exit
+// record is on disk).
+int RunShim(const ShimOptions& options);
+
+// Entry point for `rebound shim ARGS...`: prints the usage for --help alone (exit 0), prints
+// argument errors to stderr (exit kShimUsageExitCode), else runs the shim.
+int ShimMain(const std::vector<std::string>& args);
+
+}  // namespace rebound::supervise

@@ -1,0 +1,408 @@
+// The process half of shim.h: session, spawn, output capture, signal forwarding, records.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <iostream>
+
+#include "base/atomic_file.h"
+#include "base/clock.h"
+#include "base/file_system.h"
+#include "supervise/exit_record.h"
+#include "supervise/process_info.h"
+#include "supervise/rotating_log.h"
+#include "supervise/shim.h"
+
+extern char** environ;
+
+namespace rebound::supervise {
+namespace {
+
+// The stop and control signals a supervisor sends; SIGKILL goes to the group directly.
+constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+constexpr size_t kReadChunkBytes = 64 * 1024;
+// After the child exits, a grandchild may still hold the pipe and keep writing: the final
+// drain reads at most this much (the largest pipe buffer Linux allows by default).
+constexpr size_t kMaxFinalDrainBytes = 1024 * 1024;
+constexpr int kExitNotFound = 127;
+constexpr int kExitNotExecutable = 126;
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~Fd() { Reset(); }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = fd;
+  }
+  int get() const { return fd_; }
+  bool IsOpen() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// A broken invariant (a bad argument to a syscall that cannot fail otherwise): a bug.
+[[noreturn]] void DieBecause(const std::string& what) {
+  std::cerr << "rebound shim: internal error: " << what << ": " << ::strerror(errno) << "\n";
+  std::abort();
+}
+
+sigset_t ForwardedSignalSet() {
+  sigset_t set;
+  ::sigemptyset(&set);
+  for (int signal : kForwardedSignals) {
+    ::sigaddset(&set, signal);
+  }
+  return set;
+}
+
+int64_t NowMillis() { return ToUnixMillis(DefaultClock().WallNow()); }
+
+// posix_spawn's attributes and file actions for the service, freed on scope exit.
+class SpawnSetup {
+ public:
+  SpawnSetup(const ShimOptions& options, int output_fd) {
+    ::posix_spawn_file_actions_init(&actions_);
+    ::posix_spawnattr_init(&attributes_);
+    ::posix_spawn_file_actions_addopen(&actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    ::posix_spawn_file_actions_adddup2(&actions_, output_fd, STDOUT_FILENO);
+    ::posix_spawn_file_actions_adddup2(&actions_, output_fd, STDERR_FILENO);
+    // Descriptors the daemon leaked into the shim must not reach the service.
+    ::posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1);
+    if (options.cwd) {
+      ::posix_spawn_file_actions_addchdir_np(&actions_, options.cwd->c_str());
+    }
+    ::posix_spawnattr_setflags(
+        &attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    ::posix_spawnattr_setpgroup(&attributes_, 0);  // a new group whose id is the child's pid
+    sigset_t no_signals;
+    ::sigemptyset(&no_signals);
+    ::posix_spawnattr_setsigmask(&attributes_, &no_signals);
+    sigset_t all_signals;
+    ::sigfillset(&all_signals);
+    ::posix_spawnattr_setsigdefault(&attributes_, &all_signals);
+  }
+  ~SpawnSetup() {
+    ::posix_spawn_file_actions_destroy(&actions_);
+    ::posix_spawnattr_destroy(&attributes_);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+
+  // The child's pid, or the errno of a failed exec (glibc reports it from the child).
+  int Spawn(const std::vector<std::string>& command, pid_t& pid) {
+    std::vector<char*> argv;
+    for (const std::string& word : command) {
+      argv.push_back(const_cast<char*>(word.c_str()));
+    }
+    argv.push_back(nullptr);
+    return ::posix_spawnp(&pid, argv[0], &actions_, &attributes_, argv.data(), environ);
+  }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+  posix_spawnattr_t attributes_;
+};
+
+class Shim {
+ public:
+  explicit Shim(const ShimOptions& options)
+      : options_(options),
+        fs_(DefaultFileSystem()),
+        log_(fs_, {.path = options.log_path,
+                   .max_bytes = options.log_max_bytes,
+                   .keep = options.log_keep}) {}
+
+  int Run() {
+    TakeOverProcess();
+    if (Status opened = OpenLog(); !opened.ok()) {
+      Warn("output will be dropped until the log can be written: " + opened.error().ToString());
+    }
+    if (Status prepared = PrepareRunDir(); !prepared.ok()) {
+      Warn("cannot prepare the run directory, not starting: " + prepared.error().ToString());
+      return kShimRecordFailedExitCode;
+    }
+    const int spawn_error = StartChild();
+    if (spawn_error != 0) {
+      return Finish(ExecFailureRecord(spawn_error));
+    }
+    RecordChild();
+    Supervise();
+    return Finish(ReapChild());
+  }
+
+ private:
+  // Own session (the daemon's death or its terminal's SIGHUP does not reach us), SIGPIPE
+  // ignored (a dead reader is an error return), forwarded signals read from a signalfd.
+  void TakeOverProcess() {
+    setsid_error_ = ::setsid() < 0 ? errno : 0;
+    ::signal(SIGPIPE, SIG_IGN);
+    // Dispositions survive exec: an ignored SIGCHLD inherited from the daemon would make the
+    // kernel reap the child for us and lose its status.
+    ::signal(SIGCHLD, SIG_DFL);
+    for (int signal : kForwardedSignals) {
+      ::signal(signal, SIG_DFL);
+    }
+    const sigset_t forwarded = ForwardedSignalSet();
+    if (::sigprocmask(SIG_BLOCK, &forwarded, nullptr) != 0) {
+      DieBecause("sigprocmask");
+    }
+    signal_fd_.Reset(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_.IsOpen()) {
+      DieBecause("signalfd");
+    }
+    for (const auto& [key, value] : options_.env) {
+      ::setenv(key.c_str(), value.c_str(), /*overwrite=*/1);
+    }
+  }
+
+  Status OpenLog() {
+    REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(ParentDir(options_.log_path)));
+    return log_.Open();
+  }
+
+  Status PrepareRunDir() {
+    if (setsid_error_ != 0) {
+      Note(std::string("setsid failed (already a process group leader?): ") +
+           ::strerror(setsid_error_));
+    }
+    REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
+    for (const std::string& path : {ExitRecordPath(options_.run_dir, options_.name),
+                                    ChildRecordPath(options_.run_dir, options_.name)}) {
+      if (fs_.Exists(path)) {
+        REBOUND_RETURN_IF_ERROR(fs_.RemoveFile(path));  // a previous run's record
+      }
+    }
+    return OkStatus();
+  }
+
+  // Returns 0 once the child runs, else the errno of the failed spawn.
+  int StartChild() {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      return errno;
+    }
+    output_fd_.Reset(pipe_fds[0]);
+    Fd write_end(pipe_fds[1]);
+    ::fcntl(output_fd_.get(), F_SETFL, O_NONBLOCK);
+    started_ms_ = NowMillis();
+    const int spawn_error = SpawnSetup(options_, write_end.get()).Spawn(options_.command, child_);
+    if (spawn_error != 0) {
+      return spawn_error;
+    }
+    pid_fd_.Reset(static_cast<int>(::syscall(SYS_pidfd_open, child_, 0)));
+    if (!pid_fd_.IsOpen()) {
+      // Linux >= 5.3 is required. Never leave a service running that nobody watches.
+      const int pidfd_error = errno;
+      ::kill(-child_, SIGKILL);
+      errno = pidfd_error;
+      DieBecause("pidfd_open of our own child");
+    }
+    Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
+    return 0;
+  }
+
+  void RecordChild() {
+    ChildRecord record{.name = options_.name,
+                       .shim_pid = ::getpid(),
+                       .child_pid = child_,
+                       .started_ms = started_ms_};
+    // The child is not reaped yet, so /proc/PID exists even if it already exited.
+    auto start_time = ProcessStartTime(child_);
+    if (start_time.ok()) {
+      record.child_start_time = *start_time;
+    } else {
+      Warn("child start time unknown (recorded as 0): " + start_time.error().ToString());
+    }
+    Status written =
+        WriteChildRecord(fs_, ChildRecordPath(options_.run_dir, options_.name), record);
+    if (!written.ok()) {
+      Warn("cannot write the child record: " + written.error().ToString());
+    }
+  }
+
+  // Level-triggered poll over three fds until the pidfd says the child has exited.
+  void Supervise() {
+    pollfd fds[] = {
+        {signal_fd_.get(), POLLIN, 0}, {output_fd_.get(), POLLIN, 0}, {pid_fd_.get(), POLLIN, 0}};
+    while (true) {
+      if (::poll(fds, std::size(fds), /*timeout=*/-1) < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == ENOMEM) {
+          continue;  // transient: poll again
+        }
+        DieBecause("poll");
+      }
+      if (fds[0].revents != 0) {
+        ForwardPendingSignals();
+      }
+      if (fds[1].revents != 0 && !CopyOutput(kReadChunkBytes)) {
+        fds[1].fd = -1;  // every writer closed the pipe: stop polling it
+      }
+      if (fds[2].revents != 0) {
+        return;
+      }
+    }
+  }
+
+  void ForwardPendingSignals() {
+    signalfd_siginfo info;
+    while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
+      const int signal = static_cast<int>(info.ssi_signo);
+      if (::kill(-child_, signal) == 0) {
+        Note("forwarded " + SignalName(signal) + " to process group " + std::to_string(child_));
+      } else {
+        Note("could not forward " + SignalName(signal) + ": " + ::strerror(errno));
+      }
+    }
+  }
+
+  // Copies up to `budget` bytes from the pipe to the log. False once the pipe is at EOF.
+  bool CopyOutput(size_t budget) {
+    char buffer[kReadChunkBytes];
+    while (budget > 0) {
+      const ssize_t n = ::read(output_fd_.get(), buffer, std::min(budget, sizeof(buffer)));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return n < 0 && errno == EAGAIN;
+      }
+      WriteOutput(std::string_view(buffer, static_cast<size_t>(n)));
+      budget -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // Output that cannot be written is dropped (the pipe is always read, so the service never
+  // blocks on a full disk); the first failure warns, the recovery says how much was lost.
+  void WriteOutput(std::string_view data) {
+    Status written = log_.Write(data);
+    if (!written.ok() && !log_failing_) {
+      log_failing_ = true;
+      std::cerr << "rebound shim " << options_.name
+                << ": dropping output: " << written.error().ToString() << "\n";
+    } else if (written.ok() && log_failing_) {
+      log_failing_ = false;
+      Note("log writable again; " + std::to_string(log_.stats().bytes_dropped) +
+           " bytes of output dropped so far");
+    }
+  }
+
+  ExitRecord ReapChild() {
+    siginfo_t info{};
+    while (::waitid(P_PIDFD, static_cast<id_t>(pid_fd_.get()), &info, WEXITED) != 0) {
+      if (errno != EINTR) {
+        DieBecause("waitid on our own child");
+      }
+    }
+    (void)CopyOutput(kMaxFinalDrainBytes);  // what the child wrote before it exited
+    ExitRecord record = BaseRecord();
+    record.child_pid = child_;
+    if (info.si_code == CLD_EXITED) {
+      record.exit_code = info.si_status;
+    } else {
+      record.signal = info.si_status;
+      record.core_dumped = info.si_code == CLD_DUMPED;
+    }
+    return record;
+  }
+
+  // What a shell reports when it cannot run a command: 127 not found, 126 not executable.
+  ExitRecord ExecFailureRecord(int spawn_error) {
+    // posix_spawn reports a failed chdir with the same errno as a missing command.
+    struct stat cwd_stat;
+    const int cwd_error = options_.cwd && ::stat(options_.cwd->c_str(), &cwd_stat) != 0 ? errno : 0;
+    const bool not_found = spawn_error == ENOENT && cwd_error == 0;
+    std::string why = ::strerror(spawn_error);
+    if (cwd_error != 0) {
+      why = "working directory " + *options_.cwd + ": " + ::strerror(cwd_error);
+    } else if (not_found) {
+      why = "command not found (" + why + ")";
+    }
+    Note("cannot run '" + options_.command.front() + "': " + why);
+    ExitRecord record = BaseRecord();
+    record.exit_code = not_found ? kExitNotFound : kExitNotExecutable;
+    return record;
+  }
+
+  ExitRecord BaseRecord() const {
+    return ExitRecord{.name = options_.name,
+                      .shim_pid = ::getpid(),
+                      .started_ms = started_ms_ != 0 ? started_ms_ : NowMillis(),
+                      .ended_ms = NowMillis()};
+  }
+
+  // The record goes to disk (fsynced, renamed, directory fsynced) before the shim exits.
+  int Finish(const ExitRecord& record) {
+    Note(options_.name + " " + DescribeExit(record));
+    if (log_.stats().bytes_dropped > 0) {
+      Note(std::to_string(log_.stats().bytes_dropped) + " bytes of output were dropped");
+    }
+    (void)log_.Close();  // a log close error changes nothing about the record
+    Status written = WriteExitRecord(fs_, ExitRecordPath(options_.run_dir, options_.name), record);
+    if (!written.ok()) {
+      std::cerr << "rebound shim " << options_.name
+                << ": cannot write the exit record: " << written.error().ToString() << "\n";
+      return kShimRecordFailedExitCode;
+    }
+    return 0;
+  }
+
+  void Note(const std::string& text) { (void)log_.WriteNote(text); }
+
+  // A degraded mode: in the log when it can be written, and on stderr for whoever reads it.
+  void Warn(const std::string& text) {
+    Note("warning: " + text);
+    std::cerr << "rebound shim " << options_.name << ": " << text << "\n";
+  }
+
+  const ShimOptions& options_;
+  FileSystem& fs_;
+  RotatingLog log_;
+  Fd signal_fd_;
+  Fd output_fd_;
+  Fd pid_fd_;
+  pid_t child_ = 0;
+  int64_t started_ms_ = 0;
+  int setsid_error_ = 0;
+  bool log_failing_ = false;
+};
+
+}  // namespace
+
+int RunShim(const ShimOptions& options) { return Shim(options).Run(); }
+
+int ShimMain(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << ShimUsage();
+    return 0;
+  }
+  auto options = ParseShimArgs(args);
+  if (!options.ok()) {
+    std::cerr << "rebound shim: " << options.error().message() << "\n" << ShimUsage();
+    return kShimUsageExitCode;
+  }
+  return RunShim(*options);
+}
+
+}  // namespace rebound::supervise

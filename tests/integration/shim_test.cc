@@ -1,0 +1,362 @@
+// Integration tests of `rebound shim`: the real binary, real child processes, a temp dir.
+// Every wait is bounded (kTimeout) and every process started is killed and reaped.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "base/atomic_file.h"
+#include "supervise/exit_record.h"
+#include "supervise/process_info.h"
+#include "testing/temp_dir.h"
+
+#ifndef REBOUND_BINARY
+#error "REBOUND_BINARY must name the built rebound executable"
+#endif
+
+extern char** environ;
+
+namespace rebound::supervise {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kTimeout = 10s;
+constexpr char kName[] = "svc";
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Bits of signals 1 to 31 in a /proc/PID/status signal mask.
+constexpr uint64_t kStandardSignalsMask = (uint64_t{1} << 31) - 1;
+
+// The hex mask of a "SigBlk:\t<hex>" style line in `log`; all ones if it is missing.
+uint64_t MaskInLog(const std::string& log, const std::string& field) {
+  const size_t start = log.find(field + ":\t");
+  if (start == std::string::npos) {
+    return ~uint64_t{0};
+  }
+  return std::stoull(log.substr(start + field.size() + 2, 16), nullptr, 16);
+}
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+class ShimTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    // A pid of 0 or less would name this test's own process group: never signal one.
+    for (pid_t group : child_groups_) {
+      if (group > 0) {
+        ::kill(-group, SIGKILL);
+      }
+    }
+    for (pid_t pid : started_) {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  }
+
+  std::string RunDir() const { return dir_.Path("run"); }
+  std::string LogPath() const { return dir_.Path("svc.log"); }
+  std::string StderrPath() const { return dir_.Path("shim.stderr"); }
+
+  std::vector<std::string> ShimArgs(const std::vector<std::string>& options,
+                                    const std::vector<std::string>& command) const {
+    std::vector<std::string> args = {REBOUND_BINARY, "shim",   "--name", kName,
+                                     "--run-dir",    RunDir(), "--log",  LogPath()};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    return args;
+  }
+
+  // Starts `args` with stdout and stderr into StderrPath(); the test kills it at the end.
+  pid_t Spawn(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const std::string& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, StderrPath().c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid = -1;
+    EXPECT_EQ(::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    ::posix_spawn_file_actions_destroy(&actions);
+    started_.push_back(pid);
+    return pid;
+  }
+
+  pid_t StartShim(const std::vector<std::string>& command,
+                  const std::vector<std::string>& options = {}) {
+    return Spawn(ShimArgs(options, command));
+  }
+
+  // The wait status of our child `pid`, or nullopt if it is still running after `timeout`.
+  std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout = kTimeout) {
+    const int pid_fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    EXPECT_GE(pid_fd, 0) << "pid " << pid;
+    if (pid_fd < 0) {
+      return std::nullopt;
+    }
+    pollfd ready = {pid_fd, POLLIN, 0};
+    const int polled = ::poll(&ready, 1, static_cast<int>(timeout.count()));
+    ::close(pid_fd);
+    int status = 0;
+    if (polled != 1 || ::waitpid(pid, &status, 0) != pid) {
+      return std::nullopt;
+    }
+    std::erase(started_, pid);
+    return status;
+  }
+
+  // Waits for the shim to exit 0 and returns the exit record it left.
+  ExitRecord FinishedRecord(pid_t shim) {
+    std::optional<int> status = WaitForExit(shim);
+    EXPECT_TRUE(status.has_value()) << "shim still running after " << kTimeout.count() << "s";
+    if (status) {
+      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+          << "status " << *status << ", stderr: " << ReadText(StderrPath());
+    }
+    auto record = ReadExitRecord(fs_, ExitRecordPath(RunDir(), kName));
+    EXPECT_TRUE(record.ok()) << record.error().ToString();
+    return record.value_or(ExitRecord{});
+  }
+
+  ChildRecord WaitForChildRecord() {
+    const std::string path = ChildRecordPath(RunDir(), kName);
+    EXPECT_TRUE(WaitUntil([&] { return fs_.Exists(path); }, kTimeout));
+    auto record = ReadChildRecord(fs_, path);
+    EXPECT_TRUE(record.ok()) << record.error().ToString();
+    if (record.ok()) {
+      child_groups_.push_back(record->child_pid);
+    }
+    return record.value_or(ChildRecord{});
+  }
+
+  bool LogContains(const std::string& text) const {
+    return ReadText(LogPath()).find(text) != std::string::npos;
+  }
+  bool WaitForLog(const std::string& text) {
+    return WaitUntil([&] { return LogContains(text); }, kTimeout);
+  }
+
+  testing::TempDir dir_;
+  FileSystem& fs_ = DefaultFileSystem();
+  std::vector<pid_t> started_;
+  std::vector<pid_t> child_groups_;
+};
+
+TEST_F(ShimTest, RecordsExitCodeOutputAndTheChild) {
+  const pid_t shim =
+      StartShim({"sh", "-c",
+                 "echo pid=$$; echo start=$(cut -d' ' -f22 /proc/$$/stat); echo out; "
+                 "echo err >&2; exit 3"});
+  const ChildRecord child = WaitForChildRecord();
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.exit_code, 3);
+  EXPECT_FALSE(exit.signal.has_value());
+  EXPECT_EQ(exit.name, kName);
+  EXPECT_EQ(exit.shim_pid, shim);
+  EXPECT_EQ(exit.child_pid, child.child_pid);
+  EXPECT_LE(exit.started_ms, exit.ended_ms);
+  EXPECT_EQ(child.shim_pid, shim);
+  EXPECT_EQ(child.started_ms, exit.started_ms);
+  const std::string log = ReadText(LogPath());
+  EXPECT_NE(log.find("pid=" + std::to_string(child.child_pid) + "\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("start=" + std::to_string(child.child_start_time) + "\n"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("out\nerr\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("[rebound-shim] svc exited with code 3\n"), std::string::npos) << log;
+}
+
+TEST_F(ShimTest, RemovesAStaleExitRecordBeforeStarting) {
+  ASSERT_TRUE(fs_.CreateDirs(RunDir()).ok());
+  const std::string stale = ExitRecordPath(RunDir(), kName);
+  ASSERT_TRUE(WriteExitRecord(fs_, stale, {.name = kName, .exit_code = 99}).ok());
+  // The service exits 0 only if the stale record was gone before it started.
+  const pid_t shim = StartShim({"sh", "-c", "test ! -e \"$0\"", stale});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
+}
+
+TEST_F(ShimTest, RunsInCwdWithExtraEnvironmentAndNullStdin) {
+  const pid_t shim =
+      StartShim({"sh", "-c", "echo cwd=$(pwd) var=$REBOUND_SHIM_TEST; read line; echo read=$?"},
+                {"--cwd", dir_.path(), "--env", "REBOUND_SHIM_TEST=hello"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
+  const std::string log = ReadText(LogPath());
+  EXPECT_NE(log.find("cwd=" + dir_.path() + " var=hello\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("read=1\n"), std::string::npos) << log;  // EOF from /dev/null
+}
+
+TEST_F(ShimTest, ServiceStartsWithNoSignalBlockedOrIgnored) {
+  // grep reports its own masks as exec left them (a shell would change its mask while
+  // waiting); the shim itself blocks the forwarded signals and ignores SIGPIPE.
+  const pid_t shim = StartShim({"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
+  const std::string log = ReadText(LogPath());
+  EXPECT_EQ(MaskInLog(log, "SigBlk"), 0u) << log;
+  // glibc's posix_spawn leaves its two internal real-time signals (32 and 33) ignored in every
+  // child it starts, and sigaddset cannot name them; no standard signal may be ignored.
+  EXPECT_EQ(MaskInLog(log, "SigIgn") & kStandardSignalsMask, 0u) << log;
+}
+
+TEST_F(ShimTest, ForwardsSigtermToTheChildsGroup) {
+  const pid_t shim =
+      StartShim({"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
+  const ChildRecord child = WaitForChildRecord();
+  ASSERT_TRUE(WaitForLog("ready\n"));
+  EXPECT_EQ(::getpgid(child.child_pid), child.child_pid);  // its own process group
+  EXPECT_EQ(*ProcessStartTime(child.child_pid), child.child_start_time);
+  ASSERT_EQ(::kill(shim, SIGTERM), 0);
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.exit_code, 7);
+  EXPECT_TRUE(LogContains("[rebound-shim] forwarded SIGTERM to process group " +
+                          std::to_string(child.child_pid)));
+}
+
+TEST_F(ShimTest, RecordsSigkillOfTheChildsGroupAndExitsZero) {
+  const pid_t shim = StartShim({"sh", "-c", "echo ready; while :; do sleep 0.05; done"});
+  const ChildRecord child = WaitForChildRecord();
+  ASSERT_TRUE(WaitForLog("ready\n"));
+  ASSERT_EQ(::kill(-child.child_pid, SIGKILL), 0);
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.signal, SIGKILL);
+  EXPECT_FALSE(exit.exit_code.has_value());
+  EXPECT_FALSE(exit.core_dumped);
+  EXPECT_TRUE(LogContains("[rebound-shim] svc killed by signal 9 (SIGKILL)\n"));
+}
+
+TEST_F(ShimTest, OutlivesTheProcessThatStartedIt) {
+  // Orphans are reparented to this test process, so it can reap the shim at the end.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  std::vector<std::string> args = {"/bin/sh", "-c", "\"$0\" \"$@\" & exit 0"};
+  for (const std::string& arg :
+       ShimArgs({}, {"sh", "-c", "trap 'exit 7' TERM; while :; do echo tick; sleep 0.05; done"})) {
+    args.push_back(arg);
+  }
+  const pid_t starter = Spawn(args);
+  const std::optional<int> starter_status = WaitForExit(starter);
+  ASSERT_TRUE(starter_status.has_value());
+  const ChildRecord child = WaitForChildRecord();
+  started_.push_back(child.shim_pid);
+  ASSERT_NE(child.shim_pid, starter);
+  // The service keeps producing output after its starter is gone.
+  const std::string before = ReadText(LogPath());
+  ASSERT_TRUE(WaitUntil([&] { return ReadText(LogPath()).size() > before.size() + 10; }, kTimeout));
+  EXPECT_TRUE(ProcessExists(child.child_pid));
+  ASSERT_EQ(::kill(child.shim_pid, SIGTERM), 0);
+  EXPECT_EQ(FinishedRecord(child.shim_pid).exit_code, 7);
+}
+
+TEST_F(ShimTest, RotatesTheLogAndKeepsAtMostKFiles) {
+  const pid_t shim =
+      StartShim({"seq", "1", "3000"}, {"--log-max-bytes", "1000", "--log-keep", "3"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
+  std::string all;
+  for (int index = 3; index >= 1; --index) {
+    const std::string path = LogPath() + "." + std::to_string(index);
+    ASSERT_TRUE(fs_.Exists(path)) << path;
+    const std::string text = ReadText(path);
+    EXPECT_LE(text.size(), 1000u) << path;
+    all += text;
+  }
+  EXPECT_FALSE(fs_.Exists(LogPath() + ".4"));
+  EXPECT_LE(ReadText(LogPath()).size(), 1000u);
+  all += ReadText(LogPath());
+  // What is kept is the newest output, contiguous, ending with the last number.
+  // The oldest kept file may begin inside a line (a chunk larger than the limit is split),
+  // so its first line is skipped.
+  std::istringstream lines(all.substr(all.find('\n') + 1));
+  std::vector<int> numbers;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("[rebound-shim]")) {
+      numbers.push_back(std::stoi(line));
+    }
+  }
+  ASSERT_GT(numbers.size(), 300u);
+  for (size_t i = 1; i < numbers.size(); ++i) {
+    EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "at " << i;
+  }
+  EXPECT_EQ(numbers.back(), 3000);
+}
+
+TEST_F(ShimTest, UnwritableLogDropsOutputButTheServiceRunsAndIsRecorded) {
+  const std::string not_a_dir = dir_.Path("plain-file");
+  ASSERT_TRUE(WriteFileAtomically(fs_, not_a_dir, "x").ok());
+  const pid_t shim = Spawn({REBOUND_BINARY, "shim", "--name", kName, "--run-dir", RunDir(), "--log",
+                            not_a_dir + "/svc.log", "--", "sh", "-c", "echo out; exit 4"});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 4);
+  EXPECT_NE(ReadText(StderrPath()).find("output will be dropped"), std::string::npos)
+      << ReadText(StderrPath());
+}
+
+TEST_F(ShimTest, CommandNotFoundIsRecordedAs127WithAnExplanation) {
+  const pid_t shim = StartShim({"rebound-test-no-such-command", "arg"});
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.exit_code, 127);
+  EXPECT_EQ(exit.child_pid, 0);
+  EXPECT_FALSE(fs_.Exists(ChildRecordPath(RunDir(), kName)));
+  EXPECT_TRUE(
+      LogContains("[rebound-shim] cannot run 'rebound-test-no-such-command': command not found"));
+}
+
+TEST_F(ShimTest, NonExecutableCommandIsRecordedAs126) {
+  const std::string script = dir_.Path("not-executable.sh");
+  ASSERT_TRUE(WriteFileAtomically(fs_, script, "#!/bin/sh\nexit 0\n", 0644).ok());
+  const ExitRecord exit = FinishedRecord(StartShim({script}));
+  EXPECT_EQ(exit.exit_code, 126);
+  EXPECT_TRUE(LogContains("cannot run '" + script + "': Permission denied"));
+}
+
+TEST_F(ShimTest, MissingWorkingDirectoryIsRecordedAs126) {
+  const ExitRecord exit = FinishedRecord(StartShim({"true"}, {"--cwd", dir_.Path("absent")}));
+  EXPECT_EQ(exit.exit_code, 126);
+  EXPECT_TRUE(LogContains("cannot run 'true': working directory " + dir_.Path("absent")));
+}
+
+TEST_F(ShimTest, BadArgumentsExitWithCode2AndAMessage) {
+  const pid_t shim = Spawn({REBOUND_BINARY, "shim", "--name", kName, "--log-keep", "many"});
+  const std::optional<int> status = WaitForExit(shim);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  const std::string message = ReadText(StderrPath());
+  EXPECT_NE(message.find("rebound shim: option --log-keep needs an integer"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("usage: rebound shim"), std::string::npos) << message;
+  EXPECT_FALSE(fs_.Exists(RunDir()));
+}
+
+}  // namespace
+}  // namespace rebound::supervise
