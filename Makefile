@@ -26,14 +26,19 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev libgit2-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev \
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
-  curl git sqlite3 clang-format
+  curl git sqlite3 clang-format redis-server
+# What only `make bench` needs: the baselines it runs side by side.
+BENCH_PACKAGES := supervisor python3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench demo format clean
+.PHONY: deps install-packages build test bench demo format clean
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -50,10 +55,12 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 bench: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench rebound
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
+	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
 
 demo: build
 	$(BUILD_DIR)/src/rebound --version

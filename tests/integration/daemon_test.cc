@@ -160,6 +160,41 @@ TEST(DaemonTest, ASecondDaemonOnTheSameDataDirIsRefused) {
       << text;
 }
 
+// PING over a raw loopback socket; "+PONG" when redis answers.
+std::string RedisPing(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::write(fd, "PING\r\n", 6) == 6) {
+    char buffer[64];
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    reply.assign(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST(DaemonTest, SupervisesARealRedisServer) {
+  DaemonHarness h;
+  const int redis_port = FreeLoopbackPort();
+  h.Start("[services.db]\ncommand = [\"redis-server\", \"--port\", \"" +
+          std::to_string(redis_port) +
+          "\", \"--bind\", \"127.0.0.1\", \"--save\", \"\", \"--appendonly\", \"no\"]\n" +
+          kFastBackoff);
+  const int first = h.WaitForPid("db");
+  ASSERT_GT(first, 0) << h.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return RedisPing(redis_port).starts_with("+PONG"); }));
+  ::kill(first, SIGKILL);
+  const int second = h.WaitForPid("db", first);
+  EXPECT_NE(second, first);
+  EXPECT_TRUE(WaitUntil([&] { return RedisPing(redis_port).starts_with("+PONG"); }))
+      << h.DaemonLog();
+}
+
 TEST(DaemonTest, GracefulShutdownStopsServicesAndExitsZero) {
   DaemonHarness h;
   h.Start(Sleeper("api"));
