@@ -49,6 +49,7 @@ class FakeServiceController final : public engine::ServiceController {
   Result<engine::ServiceStatus> Apply(Action action, const std::string& name);
   // REQUIRES: mutex_ held.
   engine::ServiceStatus* Find(const std::string& name);
+  // REQUIRES: mutex_ held.
   std::optional<Error> TakeScriptedError();
 
   mutable std::mutex mutex_;

@@ -7,6 +7,7 @@
 #include "api/http_server.h"
 #include "api/service_routes.h"
 #include "cli/client.h"
+#include "cli/connect_probe.h"
 #include "http_test_util.h"
 #include "testing/fake_service_controller.h"
 
@@ -186,6 +187,26 @@ TEST_F(CliClientTest, ActionWithDaemonDownExits2) {
   EXPECT_EQ(Action("restart", "api"), 2);
   EXPECT_NE(err_.str().find("(connection refused); is \"rebound serve\" running?"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace rebound::cli
+
+namespace rebound::cli {
+namespace {
+
+TEST(ConnectFailureReasonTest, NamesTheCause) {
+  EXPECT_EQ(ConnectFailureReason("127.0.0.1", testing::UnusedPort(), std::chrono::seconds(1)),
+            "connection refused");
+  EXPECT_EQ(ConnectFailureReason("", 80, std::chrono::seconds(1)).rfind("cannot resolve host: ", 0),
+            0u);
+}
+
+TEST(ConnectFailureReasonTest, SaysSoWhenTheProbeConnects) {
+  auto listening = api::ListeningSocket::Open("127.0.0.1", 0, 4);
+  ASSERT_TRUE(listening.ok());
+  EXPECT_EQ(ConnectFailureReason("127.0.0.1", listening->port(), std::chrono::seconds(1)),
+            "connection failed");
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/listen_socket.h"
+
 extern char** environ;
 
 namespace rebound::testing {
@@ -193,6 +195,19 @@ TEST(DemoServiceTest, SigtermExits0AfterLoggingIt) {
 TEST(DemoServiceTest, BadPortIsAUsageError) {
   DemoProcess bad_port({"99999"});
   EXPECT_TRUE(ExitedWith(bad_port.WaitForExit(), 2));
+}
+
+}  // namespace
+}  // namespace rebound::testing
+
+namespace rebound::testing {
+namespace {
+
+TEST(DemoServiceTest, BusyPortExits1) {
+  auto taken = api::ListeningSocket::Open("127.0.0.1", 0, 4);
+  ASSERT_TRUE(taken.ok());
+  DemoProcess demo({std::to_string(taken->port())});
+  EXPECT_TRUE(ExitedWith(demo.WaitForExit(), 1));
 }
 
 }  // namespace

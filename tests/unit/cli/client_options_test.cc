@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "api/token.h"
 #include "base/atomic_file.h"
 #include "testing/temp_dir.h"
@@ -100,6 +102,25 @@ TEST(ParseDaemonUrlTest, RejectsWhatItCannotUse) {
     ASSERT_FALSE(address.ok()) << url;
     EXPECT_EQ(address.error().category(), ErrorCategory::kValidation) << url;
   }
+}
+
+}  // namespace
+}  // namespace rebound::cli
+
+namespace rebound::cli {
+namespace {
+
+TEST(ReadProcessEnvironmentTest, ReadsNonEmptyVariables) {
+  ::setenv("REBOUND_URL", "http://127.0.0.1:9", 1);
+  ::setenv("REBOUND_TOKEN", "", 1);
+  ClientInputs inputs;
+  ReadProcessEnvironment(inputs);
+  EXPECT_EQ(inputs.url_env, "http://127.0.0.1:9");
+  EXPECT_EQ(inputs.token_env, std::nullopt);  // empty counts as unset
+  ::unsetenv("REBOUND_URL");
+  ::unsetenv("REBOUND_TOKEN");
+  ReadProcessEnvironment(inputs);
+  EXPECT_EQ(inputs.url_env, std::nullopt);
 }
 
 }  // namespace
