@@ -45,6 +45,9 @@ class FileSystem {
   // mkdir -p.
   virtual Status CreateDirs(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // The permission bits of `path` (st_mode & 07777), e.g. 0600: secrets such as the API
+  // token are refused when others could read them.
+  virtual Result<int> FileMode(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, sorted.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
 };

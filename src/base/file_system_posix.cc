@@ -136,6 +136,14 @@ class PosixFileSystem final : public FileSystem {
 
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
+  Result<int> FileMode(const std::string& path) override {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      return ErrnoError(errno, "stat " + path);
+    }
+    return static_cast<int>(info.st_mode & 07777);
+  }
+
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     std::error_code code;
     std::vector<std::string> names;

@@ -40,6 +40,7 @@ class FaultFileSystem final : public FileSystem {
   Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }
   Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
   bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<int> FileMode(const std::string& path) override { return base_.FileMode(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_.ListDir(dir);
   }

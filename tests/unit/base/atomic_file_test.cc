@@ -39,6 +39,14 @@ TEST_F(AtomicFileTest, AppliesTheRequestedMode) {
   struct stat info {};
   ASSERT_EQ(::stat(Path("token").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(*fs_.FileMode(Path("token")), 0600);
+}
+
+TEST_F(AtomicFileTest, FileModeOfAMissingFileIsNotFound) {
+  auto mode = fs_.FileMode(Path("missing"));
+  ASSERT_FALSE(mode.ok());
+  EXPECT_EQ(mode.error().category(), ErrorCategory::kNotFound);
+  EXPECT_NE(mode.error().message().find("stat " + Path("missing")), std::string::npos);
 }
 
 TEST_F(AtomicFileTest, FailedSyncKeepsTheOldFileAndRemovesTheTemp) {

@@ -1,0 +1,77 @@
+#include "api/http_message.h"
+
+namespace rebound::api {
+
+int HttpStatusFor(ErrorCategory category) {
+  switch (category) {
+    case ErrorCategory::kValidation:
+      return 422;
+    case ErrorCategory::kNotFound:
+      return 404;
+    case ErrorCategory::kConflict:
+      return 409;
+    case ErrorCategory::kPermission:
+      return 403;
+    case ErrorCategory::kResource:
+      return 503;
+    case ErrorCategory::kTimeout:
+      return 504;
+    case ErrorCategory::kNetwork:
+    case ErrorCategory::kCorruption:
+    case ErrorCategory::kUnknown:
+      break;
+  }
+  return 500;
+}
+
+std::optional<std::string> HttpRequest::QueryParam(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+HttpResponse JsonResponse(int status, nlohmann::json body) {
+  return HttpResponse{.status = status, .body = std::move(body)};
+}
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string message) {
+  return JsonResponse(status, {{"error", {{"code", code}, {"message", std::move(message)}}}});
+}
+
+HttpResponse ErrorResponse(const Error& error) {
+  return ErrorResponse(HttpStatusFor(error.category()), CategoryName(error.category()),
+                       error.message());
+}
+
+std::string SerializeJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string_view ErrorCodeForStatus(int status) {
+  switch (status) {
+    case 400:
+      return "malformed";
+    case 401:
+      return "unauthorized";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "payload_too_large";
+    case 414:
+      return "uri_too_long";
+    case 415:
+      return "unsupported_media_type";
+    case 416:
+      return "range_not_satisfiable";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "bad_request";
+  }
+}
+
+}  // namespace rebound::api
