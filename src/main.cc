@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "base/version.h"
+#include "cli/check_config.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -14,10 +15,19 @@ int main(int argc, char** argv) {
       "rebound"};
   app.set_version_flag("-V,--version", std::string("rebound ") + rebound::kVersion);
   app.require_subcommand(0);
+
+  std::string check_config_path;
+  CLI::App* check_config = app.add_subcommand(
+      "check-config", "Validate a configuration file and print the service start order");
+  check_config->add_option("FILE", check_config_path, "the TOML configuration file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
+  }
+  if (*check_config) {
+    return rebound::cli::RunCheckConfig(check_config_path, std::cout, std::cerr);
   }
   if (argc == 1) {
     std::cout << app.help();
