@@ -53,7 +53,11 @@ std::string Child(std::string_view path, std::string_view key) {
   return std::string(path) + "." + std::string(key);
 }
 
-// Runs `apply` on each entry of the table at `node` in file order, after checking its key.
+// Runs `apply` on each entry of the table at `node` in file order. Keys are checked against
+// `valid_keys` as they come, so the first problem in the file wins; kAnyKey (empty) skips the
+// check, for env and depends_on, whose keys are the user's own names.
+const std::vector<std::string> kAnyKey = {};
+
 template <typename Apply>
 Status ForEachEntry(const ConfigReader& reader, const toml::node& node, std::string_view path,
                     const std::vector<std::string>& valid_keys, Apply apply) {
@@ -62,21 +66,9 @@ Status ForEachEntry(const ConfigReader& reader, const toml::node& node, std::str
     return table.error();
   }
   for (const ConfigEntry& entry : InFileOrder(**table)) {
-    REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, path, valid_keys));
-    REBOUND_RETURN_IF_ERROR(apply(entry, Child(path, entry.key)));
-  }
-  return OkStatus();
-}
-
-// Runs `apply` on each entry of the table at `node` in file order; any key is allowed.
-template <typename Apply>
-Status ForEachEntryOf(const ConfigReader& reader, const toml::node& node, std::string_view path,
-                      Apply apply) {
-  auto table = reader.Table(node, path);
-  if (!table.ok()) {
-    return table.error();
-  }
-  for (const ConfigEntry& entry : InFileOrder(**table)) {
+    if (!valid_keys.empty()) {
+      REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, path, valid_keys));
+    }
     REBOUND_RETURN_IF_ERROR(apply(entry, Child(path, entry.key)));
   }
   return OkStatus();
@@ -232,35 +224,37 @@ Result<std::vector<std::string>> ReadCommand(const ConfigReader& reader, const t
 
 Status ReadEnv(const ConfigReader& reader, const ConfigEntry& entry, const std::string& path,
                std::map<std::string, std::string>& env) {
-  return ForEachEntryOf(reader, *entry.value, path, [&](const ConfigEntry& e, auto p) -> Status {
-    if (e.key.empty() || e.key.find('=') != std::string::npos) {
-      return reader.ErrorAt(e.line, path,
-                            "invalid variable name \"" + e.key +
-                                "\"; it must be non-empty "
-                                "and must not contain '='");
-    }
-    return Assign(reader.String(*e.value, p), env[e.key]);
-  });
+  return ForEachEntry(reader, *entry.value, path, kAnyKey,
+                      [&](const ConfigEntry& e, auto p) -> Status {
+                        if (e.key.empty() || e.key.find('=') != std::string::npos) {
+                          return reader.ErrorAt(e.line, path,
+                                                "invalid variable name \"" + e.key +
+                                                    "\"; it must be non-empty "
+                                                    "and must not contain '='");
+                        }
+                        return Assign(reader.String(*e.value, p), env[e.key]);
+                      });
 }
 
 Status ReadDependsOn(const ConfigReader& reader, const ConfigEntry& entry, const std::string& path,
                      const std::vector<std::string>& service_names, ServiceSpec& spec) {
-  return ForEachEntryOf(reader, *entry.value, path, [&](const ConfigEntry& e, auto p) -> Status {
-    if (std::find(service_names.begin(), service_names.end(), e.key) == service_names.end()) {
-      const std::string suggestion = ClosestMatch(e.key, service_names);
-      return reader.ErrorAt(
-          e.line, path,
-          "unknown service \"" + e.key + "\"; " +
-              (suggestion.empty() ? "defined services: " + JoinNames(service_names)
-                                  : "did you mean \"" + suggestion + "\"?"));
-    }
-    auto condition = reader.Choice(*e.value, p, kConditionNames);
-    if (!condition.ok()) {
-      return condition.error();
-    }
-    spec.depends_on.emplace_back(e.key, *condition);
-    return OkStatus();
-  });
+  return ForEachEntry(
+      reader, *entry.value, path, kAnyKey, [&](const ConfigEntry& e, auto p) -> Status {
+        if (std::find(service_names.begin(), service_names.end(), e.key) == service_names.end()) {
+          const std::string suggestion = ClosestMatch(e.key, service_names);
+          return reader.ErrorAt(
+              e.line, path,
+              "unknown service \"" + e.key + "\"; " +
+                  (suggestion.empty() ? "defined services: " + JoinNames(service_names)
+                                      : "did you mean \"" + suggestion + "\"?"));
+        }
+        auto condition = reader.Choice(*e.value, p, kConditionNames);
+        if (!condition.ok()) {
+          return condition.error();
+        }
+        spec.depends_on.emplace_back(e.key, *condition);
+        return OkStatus();
+      });
 }
 
 Status ApplyServiceOnlyKey(const ConfigReader& reader, const ConfigEntry& entry,

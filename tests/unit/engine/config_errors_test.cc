@@ -105,6 +105,16 @@ TEST(ConfigErrorsTest, WrongTypesNameExpectedAndActual) {
             "rebound.toml:3: services.api.env: expected a table, got an array");
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\ncwd = 1979-05-27\n")),
             "rebound.toml:3: services.api.cwd: expected a string, got a date");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\ndepends_on = [\"db\"]\n")),
+            "rebound.toml:3: services.api.depends_on: expected a table, got an array");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nstop_signal = 15\n")),
+            "rebound.toml:3: services.api.stop_signal: expected a string, got an integer");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nbackoff = { jitter = false }\n")),
+            "rebound.toml:3: services.api.backoff.jitter: expected a string, got a boolean");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nintensity = \"5 in 60s\"\n")),
+            "rebound.toml:3: services.api.intensity: expected a table, got a string");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nlog = 5\n")),
+            "rebound.toml:3: services.api.log: expected a table, got an integer");
   EXPECT_EQ(ErrorOf("daemon = 1\n"), "rebound.toml:1: daemon: expected a table, got an integer");
   EXPECT_EQ(ErrorOf("[daemon]\nlisten = 7300\n"),
             "rebound.toml:2: daemon.listen: expected a string, got an integer");
@@ -250,6 +260,10 @@ TEST(ConfigErrorsTest, ReportsTheFirstErrorInFileOrder) {
   // The service (lines 1-3) comes before [defaults] (line 4): its error wins.
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrestart = \"x\"\n[defaults]\nrestart = \"y\"\n")),
             "rebound.toml:3: services.api.restart: unknown value \"x\"; expected one of: always, "
+            "on-failure, never");
+  // A broken [defaults] after valid services is still reported, at its own line.
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n[defaults]\nrestart = \"y\"\n")),
+            "rebound.toml:4: defaults.restart: unknown value \"y\"; expected one of: always, "
             "on-failure, never");
   // Within a table, keys are checked in file order, not in toml++'s sorted order.
   EXPECT_EQ(ErrorOf(Api("restart = \"x\"\nbackoff = 1\n")),
