@@ -41,7 +41,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
 Status Daemon::Open() {
   const std::string& data_dir = options_.config.daemon.data_dir;
   FileSystem& fs = DefaultFileSystem();
-  for (const std::string dir : {data_dir, data_dir + "/run", data_dir + "/logs"}) {
+  for (const std::string& dir : {data_dir, data_dir + "/run", data_dir + "/logs"}) {
     REBOUND_RETURN_IF_ERROR(fs.CreateDirs(dir));
   }
   auto lock = DataDirLock::Acquire(data_dir);
@@ -66,8 +66,8 @@ Status Daemon::Open() {
                                      .run_dir = data_dir + "/run",
                                      .log_dir = data_dir + "/logs"},
       *reactor_, fs);
-  supervisor_ = std::make_unique<supervise::Supervisor>(
-      InStartOrder(options_.config), *launcher_, *reactor_, DefaultClock(), random_, *this);
+  supervisor_ = std::make_unique<supervise::Supervisor>(InStartOrder(options_.config), *launcher_,
+                                                        *reactor_, DefaultClock(), random_, *this);
   return OkStatus();
 }
 
@@ -87,8 +87,7 @@ void Daemon::Journal(const std::string& category, const std::string& kind,
       {.category = category, .kind = kind, .subject = subject, .data = std::move(data)});
 }
 
-void Daemon::Emit(const std::string& kind, const std::string& service,
-                  const nlohmann::json& data) {
+void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {
   const std::string message = data.value("message", "");
   if (kind == "exited" || kind == "fatal" || kind == "launch_failed" || kind == "stop_timeout") {
     spdlog::warn("{}: {}: {}", service, kind, message);
@@ -99,11 +98,11 @@ void Daemon::Emit(const std::string& kind, const std::string& service,
 }
 
 void Daemon::Run() {
-  spdlog::info("rebound {} serving {} ({} services, data dir {})", kVersion,
-               options_.config.path, options_.config.services.size(),
-               options_.config.daemon.data_dir);
+  spdlog::info("rebound {} serving {} ({} services, data dir {})", kVersion, options_.config.path,
+               options_.config.services.size(), options_.config.daemon.data_dir);
   Journal("daemon", "started", "",
-          {{"version", kVersion}, {"config", options_.config.path},
+          {{"version", kVersion},
+           {"config", options_.config.path},
            {"config_digest", options_.config.digest}});
   reactor_->Post([this] {
     supervisor_->AdoptAll();

@@ -35,7 +35,7 @@ struct DaemonOptions {
   std::string rebound_binary;  // provides `rebound shim`
 };
 
-class Daemon final : public ServiceController, private supervise::EventSink {
+class Daemon final : public ServiceController, public supervise::EventSink {
  public:
   static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
   ~Daemon() override;

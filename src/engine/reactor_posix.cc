@@ -33,7 +33,9 @@ Result<std::unique_ptr<Reactor>> Reactor::Create() {
 }
 
 Reactor::Reactor(int epoll_fd, int timer_fd, int wake_fd)
-    : epoll_fd_(epoll_fd), timer_fd_(timer_fd), wake_fd_(wake_fd),
+    : epoll_fd_(epoll_fd),
+      timer_fd_(timer_fd),
+      wake_fd_(wake_fd),
       loop_thread_(std::this_thread::get_id()) {}
 
 Reactor::~Reactor() {

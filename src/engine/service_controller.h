@@ -26,11 +26,11 @@ struct ServiceStatus {
   std::string state;
   std::optional<int64_t> pid = {};  // the service's own process, never the shim's
   int64_t restarts = 0;
-  double uptime_seconds = 0;        // 0 unless running
+  double uptime_seconds = 0;  // 0 unless running
   // {"code": int|null, "signal": int|null, "at_ms": int} of the last exit, if any.
   std::optional<nlohmann::json> last_exit = {};
-  bool required = true;             // counts for /health
-  std::string message = {};         // e.g. "restart 3 in 400ms", "too many restarts"
+  bool required = true;      // counts for /health
+  std::string message = {};  // e.g. "restart 3 in 400ms", "too many restarts"
 };
 
 class ServiceController {

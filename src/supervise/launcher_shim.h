@@ -48,6 +48,7 @@ class ShimLauncher final : public ProcessLauncher {
   };
 
   Status Watch(const std::string& name, int shim_pid, ExitCallback on_exit);
+  std::optional<int> AwaitChildPid(const std::string& name, int shim_pid);
   void OnShimExit(const std::string& name);
   ExitInfo ReadOutcome(const std::string& name, int shim_pid);
   // Kills the service's process group if the child record names a live process of ours.

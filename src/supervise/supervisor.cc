@@ -170,8 +170,9 @@ void Supervisor::Launch(Service& service) {
   service.state = ServiceState::kRunning;
   service.running_since = clock_.MonotonicNow();
   service.message.clear();
-  Emit("started", service, "running, pid " + std::to_string(process->child_pid.value_or(0)),
-       {{"pid", process->child_pid.value_or(0)}});
+  const std::optional<int> pid = process->child_pid;
+  Emit("started", service, pid ? "running, pid " + std::to_string(*pid) : "running",
+       {{"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)}});
   StartWaiting();  // dependents may start now
 }
 

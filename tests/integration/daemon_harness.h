@@ -11,11 +11,11 @@
 //   h.WaitFor([&] { return h.Service("api")["restarts"] == 1; });
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,8 +85,8 @@ class DaemonHarness {
   }
 
   std::string Config(const std::string& services) const {
-    return "[daemon]\ndata_dir = \"" + dir_.Path("data") + "\"\nlisten = \"127.0.0.1:" +
-           std::to_string(port_) + "\"\n\n" + services;
+    return "[daemon]\ndata_dir = \"" + dir_.Path("data") +
+           "\"\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n\n" + services;
   }
   void WriteConfig(const std::string& services) {
     std::ofstream(dir_.Path("rebound.toml")) << Config(services);

@@ -16,8 +16,7 @@ constexpr const char* kFastBackoff =
     "backoff = { strategy = \"fixed\", initial = \"50ms\", max = \"50ms\", jitter = \"none\" }\n";
 
 std::string Sleeper(const std::string& name, const std::string& extra = "") {
-  return "[services." + name + "]\ncommand = [\"sleep\", \"1000\"]\n" + kFastBackoff + extra +
-         "\n";
+  return "[services." + name + "]\ncommand = [\"sleep\", \"1000\"]\n" + kFastBackoff + extra + "\n";
 }
 
 TEST(DaemonTest, RestartsACrashedServiceAndReportsItsOwnPid) {
@@ -45,21 +44,22 @@ TEST(DaemonTest, TooManyRestartsMakeItFatal) {
   EXPECT_EQ(crasher["last_exit"]["code"], 3);
   EXPECT_NE(crasher["message"].get<std::string>().find("too many restarts"), std::string::npos);
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(h.Service("crasher")["restarts"], 3);  // stays down
+  EXPECT_EQ(h.Service("crasher")["restarts"], 3);        // stays down
   EXPECT_EQ(h.Post("/v1/services/crasher/start"), 202);  // until started by hand
-  EXPECT_TRUE(WaitUntil([&] { return h.Service("crasher")["last_exit"]["at_ms"] !=
-                                     crasher["last_exit"]["at_ms"]; }));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return h.Service("crasher")["last_exit"]["at_ms"] != crasher["last_exit"]["at_ms"]; }));
 }
 
 TEST(DaemonTest, RestartPoliciesAlwaysOnFailureNever) {
   DaemonHarness h;
-  h.Start(std::string("[services.always]\ncommand = [\"sh\", \"-c\", \"sleep 0.2; exit 0\"]\n") +
-          kFastBackoff + "intensity = { max_restarts = 100, within = \"60s\" }\n" +
-          "[services.clean_exit]\ncommand = [\"sh\", \"-c\", \"exit 0\"]\nrestart = \"on-failure\"\n" +
-          kFastBackoff + "[services.failing]\ncommand = [\"sh\", \"-c\", \"exit 1\"]\n" +
-          "restart = \"on-failure\"\n" + kFastBackoff +
-          "intensity = { max_restarts = 2, within = \"60s\" }\n" +
-          "[services.once]\ncommand = [\"sh\", \"-c\", \"exit 1\"]\nrestart = \"never\"\n");
+  h.Start(
+      std::string("[services.always]\ncommand = [\"sh\", \"-c\", \"sleep 0.2; exit 0\"]\n") +
+      kFastBackoff + "intensity = { max_restarts = 100, within = \"60s\" }\n" +
+      "[services.clean_exit]\ncommand = [\"sh\", \"-c\", \"exit 0\"]\nrestart = \"on-failure\"\n" +
+      kFastBackoff + "[services.failing]\ncommand = [\"sh\", \"-c\", \"exit 1\"]\n" +
+      "restart = \"on-failure\"\n" + kFastBackoff +
+      "intensity = { max_restarts = 2, within = \"60s\" }\n" +
+      "[services.once]\ncommand = [\"sh\", \"-c\", \"exit 1\"]\nrestart = \"never\"\n");
   ASSERT_TRUE(WaitUntil([&] { return h.Service("always")["restarts"] >= 2; })) << h.DaemonLog();
   ASSERT_TRUE(WaitUntil([&] { return h.State("clean_exit") == "exited"; }));
   ASSERT_TRUE(WaitUntil([&] { return h.State("failing") == "fatal"; }));
@@ -130,11 +130,14 @@ TEST(DaemonTest, AReusedPidIsNeverAdoptedOrSignalled) {
   // An unrelated process that a stale record points at (as if the pid had been reused).
   const pid_t bystander = SpawnProcess({"sleep", "1000"}, h.dir().Path("bystander.log"));
   ASSERT_TRUE(DefaultFileSystem().CreateDirs(h.dir().Path("data/run")).ok());
-  supervise::ChildRecord stale{.name = "api", .shim_pid = bystander, .child_pid = bystander,
-                               .child_start_time = 1, .started_ms = 1};
-  ASSERT_TRUE(supervise::WriteChildRecord(DefaultFileSystem(), h.dir().Path("data/run/api.child"),
-                                          stale)
-                  .ok());
+  supervise::ChildRecord stale{.name = "api",
+                               .shim_pid = bystander,
+                               .child_pid = bystander,
+                               .child_start_time = 1,
+                               .started_ms = 1};
+  ASSERT_TRUE(
+      supervise::WriteChildRecord(DefaultFileSystem(), h.dir().Path("data/run/api.child"), stale)
+          .ok());
   h.Start();
   const int pid = h.WaitForPid("api");
   EXPECT_NE(pid, bystander);
@@ -147,9 +150,9 @@ TEST(DaemonTest, ASecondDaemonOnTheSameDataDirIsRefused) {
   DaemonHarness h;
   const pid_t first = h.Start(Sleeper("api"));
   ASSERT_GT(h.WaitForPid("api"), 0);
-  const pid_t second = SpawnProcess({REBOUND_BINARY, "serve", "--config",
-                                     h.dir().Path("rebound.toml")},
-                                    h.dir().Path("second.log"));
+  const pid_t second =
+      SpawnProcess({REBOUND_BINARY, "serve", "--config", h.dir().Path("rebound.toml")},
+                   h.dir().Path("second.log"));
   int status = 0;
   ASSERT_EQ(::waitpid(second, &status, 0), second);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);

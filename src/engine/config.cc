@@ -1,0 +1,285 @@
+#include "engine/config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+
+#include "base/checksum.h"
+#include "base/path.h"
+#include "engine/config_reader.h"
+#include "engine/service_config.h"
+#include "supervise/dependency_graph.h"
+
+namespace rebound::engine {
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services"};
+const std::vector<std::string> kDaemonKeys = {"data_dir", "listen", "log_level"};
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+constexpr std::string_view kDefaultDataDir = ".rebound";
+constexpr int kMaxPort = 65535;
+
+constexpr std::string_view kNoServicesHelp =
+    "at least one service is needed; add a [services.NAME] table, e.g.\n"
+    "  [services.web]\n"
+    "  command = [\"./web\", \"--port\", \"8080\"]";
+
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+
+// "127.0.0.1:7300", "localhost:7300" or "[::1]:7300"; nullopt if malformed.
+std::optional<ListenAddress> ParseListenAddress(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const size_t close = text.find("]:");
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return std::nullopt;  // an IPv6 address needs brackets to tell it from the port
+    }
+  }
+  int port_number = 0;
+  const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), port_number);
+  if (host.empty() || port.empty() || error != std::errc() || end != port.data() + port.size() ||
+      port_number < 1 || port_number > kMaxPort) {
+    return std::nullopt;
+  }
+  return ListenAddress{std::string(host), port_number};
+}
+
+// The problem with a [daemon] value, or "" if it is fine. Shared by the file and the
+// environment overrides so both are validated the same way.
+std::string DaemonValueProblem(std::string_view key, std::string_view value) {
+  if (key == "listen" && !ParseListenAddress(value)) {
+    return "invalid address \"" + std::string(value) +
+           "\"; expected host:port with a port from 1 to 65535, e.g. \"127.0.0.1:7300\" or "
+           "\"[::1]:7300\"";
+  }
+  if (key == "log_level" &&
+      std::find(kLogLevels.begin(), kLogLevels.end(), value) == kLogLevels.end()) {
+    return "unknown value \"" + std::string(value) +
+           "\"; expected one of: " + JoinNames(kLogLevels);
+  }
+  if (key == "data_dir" && value.empty()) {
+    return "must not be empty; e.g. data_dir = \".rebound\"";
+  }
+  return "";
+}
+
+void SetDaemonValue(std::string_view key, const std::string& value, const std::string& base_dir,
+                    DaemonSettings& daemon) {
+  if (key == "listen") {
+    const ListenAddress address = *ParseListenAddress(value);
+    daemon.listen_host = address.host;
+    daemon.listen_port = address.port;
+  } else if (key == "log_level") {
+    daemon.log_level = value;
+  } else {
+    daemon.data_dir = JoinPath(base_dir, value);
+  }
+}
+
+Status ReadDaemon(const ConfigReader& reader, const ConfigEntry& entry, const std::string& base_dir,
+                  DaemonSettings& daemon) {
+  auto table = reader.Table(*entry.value, "daemon");
+  if (!table.ok()) {
+    return table.error();
+  }
+  for (const ConfigEntry& setting : InFileOrder(**table)) {
+    REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, "daemon", kDaemonKeys));
+    const std::string path = "daemon." + setting.key;
+    auto value = reader.String(*setting.value, path);
+    if (!value.ok()) {
+      return value.error();
+    }
+    const std::string problem = DaemonValueProblem(setting.key, *value);
+    if (!problem.empty()) {
+      return reader.ErrorAt(*setting.value, path, problem);
+    }
+    SetDaemonValue(setting.key, *value, base_dir, daemon);
+  }
+  return OkStatus();
+}
+
+// REBOUND_DATA_DIR, REBOUND_LISTEN and REBOUND_LOG_LEVEL win over [daemon].
+Status ApplyEnvironmentOverrides(const std::map<std::string, std::string>& env,
+                                 const std::string& base_dir, DaemonSettings& daemon) {
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOverrides = {{
+      {"REBOUND_DATA_DIR", "data_dir"},
+      {"REBOUND_LISTEN", "listen"},
+      {"REBOUND_LOG_LEVEL", "log_level"},
+  }};
+  for (const auto& [variable, key] : kOverrides) {
+    const auto found = env.find(std::string(variable));
+    if (found == env.end()) {
+      continue;
+    }
+    const std::string problem = DaemonValueProblem(key, found->second);
+    if (!problem.empty()) {
+      return ValidationError("environment variable " + std::string(variable) +
+                             " (overrides daemon." + std::string(key) + "): " + problem);
+    }
+    SetDaemonValue(key, found->second, base_dir, daemon);
+  }
+  return OkStatus();
+}
+
+// The [defaults] table applied onto the built-in defaults.
+Result<ServiceSpec> ReadDefaults(const ConfigReader& reader, const toml::table& document) {
+  ServiceSpec defaults;
+  const toml::node* node = document.get("defaults");
+  if (node == nullptr) {
+    return defaults;
+  }
+  auto table = reader.Table(*node, "defaults");
+  if (!table.ok()) {
+    return table.error();
+  }
+  REBOUND_RETURN_IF_ERROR(ApplyServiceSettings(reader, **table, "defaults", defaults));
+  return defaults;
+}
+
+Status ReadServices(const ConfigReader& reader, const ConfigEntry& entry,
+                    const ServiceSpec& defaults, const std::string& base_dir,
+                    std::vector<ServiceSpec>& services) {
+  auto table = reader.Table(*entry.value, "services");
+  if (!table.ok()) {
+    return table.error();
+  }
+  const std::vector<ConfigEntry> entries = InFileOrder(**table);
+  std::vector<std::string> names;
+  for (const ConfigEntry& service : entries) {
+    names.push_back(service.key);
+  }
+  const ServiceContext context{.defaults = defaults, .service_names = names, .base_dir = base_dir};
+  for (const ConfigEntry& service : entries) {
+    auto spec = ReadService(reader, service, context);
+    if (!spec.ok()) {
+      return spec.error();
+    }
+    services.push_back(std::move(*spec));
+  }
+  return OkStatus();
+}
+
+Result<std::vector<std::string>> StartOrder(const ConfigReader& reader,
+                                            const std::vector<ServiceSpec>& services) {
+  supervise::DependencyGraph graph;
+  for (const ServiceSpec& service : services) {
+    std::vector<std::string> depends_on;
+    for (const auto& [name, condition] : service.depends_on) {
+      depends_on.push_back(name);
+    }
+    REBOUND_RETURN_IF_ERROR(graph.AddService(service.name, depends_on));
+  }
+  auto order = graph.StartOrder();
+  if (!order.ok()) {
+    return reader.ErrorAt(0, "",
+                          order.error().message() + "; remove one of these depends_on entries");
+  }
+  return order;
+}
+
+Result<toml::table> ParseToml(const ConfigReader& reader, std::string_view text) {
+  try {
+    return toml::parse(text, std::string_view(reader.file()));
+  } catch (const toml::parse_error& error) {
+    const toml::source_position where = error.source().begin;
+    return ValidationError(reader.file() + ":" + std::to_string(where.line) + ":" +
+                           std::to_string(where.column) +
+                           ": TOML syntax error: " + std::string(error.description()));
+  }
+}
+
+// Every top-level key in file order; [defaults] is read first (services need it) but its
+// error is reported where it appears, so the first error in the file wins.
+Status ReadDocument(const ConfigReader& reader, const toml::table& document,
+                    const std::string& base_dir, Config& config) {
+  const Result<ServiceSpec> defaults = ReadDefaults(reader, document);
+  const ServiceSpec builtin_defaults;
+  for (const ConfigEntry& entry : InFileOrder(document)) {
+    REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, "", kTopLevelKeys));
+    if (entry.key == "daemon") {
+      REBOUND_RETURN_IF_ERROR(ReadDaemon(reader, entry, base_dir, config.daemon));
+    } else if (entry.key == "defaults") {
+      REBOUND_RETURN_IF_ERROR(defaults.ok() ? OkStatus() : Status(defaults.error()));
+    } else {
+      REBOUND_RETURN_IF_ERROR(ReadServices(
+          reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config.services));
+    }
+  }
+  if (config.services.empty()) {
+    return reader.ErrorAt(0, "", kNoServicesHelp);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+const ServiceSpec* Config::FindService(std::string_view name) const {
+  for (const ServiceSpec& service : services) {
+    if (service.name == name) {
+      return &service;
+    }
+  }
+  return nullptr;
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& source_path,
+                           const std::map<std::string, std::string>& env) {
+  const ConfigReader reader(source_path);
+  Config config;
+  if (IsAbsolutePath(source_path)) {
+    config.path = NormalizePath(source_path);
+  } else {
+    auto cwd = CurrentDirectory();
+    if (!cwd.ok()) {
+      return cwd.error().WithContext("resolving " + source_path);
+    }
+    config.path = JoinPath(*cwd, source_path);
+  }
+  const std::string base_dir = DirName(config.path);
+  config.daemon.data_dir = JoinPath(base_dir, kDefaultDataDir);
+  config.digest = Xxh3Hex(text);
+  auto document = ParseToml(reader, text);
+  if (!document.ok()) {
+    return document.error();
+  }
+  REBOUND_RETURN_IF_ERROR(ReadDocument(reader, *document, base_dir, config));
+  REBOUND_RETURN_IF_ERROR(ApplyEnvironmentOverrides(env, base_dir, config.daemon));
+  auto order = StartOrder(reader, config.services);
+  if (!order.ok()) {
+    return order.error();
+  }
+  config.start_order = std::move(*order);
+  return config;
+}
+
+Result<Config> LoadConfig(FileSystem& fs, const std::string& path,
+                          const std::map<std::string, std::string>& env) {
+  auto text = fs.ReadFile(path);
+  if (!text.ok()) {
+    return text.error().WithContext("reading config file");
+  }
+  return ParseConfig(*text, path, env);
+}
+
+Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env) {
+  return LoadConfig(DefaultFileSystem(), path, env);
+}
+
+}  // namespace rebound::engine
