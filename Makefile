@@ -62,9 +62,12 @@ bench: deps
 	$(BENCH_DIR)/bench/store_bench
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
 
+# The quickstart, in the foreground (Ctrl-C stops it gracefully). See README.md's tour.
 demo: build
-	$(BUILD_DIR)/src/rebound --version
-	$(BUILD_DIR)/src/rebound --help
+	@$(BUILD_DIR)/src/rebound --version
+	@$(BUILD_DIR)/src/rebound check-config examples/quickstart/quickstart.toml
+	@echo "API on http://127.0.0.1:7300; in another terminal: build/src/rebound status -c examples/quickstart/quickstart.toml"
+	$(BUILD_DIR)/src/rebound serve --config examples/quickstart/quickstart.toml
 
 format:
 	find src tests bench examples -name '*.h' -o -name '*.cc' | xargs clang-format -i

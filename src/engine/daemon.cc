@@ -104,6 +104,16 @@ void Daemon::Run() {
           {{"version", kVersion},
            {"config", options_.config.path},
            {"config_digest", options_.config.digest}});
+  for (const auto& spec : options_.config.services) {
+    for (const auto& [dependency, condition] : spec.depends_on) {
+      if (condition == supervise::DependencyCondition::kHealthy) {
+        spdlog::warn(
+            "{}: depends on {} being healthy; health checks are not available yet, so it waits "
+            "for {} to be started (running)",
+            spec.name, dependency, dependency);
+      }
+    }
+  }
   reactor_->Post([this] {
     supervisor_->AdoptAll();
     supervisor_->StartAll();

@@ -121,8 +121,8 @@ std::optional<int> ShimLauncher::AwaitChildPid(const std::string& name, int shim
       shims_[name].child_pid = child->child_pid;
       return child->child_pid;
     }
-    if (!ProcessExists(shim_pid)) {
-      return std::nullopt;  // it failed to start the service; its exit record says why
+    if (fs_.Exists(ExitRecordPath(options_.run_dir, name))) {
+      return std::nullopt;  // it could not start the service; the exit record says why
     }
     ::usleep(250);
   }

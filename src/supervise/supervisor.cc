@@ -262,7 +262,8 @@ void Supervisor::ScheduleRestart(Service& service) {
   const Duration delay = service.backoff.NextDelay();
   service.recent_restarts.push_back(now);
   service.state = ServiceState::kBackoff;
-  service.message = "restarting in " + FormatDuration(delay);
+  service.message = "restarting in " +
+                    FormatDuration(std::chrono::duration_cast<std::chrono::milliseconds>(delay));
   Emit("restart_scheduled", service, service.message,
        {{"delay_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
   auto restart = [this, &service] {
