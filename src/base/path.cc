@@ -26,7 +26,10 @@ std::string NormalizePath(std::string_view path) {
   }
   std::string out = absolute ? "/" : "";
   for (size_t i = 0; i < parts.size(); ++i) {
-    out += (i == 0 ? "" : "/") + std::string(parts[i]);
+    if (i > 0) {
+      out += '/';
+    }
+    out += parts[i];
   }
   return out.empty() ? "." : out;
 }

@@ -41,7 +41,11 @@ ClientOptions ResolveClient(const GlobalFlags& flags) {
                       .json = flags.json,
                       .stdout_is_tty = ::isatty(STDOUT_FILENO) == 1};
   ReadProcessEnvironment(inputs);
-  auto config = engine::LoadConfig(ConfigPath(flags), engine::ProcessEnvironment());
+  const std::string path = ConfigPath(flags);
+  auto config = engine::LoadConfig(path, engine::ProcessEnvironment());
+  if (!config.ok() && config.error().category() != ErrorCategory::kNotFound) {
+    std::cerr << "rebound: warning: ignoring " << path << ": " << config.error().message() << "\n";
+  }
   if (config.ok()) {
     const std::string& host = config->daemon.listen_host;
     inputs.listen_address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +

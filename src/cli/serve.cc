@@ -1,9 +1,5 @@
 #include "cli/serve.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "api/http_server.h"
 #include "api/service_routes.h"
 #include "api/token.h"
@@ -13,11 +9,8 @@
 namespace rebound::cli {
 namespace {
 
-std::string SelfExecutable() {
-  char path[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string("rebound");
-}
+// The running binary itself, even if a package upgrade replaced the file meanwhile.
+constexpr const char* kSelfExecutable = "/proc/self/exe";
 
 }  // namespace
 
@@ -27,7 +20,7 @@ int RunServe(const std::string& config_path, std::ostream& err) {
     err << "rebound: " << config.error().message() << "\n";
     return 1;
   }
-  auto daemon = engine::Daemon::Create({.config = *config, .rebound_binary = SelfExecutable()});
+  auto daemon = engine::Daemon::Create({.config = *config, .rebound_binary = kSelfExecutable});
   if (!daemon.ok()) {
     err << "rebound: " << daemon.error().message() << "\n";
     return 1;

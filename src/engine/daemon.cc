@@ -114,10 +114,9 @@ void Daemon::Run() {
       }
     }
   }
-  reactor_->Post([this] {
-    supervisor_->AdoptAll();
-    supervisor_->StartAll();
-  });
+  // On this thread, which becomes the loop thread: before any signal or API call is handled.
+  supervisor_->AdoptAll();
+  supervisor_->StartAll();
   reactor_->Run();
   Journal("daemon", "stopped", "", nlohmann::json::object());
   store_->Close();  // commits everything queued, including the event above

@@ -79,7 +79,6 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   std::unique_ptr<supervise::Supervisor> supervisor_;
   std::atomic<bool> shutting_down_{false};
   int signal_fd_ = -1;
-  int signals_seen_ = 0;  // reactor thread
 };
 
 }  // namespace rebound::engine

@@ -35,7 +35,7 @@ void Daemon::OnSignal() {
     if (signal == SIGHUP) {
       continue;
     }
-    if (++signals_seen_ == 1) {
+    if (!shutting_down_) {
       BeginShutdown(std::string("received ") + ::strsignal(signal));
       continue;
     }

@@ -12,8 +12,9 @@
 //   (*reactor)->Run();                                        // until Stop()
 //
 // Post, Call and Stop are thread-safe; the rest must be called on the loop thread (or before
-// Run starts). Callbacks run on the loop thread. Real time only (CLOCK_MONOTONIC): tests of
-// logic use ManualScheduler instead.
+// Run starts). Callbacks run on the loop thread. Once Run has returned, posted work runs at
+// once on the posting thread (one at a time), so a late Call never blocks forever. Real time only
+// (CLOCK_MONOTONIC): tests of logic use ManualScheduler instead.
 
 #include <atomic>
 #include <functional>
@@ -78,6 +79,8 @@ class Reactor final : public Scheduler, public FdWatcher {
   std::map<int, std::shared_ptr<std::function<void()>>> watches_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
+  bool closed_ = false;           // guarded by posted_mutex_: Run has returned
+  std::mutex after_close_mutex_;  // serializes work posted after Run returned
 };
 
 }  // namespace rebound::engine

@@ -23,13 +23,14 @@ Result<std::unique_ptr<Reactor>> Reactor::Create() {
     }
     return ErrnoError(err, "create the event loop");
   }
+  auto reactor = std::unique_ptr<Reactor>(new Reactor(epoll_fd, timer_fd, wake_fd));  // owns them
   for (int fd : {timer_fd, wake_fd}) {
     epoll_event event{.events = EPOLLIN, .data = {.fd = fd}};
     if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
       return ErrnoError(errno, "register with epoll");
     }
   }
-  return std::unique_ptr<Reactor>(new Reactor(epoll_fd, timer_fd, wake_fd));
+  return reactor;
 }
 
 Reactor::Reactor(int epoll_fd, int timer_fd, int wake_fd)
@@ -46,7 +47,13 @@ Reactor::~Reactor() {
 
 void Reactor::Post(std::function<void()> work) {
   {
-    std::lock_guard lock(posted_mutex_);
+    std::unique_lock lock(posted_mutex_);
+    if (closed_) {
+      lock.unlock();
+      std::lock_guard serial(after_close_mutex_);
+      work();
+      return;
+    }
     posted_.push_back(std::move(work));
   }
   const uint64_t one = 1;
@@ -151,6 +158,16 @@ void Reactor::Run() {
         (*callback)();
       }
     }
+  }
+  std::vector<std::function<void()>> leftover;
+  {
+    std::lock_guard lock(posted_mutex_);
+    closed_ = true;
+    leftover.swap(posted_);
+  }
+  std::lock_guard serial(after_close_mutex_);
+  for (auto& work : leftover) {
+    work();
   }
 }
 

@@ -13,6 +13,8 @@
 // Loop-thread only (like the Supervisor that drives it). The watcher and file system must
 // outlive it.
 
+#include <signal.h>
+
 #include <map>
 #include <string>
 
@@ -23,9 +25,11 @@
 namespace rebound::supervise {
 
 struct ShimLauncherOptions {
-  std::string rebound_binary;  // the executable that provides `rebound shim`
-  std::string run_dir;         // child and exit records
-  std::string log_dir;         // NAME.log and its rotations
+  // The executable that provides `rebound shim`. The daemon passes "/proc/self/exe", which
+  // still works after a package upgrade has replaced the file on disk.
+  std::string rebound_binary;
+  std::string run_dir;  // child and exit records
+  std::string log_dir;  // NAME.log and its rotations
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -47,10 +51,12 @@ class ShimLauncher final : public ProcessLauncher {
     std::optional<int> child_pid = {};  // from the child record, once read
   };
 
-  Status Watch(const std::string& name, int shim_pid, ExitCallback on_exit);
+  // Takes ownership of pidfd.
+  Status Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit);
+  void RemoveRecords(const std::string& name);
   std::optional<int> AwaitChildPid(const std::string& name, int shim_pid);
   void OnShimExit(const std::string& name);
-  ExitInfo ReadOutcome(const std::string& name, int shim_pid);
+  ExitInfo ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped);
   // Kills the service's process group if the child record names a live process of ours.
   bool KillRecordedChild(const std::string& name, std::optional<int> shim_pid);
   std::vector<std::string> ShimArguments(const ServiceSpec& spec) const;

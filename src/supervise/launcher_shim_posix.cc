@@ -19,23 +19,54 @@ namespace {
 
 int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-// The shim's command line is "<binary> shim --name NAME ...": a pid that does not show it is
-// not our shim, whatever the records say.
-bool IsShimFor(FileSystem& fs, int pid, const std::string& name) {
+// Signals through the pidfd: never reaches another process that reused the pid.
+int PidfdSendSignal(int pidfd, int signal) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+std::string Arg(const std::string& text) { return text + std::string(1, '\0'); }
+
+// The shim's command line is "rebound shim --name NAME --run-dir DIR ...": a pid that does not
+// show both is not our shim, whatever the records say.
+bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir) {
   auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
   if (!cmdline.ok()) {
     return false;
   }
-  const std::string expected = std::string("shim\0--name\0", 12) + name + std::string(1, '\0');
+  const std::string expected =
+      Arg("shim") + Arg("--name") + Arg(name) + Arg("--run-dir") + Arg(run_dir);
   return cmdline->find(expected) != std::string::npos;
 }
 
-Result<int> Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
+// The daemon's environment plus the service's own variables (which override). Passed as the
+// environment, never on the command line, which every local user can read in /proc.
+std::vector<std::string> Environment(const ServiceSpec& spec) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string variable = *entry;
+    if (!spec.env.contains(variable.substr(0, variable.find('=')))) {
+      env.push_back(variable);
+    }
   }
-  argv.push_back(nullptr);
+  for (const auto& [key, value] : spec.env) {
+    env.push_back(key + "=" + value);
+  }
+  return env;
+}
+
+std::vector<char*> Pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (const std::string& text : strings) {
+    pointers.push_back(const_cast<char*>(text.c_str()));
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+Result<int> Spawn(const std::string& executable, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env) {
+  std::vector<char*> argv = Pointers(args);
+  std::vector<char*> envp = Pointers(env);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   for (int fd = 0; fd <= 2; ++fd) {
@@ -53,11 +84,12 @@ Result<int> Spawn(const std::vector<std::string>& args) {
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+  const int rc =
+      ::posix_spawn(&pid, executable.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
-    return ErrnoError(rc, "start shim " + args[0]);
+    return ErrnoError(rc, "start shim " + executable);
   }
   return static_cast<int>(pid);
 }
@@ -75,23 +107,14 @@ ShimLauncher::~ShimLauncher() {
 }
 
 std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) const {
-  std::vector<std::string> args = {options_.rebound_binary,
-                                   "shim",
-                                   "--name",
-                                   spec.name,
-                                   "--run-dir",
-                                   options_.run_dir,
-                                   "--log",
-                                   options_.log_dir + "/" + spec.name + ".log",
-                                   "--log-max-bytes",
-                                   std::to_string(spec.log.max_bytes),
-                                   "--log-keep",
-                                   std::to_string(spec.log.keep)};
+  std::vector<std::string> args = {"rebound",         "shim",
+                                   "--name",          spec.name,
+                                   "--run-dir",       options_.run_dir,
+                                   "--log",           options_.log_dir + "/" + spec.name + ".log",
+                                   "--log-max-bytes", std::to_string(spec.log.max_bytes),
+                                   "--log-keep",      std::to_string(spec.log.keep)};
   if (!spec.cwd.empty()) {
     args.insert(args.end(), {"--cwd", spec.cwd});
-  }
-  for (const auto& [key, value] : spec.env) {
-    args.insert(args.end(), {"--env", key + "=" + value});
   }
   args.push_back("--");
   args.insert(args.end(), spec.command.begin(), spec.command.end());
@@ -99,11 +122,19 @@ std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) co
 }
 
 Result<LaunchedProcess> ShimLauncher::Launch(const ServiceSpec& spec, ExitCallback on_exit) {
-  auto pid = Spawn(ShimArguments(spec));
+  auto pid = Spawn(options_.rebound_binary, ShimArguments(spec), Environment(spec));
   if (!pid.ok()) {
     return pid.error();
   }
-  REBOUND_RETURN_IF_ERROR(Watch(spec.name, *pid, std::move(on_exit)));
+  const int pidfd = PidfdOpen(*pid);
+  Status watched = pidfd >= 0 ? Watch(spec.name, *pid, pidfd, std::move(on_exit))
+                              : Status(ErrnoError(errno, "pidfd_open of the shim of " + spec.name));
+  if (!watched.ok()) {
+    // Unwatched, it would run on while the supervisor starts another: take it down now.
+    ::kill(*pid, SIGKILL);
+    ::waitpid(*pid, nullptr, 0);
+    return watched.error();
+  }
   return LaunchedProcess{.shim_pid = *pid,
                          .child_pid = AwaitChildPid(spec.name, *pid),
                          .started = std::chrono::system_clock::now()};
@@ -129,11 +160,7 @@ std::optional<int> ShimLauncher::AwaitChildPid(const std::string& name, int shim
   return std::nullopt;
 }
 
-Status ShimLauncher::Watch(const std::string& name, int shim_pid, ExitCallback on_exit) {
-  const int pidfd = PidfdOpen(shim_pid);
-  if (pidfd < 0) {
-    return ErrnoError(errno, "pidfd_open of the shim of " + name);
-  }
+Status ShimLauncher::Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit) {
   Status watched = watcher_.WatchFd(pidfd, [this, name] { OnShimExit(name); });
   if (!watched.ok()) {
     ::close(pidfd);
@@ -156,14 +183,18 @@ void ShimLauncher::OnShimExit(const std::string& name) {
   (void)::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(shim.pidfd), &info,
                  WEXITED | WNOHANG);
   ::close(shim.pidfd);
-  const ExitInfo exit = ReadOutcome(name, shim.pid);
+  const ExitInfo exit = ReadOutcome(name, shim.pid, info);
   // Handled by a live daemon from here on: the records only serve one that was not watching.
-  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
-  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  RemoveRecords(name);
   shim.on_exit(exit);
 }
 
-ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid) {
+void ShimLauncher::RemoveRecords(const std::string& name) {
+  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+}
+
+ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped) {
   auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, name));
   if (record.ok() && record->shim_pid == shim_pid) {
     return ExitInfo{.exit_code = record->exit_code,
@@ -171,9 +202,15 @@ ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid) {
                     .ended = FromUnixMillis(record->ended_ms),
                     .description = DescribeExit(*record)};
   }
+  std::string how;
+  if (reaped.si_pid != 0) {
+    how = reaped.si_code == CLD_EXITED
+              ? " (it exited with code " + std::to_string(reaped.si_status) + ")"
+              : " (it was killed by " + SignalName(reaped.si_status) + ")";
+  }
   const bool killed_orphan = KillRecordedChild(name, shim_pid);
   return ExitInfo{.ended = std::chrono::system_clock::now(),
-                  .description = std::string("its shim ended without recording an exit") +
+                  .description = "its shim ended without recording an exit" + how +
                                  (killed_orphan ? "; killed the orphaned service" : "")};
 }
 
@@ -196,20 +233,28 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   }
   auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, spec.name));
   if (record.ok() && record->shim_pid == child->shim_pid) {
+    RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
     return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                     .exit = {.exit_code = record->exit_code,
                              .signal = record->signal,
                              .ended = FromUnixMillis(record->ended_ms),
                              .description = DescribeExit(*record) + " while no daemon watched"}};
   }
-  if (ProcessExists(child->shim_pid) && IsShimFor(fs_, child->shim_pid, spec.name)) {
-    REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, std::move(on_exit)));
+  // Open the pidfd first, then check who it is: the pidfd cannot drift to a reused pid.
+  const int pidfd = PidfdOpen(child->shim_pid);
+  if (pidfd >= 0 && IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir) &&
+      PidfdSendSignal(pidfd, 0) == 0) {
+    REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, pidfd, std::move(on_exit)));
     return Adoption{.outcome = AdoptOutcome::kRunning,
                     .process = {.shim_pid = child->shim_pid,
                                 .child_pid = child->child_pid,
                                 .started = FromUnixMillis(child->started_ms)}};
   }
+  if (pidfd >= 0) {
+    ::close(pidfd);
+  }
   const bool killed_orphan = KillRecordedChild(spec.name, std::nullopt);
+  RemoveRecords(spec.name);
   return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                   .exit = {.ended = std::chrono::system_clock::now(),
                            .description = std::string("its shim is gone without an exit record") +
@@ -217,11 +262,14 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
 }
 
 Status ShimLauncher::Signal(const std::string& name, int signal) {
+  if (signal == SIGKILL) {
+    return Kill(name);  // a shim cannot forward SIGKILL: it would die instead of recording
+  }
   auto it = shims_.find(name);
   if (it == shims_.end()) {
     return NotFoundError("no running shim for " + name);
   }
-  if (::kill(it->second.pid, signal) != 0) {
+  if (PidfdSendSignal(it->second.pidfd, signal) != 0) {
     return ErrnoError(errno, "signal the shim of " + name);
   }
   return OkStatus();
@@ -237,7 +285,7 @@ Status ShimLauncher::Kill(const std::string& name) {
   }
   // No child record yet: the service is just starting. Kill the shim; the group goes with
   // the exit handling (KillRecordedChild) once the record appears.
-  if (::kill(it->second.pid, SIGKILL) != 0) {
+  if (PidfdSendSignal(it->second.pidfd, SIGKILL) != 0) {
     return ErrnoError(errno, "kill the shim of " + name);
   }
   return OkStatus();

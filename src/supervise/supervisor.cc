@@ -105,7 +105,11 @@ void Supervisor::AdoptAll() {
     ++service->generation;
     auto adoption = launcher_.Adopt(service->spec, ExitHandler(*service));
     if (!adoption.ok()) {
-      Emit("adopt_failed", *service, adoption.error().ToString());
+      // An instance may still run unwatched: starting another could duplicate it.
+      service->state = ServiceState::kFatal;
+      service->message = "could not re-adopt (" + adoption.error().message() +
+                         "); check for a leftover instance, then start it by hand";
+      Emit("adopt_failed", *service, service->message);
       continue;
     }
     switch (adoption->outcome) {
@@ -124,15 +128,24 @@ void Supervisor::AdoptAll() {
       case AdoptOutcome::kExitedMeanwhile:
         service->wanted = true;
         service->state = ServiceState::kRunning;  // it was: now handle its exit
+        Emit("exited", *service, adoption->exit.description,
+             {{"exit_code", adoption->exit.exit_code ? nlohmann::json(*adoption->exit.exit_code)
+                                                     : nlohmann::json(nullptr)},
+              {"signal", adoption->exit.signal ? nlohmann::json(*adoption->exit.signal)
+                                               : nlohmann::json(nullptr)}});
         HandleUnexpectedExit(*service, adoption->exit);
         break;
     }
   }
 }
 
+// Services that adoption already decided about (running, restarting, exited for good, fatal)
+// keep that decision.
 void Supervisor::StartAll() {
   for (auto& service : services_) {
-    service->wanted = true;
+    if (service->state == ServiceState::kStopped) {
+      service->wanted = true;
+    }
   }
   StartWaiting();
 }
@@ -157,6 +170,7 @@ void Supervisor::StartWaiting() {
 
 void Supervisor::Launch(Service& service) {
   ++service.generation;
+  service.running_since = clock_.MonotonicNow();  // a failed launch is an instant crash
   Emit("starting", service, "starting " + service.spec.command.front());
   auto process = launcher_.Launch(service.spec, ExitHandler(service));
   if (!process.ok()) {
@@ -368,6 +382,10 @@ Status Supervisor::Restart(const std::string& name) {
   Service* service = Find(name);
   if (service == nullptr) {
     return NotFoundError("no service named '" + name + "'");
+  }
+  if (service->state == ServiceState::kStopping) {
+    service->wanted = true;  // starts again once stopped; its SIGKILL escalation stays armed
+    return OkStatus();
   }
   if (service->state == ServiceState::kRunning) {
     service->wanted = true;

@@ -22,6 +22,9 @@ Result<supervise::LaunchedProcess> FakeLauncher::Launch(const supervise::Service
 
 Result<supervise::Adoption> FakeLauncher::Adopt(const supervise::ServiceSpec& spec,
                                                 supervise::ExitCallback on_exit) {
+  if (auto error = adopt_errors_.find(spec.name); error != adopt_errors_.end()) {
+    return error->second;
+  }
   auto it = adoptions_.find(spec.name);
   if (it == adoptions_.end()) {
     return supervise::Adoption{};

@@ -42,6 +42,7 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   void SetAdoption(const std::string& name, supervise::Adoption adoption) {
     adoptions_[name] = adoption;
   }
+  void FailAdoption(const std::string& name, Error error) { adopt_errors_.emplace(name, error); }
 
   // Observation.
   int launches(const std::string& name) const;
@@ -64,6 +65,7 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::set<std::string> stubborn_;
   std::map<std::string, Error> launch_errors_;
   std::map<std::string, supervise::Adoption> adoptions_;
+  std::map<std::string, Error> adopt_errors_;
 };
 
 }  // namespace rebound::testing

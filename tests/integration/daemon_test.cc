@@ -198,6 +198,35 @@ TEST(DaemonTest, SupervisesARealRedisServer) {
       << h.DaemonLog();
 }
 
+TEST(DaemonTest, StopSignalSigkillGoesToTheServiceNotItsShim) {
+  DaemonHarness h;
+  h.Start(Sleeper("api", "stop_signal = \"SIGKILL\"\n"));
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  ASSERT_EQ(h.Post("/v1/services/api/stop"), 202);
+  ASSERT_TRUE(WaitUntil([&] { return h.State("api") == "stopped"; })) << h.DaemonLog();
+  EXPECT_EQ(h.Service("api")["last_exit"]["signal"], 9);  // recorded by the shim
+}
+
+TEST(DaemonTest, ServiceEnvironmentReachesTheServiceButNotAnyCommandLine) {
+  DaemonHarness h;
+  h.Start(
+      "[services.api]\n"
+      "command = [\"sh\", \"-c\", \"echo secret=$API_KEY; sleep 1000\"]\n"
+      "env = { API_KEY = \"s3cr3t-value\" }\n");
+  const int pid = h.WaitForPid("api");
+  ASSERT_GT(pid, 0) << h.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] {
+    auto log = DefaultFileSystem().ReadFile(h.dir().Path("data/logs/api.log"));
+    return log.ok() && log->find("secret=s3cr3t-value") != std::string::npos;
+  }));
+  for (const std::string& entry : *DefaultFileSystem().ListDir("/proc")) {
+    auto cmdline = DefaultFileSystem().ReadFile("/proc/" + entry + "/cmdline");
+    if (cmdline.ok()) {
+      EXPECT_EQ(cmdline->find("s3cr3t-value"), std::string::npos) << "pid " << entry;
+    }
+  }
+}
+
 TEST(DaemonTest, GracefulShutdownStopsServicesAndExitsZero) {
   DaemonHarness h;
   h.Start(Sleeper("api"));

@@ -39,7 +39,10 @@ TEST_F(ReactorTest, TimersFireInDeadlineOrderAndCancelledOnesDoNot) {
   std::vector<int> fired;  // touched only on the loop thread
   reactor_->Post([&] {
     const MonoTime now = std::chrono::steady_clock::now();
-    reactor_->ScheduleAt(now + 30ms, [&] { fired.push_back(3); done.set_value(); });
+    reactor_->ScheduleAt(now + 30ms, [&] {
+      fired.push_back(3);
+      done.set_value();
+    });
     reactor_->ScheduleAt(now + 10ms, [&] { fired.push_back(1); });
     const TimerId cancelled = reactor_->ScheduleAt(now + 15ms, [&] { fired.push_back(99); });
     reactor_->ScheduleAt(now + 20ms, [&] { fired.push_back(2); });
@@ -76,6 +79,13 @@ TEST_F(ReactorTest, WatchedFdCallsBackWhenReadableUntilUnwatched) {
   EXPECT_EQ(future.get(), "ping");
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+TEST(ReactorStopTest, WorkPostedAfterTheLoopEndedRunsAtOnceInsteadOfHanging) {
+  auto reactor = std::move(*Reactor::Create());
+  reactor->Stop();
+  reactor->Run();
+  EXPECT_EQ(reactor->Call([] { return 7; }), 7);
 }
 
 TEST(ReactorStopTest, StopBeforeRunReturnsImmediately) {

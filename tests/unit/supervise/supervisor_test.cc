@@ -290,6 +290,55 @@ TEST_F(SupervisorTest, DependentsWaitForTheirDependencies) {
   EXPECT_EQ(supervisor_->View("api")->message, "waiting for its dependencies to run");
 }
 
+TEST_F(SupervisorTest, RestartWhileStoppingKeepsTheKillEscalationThenStartsAgain) {
+  ServiceSpec spec = Spec("api");
+  spec.stop_timeout = 2s;
+  Make({spec});
+  supervisor_->StartAll();
+  launcher_.IgnoreStopSignals("api");
+  ASSERT_TRUE(supervisor_->Stop("api").ok());
+  ASSERT_TRUE(supervisor_->Restart("api").ok());
+  EXPECT_EQ(State("api"), ServiceState::kStopping);
+  scheduler_.AdvanceBy(2s);
+  EXPECT_EQ(launcher_.signals().back(), (std::pair<std::string, int>{"api", SIGKILL}));
+  EXPECT_EQ(State("api"), ServiceState::kRunning);
+  EXPECT_EQ(launcher_.launches("api"), 2);
+}
+
+TEST_F(SupervisorTest, AFailedAdoptionIsFatalRatherThanAStartedDuplicate) {
+  launcher_.FailAdoption("api", ResourceError("pidfd_open: too many open files"));
+  Make({Spec("api")});
+  supervisor_->AdoptAll();
+  supervisor_->StartAll();
+  EXPECT_EQ(launcher_.launches("api"), 0);
+  EXPECT_EQ(State("api"), ServiceState::kFatal);
+  EXPECT_TRUE(sink_.Has("api:adopt_failed"));
+}
+
+TEST_F(SupervisorTest, AnExitWhileNoDaemonWatchedFollowsThePolicy) {
+  ServiceSpec once = Spec("once");
+  once.restart = RestartPolicy::kNever;
+  launcher_.SetAdoption("once", {.outcome = AdoptOutcome::kExitedMeanwhile,
+                                 .exit = {.exit_code = 1, .description = "exited with code 1"}});
+  Make({once});
+  supervisor_->AdoptAll();
+  supervisor_->StartAll();
+  scheduler_.AdvanceBy(1s);
+  EXPECT_EQ(launcher_.launches("once"), 0);
+  EXPECT_EQ(State("once"), ServiceState::kExited);
+  EXPECT_TRUE(sink_.Has("once:exited"));
+}
+
+TEST_F(SupervisorTest, FailedLaunchesBackOffExponentially) {
+  Make({Spec("api")});
+  launcher_.FailLaunches("api", NotFoundError("no such file"));
+  clock_.AdvanceBy(1h);  // long after the supervisor was made: no stale "stable run"
+  supervisor_->StartAll();
+  EXPECT_EQ(supervisor_->View("api")->message, "restarting in 100ms");
+  scheduler_.AdvanceBy(100ms);
+  EXPECT_EQ(supervisor_->View("api")->message, "restarting in 200ms");
+}
+
 TEST_F(SupervisorTest, UnknownNamesAreNotFound) {
   Make({Spec("api")});
   EXPECT_EQ(supervisor_->Start("nope").error().category(), ErrorCategory::kNotFound);
