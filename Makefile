@@ -57,7 +57,7 @@ test: build
 bench: deps
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench rebound
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench rebound rebound-shim
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound

@@ -76,6 +76,21 @@ def wait_for_new(marker, since_pid, timeout=10.0):
     raise TimeoutError("no new process for " + marker)
 
 
+def running_markers():
+    """The markers of every `sleep <marker>` process, in one pass over /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    parts = f.read().split(b"\0")
+                if len(parts) >= 2 and parts[0] == b"sleep":
+                    found.add(parts[1].decode())
+            except OSError:
+                pass
+    return found
+
+
 def wait_for(predicate, timeout=30.0, period=0.001):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,7 +125,7 @@ class Rebound:
         services = "".join(
             f'[services.s{m}]\ncommand = ["sleep", "{m}"]\n'
             'backoff = { strategy = "fixed", initial = "0s", max = "0s", jitter = "none" }\n'
-            'intensity = { max_restarts = 100000, within = "1s" }\n\n' for m in names)
+            'intensity = { max_restarts = 10000, within = "1s" }\n\n' for m in names)
         self.config = os.path.join(workdir, "rebound.toml")
         with open(self.config, "w") as f:
             f.write(f'[daemon]\ndata_dir = "{self.data}"\nlisten = "127.0.0.1:{free_port()}"\n\n')
@@ -171,7 +186,14 @@ def measure(system, trials):
     names = system.names
     started = time.monotonic()
     system.start()
-    wait_for(lambda: all(find_pids(m) for m in names), timeout=120, period=0.005)
+    try:
+        wanted = set(names)
+        wait_for(lambda: wanted <= running_markers(), timeout=120, period=0.001)
+    except TimeoutError:
+        log = os.path.join(system.workdir, "daemon.log")
+        if os.path.exists(log):
+            sys.stderr.write(open(log).read()[-2000:])
+        raise
     start_seconds = time.monotonic() - started
     time.sleep(1.0)  # settle before measuring memory
     pss = sum(pss_kib(pid) for pid in system.supervisor_pids())

@@ -25,8 +25,8 @@
 namespace rebound::supervise {
 
 struct ShimLauncherOptions {
-  // The executable that provides `rebound shim`. The daemon passes "/proc/self/exe", which
-  // still works after a package upgrade has replaced the file on disk.
+  // The executable that provides `rebound shim`: rebound-shim, or the rebound binary itself
+  // ("/proc/self/exe"). Either is run as `rebound shim --name NAME ...`.
   std::string rebound_binary;
   std::string run_dir;  // child and exit records
   std::string log_dir;  // NAME.log and its rotations
@@ -54,7 +54,6 @@ class ShimLauncher final : public ProcessLauncher {
   // Takes ownership of pidfd.
   Status Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit);
   void RemoveRecords(const std::string& name);
-  std::optional<int> AwaitChildPid(const std::string& name, int shim_pid);
   void OnShimExit(const std::string& name);
   ExitInfo ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped);
   // Kills the service's process group if the child record names a live process of ours.

@@ -135,29 +135,9 @@ Result<LaunchedProcess> ShimLauncher::Launch(const ServiceSpec& spec, ExitCallba
     ::waitpid(*pid, nullptr, 0);
     return watched.error();
   }
-  return LaunchedProcess{.shim_pid = *pid,
-                         .child_pid = AwaitChildPid(spec.name, *pid),
-                         .started = std::chrono::system_clock::now()};
-}
-
-// The shim writes the child record right after spawning the service, well within a
-// millisecond. Waiting that long here gives every "started" event the service's pid, and
-// Kill() a process group to signal. A shim that is slower (a loaded machine) is not waited
-// for beyond the bound; ChildPid() finds the pid later.
-std::optional<int> ShimLauncher::AwaitChildPid(const std::string& name, int shim_pid) {
-  constexpr int kPolls = 200;
-  for (int poll = 0; poll < kPolls; ++poll) {
-    auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
-    if (child.ok() && child->shim_pid == shim_pid) {
-      shims_[name].child_pid = child->child_pid;
-      return child->child_pid;
-    }
-    if (fs_.Exists(ExitRecordPath(options_.run_dir, name))) {
-      return std::nullopt;  // it could not start the service; the exit record says why
-    }
-    ::usleep(250);
-  }
-  return std::nullopt;
+  // The service's pid is in the child record the shim writes a moment later: ChildPid() reads
+  // it then. Not waiting for it here keeps the reactor free while many services start.
+  return LaunchedProcess{.shim_pid = *pid, .started = std::chrono::system_clock::now()};
 }
 
 Status ShimLauncher::Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit) {

@@ -185,8 +185,11 @@ void Supervisor::Launch(Service& service) {
   service.running_since = clock_.MonotonicNow();
   service.message.clear();
   const std::optional<int> pid = process->child_pid;
-  Emit("started", service, pid ? "running, pid " + std::to_string(*pid) : "running",
-       {{"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)}});
+  Emit("started", service,
+       pid ? "running, pid " + std::to_string(*pid)
+           : "running under shim pid " + std::to_string(process->shim_pid),
+       {{"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)},
+        {"shim_pid", process->shim_pid}});
   StartWaiting();  // dependents may start now
 }
 
