@@ -22,7 +22,7 @@ namespace rebound::engine {
 
 struct ServiceStatus {
   std::string name;
-  // "stopped", "starting", "running", "backoff", "stopping", "exited", "fatal"
+  // "stopped", "running", "backoff", "stopping", "exited", "fatal"
   std::string state;
   std::optional<int64_t> pid = {};  // the service's own process, never the shim's
   int64_t restarts = 0;
