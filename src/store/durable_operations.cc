@@ -80,6 +80,11 @@ Result<std::vector<OperationRecord>> SelectRows(SqliteConnection& db, const std:
   }
 }
 
+// Invalid UTF-8 in a result (raw command output, say) is replaced rather than thrown.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Status Upsert(SqliteConnection& db, const OperationRecord& r) {
   auto stmt = db.Cached(
       "INSERT INTO operations(id, name, state, attempt, args, result, error, error_category, "
@@ -93,10 +98,10 @@ Status Upsert(SqliteConnection& db, const OperationRecord& r) {
   }
   SqliteStatement& s = **stmt;
   s.BindText(1, r.id).BindText(2, r.name).BindText(3, OperationStateName(r.state));
-  s.BindInt(4, r.attempt).BindText(5, r.args.is_discarded() ? "null" : r.args.dump());
-  s.BindOptionalText(6, r.result ? std::optional<std::string>(r.result->dump()) : std::nullopt);
+  s.BindInt(4, r.attempt).BindText(5, r.args.is_discarded() ? "null" : Dump(r.args));
+  s.BindOptionalText(6, r.result ? std::optional<std::string>(Dump(*r.result)) : std::nullopt);
   s.BindOptionalText(7, r.error).BindOptionalText(8, r.error_category);
-  s.BindText(9, r.metadata.dump()).BindInt(10, r.created_at_ms).BindInt(11, r.updated_at_ms);
+  s.BindText(9, Dump(r.metadata)).BindInt(10, r.created_at_ms).BindInt(11, r.updated_at_ms);
   return s.StepDone();
 }
 
@@ -377,7 +382,10 @@ Result<std::vector<OperationRecord>> DurableOperations::Resume() {
   for (OperationRecord& record : *unfinished) {
     auto claimed = Claim(record.id);
     if (!claimed.ok()) {
-      continue;  // already being run by another thread of this process
+      if (claimed.error().category() == ErrorCategory::kConflict) {
+        continue;  // already being run by another thread of this process
+      }
+      return claimed.error().WithContext("resume " + record.id);
     }
     ClaimGuard guard{this, record.id};
     if (!claimed->has_value()) {

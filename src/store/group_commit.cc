@@ -27,7 +27,7 @@ std::future<Status> GroupCommitWriter::SubmitStatus(
   auto outcome = std::make_shared<Status>();
   std::future<Status> future = promise->get_future();
   Enqueue({[write = std::move(write), outcome](SqliteConnection& db) {
-             *outcome = write(db);
+             *outcome = detail::CallWrite(write, db);
              return *outcome;
            },
            [promise, outcome](const Status& commit) {
@@ -136,10 +136,10 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
       return i;
     }
     if (savepoint && !written) {
-      (void)RunCached(db, "ROLLBACK TO w");
+      commit = RunCached(db, "ROLLBACK TO w");  // if undoing fails, nothing may commit
     }
-    if (savepoint) {
-      (void)RunCached(db, "RELEASE w");
+    if (savepoint && commit.ok()) {
+      commit = RunCached(db, "RELEASE w");
     }
   }
   if (commit.ok()) {
@@ -226,7 +226,7 @@ void GroupCommitWriter::RunDueMaintenance() {
     };
     std::vector<Task> batch;
     batch.push_back({[task, record_failure](SqliteConnection& db) {
-                       Status status = task(db);
+                       Status status = detail::CallWrite(task, db);
                        record_failure(status);
                        return status;
                      },
@@ -236,6 +236,7 @@ void GroupCommitWriter::RunDueMaintenance() {
 }
 
 void GroupCommitWriter::Stop() {
+  std::lock_guard once(stop_mutex_);  // two concurrent Stop()s must not both join
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

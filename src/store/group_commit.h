@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,20 @@
 #include "store/database.h"
 
 namespace rebound::store {
+
+namespace detail {
+// Writes are caller code: a throw becomes that write's error instead of ending the writer.
+template <typename Fn>
+auto CallWrite(Fn& write, SqliteConnection& db) -> std::invoke_result_t<Fn&, SqliteConnection&> {
+  try {
+    return write(db);
+  } catch (const std::exception& error) {
+    return UnknownError(std::string("write threw: ") + error.what());
+  } catch (...) {
+    return UnknownError("write threw a non-standard exception");
+  }
+}
+}  // namespace detail
 
 struct WriterStats {
   int64_t transactions = 0;
@@ -68,7 +83,7 @@ class GroupCommitWriter {
     auto shared = std::make_shared<Shared>(Shared{std::move(write), {}, std::nullopt});
     std::future<Result<T>> future = shared->promise.get_future();
     Enqueue({[shared](SqliteConnection& db) -> Status {
-               shared->outcome.emplace(shared->write(db));
+               shared->outcome.emplace(detail::CallWrite(shared->write, db));
                return shared->outcome->ok() ? OkStatus() : Status(shared->outcome->error());
              },
              [shared](const Status& commit) {
@@ -136,6 +151,7 @@ class GroupCommitWriter {
   std::vector<Maintenance> maintenance_;
   WriterStats stats_;  // guarded by mutex_
 
+  std::mutex stop_mutex_;
   std::mutex completion_mutex_;
   std::condition_variable completion_ready_;
   std::deque<Completion> completions_;

@@ -95,8 +95,9 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
   if (event.time_ms == 0) {
     event.time_ms = ToUnixMillis(clock_.WallNow());
   }
-  // Serialized here, on the caller's thread, to keep the writer thread's work small.
-  std::string data = event.data.dump();
+  // Serialized here, on the caller's thread, to keep the writer thread's work small. Invalid
+  // UTF-8 (raw command output, say) is replaced rather than thrown.
+  std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return writer_.Submit<int64_t>(
       [this, event = std::move(event),
        data = std::move(data)](SqliteConnection& db) -> Result<int64_t> {
@@ -140,13 +141,18 @@ Result<std::vector<Event>> EventJournal::Query(const EventFilter& filter) {
 Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
+    // Noted before the query: a commit that lands between the query and the wait below
+    // still wakes us, instead of being slept through until the timeout.
+    int64_t seen;
+    {
+      std::lock_guard lock(mutex_);
+      seen = committed_seq_;
+    }
     auto events = Query(filter);
     if (!events.ok() || !events->empty()) {
       return events;
     }
     std::unique_lock lock(mutex_);
-    // Wait for a commit past what we have already looked at (or the deadline).
-    const int64_t seen = std::max(committed_seq_, filter.after_seq);
     if (!committed_.wait_until(lock, deadline, [&] { return committed_seq_ > seen; })) {
       return std::vector<Event>{};
     }

@@ -114,6 +114,19 @@ TEST_F(DurableOperationsTest, ExceptionsAreCaughtAndClassified) {
   EXPECT_EQ(record.error_category, "validation");
 }
 
+TEST_F(DurableOperationsTest, AResultWithInvalidUtf8IsStoredNotThrown) {
+  ASSERT_TRUE(ops()
+                  .Register("raw",
+                            [](const json&, const OperationContext&) -> Result<json> {
+                              return json{{"stdout", std::string("\xfe\xff")}};
+                            })
+                  .ok());
+  auto record = ops().Run("raw", json::object(), {.id = "raw-1"});
+  ASSERT_TRUE(record.ok()) << record.error().ToString();
+  EXPECT_EQ(record->state, OperationState::kSuccess);
+  EXPECT_EQ(ops().Get("raw-1")->state, OperationState::kSuccess);
+}
+
 TEST_F(DurableOperationsTest, SameIdReturnsTheRecordedOutcomeWithoutRunningAgain) {
   ASSERT_TRUE(ops().Register("download", FlakyDownload(0), Policy(3)).ok());
   auto first = *ops().Run("download", {{"dest", "a"}}, {.id = "same"});

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <stdexcept>
 #include <thread>
 
 #include "testing/temp_dir.h"
@@ -89,6 +90,19 @@ TEST(GroupCommitTest, AFailingWriteIsRolledBackAloneAndOthersCommit) {
     return stmt->ColumnText(0);
   });
   EXPECT_EQ(*kinds, "good1,good2");
+}
+
+TEST(GroupCommitTest, AWriteThatThrowsFailsAloneAndTheWriterLivesOn) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  auto thrown = writer.Submit<int64_t>(
+      [](SqliteConnection&) -> Result<int64_t> { throw std::runtime_error("bug in a write"); });
+  Result<int64_t> failed = thrown.get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message().find("bug in a write"), std::string::npos);
+  EXPECT_TRUE(writer.Submit<int64_t>(InsertEvent("after")).get().ok());
+  EXPECT_EQ(CountEvents(*db), 1);
 }
 
 TEST(GroupCommitTest, StoppedWriterRejectsWithAClearError) {

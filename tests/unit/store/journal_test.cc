@@ -72,6 +72,14 @@ TEST_F(JournalTest, QueryFiltersByEveryField) {
   EXPECT_EQ(Kinds({.limit = 2}), (std::vector<std::string>{"started", "started"}));
 }
 
+TEST_F(JournalTest, InvalidUtf8InDataIsReplacedNotThrown) {
+  const int64_t seq = Append("service", "output", "api", {{"line", std::string("bad \xff byte")}});
+  ASSERT_GT(seq, 0);
+  auto events = *store_->journal().Query({.kind = "output"});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].data["line"].get<std::string>().starts_with("bad "));
+}
+
 TEST_F(JournalTest, EmptyCategoryOrKindIsRejected) {
   auto seq = store_->journal().Append({.category = "", .kind = "x"}).get();
   ASSERT_FALSE(seq.ok());
