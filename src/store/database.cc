@@ -52,6 +52,26 @@ Status QuickCheck(SqliteConnection& db) {
   return OkStatus();
 }
 
+// SQLite answers the mode it actually chose: on a file system without shared memory it stays
+// in rollback-journal mode, where readers block the writer. Refuse that rather than degrade.
+Status RequireWal(SqliteConnection& db, bool in_memory) {
+  auto stmt = db.Prepare("PRAGMA journal_mode=WAL");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  auto row = stmt->Step();
+  if (!row.ok()) {
+    return row.error();
+  }
+  const std::string mode = *row ? stmt->ColumnText(0) : "";
+  if (mode != "wal" && !(in_memory && mode == "memory")) {
+    return ResourceError("database " + db.path() +
+                         " cannot use write-ahead logging (SQLite chose \"" + mode +
+                         "\"); put the data directory on a local file system");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 int Database::SchemaVersion() { return static_cast<int>(Migrations().size()); }
@@ -79,8 +99,9 @@ Result<std::unique_ptr<Database>> Database::Prepare(std::string path, bool in_me
   }
   SqliteConnection& db = **writer;
   // Durable commits: WAL with a full fsync of the log at every commit.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+  REBOUND_RETURN_IF_ERROR(RequireWal(db, in_memory));
+  for (const char* pragma :
+       {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
     REBOUND_RETURN_IF_ERROR(db.Exec(pragma));
   }
   REBOUND_RETURN_IF_ERROR(QuickCheck(db));

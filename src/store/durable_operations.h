@@ -24,6 +24,8 @@
 // runs again.
 //
 // Thread-safe: Run may be called from many threads (each run blocks its caller).
+// REQUIRES: the writer is stopped before this is destroyed (it holds callbacks to this);
+// Store does so in Close().
 
 #include <functional>
 #include <future>

@@ -14,6 +14,8 @@
 // after `after_seq` are committed (or the timeout passes) and returns them.
 //
 // Thread-safe. Database, writer and clock must outlive the journal.
+// REQUIRES: the writer is stopped before this is destroyed (it holds callbacks to this);
+// Store does so in Close().
 
 #include <condition_variable>
 #include <cstdint>
