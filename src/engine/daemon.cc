@@ -11,11 +11,7 @@ namespace {
 std::vector<supervise::ServiceSpec> InStartOrder(const Config& config) {
   std::vector<supervise::ServiceSpec> ordered;
   for (const std::string& name : config.start_order) {
-    for (const auto& spec : config.services) {
-      if (spec.name == name) {
-        ordered.push_back(spec);
-      }
-    }
+    ordered.push_back(*config.FindService(name));
   }
   return ordered;
 }

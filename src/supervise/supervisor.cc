@@ -34,6 +34,11 @@ Supervisor::Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher
                        Scheduler& scheduler, const Clock& clock, Random& random, EventSink& events)
     : launcher_(launcher), scheduler_(scheduler), clock_(clock), random_(random), events_(events) {
   for (ServiceSpec& spec : specs) {
+    std::vector<std::string> depends_on;
+    for (const auto& [dependency, condition] : spec.depends_on) {
+      depends_on.push_back(dependency);
+    }
+    (void)graph_.AddService(spec.name, depends_on);  // names are unique (REQUIRES)
     // Specs come from a validated config, so their backoff is valid.
     resilience::Backoff backoff = *resilience::Backoff::Create(spec.backoff, random_);
     services_.push_back(std::make_unique<Service>(Service{std::move(spec), std::move(backoff)}));
@@ -77,16 +82,9 @@ bool Supervisor::DependenciesRunning(const Service& service) const {
 }
 
 std::vector<Supervisor::Service*> Supervisor::Dependents(const Service& service) {
-  std::vector<std::string> affected = {service.spec.name};
   std::vector<Service*> dependents;
-  for (auto& candidate : services_) {  // start order: dependencies come first
-    for (const auto& [dependency, condition] : candidate->spec.depends_on) {
-      if (std::find(affected.begin(), affected.end(), dependency) != affected.end()) {
-        affected.push_back(candidate->spec.name);
-        dependents.push_back(candidate.get());
-        break;
-      }
-    }
+  for (const std::string& name : graph_.Dependents(service.spec.name).value_or({})) {
+    dependents.push_back(Find(name));
   }
   return dependents;
 }

@@ -29,6 +29,7 @@
 #include "base/random.h"
 #include "base/scheduler.h"
 #include "resilience/backoff.h"
+#include "supervise/dependency_graph.h"
 #include "supervise/launcher.h"
 #include "supervise/service_spec.h"
 
@@ -98,6 +99,7 @@ class Supervisor {
   Random& random_;
   EventSink& events_;
   std::vector<std::unique_ptr<Service>> services_;  // in start order
+  DependencyGraph graph_;
   std::optional<std::function<void()>> shutdown_done_;
 };
 
