@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -134,6 +135,15 @@ std::string FormatDuration(Duration duration) {
     }
   }
   return out;
+}
+
+Result<Duration> ParseSecondsOrDuration(std::string_view text) {
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec == std::errc() && end == text.data() + text.size() && seconds >= 0) {
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  }
+  return ParseDuration(text);
 }
 
 }  // namespace rebound

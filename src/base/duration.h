@@ -19,6 +19,10 @@ namespace rebound {
 
 Result<Duration> ParseDuration(std::string_view text);
 
+// A bare number of seconds ("60", "2.5"), as environment variables such as
+// RECOVERY_INTERVAL=60 hold, or else a duration as ParseDuration reads it ("60s").
+Result<Duration> ParseSecondsOrDuration(std::string_view text);
+
 // The shortest exact spelling that ParseDuration reads back to the same value, e.g.
 // "0s", "250ms", "1.5s", "1h30m", "2d", "1.25ms".
 std::string FormatDuration(Duration duration);

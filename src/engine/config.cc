@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/checksum.h"
+#include "base/duration.h"
 #include "base/path.h"
 #include "engine/config_reader.h"
 #include "engine/service_config.h"
@@ -15,7 +16,14 @@ namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services"};
-const std::vector<std::string> kDaemonKeys = {"data_dir", "listen", "log_level"};
+const std::vector<std::string> kDaemonKeys = {"data_dir",
+                                              "listen",
+                                              "log_level",
+                                              "startup_timeout",
+                                              "dependency_check_interval",
+                                              "memory_floor",
+                                              "memory_check_interval"};
+constexpr Duration kShortestDaemonInterval = std::chrono::milliseconds(1);
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kDefaultDataDir = ".rebound";
 constexpr int kMaxPort = 65535;
@@ -93,6 +101,14 @@ void SetDaemonValue(std::string_view key, const std::string& value, const std::s
   }
 }
 
+// The [daemon] durations by key; nullptr for the other keys.
+Duration* DaemonInterval(std::string_view key, DaemonSettings& daemon) {
+  return key == "startup_timeout"             ? &daemon.startup_timeout
+         : key == "dependency_check_interval" ? &daemon.dependency_check_interval
+         : key == "memory_check_interval"     ? &daemon.memory_check_interval
+                                              : nullptr;
+}
+
 Status ReadDaemon(const ConfigReader& reader, const ConfigEntry& entry, const std::string& base_dir,
                   DaemonSettings& daemon) {
   auto table = reader.Table(*entry.value, "daemon");
@@ -102,6 +118,15 @@ Status ReadDaemon(const ConfigReader& reader, const ConfigEntry& entry, const st
   for (const ConfigEntry& setting : InFileOrder(**table)) {
     REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, "daemon", kDaemonKeys));
     const std::string path = "daemon." + setting.key;
+    if (setting.key == "memory_floor") {
+      REBOUND_RETURN_IF_ERROR(Assign(reader.ByteSize(*setting.value, path), daemon.memory_floor));
+      continue;
+    }
+    if (Duration* interval = DaemonInterval(setting.key, daemon)) {
+      REBOUND_RETURN_IF_ERROR(Assign(
+          reader.DurationValue(*setting.value, path, kShortestDaemonInterval), *interval));
+      continue;
+    }
     auto value = reader.String(*setting.value, path);
     if (!value.ok()) {
       return value.error();
@@ -135,27 +160,47 @@ Status ApplyEnvironmentOverrides(const std::map<std::string, std::string>& env,
     }
     SetDaemonValue(key, found->second, base_dir, daemon);
   }
+  for (const char* variable : {"STARTUP_TIMEOUT", "DEPENDENCY_CHECK_INTERVAL"}) {
+    const auto found = env.find(variable);
+    if (found == env.end()) {
+      continue;
+    }
+    auto duration = ParseSecondsOrDuration(found->second);
+    if (!duration.ok() || *duration < kShortestDaemonInterval) {
+      return ValidationError("environment variable " + std::string(variable) + ": \"" +
+                             found->second +
+                             "\" is not a positive number of seconds such as 300 or \"5m\"");
+    }
+    *DaemonInterval(variable == std::string("STARTUP_TIMEOUT") ? "startup_timeout"
+                                                               : "dependency_check_interval",
+                    daemon) = *duration;
+  }
   return OkStatus();
 }
 
-// The [defaults] table applied onto the built-in defaults.
-Result<ServiceSpec> ReadDefaults(const ConfigReader& reader, const toml::table& document) {
-  ServiceSpec defaults;
-  const toml::node* node = document.get("defaults");
-  if (node == nullptr) {
-    return defaults;
+// What services inherit: the built-in defaults, then [defaults], then the environment.
+struct Defaults {
+  ServiceSpec spec;
+  ServiceReliability reliability = BuiltinReliability();
+};
+
+Result<Defaults> ReadDefaults(const ConfigReader& reader, const toml::table& document,
+                              const std::map<std::string, std::string>& env) {
+  Defaults defaults;
+  if (const toml::node* node = document.get("defaults")) {
+    auto table = reader.Table(*node, "defaults");
+    if (!table.ok()) {
+      return table.error();
+    }
+    REBOUND_RETURN_IF_ERROR(ApplyServiceSettings(reader, **table, "defaults", defaults.spec,
+                                                 defaults.reliability));
   }
-  auto table = reader.Table(*node, "defaults");
-  if (!table.ok()) {
-    return table.error();
-  }
-  REBOUND_RETURN_IF_ERROR(ApplyServiceSettings(reader, **table, "defaults", defaults));
+  REBOUND_RETURN_IF_ERROR(ApplyReliabilityEnvironment(env, defaults.reliability));
   return defaults;
 }
 
-Status ReadServices(const ConfigReader& reader, const ConfigEntry& entry,
-                    const ServiceSpec& defaults, const std::string& base_dir,
-                    std::vector<ServiceSpec>& services) {
+Status ReadServices(const ConfigReader& reader, const ConfigEntry& entry, const Defaults& defaults,
+                    const std::string& base_dir, Config& config) {
   auto table = reader.Table(*entry.value, "services");
   if (!table.ok()) {
     return table.error();
@@ -165,13 +210,35 @@ Status ReadServices(const ConfigReader& reader, const ConfigEntry& entry,
   for (const ConfigEntry& service : entries) {
     names.push_back(service.key);
   }
-  const ServiceContext context{.defaults = defaults, .service_names = names, .base_dir = base_dir};
+  const ServiceContext context{.defaults = defaults.spec,
+                               .reliability_defaults = defaults.reliability,
+                               .service_names = names,
+                               .base_dir = base_dir};
   for (const ConfigEntry& service : entries) {
-    auto spec = ReadService(reader, service, context);
+    ServiceReliability reliability;
+    auto spec = ReadService(reader, service, context, reliability);
     if (!spec.ok()) {
       return spec.error();
     }
-    services.push_back(std::move(*spec));
+    config.reliability[spec->name] = std::move(reliability);
+    config.services.push_back(std::move(*spec));
+  }
+  return OkStatus();
+}
+
+// depends_on = "healthy" needs a way to tell: a [health] table on the dependency.
+Status CheckHealthyDependencies(const ConfigReader& reader, const Config& config) {
+  for (const ServiceSpec& service : config.services) {
+    for (const supervise::Dependency& dependency : service.depends_on) {
+      if (dependency.condition == DependencyCondition::kHealthy &&
+          !config.FindReliability(dependency.name)->health) {
+        return reader.ErrorAt(
+            service.line, "services." + service.name + ".depends_on." + dependency.name,
+            "\"healthy\" needs a health check on " + dependency.name + "; add a [services." +
+                dependency.name + ".health] table (e.g. type = \"tcp\", address = "
+                "\"127.0.0.1:6379\") or use \"started\"");
+      }
+    }
   }
   return OkStatus();
 }
@@ -181,8 +248,8 @@ Result<std::vector<std::string>> StartOrder(const ConfigReader& reader,
   supervise::DependencyGraph graph;
   for (const ServiceSpec& service : services) {
     std::vector<std::string> depends_on;
-    for (const auto& [name, condition] : service.depends_on) {
-      depends_on.push_back(name);
+    for (const supervise::Dependency& dependency : service.depends_on) {
+      depends_on.push_back(dependency.name);
     }
     REBOUND_RETURN_IF_ERROR(graph.AddService(service.name, depends_on));
   }
@@ -208,9 +275,13 @@ Result<toml::table> ParseToml(const ConfigReader& reader, std::string_view text)
 // Every top-level key in file order; [defaults] is read first (services need it) but its
 // error is reported where it appears, so the first error in the file wins.
 Status ReadDocument(const ConfigReader& reader, const toml::table& document,
-                    const std::string& base_dir, Config& config) {
-  const Result<ServiceSpec> defaults = ReadDefaults(reader, document);
-  const ServiceSpec builtin_defaults;
+                    const std::string& base_dir, const std::map<std::string, std::string>& env,
+                    Config& config) {
+  const Result<Defaults> defaults = ReadDefaults(reader, document, env);
+  if (!defaults.ok() && document.get("defaults") == nullptr) {
+    return defaults.error();  // an environment variable, not a table in the file
+  }
+  const Defaults builtin_defaults;
   for (const ConfigEntry& entry : InFileOrder(document)) {
     REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, "", kTopLevelKeys));
     if (entry.key == "daemon") {
@@ -219,7 +290,7 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(defaults.ok() ? OkStatus() : Status(defaults.error()));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
-          reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config.services));
+          reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config));
     }
   }
   if (config.services.empty()) {
@@ -229,6 +300,11 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
 }
 
 }  // namespace
+
+const ServiceReliability* Config::FindReliability(const std::string& name) const {
+  const auto found = reliability.find(name);
+  return found == reliability.end() ? nullptr : &found->second;
+}
 
 const ServiceSpec* Config::FindService(std::string_view name) const {
   for (const ServiceSpec& service : services) {
@@ -259,13 +335,14 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_path
   if (!document.ok()) {
     return document.error();
   }
-  REBOUND_RETURN_IF_ERROR(ReadDocument(reader, *document, base_dir, config));
+  REBOUND_RETURN_IF_ERROR(ReadDocument(reader, *document, base_dir, env, config));
   REBOUND_RETURN_IF_ERROR(ApplyEnvironmentOverrides(env, base_dir, config.daemon));
   auto order = StartOrder(reader, config.services);
   if (!order.ok()) {
     return order.error();
   }
   config.start_order = std::move(*order);
+  REBOUND_RETURN_IF_ERROR(CheckHealthyDependencies(reader, config));
   return config;
 }
 

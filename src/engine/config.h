@@ -32,6 +32,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file_system.h"
+#include "engine/reliability_config.h"
 #include "resilience/backoff.h"
 #include "supervise/service_spec.h"
 
@@ -59,6 +60,14 @@ struct DaemonSettings {
   std::string listen_host = "127.0.0.1";  // without brackets: "::1"
   int listen_port = 7300;
   std::string log_level = "info";  // trace | debug | info | warn | error
+  // The dependency gate (seed 001's STARTUP_TIMEOUT and DEPENDENCY_CHECK_INTERVAL): how long
+  // a service waits for its required dependencies, and how often the wait is reported.
+  Duration startup_timeout = std::chrono::seconds(300);
+  Duration dependency_check_interval = std::chrono::seconds(5);
+  // The memory watchdog: act when available memory falls below memory_floor (0: off) or a
+  // service exceeds its memory.max_rss; checked every memory_check_interval.
+  int64_t memory_floor = 0;
+  Duration memory_check_interval = std::chrono::seconds(5);
 };
 
 struct Config {
@@ -66,15 +75,18 @@ struct Config {
   DaemonSettings daemon;
   std::vector<ServiceSpec> services;     // in file order
   std::vector<std::string> start_order;  // dependencies first
+  std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.
   const ServiceSpec* FindService(std::string_view name) const;
+  const ServiceReliability* FindReliability(const std::string& name) const;
 };
 
 // Parses and validates `text`. `source_path` is the file name used in messages, exactly as
 // given, and locates relative paths. `env` supplies the REBOUND_DATA_DIR, REBOUND_LISTEN and
-// REBOUND_LOG_LEVEL overrides of [daemon].
+// REBOUND_LOG_LEVEL overrides of [daemon], STARTUP_TIMEOUT and DEPENDENCY_CHECK_INTERVAL
+// (seconds), and the reliability defaults of reliability_config.h.
 Result<Config> ParseConfig(std::string_view text, const std::string& source_path,
                            const std::map<std::string, std::string>& env);
 

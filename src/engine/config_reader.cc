@@ -160,6 +160,13 @@ Result<int64_t> ConfigReader::Integer(const toml::node& node, std::string_view k
   return value;
 }
 
+Result<bool> ConfigReader::Bool(const toml::node& node, std::string_view key_path) const {
+  if (!node.is_boolean()) {
+    return WrongType(node, key_path, "true or false");
+  }
+  return node.as_boolean()->get();
+}
+
 Result<double> ConfigReader::Number(const toml::node& node, std::string_view key_path) const {
   if (node.is_integer()) {
     return static_cast<double>(node.as_integer()->get());

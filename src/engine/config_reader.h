@@ -64,6 +64,7 @@ class ConfigReader {
   // An integer within [min, max].
   Result<int64_t> Integer(const toml::node& node, std::string_view key_path, int64_t min,
                           int64_t max) const;
+  Result<bool> Bool(const toml::node& node, std::string_view key_path) const;
   // A float or an integer.
   Result<double> Number(const toml::node& node, std::string_view key_path) const;
   // A string such as "10s" (base/duration.h), at least `min`.
@@ -99,5 +100,41 @@ class ConfigReader {
 
   std::string file_;
 };
+
+// "services.api" + "restart" -> "services.api.restart".
+inline std::string Child(std::string_view path, std::string_view key) {
+  return std::string(path) + "." + std::string(key);
+}
+
+// Runs `apply` on each entry of the table at `node` in file order. Keys are checked against
+// `valid_keys` as they come, so the first problem in the file wins; kAnyKey (empty) skips the
+// check, for env and depends_on, whose keys are the user's own names.
+inline const std::vector<std::string> kAnyKey = {};
+
+template <typename Apply>
+Status ForEachEntry(const ConfigReader& reader, const toml::node& node, std::string_view path,
+                    const std::vector<std::string>& valid_keys, Apply apply) {
+  auto table = reader.Table(node, path);
+  if (!table.ok()) {
+    return table.error();
+  }
+  for (const ConfigEntry& entry : InFileOrder(**table)) {
+    if (!valid_keys.empty()) {
+      REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, path, valid_keys));
+    }
+    REBOUND_RETURN_IF_ERROR(apply(entry, Child(path, entry.key)));
+  }
+  return OkStatus();
+}
+
+// Stores a successful read into `field`.
+template <typename T, typename Field>
+Status Assign(Result<T> result, Field& field) {
+  if (!result.ok()) {
+    return result.error();
+  }
+  field = static_cast<Field>(*result);
+  return OkStatus();
+}
 
 }  // namespace rebound::engine

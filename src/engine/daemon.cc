@@ -2,18 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "base/clock.h"
 #include "base/version.h"
 
 namespace rebound::engine {
 namespace {
 
-std::vector<supervise::ServiceSpec> InStartOrder(const Config& config) {
-  std::vector<supervise::ServiceSpec> ordered;
-  for (const std::string& name : config.start_order) {
-    ordered.push_back(*config.FindService(name));
-  }
-  return ordered;
+// Events worth a warning in the log; the rest are info.
+bool IsWarning(const std::string& kind) {
+  static const std::set<std::string> kWarnings = {
+      "exited",          "fatal",          "launch_failed",     "stop_timeout",
+      "health_unhealthy", "breaker_opened", "recovery_failed",  "needs_manual_intervention",
+      "memory_exceeded", "dependency_timeout", "notify_failed", "optional_dependency_unmet"};
+  return kWarnings.count(kind) > 0;
 }
 
 nlohmann::json ExitJson(const supervise::ExitInfo& exit) {
@@ -62,13 +65,47 @@ Status Daemon::Open() {
                                      .run_dir = data_dir + "/run",
                                      .log_dir = data_dir + "/logs"},
       *reactor_, fs);
-  supervisor_ = std::make_unique<supervise::Supervisor>(InStartOrder(options_.config), *launcher_,
+  auto reliability = Reliability::Create(
+      {.config = options_.config,
+       .reactor = *reactor_,
+       .clock = DefaultClock(),
+       .run_dir = data_dir + "/run",
+       .emit = [this](const std::string& kind, const std::string& service,
+                      const nlohmann::json& data) { Emit(kind, service, data); }});
+  if (!reliability.ok()) {
+    return reliability.error();
+  }
+  reliability_ = std::move(*reliability);
+  supervisor_ = std::make_unique<supervise::Supervisor>(SpecsInStartOrder(), *launcher_,
                                                         *reactor_, DefaultClock(), random_, *this);
+  supervisor_->SetStartGate(
+      {.is_healthy = [this](const std::string& name) { return reliability_->IsHealthy(name); },
+       .startup_timeout = options_.config.daemon.startup_timeout,
+       .check_interval = options_.config.daemon.dependency_check_interval});
+  reliability_->Attach(*supervisor_);
   return OkStatus();
 }
 
+// The configured specs, dependencies first, with what health checks add to their
+// environment (NOTIFY_SOCKET, WATCHDOG_USEC).
+std::vector<supervise::ServiceSpec> Daemon::SpecsInStartOrder() const {
+  std::vector<supervise::ServiceSpec> ordered;
+  for (const std::string& name : options_.config.start_order) {
+    supervise::ServiceSpec spec = *options_.config.FindService(name);
+    for (auto& [variable, value] : reliability_->ServiceEnvironment(name)) {
+      spec.env[variable] = value;
+    }
+    ordered.push_back(std::move(spec));
+  }
+  return ordered;
+}
+
 Daemon::~Daemon() {
+  if (reliability_) {
+    reliability_->Shutdown();  // its worker threads first: they post to the reactor
+  }
   supervisor_.reset();  // before the launcher and reactor it refers to
+  reliability_.reset();
   launcher_.reset();
   if (signal_fd_ >= 0) {
     ::close(signal_fd_);
@@ -85,12 +122,26 @@ void Daemon::Journal(const std::string& category, const std::string& kind,
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {
   const std::string message = data.value("message", "");
-  if (kind == "exited" || kind == "fatal" || kind == "launch_failed" || kind == "stop_timeout") {
+  if (IsWarning(kind)) {
     spdlog::warn("{}: {}: {}", service, kind, message);
   } else {
     spdlog::info("{}: {}: {}", service, kind, message);
   }
   Journal("service", kind, service, data);
+  TrackRunning(kind, service);
+}
+
+// Probes watch a service only while its process runs and is not being stopped.
+void Daemon::TrackRunning(const std::string& kind, const std::string& service) {
+  if (!reliability_) {
+    return;
+  }
+  if (kind == "started" || kind == "adopted") {
+    reliability_->OnServiceRunning(service, kind == "adopted");
+  } else if (kind == "exited" || kind == "stopped" || kind == "stopping" || kind == "fatal" ||
+             kind == "launch_failed") {
+    reliability_->OnServiceNotRunning(service);
+  }
 }
 
 void Daemon::Run() {
@@ -100,20 +151,11 @@ void Daemon::Run() {
           {{"version", kVersion},
            {"config", options_.config.path},
            {"config_digest", options_.config.digest}});
-  for (const auto& spec : options_.config.services) {
-    for (const auto& [dependency, condition] : spec.depends_on) {
-      if (condition == supervise::DependencyCondition::kHealthy) {
-        spdlog::warn(
-            "{}: depends on {} being healthy; health checks are not available yet, so it waits "
-            "for {} to be started (running)",
-            spec.name, dependency, dependency);
-      }
-    }
-  }
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
   supervisor_->AdoptAll();
   supervisor_->StartAll();
   reactor_->Run();
+  reliability_->Shutdown();
   Journal("daemon", "stopped", "", nlohmann::json::object());
   store_->Close();  // commits everything queued, including the event above
   spdlog::info("rebound stopped");
@@ -189,7 +231,37 @@ ServiceStatus Daemon::ToStatus(const supervise::ServiceView& view) const {
   if (view.last_exit) {
     status.last_exit = ExitJson(*view.last_exit);
   }
+  const HealthView health = reliability_->View(view.name);
+  status.health = health.health;
+  status.breaker = health.breaker;
+  status.recovery = health.recovery;
+  status.status_text = health.status_text;
   return status;
+}
+
+nlohmann::json Daemon::ReliabilityStatus() {
+  nlohmann::json status = reactor_->Call([this] { return reliability_->ReliabilityJson(); });
+  status["graceful_shutdown"] = {{"shutting_down", shutting_down_.load()}};
+  return status;
+}
+
+Status Daemon::TriggerRecovery(const std::string& name) {
+  if (shutting_down_) {
+    return ResourceError("the daemon is shutting down");
+  }
+  return reactor_->Call([&] { return reliability_->TriggerRecovery(name); });
+}
+
+Status Daemon::ResetBreaker(const std::string& name) {
+  return reactor_->Call([&] { return reliability_->ResetBreakerAndRecovery(name); });
+}
+
+Status Daemon::Heartbeat(const std::string& name) {
+  return reactor_->Call([&] { return reliability_->Heartbeat(name); });
+}
+
+Result<std::string> Daemon::ReportCall(const std::string& name, bool success, Duration latency) {
+  return reactor_->Call([&] { return reliability_->Report(name, success, latency); });
 }
 
 }  // namespace rebound::engine

@@ -23,6 +23,8 @@
 #include "engine/config.h"
 #include "engine/data_dir_lock.h"
 #include "engine/reactor.h"
+#include "engine/reliability.h"
+#include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
@@ -35,7 +37,9 @@ struct DaemonOptions {
   std::string rebound_binary;  // provides `rebound shim`
 };
 
-class Daemon final : public ServiceController, public supervise::EventSink {
+class Daemon final : public ServiceController,
+                     public ReliabilityController,
+                     public supervise::EventSink {
  public:
   static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
   ~Daemon() override;
@@ -55,6 +59,13 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   Result<ServiceStatus> RestartService(const std::string& name) override;
   bool IsShuttingDown() const override { return shutting_down_; }
 
+  nlohmann::json ReliabilityStatus() override;
+  Status TriggerRecovery(const std::string& name) override;
+  Status ResetBreaker(const std::string& name) override;
+  Status Heartbeat(const std::string& name) override;
+  Result<std::string> ReportCall(const std::string& name, bool success,
+                                 Duration latency) override;
+
  private:
   explicit Daemon(DaemonOptions options) : options_(std::move(options)) {}
 
@@ -69,12 +80,15 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
   Result<ServiceStatus> Act(const std::string& name,
                             Status (supervise::Supervisor::*action)(const std::string&));
+  std::vector<supervise::ServiceSpec> SpecsInStartOrder() const;
+  void TrackRunning(const std::string& kind, const std::string& service);
 
   DaemonOptions options_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
+  std::unique_ptr<Reliability> reliability_;
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;
   std::atomic<bool> shutting_down_{false};

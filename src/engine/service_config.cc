@@ -49,40 +49,6 @@ const std::vector<std::string> kBackoffKeys = {"strategy", "initial", "increment
 const std::vector<std::string> kIntensityKeys = {"max_restarts", "within"};
 const std::vector<std::string> kLogKeys = {"max_bytes", "keep"};
 
-std::string Child(std::string_view path, std::string_view key) {
-  return std::string(path) + "." + std::string(key);
-}
-
-// Runs `apply` on each entry of the table at `node` in file order. Keys are checked against
-// `valid_keys` as they come, so the first problem in the file wins; kAnyKey (empty) skips the
-// check, for env and depends_on, whose keys are the user's own names.
-const std::vector<std::string> kAnyKey = {};
-
-template <typename Apply>
-Status ForEachEntry(const ConfigReader& reader, const toml::node& node, std::string_view path,
-                    const std::vector<std::string>& valid_keys, Apply apply) {
-  auto table = reader.Table(node, path);
-  if (!table.ok()) {
-    return table.error();
-  }
-  for (const ConfigEntry& entry : InFileOrder(**table)) {
-    if (!valid_keys.empty()) {
-      REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, path, valid_keys));
-    }
-    REBOUND_RETURN_IF_ERROR(apply(entry, Child(path, entry.key)));
-  }
-  return OkStatus();
-}
-
-// Stores a successful read into `field`.
-template <typename T, typename Field>
-Status Assign(Result<T> result, Field& field) {
-  if (!result.ok()) {
-    return result.error();
-  }
-  field = static_cast<Field>(*result);
-  return OkStatus();
-}
 
 // Maps an error of a resilience/ parser (which knows nothing of files) onto the node.
 template <typename T>
@@ -115,26 +81,6 @@ Status ApplyBackoffEntry(const ConfigReader& reader, const ConfigEntry& entry,
                     : entry.key == "max"   ? backoff.max
                                            : backoff.increment;
   return Assign(reader.DurationValue(node, path, Duration::zero()), field);
-}
-
-Result<int> ParseStopSignal(const ConfigReader& reader, const toml::node& node,
-                            std::string_view path) {
-  auto text = reader.String(node, path);
-  if (!text.ok()) {
-    return text.error();
-  }
-  std::string upper;
-  for (char c : *text) {
-    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  std::vector<std::string> names;
-  for (const auto& [signal, name] : kStopSignals) {
-    if (name == upper || name.substr(3) == upper) {
-      return signal;
-    }
-    names.emplace_back(name);
-  }
-  return reader.UnknownValue(node, path, *text, names);
 }
 
 Status ApplySetting(const ConfigReader& reader, const ConfigEntry& entry, const std::string& path,
@@ -183,7 +129,8 @@ Status CheckBackoff(const ConfigReader& reader, int line, std::string_view path,
   return OkStatus();
 }
 
-const std::vector<std::string> kServiceOnlyKeys = {"command", "cwd", "env", "depends_on"};
+const std::vector<std::string> kServiceOnlyKeys = {"command", "cwd", "env", "depends_on",
+                                                   "health"};
 
 Status CheckServiceName(const ConfigReader& reader, const ConfigEntry& entry) {
   const std::string& name = entry.key;
@@ -236,6 +183,24 @@ Status ReadEnv(const ConfigReader& reader, const ConfigEntry& entry, const std::
                       });
 }
 
+const std::vector<std::string> kDependencyKeys = {"condition", "required"};
+
+// `db = "healthy"`, or `db = { condition = "healthy", required = false }`.
+Status ReadDependency(const ConfigReader& reader, const ConfigEntry& entry,
+                      const std::string& path, supervise::Dependency& dependency) {
+  if (!entry.value->is_table()) {
+    return Assign(reader.Choice(*entry.value, path, kConditionNames), dependency.condition);
+  }
+  return ForEachEntry(reader, *entry.value, path, kDependencyKeys,
+                      [&](const ConfigEntry& e, auto p) -> Status {
+                        if (e.key == "condition") {
+                          return Assign(reader.Choice(*e.value, p, kConditionNames),
+                                        dependency.condition);
+                        }
+                        return Assign(reader.Bool(*e.value, p), dependency.required);
+                      });
+}
+
 Status ReadDependsOn(const ConfigReader& reader, const ConfigEntry& entry, const std::string& path,
                      const std::vector<std::string>& service_names, ServiceSpec& spec) {
   return ForEachEntry(
@@ -248,11 +213,9 @@ Status ReadDependsOn(const ConfigReader& reader, const ConfigEntry& entry, const
                   (suggestion.empty() ? "defined services: " + JoinNames(service_names)
                                       : "did you mean \"" + suggestion + "\"?"));
         }
-        auto condition = reader.Choice(*e.value, p, kConditionNames);
-        if (!condition.ok()) {
-          return condition.error();
-        }
-        spec.depends_on.emplace_back(e.key, *condition);
+        supervise::Dependency dependency{.name = e.key};
+        REBOUND_RETURN_IF_ERROR(ReadDependency(reader, e, p, dependency));
+        spec.depends_on.push_back(std::move(dependency));
         return OkStatus();
       });
 }
@@ -288,7 +251,32 @@ std::vector<std::string> ServiceKeys() {
   return keys;
 }
 
+bool IsReliabilityKey(const std::string& key) {
+  const auto& keys = ReliabilityKeys();
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
 }  // namespace
+
+Result<int> ParseStopSignal(const ConfigReader& reader, const toml::node& node,
+                            std::string_view path) {
+  auto text = reader.String(node, path);
+  if (!text.ok()) {
+    return text.error();
+  }
+  std::string upper;
+  for (char c : *text) {
+    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  std::vector<std::string> names;
+  for (const auto& [signal, name] : kStopSignals) {
+    if (name == upper || name.substr(3) == upper) {
+      return signal;
+    }
+    names.emplace_back(name);
+  }
+  return reader.UnknownValue(node, path, *text, names);
+}
 
 std::string StopSignalName(int signal) {
   for (const auto& [number, name] : kStopSignals) {
@@ -309,7 +297,7 @@ resilience::BackoffConfig DefaultServiceBackoff() {
 }
 
 Result<ServiceSpec> ReadService(const ConfigReader& reader, const ConfigEntry& entry,
-                                const ServiceContext& context) {
+                                const ServiceContext& context, ServiceReliability& reliability) {
   REBOUND_RETURN_IF_ERROR(CheckServiceName(reader, entry));
   const std::string path = "services." + entry.key;
   auto table = reader.Table(*entry.value, path);
@@ -317,6 +305,7 @@ Result<ServiceSpec> ReadService(const ConfigReader& reader, const ConfigEntry& e
     return table.error();
   }
   ServiceSpec spec = context.defaults;
+  reliability = context.reliability_defaults;
   spec.name = entry.key;
   spec.cwd = context.base_dir;
   spec.line = entry.line;
@@ -325,6 +314,10 @@ Result<ServiceSpec> ReadService(const ConfigReader& reader, const ConfigEntry& e
   for (const ConfigEntry& setting : InFileOrder(**table)) {
     REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, path, service_keys));
     const std::string key_path = Child(path, setting.key);
+    if (IsReliabilityKey(setting.key)) {
+      REBOUND_RETURN_IF_ERROR(ApplyReliabilityEntry(reader, setting, key_path, reliability));
+      continue;
+    }
     const bool service_only = std::find(kServiceOnlyKeys.begin(), kServiceOnlyKeys.end(),
                                         setting.key) != kServiceOnlyKeys.end();
     REBOUND_RETURN_IF_ERROR(service_only
@@ -341,16 +334,21 @@ Result<ServiceSpec> ReadService(const ConfigReader& reader, const ConfigEntry& e
 
 const std::vector<std::string>& InheritableServiceKeys() {
   static const std::vector<std::string> keys = {
-      "restart", "backoff", "intensity", "stop_signal", "stop_timeout", "cascade", "log"};
+      "restart", "backoff",  "intensity", "stop_signal", "stop_timeout",
+      "cascade", "log",      "recovery",  "breaker",     "memory"};
   return keys;
 }
 
 Status ApplyServiceSettings(const ConfigReader& reader, const toml::table& table,
-                            std::string_view table_path, ServiceSpec& spec) {
+                            std::string_view table_path, ServiceSpec& spec,
+                            ServiceReliability& reliability) {
   int backoff_line = static_cast<int>(table.source().begin.line);
   for (const ConfigEntry& entry : InFileOrder(table)) {
     REBOUND_RETURN_IF_ERROR(reader.CheckKey(entry, table_path, InheritableServiceKeys()));
-    REBOUND_RETURN_IF_ERROR(ApplySetting(reader, entry, Child(table_path, entry.key), spec));
+    const std::string key_path = Child(table_path, entry.key);
+    REBOUND_RETURN_IF_ERROR(IsReliabilityKey(entry.key)
+                                ? ApplyReliabilityEntry(reader, entry, key_path, reliability)
+                                : ApplySetting(reader, entry, key_path, spec));
     if (entry.key == "backoff") {
       backoff_line = entry.line;
     }

@@ -20,25 +20,33 @@
 #include "base/error.h"
 #include "engine/config.h"
 #include "engine/config_reader.h"
+#include "engine/reliability_config.h"
 
 namespace rebound::engine {
 
-// The keys [defaults] may set; a service may set them too.
+// The keys [defaults] may set (reliability ones included); a service may set them too.
 const std::vector<std::string>& InheritableServiceKeys();
 
 // Applies the keys of `table` (all of which must be inheritable) onto `spec`, then checks the
 // result as a whole (e.g. backoff.max >= backoff.initial).
 Status ApplyServiceSettings(const ConfigReader& reader, const toml::table& table,
-                            std::string_view table_path, ServiceSpec& spec);
+                            std::string_view table_path, ServiceSpec& spec,
+                            ServiceReliability& reliability);
 
 struct ServiceContext {
   const ServiceSpec& defaults;                    // what the service inherits
+  const ServiceReliability& reliability_defaults;  // and of its health, recovery, breaker
   const std::vector<std::string>& service_names;  // every service, for depends_on
   const std::string& base_dir;                    // relative cwd resolves against this
 };
 
-// The service `entry` of [services] names and holds.
+// A signal name such as "SIGTERM" or "term" (the signals a config may name).
+Result<int> ParseStopSignal(const ConfigReader& reader, const toml::node& node,
+                            std::string_view path);
+
+// The service `entry` of [services] names and holds; its health, recovery, breaker and
+// memory settings go to `reliability`.
 Result<ServiceSpec> ReadService(const ConfigReader& reader, const ConfigEntry& entry,
-                                const ServiceContext& context);
+                                const ServiceContext& context, ServiceReliability& reliability);
 
 }  // namespace rebound::engine

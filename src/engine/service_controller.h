@@ -31,6 +31,12 @@ struct ServiceStatus {
   std::optional<nlohmann::json> last_exit = {};
   bool required = true;      // counts for /health
   std::string message = {};  // e.g. "restart 3 in 400ms", "too many restarts"
+  // Detect and recover: the probe's verdict ("healthy", "unhealthy", "starting", "unknown",
+  // or "none" without a probe), the breaker state, the recovery phase, a notify STATUS=.
+  std::string health = "none";
+  std::string breaker = "closed";
+  std::string recovery = "idle";
+  std::string status_text = {};
 };
 
 class ServiceController {

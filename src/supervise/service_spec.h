@@ -31,6 +31,14 @@ struct LogRotation {
   int keep = 5;
 };
 
+// One entry of depends_on. A required dependency must meet its condition before the service
+// starts (and the start fails once the startup timeout passes); an optional one only warns.
+struct Dependency {
+  std::string name;
+  DependencyCondition condition = DependencyCondition::kStarted;
+  bool required = true;
+};
+
 // "At most max_restarts restarts within `within`, then FATAL until reset."
 struct Intensity {
   int max_restarts = 5;
@@ -51,7 +59,7 @@ struct ServiceSpec {
   Intensity intensity = {};
   int stop_signal = SIGTERM;
   Duration stop_timeout = std::chrono::seconds(10);
-  std::vector<std::pair<std::string, DependencyCondition>> depends_on = {};
+  std::vector<Dependency> depends_on = {};
   Cascade cascade = Cascade::kOneForOne;
   LogRotation log = {};
   int line = 0;  // where the service is defined in the config file, for messages

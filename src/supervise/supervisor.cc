@@ -6,6 +6,18 @@
 #include "base/duration.h"
 
 namespace rebound::supervise {
+namespace {
+
+// "a, b, c".
+std::string JoinedNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names) {
+    joined += (joined.empty() ? "" : ", ") + name;
+  }
+  return joined;
+}
+
+}  // namespace
 
 struct Supervisor::Service {
   ServiceSpec spec;
@@ -20,6 +32,8 @@ struct Supervisor::Service {
   std::deque<MonoTime> recent_restarts = {};  // within the intensity window
   std::optional<TimerId> restart_timer = {};
   std::optional<TimerId> kill_timer = {};
+  std::optional<MonoTime> waiting_since = {};  // for dependencies (the start gate)
+  std::optional<TimerId> gate_timer = {};
   std::optional<ExitInfo> last_exit = {};
   std::string message = {};
 };
@@ -35,8 +49,8 @@ Supervisor::Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher
     : launcher_(launcher), scheduler_(scheduler), clock_(clock), random_(random), events_(events) {
   for (ServiceSpec& spec : specs) {
     std::vector<std::string> depends_on;
-    for (const auto& [dependency, condition] : spec.depends_on) {
-      depends_on.push_back(dependency);
+    for (const Dependency& dependency : spec.depends_on) {
+      depends_on.push_back(dependency.name);
     }
     (void)graph_.AddService(spec.name, depends_on);  // names are unique (REQUIRES)
     // Specs come from a validated config, so their backoff is valid.
@@ -71,14 +85,32 @@ void Supervisor::Emit(const std::string& kind, const Service& service, const std
   events_.Emit(kind, service.spec.name, data);
 }
 
-bool Supervisor::DependenciesRunning(const Service& service) const {
-  for (const auto& [dependency, condition] : service.spec.depends_on) {
-    const Service* other = Find(dependency);
-    if (other != nullptr && other->state != ServiceState::kRunning) {
-      return false;
+bool Supervisor::DependencyMet(const Dependency& dependency) const {
+  const Service* other = Find(dependency.name);
+  if (other == nullptr || other->state != ServiceState::kRunning) {
+    return false;
+  }
+  return dependency.condition == DependencyCondition::kStarted || !gate_.is_healthy ||
+         gate_.is_healthy(dependency.name);
+}
+
+std::vector<std::string> Supervisor::UnmetDependencies(const Service& service,
+                                                       bool warn_optional) {
+  std::vector<std::string> unmet;
+  for (const Dependency& dependency : service.spec.depends_on) {
+    if (DependencyMet(dependency)) {
+      continue;
+    }
+    const std::string what =
+        dependency.name + " (" + std::string(DependencyConditionName(dependency.condition)) + ")";
+    if (dependency.required) {
+      unmet.push_back(what);
+    } else if (warn_optional) {
+      Emit("optional_dependency_unmet", service,
+           "starting without optional dependency " + what + ", which is not met");
     }
   }
-  return true;
+  return unmet;
 }
 
 std::vector<Supervisor::Service*> Supervisor::Dependents(const Service& service) {
@@ -158,15 +190,72 @@ void Supervisor::StartWaiting() {
     if (!service->wanted || !idle) {
       continue;
     }
-    if (DependenciesRunning(*service)) {
+    const std::vector<std::string> unmet = UnmetDependencies(*service, false);
+    if (unmet.empty()) {
+      (void)UnmetDependencies(*service, true);  // warn about optional ones once, at launch
       Launch(*service);
     } else {
-      service->message = "waiting for its dependencies to run";
+      Wait(*service, unmet);
     }
   }
 }
 
+void Supervisor::Wait(Service& service, const std::vector<std::string>& unmet) {
+  service.message = "waiting for " + JoinedNames(unmet);
+  if (service.waiting_since) {
+    return;
+  }
+  service.waiting_since = clock_.MonotonicNow();
+  Emit("waiting", service, service.message + " (up to " + FormatDuration(gate_.startup_timeout) +
+                               ")");
+  service.gate_timer = scheduler_.ScheduleAt(clock_.MonotonicNow() + gate_.check_interval,
+                                             [this, &service] { CheckWaiting(service); });
+}
+
+// The start gate's periodic check: report the wait, or give up once the timeout has passed.
+void Supervisor::CheckWaiting(Service& service) {
+  service.gate_timer.reset();
+  const bool idle =
+      service.state == ServiceState::kStopped || service.state == ServiceState::kExited;
+  if (!service.waiting_since || !service.wanted || !idle || shutdown_done_) {
+    service.waiting_since.reset();
+    return;
+  }
+  const std::vector<std::string> unmet = UnmetDependencies(service, false);
+  const Duration waited = clock_.MonotonicNow() - *service.waiting_since;
+  if (unmet.empty()) {
+    StartWaiting();
+    return;
+  }
+  if (waited >= gate_.startup_timeout) {
+    service.waiting_since.reset();
+    service.wanted = false;
+    service.state = ServiceState::kFatal;
+    service.message = "dependencies not met within " + FormatDuration(gate_.startup_timeout) +
+                      ": " + JoinedNames(unmet) + "; start it by hand once they are";
+    Emit("dependency_timeout", service, service.message);
+    return;
+  }
+  Emit("waiting", service,
+       service.message + " (" + FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(
+                                    waited)) +
+           " of " + FormatDuration(gate_.startup_timeout) + ")");
+  const Duration next = std::min(gate_.check_interval, gate_.startup_timeout - waited);
+  service.gate_timer =
+      scheduler_.ScheduleAt(clock_.MonotonicNow() + next, [this, &service] { CheckWaiting(service); });
+}
+
+void Supervisor::OnHealthChanged(const std::string& name) {
+  (void)name;  // any waiting service may depend on it; the check is cheap
+  StartWaiting();
+}
+
 void Supervisor::Launch(Service& service) {
+  service.waiting_since.reset();
+  if (service.gate_timer) {
+    scheduler_.Cancel(*service.gate_timer);
+    service.gate_timer.reset();
+  }
   ++service.generation;
   service.running_since = clock_.MonotonicNow();  // a failed launch is an instant crash
   Emit("starting", service, "starting " + service.spec.command.front());
@@ -345,6 +434,11 @@ void Supervisor::CancelTimers(Service& service) {
     scheduler_.Cancel(*service.kill_timer);
     service.kill_timer.reset();
   }
+  if (service.gate_timer) {
+    scheduler_.Cancel(*service.gate_timer);
+    service.gate_timer.reset();
+  }
+  service.waiting_since.reset();
 }
 
 Status Supervisor::Start(const std::string& name) {

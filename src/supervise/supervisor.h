@@ -49,12 +49,27 @@ struct ServiceView {
   std::string message;
 };
 
+// The dependency gate: when a service may start. A dependency with condition "healthy" is met
+// when `is_healthy` says so (health/ knows; unset: when it runs). A service waits for its
+// required dependencies, reporting every check_interval, and becomes FATAL when they are not
+// met within startup_timeout; an optional dependency that is not met only warns.
+struct StartGate {
+  std::function<bool(const std::string&)> is_healthy = {};
+  Duration startup_timeout = std::chrono::seconds(300);
+  Duration check_interval = std::chrono::seconds(5);
+};
+
 class Supervisor {
  public:
   // REQUIRES: `specs` in a valid start order (dependencies first), names unique.
   Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher, Scheduler& scheduler,
              const Clock& clock, Random& random, EventSink& events);
   ~Supervisor();
+
+  // REQUIRES: before AdoptAll/StartAll.
+  void SetStartGate(StartGate gate) { gate_ = std::move(gate); }
+  // The health of `name` changed: services waiting for it may start now.
+  void OnHealthChanged(const std::string& name);
 
   void AdoptAll();
   void StartAll();
@@ -76,7 +91,11 @@ class Supervisor {
 
   Service* Find(const std::string& name);
   const Service* Find(const std::string& name) const;
-  bool DependenciesRunning(const Service& service) const;
+  bool DependencyMet(const Dependency& dependency) const;
+  // The required dependencies not met, as "db (healthy)"; warns about optional ones.
+  std::vector<std::string> UnmetDependencies(const Service& service, bool warn_optional);
+  void Wait(Service& service, const std::vector<std::string>& unmet);
+  void CheckWaiting(Service& service);
   std::vector<Service*> Dependents(const Service& service);
   void StartWaiting();
   void Launch(Service& service);
@@ -101,6 +120,7 @@ class Supervisor {
   std::vector<std::unique_ptr<Service>> services_;  // in start order
   DependencyGraph graph_;
   std::optional<std::function<void()>> shutdown_done_;
+  StartGate gate_;
 };
 
 }  // namespace rebound::supervise

@@ -36,6 +36,7 @@ command = ["./api"]
 depends_on = { db = "healthy" }
 [services.db]
 command = ["db"]
+health = { type = "tcp", address = "127.0.0.1:6390" }
 )");
   EXPECT_EQ(Run(path), 0);
   EXPECT_EQ(out_.str(), path + ": ok: 3 services, start order: db, api, worker\n");

@@ -43,23 +43,68 @@ TEST(ConfigErrorsTest, UnknownKeySuggestsTheClosestValidKey) {
             "rebound.toml:1: unknown key \"deamon\"; did you mean \"daemon\"?");
   EXPECT_EQ(ErrorOf("[daemon]\nlisten_addr = \"x\"\n"),
             "rebound.toml:2: daemon: unknown key \"listen_addr\"; valid keys: data_dir, listen, "
-            "log_level");
+            "log_level, startup_timeout, dependency_check_interval, memory_floor, "
+            "memory_check_interval");
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nbackoff = { jiter = \"full\" }\n")),
             "rebound.toml:3: services.api.backoff: unknown key \"jiter\"; did you mean "
             "\"jitter\"?");
   EXPECT_EQ(ErrorOf("[defaults]\ncommand = [\"a\"]\n"),
             "rebound.toml:2: defaults: unknown key \"command\"; valid keys: restart, backoff, "
-            "intensity, stop_signal, stop_timeout, cascade, log");
+            "intensity, stop_signal, stop_timeout, cascade, log, recovery, breaker, memory");
 }
 
-TEST(ConfigErrorsTest, HealthAndRecoveryTablesAreNotAcceptedYet) {
-  const std::string valid_keys =
-      "valid keys: command, cwd, env, depends_on, restart, backoff, intensity, stop_signal, "
-      "stop_timeout, cascade, log";
-  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n[services.api.health]\nhttp = \"x\"\n")),
-            "rebound.toml:3: services.api: unknown key \"health\"; " + valid_keys);
-  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n[services.api.recovery]\nmax = 1\n")),
-            "rebound.toml:3: services.api: unknown key \"recovery\"; " + valid_keys);
+TEST(ConfigErrorsTest, HealthyDependencyNeedsAHealthCheck) {
+  EXPECT_EQ(ErrorOf(R"([services.db]
+command = ["db"]
+[services.api]
+command = ["api"]
+depends_on = { db = "healthy" }
+)"),
+            "rebound.toml:3: services.api.depends_on.db: \"healthy\" needs a health check on db; "
+            "add a [services.db.health] table (e.g. type = \"tcp\", address = "
+            "\"127.0.0.1:6379\") or use \"started\"");
+}
+
+TEST(ConfigErrorsTest, BadProbeSettingsNameTheKeyAndTheFix) {
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { type = \"http\", url = "
+                        "\"http://:8081/health\" }\n")),
+            "rebound.toml:3: services.api.health: url: \"http://:8081/health\" has no valid "
+            "host; expected http://HOST:PORT/PATH, e.g. \"http://127.0.0.1:8081/health\"");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { type = \"tcp\", address = \"x:1\", "
+                        "failure_threshold = -1 }\n")),
+            "rebound.toml:3: services.api.health.failure_threshold: must be between 1 and 1000, "
+            "got -1");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { type = \"grpc\" }\n")),
+            "rebound.toml:3: services.api.health.type: unknown probe type \"grpc\"; expected one "
+            "of: http, tcp, exec, heartbeat, notify");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { interval = \"1s\" }\n")),
+            "rebound.toml:3: services.api.health: needs a type: one of http, tcp, exec, "
+            "heartbeat, notify; e.g. type = \"http\" with url = "
+            "\"http://127.0.0.1:8081/health\"");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { type = \"tcp\", adress = \"x:1\" }\n")),
+            "rebound.toml:3: services.api.health: unknown key \"adress\"; did you mean "
+            "\"address\"?");
+}
+
+TEST(ConfigErrorsTest, BadRecoverySettingsNameTheKeyAndTheFix) {
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { actions = [\"reboot\"] }\n")),
+            "rebound.toml:3: services.api.recovery.actions: unknown action \"reboot\"; expected "
+            "any of: reset_breaker, restart, exec (restore_module arrives with snapshots)");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { actions = [\"exec\"] }\n")),
+            "rebound.toml:3: services.api.recovery: actions include \"exec\" but no exec "
+            "command is set; add e.g. exec = [\"./flush-cache\"]");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { backoff = 0.5 }\n")),
+            "rebound.toml:3: services.api.recovery.backoff: must be between 1.0 and 100.0 (a "
+            "multiplier), e.g. 2.0");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nbreaker = { failure_rate = 2 }\n")),
+            "rebound.toml:3: services.api.breaker.failure_rate: must be a rate in (0, 1], e.g. "
+            "0.5 for 50%");
+}
+
+TEST(ConfigErrorsTest, BadRecoveryEnvironmentVariableIsNamed) {
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n"), {{"MAX_RECOVERY_ATTEMPTS", "many"}}),
+            "environment variable MAX_RECOVERY_ATTEMPTS: \"many\" is not a whole number from 1 "
+            "to 100000");
 }
 
 TEST(ConfigErrorsTest, BadDurationReusesParseDurationsMessage) {
@@ -271,7 +316,8 @@ TEST(ConfigErrorsTest, ReportsTheFirstErrorInFileOrder) {
             "on-failure, never");
   EXPECT_EQ(ErrorOf(Api("zzz = 1\nrestart = \"x\"\n")),
             "rebound.toml:2: services.api: unknown key \"zzz\"; valid keys: command, cwd, env, "
-            "depends_on, restart, backoff, intensity, stop_signal, stop_timeout, cascade, log");
+            "depends_on, health, restart, backoff, intensity, stop_signal, stop_timeout, cascade, "
+            "log, recovery, breaker, memory");
 }
 
 TEST(ConfigErrorsTest, IntegerAndSizeLimits) {

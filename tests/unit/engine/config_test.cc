@@ -30,6 +30,7 @@ command = ["redis-server", "--port", "6390", "--bind", "127.0.0.1"]
 restart = "always"
 stop_signal = "SIGTERM"
 stop_timeout = "10s"
+health = { type = "tcp", address = "127.0.0.1:6390" }
 
 [services.api]
 command = ["./api", "--port", "8081"]
@@ -67,12 +68,12 @@ TEST(ConfigTest, ParsesTheDocumentedExample) {
   EXPECT_EQ(api.cwd, "/etc/rebound/services/api");
   EXPECT_EQ(api.env, (std::map<std::string, std::string>{{"MODEL", "small"}, {"PORT", "8081"}}));
   ASSERT_EQ(api.depends_on.size(), 1u);
-  EXPECT_EQ(api.depends_on[0].first, "db");
-  EXPECT_EQ(api.depends_on[0].second, DependencyCondition::kHealthy);
+  EXPECT_EQ(api.depends_on[0].name, "db");
+  EXPECT_EQ(api.depends_on[0].condition, DependencyCondition::kHealthy);
   EXPECT_EQ(api.restart, RestartPolicy::kOnFailure);
   EXPECT_EQ(api.cascade, Cascade::kRestForOne);
   EXPECT_EQ(api.log.max_bytes, 10 * 1024 * 1024);
-  EXPECT_EQ(api.line, 16);
+  EXPECT_EQ(api.line, 17);
   EXPECT_EQ(config.FindService("nope"), nullptr);
 }
 
@@ -84,13 +85,14 @@ depends_on = { beta = "started", alpha = "healthy" }
 command = ["b"]
 [services.alpha]
 command = ["a"]
+health = { type = "heartbeat" }
 )");
   ASSERT_EQ(config.services.size(), 3u);
   EXPECT_EQ(config.services[0].name, "zeta");
   EXPECT_EQ(config.services[1].name, "beta");
   EXPECT_EQ(config.services[2].name, "alpha");
-  EXPECT_EQ(config.services[0].depends_on[0].first, "beta");
-  EXPECT_EQ(config.services[0].depends_on[1].first, "alpha");
+  EXPECT_EQ(config.services[0].depends_on[0].name, "beta");
+  EXPECT_EQ(config.services[0].depends_on[1].name, "alpha");
   EXPECT_EQ(config.start_order, (std::vector<std::string>{"beta", "alpha", "zeta"}));
 }
 

@@ -32,7 +32,7 @@ ServiceSpec Spec(std::string name, std::vector<std::string> depends = {}) {
   // No jitter, so delays are exact: 100ms, 200ms, 400ms...
   spec.backoff = {.initial = 100ms, .factor = 2.0, .max = 5s};
   for (auto& dependency : depends) {
-    spec.depends_on.emplace_back(dependency, DependencyCondition::kStarted);
+    spec.depends_on.push_back({dependency, DependencyCondition::kStarted});
   }
   return spec;
 }
@@ -287,7 +287,7 @@ TEST_F(SupervisorTest, DependentsWaitForTheirDependencies) {
   supervisor_->StartAll();
   EXPECT_EQ(launcher_.launches("api"), 0);
   EXPECT_EQ(State("api"), ServiceState::kStopped);
-  EXPECT_EQ(supervisor_->View("api")->message, "waiting for its dependencies to run");
+  EXPECT_EQ(supervisor_->View("api")->message, "waiting for db (started)");
 }
 
 TEST_F(SupervisorTest, RestartWhileStoppingKeepsTheKillEscalationThenStartsAgain) {

@@ -1,0 +1,137 @@
+// ProbeExec (prober_posix.h): runs the probe command in its own process group, with its
+// output on a pipe, and kills the whole group if it outlives the timeout.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "base/duration.h"
+#include "health/prober_posix.h"
+
+extern char** environ;
+
+namespace rebound::health {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr size_t kKeptOutput = 512;
+
+struct Spawned {
+  pid_t pid = -1;
+  int output = -1;  // read end of the pipe that carries stdout and stderr
+  std::string error;
+};
+
+Spawned Spawn(const std::vector<std::string>& command) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return {.error = std::string("pipe: ") + std::strerror(errno)};
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<char*> argv;
+  for (const std::string& arg : command) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  Spawned spawned;
+  const int rc = ::posix_spawnp(&spawned.pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(pipe_fds[1]);
+  if (rc != 0) {
+    ::close(pipe_fds[0]);
+    return {.error = command.front() + ": " + std::strerror(rc)};
+  }
+  spawned.output = pipe_fds[0];
+  return spawned;
+}
+
+// Reads output until EOF (every holder of the pipe exited) or the deadline; true at EOF.
+bool DrainUntil(int fd, SteadyClock::time_point deadline, std::string& kept) {
+  char buffer[4096];
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    pollfd waiting{.fd = fd, .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&waiting, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (ready == 0) {
+      return false;
+    }
+    if (ready < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n <= 0) {
+      return n == 0;
+    }
+    kept.append(buffer, static_cast<size_t>(n));
+    if (kept.size() > kKeptOutput) {
+      kept.erase(0, kept.size() - kKeptOutput);  // the end says most about a failure
+    }
+  }
+}
+
+std::string LastLine(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  const size_t newline = text.rfind('\n');
+  return newline == std::string::npos ? text : text.substr(newline + 1);
+}
+
+std::string Describe(int status, const std::string& output) {
+  std::string what = WIFEXITED(status)
+                         ? "exited with code " + std::to_string(WEXITSTATUS(status))
+                         : std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+  const std::string line = LastLine(output);
+  return line.empty() ? what : what + ": " + line;
+}
+
+}  // namespace
+
+ProbeResult ProbeExec(const ProbeSpec& spec) {
+  const auto start = SteadyClock::now();
+  Spawned spawned = Spawn(spec.command);
+  if (spawned.pid < 0) {
+    return {.ok = false, .latency = SteadyClock::now() - start, .reason = spawned.error};
+  }
+  std::string output;
+  const bool finished = DrainUntil(spawned.output, start + spec.timeout, output);
+  ::close(spawned.output);
+  if (!finished) {
+    ::kill(-spawned.pid, SIGKILL);  // the whole group: a hung probe leaves nothing behind
+  }
+  int status = 0;
+  while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const Duration latency = SteadyClock::now() - start;
+  if (!finished) {
+    return {.ok = false, .latency = latency,
+            .reason = "exec " + spec.command.front() + ": timed out after " +
+                      FormatDuration(spec.timeout)};
+  }
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return {.ok = ok, .latency = latency,
+          .reason = ok ? "" : "exec " + spec.command.front() + ": " + Describe(status, output)};
+}
+
+}  // namespace rebound::health
