@@ -8,6 +8,13 @@ constexpr std::string_view kRunning = "running";
 using ServiceAction =
     Result<engine::ServiceStatus> (engine::ServiceController::*)(const std::string&);
 
+// Running, its probe (if any) says healthy, and its breaker lets calls through.
+bool IsHealthy(const engine::ServiceStatus& service) {
+  const bool probe_ok = service.health == "none" || service.health == "healthy";
+  const bool breaker_ok = service.breaker != "open" && service.breaker != "forced_open";
+  return service.state == kRunning && probe_ok && breaker_ok;
+}
+
 HttpResponse ShuttingDown() {
   return ErrorResponse(503, "shutting_down",
                        "the daemon is shutting down and accepts no new service commands");
@@ -36,7 +43,11 @@ nlohmann::json ServiceToJson(const engine::ServiceStatus& service) {
                          {"uptime_seconds", service.uptime_seconds},
                          {"last_exit", nullptr},
                          {"required", service.required},
-                         {"message", service.message}};
+                         {"message", service.message},
+                         {"health", service.health},
+                         {"breaker", service.breaker},
+                         {"recovery", service.recovery},
+                         {"status_text", service.status_text}};
   if (service.pid) {
     json["pid"] = *service.pid;
   }
@@ -51,12 +62,14 @@ HttpResponse HealthResponse(const std::vector<engine::ServiceStatus>& services,
   bool healthy = true;
   nlohmann::json components = nlohmann::json::object();
   for (const engine::ServiceStatus& service : services) {
-    const bool running = service.state == kRunning;
-    healthy = healthy && (running || !service.required);
-    components[service.name] = {{"status", running ? "healthy" : "unhealthy"},
+    const bool ok = IsHealthy(service);
+    healthy = healthy && (ok || !service.required);
+    components[service.name] = {{"status", ok ? "healthy" : "unhealthy"},
                                 {"state", service.state},
                                 {"required", service.required},
-                                {"message", service.message}};
+                                {"message", service.message},
+                                {"probe", service.health},
+                                {"breaker", service.breaker}};
   }
   const char* status = shutting_down ? "shutting_down" : (healthy ? "healthy" : "unhealthy");
   return JsonResponse(healthy && !shutting_down ? 200 : 503,

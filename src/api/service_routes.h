@@ -26,10 +26,11 @@ namespace rebound::api {
 void RegisterServiceRoutes(HttpServer& server, engine::ServiceController& controller);
 
 // {"name", "state", "pid" (null), "restarts", "uptime_seconds", "last_exit" (null),
-//  "required", "message"}
+//  "required", "message", "health", "breaker", "recovery", "status_text"}
 nlohmann::json ServiceToJson(const engine::ServiceStatus& service);
 
-// The /health answer for these services: 200 when every required one is running.
+// The /health answer for these services: 200 when every required one is healthy: running,
+// its probe (if it has one) healthy, its breaker not open.
 HttpResponse HealthResponse(const std::vector<engine::ServiceStatus>& services, bool shutting_down);
 
 }  // namespace rebound::api

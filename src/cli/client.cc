@@ -190,4 +190,40 @@ int RunServiceAction(const ClientOptions& options, const std::string& action,
   return kExitOk;
 }
 
+int RunRecoveryAction(const ClientOptions& options, const std::string& action,
+                      const std::string& name, std::ostream& out, std::ostream& err) {
+  if (action != "trigger" && action != "reset") {
+    err << "rebound: unknown action \"" << action << "\" (expected trigger or reset)\n";
+    return kExitNoAnswer;
+  }
+  if (name.empty()) {
+    err << "rebound: " << action << " needs a service name\n";
+    return kExitNoAnswer;
+  }
+  const std::string path = action == "trigger" ? "/reliability/auto-recovery/" +
+                                                     EncodePathSegment(name) + "/trigger"
+                                               : "/reliability/circuit-breaker/" +
+                                                     EncodePathSegment(name) + "/reset";
+  Result<Reply> reply = Send(options, "POST", path);
+  if (!reply.ok()) {
+    err << reply.error().message() << "\n";
+    return kExitNoAnswer;
+  }
+  if (reply->status == 404) {
+    err << "rebound: no service named \"" << name << "\"\n";
+    return kExitRefused;
+  }
+  const int expected = action == "trigger" ? 202 : 200;
+  if (reply->status != expected || !reply->json.is_object()) {
+    err << Refusal(options, action + " " + name, *reply) << "\n";
+    return kExitRefused;
+  }
+  if (options.json) {
+    out << reply->body << "\n";
+  } else {
+    out << reply->json.value("message", action + " " + name) << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace rebound::cli

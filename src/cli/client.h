@@ -11,7 +11,7 @@
 //                     daemon is shutting down), 2 no answer (daemon unreachable, refused,
 //                     or a malformed reply)
 //   RunServiceAction  0 accepted, 1 refused by the daemon (unknown service, bad token,
-//                     conflict, shutting down), 2 daemon unreachable or bad arguments
+//   RunRecoveryAction conflict, shutting down), 2 daemon unreachable or bad arguments
 // Failures print ONE line on `err`, starting "rebound: ", saying what to do, e.g.
 //   rebound: cannot reach the daemon at http://127.0.0.1:7300 (connection refused); is "rebound
 //   serve" running?
@@ -30,5 +30,10 @@ int RunStatus(const ClientOptions& options, std::ostream& out, std::ostream& err
 // REQUIRES nothing of `action` or `name`: bad ones are reported, exit code 2.
 int RunServiceAction(const ClientOptions& options, const std::string& action,
                      const std::string& name, std::ostream& out, std::ostream& err);
+
+// `rebound trigger NAME` (POST /reliability/auto-recovery/NAME/trigger) and `rebound reset
+// NAME` (POST /reliability/circuit-breaker/NAME/reset): prints the daemon's message.
+int RunRecoveryAction(const ClientOptions& options, const std::string& action,
+                      const std::string& name, std::ostream& out, std::ostream& err);
 
 }  // namespace rebound::cli

@@ -90,6 +90,14 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("NAME", service_name, "the service")->required();
     actions.emplace_back(action, sub);
   }
+  std::vector<std::pair<std::string, CLI::App*>> recovery_actions;
+  for (const auto& [action, help] :
+       {std::pair{"trigger", "Trigger a service's recovery now, skipping its cooldown"},
+        std::pair{"reset", "Close a service's circuit breaker and reset its recovery state"}}) {
+    CLI::App* sub = app.add_subcommand(action, help);
+    sub->add_option("NAME", service_name, "the service")->required();
+    recovery_actions.emplace_back(action, sub);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -107,6 +115,11 @@ int RunCommandLine(int argc, char** argv) {
   for (const auto& [action, sub] : actions) {
     if (*sub) {
       return RunServiceAction(ResolveClient(flags), action, service_name, std::cout, std::cerr);
+    }
+  }
+  for (const auto& [action, sub] : recovery_actions) {
+    if (*sub) {
+      return RunRecoveryAction(ResolveClient(flags), action, service_name, std::cout, std::cerr);
     }
   }
   std::cout << app.help();

@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "api/http_server.h"
+#include "api/reliability_routes.h"
 #include "api/service_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
@@ -49,6 +50,7 @@ int RunServe(const std::string& config_path, std::ostream& err) {
   }
   api::HttpServer server;
   api::RegisterServiceRoutes(server, **daemon);
+  api::RegisterReliabilityRoutes(server, **daemon);
   Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {
     err << "rebound: cannot listen on " << config->daemon.listen_host << ":"

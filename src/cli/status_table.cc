@@ -10,7 +10,7 @@
 namespace rebound::cli {
 namespace {
 
-constexpr size_t kColumns = 6;
+constexpr size_t kColumns = 8;
 using Row = std::array<std::string, kColumns>;
 
 // The member `key` of `object`, or null when either is missing.
@@ -51,6 +51,8 @@ Row RowFor(const nlohmann::json& service) {
   const nlohmann::json& uptime = Field(service, "uptime_seconds");
   return {Text(service, "name"),
           Text(service, "state"),
+          Text(service, "health"),
+          Text(service, "breaker"),
           Text(service, "pid"),
           Text(service, "restarts"),
           FormatUptime(uptime.is_number() ? uptime.get<double>() : 0),
@@ -78,7 +80,8 @@ void AppendRow(const Row& row, const std::array<size_t, kColumns>& widths, bool 
 }  // namespace
 
 std::string FormatServiceTable(const nlohmann::json& services, bool color) {
-  std::vector<Row> rows = {{"NAME", "STATE", "PID", "RESTARTS", "UPTIME", "LAST-EXIT"}};
+  std::vector<Row> rows = {
+      {"NAME", "STATE", "HEALTH", "BREAKER", "PID", "RESTARTS", "UPTIME", "LAST-EXIT"}};
   if (services.is_array()) {
     for (const nlohmann::json& service : services) {
       rows.push_back(RowFor(service));
@@ -114,6 +117,9 @@ std::string FormatHealthLine(const nlohmann::json& health) {
         continue;
       }
       std::string detail = Text(component, "state");
+      if (detail == "running") {  // running but unwell: say what the probe and breaker say
+        detail += ", probe " + Text(component, "probe") + ", breaker " + Text(component, "breaker");
+      }
       const std::string message = Text(component, "message");
       if (message != "-" && !message.empty()) {
         detail += ": " + message;

@@ -5,9 +5,9 @@
 //   std::cout << FormatServiceTable(services_json["services"], /*color=*/false);
 //   std::cout << FormatHealthLine(health_json) << "\n";
 //
-//   NAME  STATE    PID    RESTARTS  UPTIME  LAST-EXIT
-//   api   running  4242   3         1h2m5s  code 1
-//   db    backoff  -      7         -       signal 9
+//   NAME  STATE    HEALTH     BREAKER  PID   RESTARTS  UPTIME  LAST-EXIT
+//   api   running  healthy    closed   4242  3         1h2m5s  code 1
+//   db    backoff  unknown    open     -     7         -       signal 9
 //
 // Input is the API's JSON (docs/api.md); fields that are missing or of the wrong type show
 // as "-" rather than failing, so an older or newer daemon still gets a readable table.
@@ -22,8 +22,8 @@ namespace rebound::cli {
 // green running, yellow in transition, red exited/fatal/backoff.
 std::string FormatServiceTable(const nlohmann::json& services, bool color);
 
-// From GET /health: "healthy", "unhealthy: db (backoff: restart 3 in 400ms)", or
-// "shutting down".
+// From GET /health: "healthy", "unhealthy: db (backoff: restart 3 in 400ms)",
+// "unhealthy: api (running, probe unhealthy, breaker open)", or "shutting down".
 std::string FormatHealthLine(const nlohmann::json& health);
 
 // "1h2m5s" for 3725.4; "-" for 0 or less (not running).

@@ -138,7 +138,19 @@ const Reliability::Service* Reliability::Find(const std::string& name) const {
 std::map<std::string, std::string> Reliability::ServiceEnvironment(const std::string& name) const {
   std::map<std::string, std::string> env;
   const Service* service = Find(name);
-  if (service == nullptr || !service->notify) {
+  if (service == nullptr || !service->probe) {
+    return env;
+  }
+  if (service->settings.health->type == health::ProbeType::kHeartbeat) {
+    const DaemonSettings& daemon = options_.config.daemon;
+    const bool ipv6 = daemon.listen_host.find(':') != std::string::npos;
+    env["REBOUND_HEARTBEAT_URL"] = "http://" + (ipv6 ? "[" + daemon.listen_host + "]"
+                                                     : daemon.listen_host) +
+                                   ":" + std::to_string(daemon.listen_port) + "/v1/heartbeat/" +
+                                   name;
+    env["REBOUND_TOKEN_FILE"] = daemon.data_dir + "/token";  // the bearer token the POST needs
+  }
+  if (!service->notify) {
     return env;
   }
   env["NOTIFY_SOCKET"] = service->notify->address();

@@ -60,7 +60,8 @@ class Reliability final : public RecoveryHost {
   static Result<std::unique_ptr<Reliability>> Create(ReliabilityOptions options);
   ~Reliability() override;
 
-  // Environment a service gets on top of its own: NOTIFY_SOCKET and WATCHDOG_USEC.
+  // Environment a service gets on top of its own: NOTIFY_SOCKET and WATCHDOG_USEC (notify
+  // probes), REBOUND_HEARTBEAT_URL and REBOUND_TOKEN_FILE (heartbeat probes).
   std::map<std::string, std::string> ServiceEnvironment(const std::string& name) const;
   // REQUIRES: once, before the supervisor starts anything. Starts the memory watchdog.
   void Attach(supervise::Supervisor& supervisor);

@@ -85,8 +85,10 @@ TEST_F(ApiTest, HealthIsOkWhenEveryRequiredServiceRuns) {
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(Json(result), nlohmann::json::parse(R"({"status": "healthy", "components": {
-    "api": {"status": "healthy", "state": "running", "required": true, "message": ""},
-    "cache": {"status": "unhealthy", "state": "stopped", "required": false, "message": ""}}})"));
+    "api": {"status": "healthy", "state": "running", "required": true, "message": "",
+            "probe": "none", "breaker": "closed"},
+    "cache": {"status": "unhealthy", "state": "stopped", "required": false, "message": "",
+              "probe": "none", "breaker": "closed"}}})"));
 }
 
 TEST_F(ApiTest, HealthIs503WhenARequiredServiceIsNotRunning) {
@@ -115,9 +117,11 @@ TEST_F(ApiTest, ListServicesShowsEveryField) {
   EXPECT_EQ(Json(result), nlohmann::json::parse(R"({"services": [
     {"name": "api", "state": "running", "pid": 4242, "restarts": 2, "uptime_seconds": 12.5,
      "last_exit": {"code": 1, "signal": null, "at_ms": 1700000000000}, "required": true,
-     "message": ""},
+     "message": "", "health": "none", "breaker": "closed", "recovery": "idle",
+     "status_text": ""},
     {"name": "cache", "state": "stopped", "pid": null, "restarts": 0, "uptime_seconds": 0.0,
-     "last_exit": null, "required": false, "message": ""}]})"));
+     "last_exit": null, "required": false, "message": "", "health": "none",
+     "breaker": "closed", "recovery": "idle", "status_text": ""}]})"));
 }
 
 TEST_F(ApiTest, GetOneServiceOrNotFound) {

@@ -52,9 +52,9 @@ class CliClientTest : public ::testing::Test {
 TEST_F(CliClientTest, StatusPrintsATableAndExits0WhenHealthy) {
   EXPECT_EQ(Status(), 0);
   EXPECT_EQ(out_.str(),
-            "NAME       STATE    PID   RESTARTS  UPTIME  LAST-EXIT\n"
-            "api        running  4242  3         1h2m5s  code 1\n"
-            "my worker  running  77    0         -       -\n"
+            "NAME       STATE    HEALTH  BREAKER  PID   RESTARTS  UPTIME  LAST-EXIT\n"
+            "api        running  none    closed   4242  3         1h2m5s  code 1\n"
+            "my worker  running  none    closed   77    0         -       -\n"
             "\n"
             "healthy\n");
   EXPECT_EQ(err_.str(), "");

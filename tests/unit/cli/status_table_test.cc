@@ -7,17 +7,18 @@ namespace {
 
 const nlohmann::json kServices = nlohmann::json::parse(R"([
   {"name": "api", "state": "running", "pid": 4242, "restarts": 3, "uptime_seconds": 3725.4,
-   "last_exit": {"code": 1, "signal": null, "at_ms": 1}, "required": true, "message": ""},
+   "last_exit": {"code": 1, "signal": null, "at_ms": 1}, "required": true, "message": "",
+   "health": "healthy", "breaker": "closed"},
   {"name": "database", "state": "backoff", "pid": null, "restarts": 7, "uptime_seconds": 0,
    "last_exit": {"code": null, "signal": 9, "at_ms": 2}, "required": true,
-   "message": "restart 3 in 400ms"}
+   "message": "restart 3 in 400ms", "health": "unknown", "breaker": "open"}
 ])");
 
 TEST(FormatServiceTableTest, AlignsColumnsUnderTheHeader) {
   EXPECT_EQ(FormatServiceTable(kServices, /*color=*/false),
-            "NAME      STATE    PID   RESTARTS  UPTIME  LAST-EXIT\n"
-            "api       running  4242  3         1h2m5s  code 1\n"
-            "database  backoff  -     7         -       signal 9\n");
+            "NAME      STATE    HEALTH   BREAKER  PID   RESTARTS  UPTIME  LAST-EXIT\n"
+            "api       running  healthy  closed   4242  3         1h2m5s  code 1\n"
+            "database  backoff  unknown  open     -     7         -       signal 9\n");
 }
 
 TEST(FormatServiceTableTest, ColoursOnlyTheStateColumnWhenAsked) {
@@ -32,11 +33,11 @@ TEST(FormatServiceTableTest, MissingOrOddFieldsShowAsDashes) {
   const nlohmann::json odd =
       nlohmann::json::parse(R"([{"name": "x", "pid": [1], "uptime_seconds": "long"}, 7])");
   EXPECT_EQ(FormatServiceTable(odd, false),
-            "NAME  STATE  PID  RESTARTS  UPTIME  LAST-EXIT\n"
-            "x     -      -    -         -       -\n"
-            "-     -      -    -         -       -\n");
+            "NAME  STATE  HEALTH  BREAKER  PID  RESTARTS  UPTIME  LAST-EXIT\n"
+            "x     -      -       -        -    -         -       -\n"
+            "-     -      -       -        -    -         -       -\n");
   EXPECT_EQ(FormatServiceTable(nlohmann::json(), false),
-            "NAME  STATE  PID  RESTARTS  UPTIME  LAST-EXIT\n");
+            "NAME  STATE  HEALTH  BREAKER  PID  RESTARTS  UPTIME  LAST-EXIT\n");
 }
 
 TEST(FormatHealthLineTest, NamesUnhealthyRequiredServices) {
@@ -45,9 +46,12 @@ TEST(FormatHealthLineTest, NamesUnhealthyRequiredServices) {
     "database": {"status": "unhealthy", "state": "backoff", "required": true,
                  "message": "restart 3 in 400ms"},
     "cache": {"status": "unhealthy", "state": "stopped", "required": false, "message": ""},
-    "worker": {"status": "unhealthy", "state": "fatal", "required": true, "message": ""}}})");
+    "worker": {"status": "unhealthy", "state": "fatal", "required": true, "message": ""},
+    "model": {"status": "unhealthy", "state": "running", "required": true, "message": "",
+              "probe": "unhealthy", "breaker": "open"}}})");
   EXPECT_EQ(FormatHealthLine(health),
-            "unhealthy: database (backoff: restart 3 in 400ms), worker (fatal)");
+            "unhealthy: database (backoff: restart 3 in 400ms), model (running, probe unhealthy, "
+            "breaker open), worker (fatal)");
 }
 
 TEST(FormatHealthLineTest, HealthyAndShuttingDown) {
