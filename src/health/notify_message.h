@@ -22,8 +22,8 @@ struct NotifyMessage {
   bool stopping = false;          // STOPPING=1
   bool watchdog = false;          // WATCHDOG=1: a keep-alive ping
   bool watchdog_trigger = false;  // WATCHDOG=trigger: the service asks to be treated as hung
-  std::optional<int64_t> watchdog_usec;  // WATCHDOG_USEC=N: a new watchdog period
-  std::optional<std::string> status;     // STATUS=...: free text shown in status
+  std::optional<int64_t> watchdog_usec = {};  // WATCHDOG_USEC=N: a new watchdog period
+  std::optional<std::string> status = {};     // STATUS=...: free text shown in status
 };
 
 NotifyMessage ParseNotifyMessage(std::string_view datagram);

@@ -47,9 +47,25 @@ std::string ConnectBefore(int fd, const addrinfo& addr, SteadyClock::time_point 
   return error == 0 ? "" : std::strerror(error);
 }
 
+// httplib's error names ("Read", "Connection") in words an operator reads at 3 a.m.
+std::string Describe(httplib::Error error, const ProbeSpec& spec) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "could not connect (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "could not connect within " + FormatDuration(spec.timeout);
+    case httplib::Error::Read:
+      return "no complete response within " + FormatDuration(spec.timeout);
+    case httplib::Error::Write:
+      return "could not send the request";
+    default:
+      return httplib::to_string(error);
+  }
+}
+
 std::string HttpFailure(const httplib::Result& response, const ProbeSpec& spec) {
   if (!response) {
-    return "GET " + spec.url + ": " + httplib::to_string(response.error());
+    return "GET " + spec.url + ": " + Describe(response.error(), spec);
   }
   if (response->status < spec.status_min || response->status > spec.status_max) {
     return "GET " + spec.url + ": status " + std::to_string(response->status) + ", expected " +

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "base/manual_clock.h"
 #include "testing/fake_launcher.h"
 #include "testing/manual_scheduler.h"
@@ -288,6 +290,72 @@ TEST_F(SupervisorTest, DependentsWaitForTheirDependencies) {
   EXPECT_EQ(launcher_.launches("api"), 0);
   EXPECT_EQ(State("api"), ServiceState::kStopped);
   EXPECT_EQ(supervisor_->View("api")->message, "waiting for db (started)");
+}
+
+// The start gate: depends_on = "healthy" waits for the health oracle, up to the timeout.
+class StartGateTest : public SupervisorTest {
+ protected:
+  void MakeGated(std::vector<ServiceSpec> specs) {
+    Make(std::move(specs));
+    supervisor_->SetStartGate({.is_healthy = [this](const std::string& name) {
+                                 return healthy_.count(name) > 0;
+                               },
+                               .startup_timeout = 30s,
+                               .check_interval = 5s});
+  }
+  static ServiceSpec Needs(std::string name, std::string dependency, bool required = true) {
+    ServiceSpec spec = Spec(std::move(name));
+    spec.depends_on.push_back({dependency, DependencyCondition::kHealthy, required});
+    return spec;
+  }
+
+  std::set<std::string> healthy_;
+};
+
+TEST_F(StartGateTest, AHealthyDependencyMustBeHealthyNotJustRunning) {
+  MakeGated({Spec("db"), Needs("api", "db")});
+  supervisor_->StartAll();
+  EXPECT_EQ(State("db"), ServiceState::kRunning);
+  EXPECT_EQ(launcher_.launches("api"), 0);
+  EXPECT_EQ(supervisor_->View("api")->message, "waiting for db (healthy)");
+  scheduler_.AdvanceBy(5s);  // a check: still waiting, and it says so
+  EXPECT_TRUE(sink_.Has("api:waiting"));
+  healthy_.insert("db");
+  supervisor_->OnHealthChanged("db");
+  EXPECT_EQ(State("api"), ServiceState::kRunning);
+}
+
+TEST_F(StartGateTest, GivesUpAfterTheStartupTimeoutNamingTheDependency) {
+  MakeGated({Spec("db"), Needs("api", "db")});
+  supervisor_->StartAll();
+  scheduler_.AdvanceBy(29s);
+  EXPECT_EQ(State("api"), ServiceState::kStopped);
+  scheduler_.AdvanceBy(1s);
+  EXPECT_EQ(State("api"), ServiceState::kFatal);
+  EXPECT_EQ(supervisor_->View("api")->message,
+            "dependencies not met within 30s: db (healthy); start it by hand once they are");
+  EXPECT_TRUE(sink_.Has("api:dependency_timeout"));
+  healthy_.insert("db");
+  supervisor_->OnHealthChanged("db");
+  EXPECT_EQ(State("api"), ServiceState::kFatal);  // a person decides now
+  ASSERT_TRUE(supervisor_->Start("api").ok());
+  EXPECT_EQ(State("api"), ServiceState::kRunning);
+}
+
+TEST_F(StartGateTest, AnOptionalDependencyOnlyWarns) {
+  MakeGated({Spec("cache"), Needs("api", "cache", /*required=*/false)});
+  supervisor_->StartAll();
+  EXPECT_EQ(State("api"), ServiceState::kRunning);
+  EXPECT_TRUE(sink_.Has("api:optional_dependency_unmet"));
+}
+
+TEST_F(StartGateTest, StoppingAWaitingServiceEndsTheWait) {
+  MakeGated({Spec("db"), Needs("api", "db")});
+  supervisor_->StartAll();
+  ASSERT_TRUE(supervisor_->Stop("api").ok());
+  scheduler_.AdvanceBy(60s);
+  EXPECT_EQ(State("api"), ServiceState::kStopped);  // not fatal: nobody wants it
+  EXPECT_FALSE(sink_.Has("api:dependency_timeout"));
 }
 
 TEST_F(SupervisorTest, RestartWhileStoppingKeepsTheKillEscalationThenStartsAgain) {
