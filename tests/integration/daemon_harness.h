@@ -143,12 +143,17 @@ class DaemonHarness {
     }
     return nlohmann::json::parse(response->body, nullptr, false);
   }
-  int Post(const std::string& path) {
+  int Post(const std::string& path) { return PostJson(path, "").first; }
+  // The status and JSON answer of an authenticated POST; {-1, null} without an answer.
+  std::pair<int, nlohmann::json> PostJson(const std::string& path, const std::string& body) {
     httplib::Client client("127.0.0.1", port_);
     auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
     httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
-    auto response = client.Post(path, headers, "", "application/json");
-    return response ? response->status : -1;
+    auto response = client.Post(path, headers, body, "application/json");
+    if (!response) {
+      return {-1, nullptr};
+    }
+    return {response->status, nlohmann::json::parse(response->body, nullptr, false)};
   }
   nlohmann::json Service(const std::string& name) {
     auto all = Get("/v1/services");
