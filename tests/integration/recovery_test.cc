@@ -79,7 +79,7 @@ TEST(RecoveryTest, ClientReportsOpenTheBreakerWhichTriggersRecovery) {
                                    R"({"success": false, "latency_ms": 900})");
     ASSERT_EQ(code, 200) << body;
   }
-  EXPECT_NE(h.Pid("model_server"), first);
+  ASSERT_TRUE(WaitUntil([&] { return h.Pid("model_server") != first; })) << h.DaemonLog();
   ASSERT_TRUE(WaitUntil([&] {
     return h.DaemonLog().find("Recovery successful for: model_server") != std::string::npos;
   })) << h.DaemonLog();
