@@ -245,6 +245,9 @@ void Reliability::OnHealthChange(const std::string& name, const health::HealthCh
 
 void Reliability::OnBreakerTransition(const std::string& name,
                                       const resilience::BreakerTransition& t) {
+  if (t.from == t.to) {
+    return;  // a reset of a closed breaker: nothing happened
+  }
   const std::string to(resilience::BreakerStateName(t.to));
   if (t.to == BreakerState::kOpen) {
     Emit("breaker_opened", name,
