@@ -26,7 +26,7 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev libgit2-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev \
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
-  curl git sqlite3 clang-format redis-server
+  curl git sqlite3 clang-format redis-server systemd
 # What only `make bench` needs: the baselines it runs side by side.
 BENCH_PACKAGES := supervisor python3
 
@@ -61,6 +61,7 @@ bench: deps
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
+	python3 bench/health_bench.py --rebound $(BENCH_DIR)/src/rebound
 
 # The quickstart, in the foreground (Ctrl-C stops it gracefully). See README.md's tour.
 demo: build
