@@ -60,6 +60,7 @@ class Reactor final : public Scheduler, public FdWatcher {
   // Calls `on_readable` whenever `fd` is readable (level-triggered) until UnwatchFd.
   // The reactor does not own fd.
   Status WatchFd(int fd, std::function<void()> on_readable) override;
+  Status WatchFdWritable(int fd, std::function<void()> on_writable) override;
   void UnwatchFd(int fd) override;
 
  private:
@@ -67,6 +68,7 @@ class Reactor final : public Scheduler, public FdWatcher {
   void ArmTimer();
   void RunDueTimers();
   void RunPosted();
+  Status Watch(int fd, uint32_t events, std::function<void()> callback);
 
   const int epoll_fd_;
   const int timer_fd_;

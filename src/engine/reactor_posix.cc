@@ -122,11 +122,19 @@ void Reactor::RunPosted() {
 }
 
 Status Reactor::WatchFd(int fd, std::function<void()> on_readable) {
-  epoll_event event{.events = EPOLLIN, .data = {.fd = fd}};
+  return Watch(fd, EPOLLIN, std::move(on_readable));
+}
+
+Status Reactor::WatchFdWritable(int fd, std::function<void()> on_writable) {
+  return Watch(fd, EPOLLOUT, std::move(on_writable));
+}
+
+Status Reactor::Watch(int fd, uint32_t events, std::function<void()> callback) {
+  epoll_event event{.events = events, .data = {.fd = fd}};
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
     return ErrnoError(errno, "watch fd " + std::to_string(fd));
   }
-  watches_[fd] = std::make_shared<std::function<void()>>(std::move(on_readable));
+  watches_[fd] = std::make_shared<std::function<void()>>(std::move(callback));
   return OkStatus();
 }
 

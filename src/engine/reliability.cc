@@ -35,8 +35,8 @@ Duration VerifyTimeout(const ServiceSpec& spec, const ServiceReliability& settin
 
 }  // namespace
 
-// Runs probes on the pool and hands their results back on the reactor thread, where
-// ServiceProbe lives.
+// Runs blocking probes (exec, names to resolve) on the pool and hands their results back on
+// the reactor thread, where ServiceProbe lives.
 class Reliability::PostingProber final : public health::Prober {
  public:
   PostingProber(WorkerPool& pool, Reactor& reactor) : pool_prober_(pool), reactor_(reactor) {}
@@ -66,7 +66,9 @@ struct Reliability::Service {
 Reliability::Reliability(ReliabilityOptions options)
     : options_(std::move(options)),
       pool_(std::make_unique<WorkerPool>(options_.worker_threads)),
-      prober_(std::make_unique<PostingProber>(*pool_, options_.reactor)),
+      pool_prober_(std::make_unique<PostingProber>(*pool_, options_.reactor)),
+      prober_(std::make_unique<health::SocketProber>(options_.reactor, options_.reactor,
+                                                     options_.clock, *pool_prober_)),
       coordinator_(*this, options_.reactor, options_.clock) {}
 
 Result<std::unique_ptr<Reliability>> Reliability::Create(ReliabilityOptions options) {
@@ -356,6 +358,10 @@ void Reliability::RestartService(const std::string& name) {
 void Reliability::RunCommand(const std::string& name, const std::vector<std::string>& command,
                              Duration timeout, std::function<void(Status)> done) {
   Emit("recovery_exec", name, {{"message", "Running recovery command " + command.front()}});
+  if (!pool_) {
+    done(ResourceError("the daemon is shutting down"));
+    return;
+  }
   health::ProbeSpec spec{.type = health::ProbeType::kExec, .command = command,
                          .timeout = timeout};
   Reactor& reactor = options_.reactor;
@@ -369,6 +375,10 @@ void Reliability::RunCommand(const std::string& name, const std::vector<std::str
 
 void Reliability::NotifyOperator(const std::string& name, const std::string& url,
                                  const nlohmann::json& payload) {
+  if (!pool_) {
+    spdlog::warn("{}: not notifying {}: the daemon is shutting down", name, url);
+    return;
+  }
   pool_->Submit([this, name, url, body = payload.dump()] {
     const auto target = health::ParseHttpUrl(url);  // validated with the config
     Duration delay = kNotifyFirstDelay;

@@ -30,6 +30,7 @@
 #include "health/notify_socket.h"
 #include "health/prober.h"
 #include "health/service_probe.h"
+#include "health/socket_prober.h"
 #include "resilience/circuit_breaker.h"
 #include "supervise/supervisor.h"
 
@@ -111,7 +112,8 @@ class Reliability final : public RecoveryHost {
 
   ReliabilityOptions options_;
   std::unique_ptr<WorkerPool> pool_;
-  std::unique_ptr<PostingProber> prober_;
+  std::unique_ptr<PostingProber> pool_prober_;      // exec probes, host names to resolve
+  std::unique_ptr<health::SocketProber> prober_;  // tcp and http on the reactor, else pool
   RecoveryCoordinator coordinator_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   supervise::Supervisor* supervisor_ = nullptr;
