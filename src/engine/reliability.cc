@@ -412,6 +412,9 @@ void Reliability::CheckMemory() {
   std::vector<health::MemoryReading> readings;
   auto groups = health::RssByProcessGroup();
   for (const auto& [name, service] : services_) {
+    if (service->running && !service->pid) {
+      service->pid = supervisor_->View(name)->pid;  // the shim reports it once it has started
+    }
     if (!service->running || !service->pid || !groups.ok()) {
       continue;
     }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "daemon_harness.h"
 
 namespace rebound::testing {
@@ -181,6 +183,80 @@ TEST(RecoveryTest, HeartbeatsKeepAServiceHealthyAndTheirAbsenceRecoversIt) {
       << h.DaemonLog();
   EXPECT_TRUE(InOrder(h.DaemonLog(), {"Health check failed for beater: no heartbeat within 400ms",
                                       "Triggering recovery for: beater (attempt 1/3)"}));
+}
+
+TEST(RecoveryTest, ExhaustedRecoveryNotifiesTheWebhook) {
+  httplib::Server webhook;
+  std::mutex mutex;
+  std::vector<nlohmann::json> received;
+  webhook.Post("/alerts", [&](const httplib::Request& request, httplib::Response& response) {
+    std::lock_guard lock(mutex);
+    received.push_back(nlohmann::json::parse(request.body, nullptr, false));
+    response.status = 204;
+  });
+  const int port = webhook.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { webhook.listen_after_bind(); });
+  DaemonHarness h;
+  // Its probe always fails: every attempt fails its verification.
+  h.Start("[services.broken]\ncommand = [\"sleep\", \"1000\"]\nstop_timeout = \"1s\"\n"
+          "health = { type = \"exec\", command = [\"false\"], interval = \"100ms\", "
+          "failure_threshold = 1 }\n"
+          "recovery = { max_attempts = 2, delay = \"0s\", verify_timeout = \"300ms\", "
+          "notify_url = \"http://127.0.0.1:" + std::to_string(port) + "/alerts\" }\n");
+  const bool notified = WaitUntil([&] {
+    std::lock_guard lock(mutex);
+    return !received.empty();
+  }, 15s);
+  webhook.stop();
+  serving.join();
+  ASSERT_TRUE(notified) << h.DaemonLog();
+  EXPECT_EQ(received[0]["service"], "broken");
+  EXPECT_EQ(received[0]["event"], "needs_manual_intervention");
+  EXPECT_EQ(received[0]["attempts"], 2);
+  EXPECT_EQ(h.Service("broken")["recovery"], "needs_manual_intervention");
+  EXPECT_TRUE(InOrder(h.DaemonLog(), {"Triggering recovery for: broken (attempt 1/2)",
+                                      "Recovery failed for: broken: not healthy within 300ms",
+                                      "Triggering recovery for: broken (attempt 2/2)",
+                                      "Recovery for broken gave up after 2 attempts"}));
+}
+
+TEST(RecoveryTest, TheMemoryWatchdogRestartsAServiceOverItsLimit) {
+  DaemonHarness h;
+  // Keys before the first table header extend the harness's [daemon] table. A python3
+  // process holds several MB resident: over a 1MB limit.
+  h.Start("memory_check_interval = \"100ms\"\n"
+          "[services.hog]\ncommand = [\"python3\", \"-c\", \"import time; time.sleep(1000)\"]\n"
+          "memory = { max_rss = \"1MB\" }\n");
+  const int first = h.WaitForPid("hog");
+  ASSERT_TRUE(WaitUntil([&] { return h.Pid("hog") != first && h.Pid("hog") != 0; }))
+      << h.DaemonLog();
+  const std::string log = h.DaemonLog();
+  EXPECT_NE(log.find("memory_exceeded: hog: RSS "), std::string::npos) << log;
+  EXPECT_NE(log.find(" over its limit of 1MB; action: restart"), std::string::npos) << log;
+}
+
+TEST(RecoveryTest, CliTriggersAndResets) {
+  DaemonHarness h;
+  h.Start("[services.api]\ncommand = [\"sleep\", \"1000\"]\n");
+  const int first = h.WaitForPid("api");
+  const std::string out = h.dir().Path("cli.out");
+  auto run = [&](const std::string& action, const std::string& name) {
+    const pid_t pid =
+        SpawnProcess({REBOUND_BINARY, "-c", h.dir().Path("rebound.toml"), action, name}, out);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WEXITSTATUS(status);
+  };
+  EXPECT_EQ(run("trigger", "api"), 0);
+  EXPECT_EQ(h.WaitForPid("api", first) != first, true);  // recovery restarted it
+  EXPECT_EQ(run("reset", "api"), 0);
+  EXPECT_EQ(run("trigger", "nope"), 1);
+  std::ifstream in(out);
+  const std::string printed(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(printed.find("Recovery triggered for api\n"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("Circuit breaker and recovery state reset for api\n"),
+            std::string::npos);
+  EXPECT_NE(printed.find("rebound: no service named \"nope\""), std::string::npos);
 }
 
 TEST(RecoveryTest, BadRequestsGetJsonErrors) {
