@@ -83,7 +83,22 @@ Status Daemon::Open() {
        .startup_timeout = options_.config.daemon.startup_timeout,
        .check_interval = options_.config.daemon.dependency_check_interval});
   reliability_->Attach(*supervisor_);
+  LoadDesiredState();
   return OkStatus();
+}
+
+void Daemon::LoadDesiredState() {
+  auto desired = DesiredState::Load(store_->states());
+  if (!desired.ok()) {
+    spdlog::warn("cannot read what was stopped by hand ({}); starting every service",
+                 desired.error().message());
+    return;
+  }
+  desired_ = std::move(*desired);
+  for (const ServiceSpec& spec : options_.config.services) {
+    supervisor_->Preset(spec.name, desired_.IsStoppedByHand(spec.name),
+                        desired_.Restarts(spec.name));
+  }
 }
 
 // The configured specs, dependencies first, with what health checks add to their
@@ -138,6 +153,10 @@ void Daemon::TrackRunning(const std::string& kind, const std::string& service) {
   }
   if (kind == "started" || kind == "adopted") {
     reliability_->OnServiceRunning(service, kind == "adopted");
+    if (auto view = supervisor_->View(service);
+        view.ok() && desired_.SetRestarts(service, view->restarts)) {
+      desired_.Save(store_->states());  // so that a re-adopting daemon carries the count on
+    }
   } else if (kind == "exited" || kind == "stopped" || kind == "stopping" || kind == "fatal" ||
              kind == "launch_failed") {
     reliability_->OnServiceNotRunning(service);
@@ -195,26 +214,31 @@ Result<ServiceStatus> Daemon::GetService(const std::string& name) {
 }
 
 Result<ServiceStatus> Daemon::Act(const std::string& name,
-                                  Status (supervise::Supervisor::*action)(const std::string&)) {
+                                  Status (supervise::Supervisor::*action)(const std::string&),
+                                  bool stopped_by_hand) {
   if (shutting_down_) {
     return ResourceError("the daemon is shutting down");
   }
   return reactor_->Call([&]() -> Result<ServiceStatus> {
     REBOUND_RETURN_IF_ERROR(((*supervisor_).*action)(name));
+    if (desired_.IsStoppedByHand(name) != stopped_by_hand) {
+      desired_.SetStoppedByHand(name, stopped_by_hand);
+      desired_.Save(store_->states());
+    }
     return ToStatus(*supervisor_->View(name));
   });
 }
 
 Result<ServiceStatus> Daemon::StartService(const std::string& name) {
-  return Act(name, &supervise::Supervisor::Start);
+  return Act(name, &supervise::Supervisor::Start, false);
 }
 
 Result<ServiceStatus> Daemon::StopService(const std::string& name) {
-  return Act(name, &supervise::Supervisor::Stop);
+  return Act(name, &supervise::Supervisor::Stop, true);
 }
 
 Result<ServiceStatus> Daemon::RestartService(const std::string& name) {
-  return Act(name, &supervise::Supervisor::Restart);
+  return Act(name, &supervise::Supervisor::Restart, false);
 }
 
 ServiceStatus Daemon::ToStatus(const supervise::ServiceView& view) const {

@@ -22,6 +22,7 @@
 #include "base/random.h"
 #include "engine/config.h"
 #include "engine/data_dir_lock.h"
+#include "engine/desired_state.h"
 #include "engine/reactor.h"
 #include "engine/reliability.h"
 #include "engine/reliability_controller.h"
@@ -78,8 +79,12 @@ class Daemon final : public ServiceController,
   void Journal(const std::string& category, const std::string& kind, const std::string& subject,
                nlohmann::json data);
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
+  // Runs a person's start/stop/restart and remembers whether the service is now stopped by
+  // hand, so that a daemon restarted after a crash respects it.
   Result<ServiceStatus> Act(const std::string& name,
-                            Status (supervise::Supervisor::*action)(const std::string&));
+                            Status (supervise::Supervisor::*action)(const std::string&),
+                            bool stopped_by_hand);
+  void LoadDesiredState();
   std::vector<supervise::ServiceSpec> SpecsInStartOrder() const;
   void TrackRunning(const std::string& kind, const std::string& service);
 
@@ -89,6 +94,7 @@ class Daemon final : public ServiceController,
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;
+  DesiredState desired_;  // reactor thread
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;
   std::atomic<bool> shutting_down_{false};

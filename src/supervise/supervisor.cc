@@ -24,6 +24,7 @@ struct Supervisor::Service {
   resilience::Backoff backoff;
   ServiceState state = ServiceState::kStopped;
   bool wanted = false;          // should be running
+  bool stopped_by_hand = false;  // StartAll leaves it alone
   bool stop_requested = false;  // the next exit is one we asked for
   uint64_t generation = 0;      // of the current process; stale exit callbacks are ignored
   std::optional<LaunchedProcess> process = {};
@@ -173,11 +174,20 @@ void Supervisor::AdoptAll() {
 // keep that decision.
 void Supervisor::StartAll() {
   for (auto& service : services_) {
-    if (service->state == ServiceState::kStopped) {
+    if (service->state == ServiceState::kStopped && !service->stopped_by_hand) {
       service->wanted = true;
+    } else if (service->stopped_by_hand && service->state == ServiceState::kStopped) {
+      service->message = "stopped by hand; start it with `rebound start " + service->spec.name + "`";
     }
   }
   StartWaiting();
+}
+
+void Supervisor::Preset(const std::string& name, bool stopped_by_hand, int64_t restarts) {
+  if (Service* service = Find(name)) {
+    service->stopped_by_hand = stopped_by_hand;
+    service->restarts = restarts;
+  }
 }
 
 void Supervisor::StartWaiting() {
@@ -447,6 +457,7 @@ Status Supervisor::Start(const std::string& name) {
     return NotFoundError("no service named '" + name + "'");
   }
   service->wanted = true;
+  service->stopped_by_hand = false;
   if (service->state == ServiceState::kFatal) {
     service->recent_restarts.clear();
     service->backoff.Reset();
@@ -462,6 +473,7 @@ Status Supervisor::Stop(const std::string& name) {
     return NotFoundError("no service named '" + name + "'");
   }
   service->wanted = false;
+  service->stopped_by_hand = true;
   if (service->restart_timer) {
     CancelTimers(*service);
     service->state = ServiceState::kStopped;
@@ -478,6 +490,7 @@ Status Supervisor::Restart(const std::string& name) {
   if (service == nullptr) {
     return NotFoundError("no service named '" + name + "'");
   }
+  service->stopped_by_hand = false;
   if (service->state == ServiceState::kStopping) {
     service->wanted = true;  // starts again once stopped; its SIGKILL escalation stays armed
     return OkStatus();

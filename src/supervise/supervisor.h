@@ -68,6 +68,9 @@ class Supervisor {
 
   // REQUIRES: before AdoptAll/StartAll.
   void SetStartGate(StartGate gate) { gate_ = std::move(gate); }
+  // What an earlier daemon knew, before AdoptAll/StartAll: a service a person stopped stays
+  // stopped (StartAll skips it), and its restart count carries on.
+  void Preset(const std::string& name, bool stopped_by_hand, int64_t restarts);
   // The health of `name` changed: services waiting for it may start now.
   void OnHealthChanged(const std::string& name);
 

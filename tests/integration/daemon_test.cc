@@ -124,6 +124,31 @@ TEST(DaemonTest, ServicesSurviveKillNineOfTheDaemonAndAreReadopted) {
   EXPECT_NE(h.WaitForPid("kept", kept), kept);
 }
 
+TEST(DaemonTest, AfterADaemonCrashHandStoppedServicesStayStoppedAndCountsCarryOn) {
+  DaemonHarness h;
+  h.Start(Sleeper("stopped_by_hand") + Sleeper("crashy"));
+  h.WaitForPid("stopped_by_hand");
+  const int first = h.WaitForPid("crashy");
+  ::kill(first, SIGKILL);
+  h.WaitForPid("crashy", first);
+  ASSERT_EQ(h.Service("crashy")["restarts"], 1);
+  ASSERT_EQ(h.Post("/v1/services/stopped_by_hand/stop"), 202);
+  ASSERT_TRUE(WaitUntil([&] { return h.State("stopped_by_hand") == "stopped"; }));
+  std::this_thread::sleep_for(100ms);  // the desired state reaches the store (group commit)
+  h.Kill();
+  h.Start();
+  EXPECT_EQ(h.Service("crashy")["restarts"], 1);  // re-adopted, count carried on
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(h.State("stopped_by_hand"), "stopped");  // not started again
+  EXPECT_NE(h.Service("stopped_by_hand")["message"].get<std::string>().find("stopped by hand"),
+            std::string::npos);
+  ASSERT_EQ(h.Post("/v1/services/stopped_by_hand/start"), 202);
+  EXPECT_GT(h.WaitForPid("stopped_by_hand"), 0);
+  h.Kill();  // and a start by hand is remembered too
+  h.Start();
+  EXPECT_GT(h.WaitForPid("stopped_by_hand"), 0);
+}
+
 TEST(DaemonTest, AReusedPidIsNeverAdoptedOrSignalled) {
   DaemonHarness h;
   h.WriteConfig(Sleeper("api"));

@@ -292,6 +292,19 @@ TEST_F(SupervisorTest, DependentsWaitForTheirDependencies) {
   EXPECT_EQ(supervisor_->View("api")->message, "waiting for db (started)");
 }
 
+TEST_F(SupervisorTest, PresetKeepsAHandStoppedServiceDownAndItsRestartCount) {
+  Make({Spec("db"), Spec("worker")});
+  supervisor_->Preset("worker", /*stopped_by_hand=*/true, 0);
+  supervisor_->Preset("db", false, 4);
+  supervisor_->StartAll();
+  EXPECT_EQ(State("db"), ServiceState::kRunning);
+  EXPECT_EQ(supervisor_->View("db")->restarts, 4);
+  EXPECT_EQ(State("worker"), ServiceState::kStopped);
+  EXPECT_EQ(launcher_.launches("worker"), 0);
+  ASSERT_TRUE(supervisor_->Start("worker").ok());
+  EXPECT_EQ(State("worker"), ServiceState::kRunning);
+}
+
 // The start gate: depends_on = "healthy" waits for the health oracle, up to the timeout.
 class StartGateTest : public SupervisorTest {
  protected:
