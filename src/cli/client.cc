@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <functional>
 
 #include "cli/connect_probe.h"
 #include "cli/status_table.h"
@@ -131,6 +132,41 @@ void PrintServiceLine(const std::string& action, const nlohmann::json& service, 
   out << ")\n";
 }
 
+struct ServiceRequest {
+  std::string action;  // for messages: "restart", "trigger"
+  std::string name;
+  int expected_status;
+  std::string path;
+};
+
+// POSTs a request about one service; prints the answer with `print`, or --json's raw body.
+int PostForService(const ClientOptions& options, const ServiceRequest& request, std::ostream& out,
+                   std::ostream& err, const std::function<void(const nlohmann::json&)>& print) {
+  if (request.name.empty()) {
+    err << "rebound: " << request.action << " needs a service name\n";
+    return kExitNoAnswer;
+  }
+  Result<Reply> reply = Send(options, "POST", request.path);
+  if (!reply.ok()) {
+    err << reply.error().message() << "\n";
+    return kExitNoAnswer;
+  }
+  if (reply->status == 404) {
+    err << "rebound: no service named \"" << request.name << "\"\n";
+    return kExitRefused;
+  }
+  if (reply->status != request.expected_status || !reply->json.is_object()) {
+    err << Refusal(options, request.action + " " + request.name, *reply) << "\n";
+    return kExitRefused;
+  }
+  if (options.json) {
+    out << reply->body << "\n";
+  } else {
+    print(reply->json);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunStatus(const ClientOptions& options, std::ostream& out, std::ostream& err) {
@@ -164,30 +200,10 @@ int RunServiceAction(const ClientOptions& options, const std::string& action,
     err << "rebound: unknown action \"" << action << "\" (expected start, stop or restart)\n";
     return kExitNoAnswer;
   }
-  if (name.empty()) {
-    err << "rebound: " << action << " needs a service name\n";
-    return kExitNoAnswer;
-  }
-  Result<Reply> reply =
-      Send(options, "POST", "/v1/services/" + EncodePathSegment(name) + "/" + action);
-  if (!reply.ok()) {
-    err << reply.error().message() << "\n";
-    return kExitNoAnswer;
-  }
-  if (reply->status == 404) {
-    err << "rebound: no service named \"" << name << "\"\n";
-    return kExitRefused;
-  }
-  if (reply->status != 202 || !reply->json.is_object()) {
-    err << Refusal(options, action + " " + name, *reply) << "\n";
-    return kExitRefused;
-  }
-  if (options.json) {
-    out << reply->body << "\n";
-  } else {
-    PrintServiceLine(action, reply->json, out);
-  }
-  return kExitOk;
+  return PostForService(
+      options, {.action = action, .name = name, .expected_status = 202,
+                .path = "/v1/services/" + EncodePathSegment(name) + "/" + action},
+      out, err, [&](const nlohmann::json& reply) { PrintServiceLine(action, reply, out); });
 }
 
 int RunRecoveryAction(const ClientOptions& options, const std::string& action,
@@ -196,34 +212,17 @@ int RunRecoveryAction(const ClientOptions& options, const std::string& action,
     err << "rebound: unknown action \"" << action << "\" (expected trigger or reset)\n";
     return kExitNoAnswer;
   }
-  if (name.empty()) {
-    err << "rebound: " << action << " needs a service name\n";
-    return kExitNoAnswer;
-  }
   const std::string path = action == "trigger" ? "/reliability/auto-recovery/" +
                                                      EncodePathSegment(name) + "/trigger"
                                                : "/reliability/circuit-breaker/" +
                                                      EncodePathSegment(name) + "/reset";
-  Result<Reply> reply = Send(options, "POST", path);
-  if (!reply.ok()) {
-    err << reply.error().message() << "\n";
-    return kExitNoAnswer;
-  }
-  if (reply->status == 404) {
-    err << "rebound: no service named \"" << name << "\"\n";
-    return kExitRefused;
-  }
-  const int expected = action == "trigger" ? 202 : 200;
-  if (reply->status != expected || !reply->json.is_object()) {
-    err << Refusal(options, action + " " + name, *reply) << "\n";
-    return kExitRefused;
-  }
-  if (options.json) {
-    out << reply->body << "\n";
-  } else {
-    out << reply->json.value("message", action + " " + name) << "\n";
-  }
-  return kExitOk;
+  return PostForService(
+      options,
+      {.action = action, .name = name, .expected_status = action == "trigger" ? 202 : 200,
+       .path = path},
+      out, err, [&](const nlohmann::json& reply) {
+        out << reply.value("message", action + " " + name) << "\n";
+      });
 }
 
 }  // namespace rebound::cli
