@@ -43,11 +43,15 @@ void RegisterReliabilityRoutes(HttpServer& server, engine::ReliabilityController
   });
   server.Post("/reliability/auto-recovery/:name/trigger", [&controller](const HttpRequest& r) {
     const std::string& name = r.PathParam("name");
-    if (Status triggered = controller.TriggerRecovery(name); !triggered.ok()) {
-      return ErrorResponse(triggered.error());
+    Result<bool> started = controller.TriggerRecovery(name);
+    if (!started.ok()) {
+      return ErrorResponse(started.error());
     }
+    const std::string message =
+        *started ? "Recovery triggered for " + name
+                 : "Recovery for " + name + " is already in progress; the trigger joined it";
     return JsonResponse(202, {{"service", name},
-                              {"message", "Recovery triggered for " + name},
+                              {"message", message},
                               {"auto_recovery", Section(controller, "auto_recovery", name)}});
   });
   server.Post("/reliability/circuit-breaker/:name/reset", [&controller](const HttpRequest& r) {

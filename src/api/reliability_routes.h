@@ -10,8 +10,9 @@
 //   POST /v1/services/:name/report                   200 {"service", "breaker"}
 //        body {"success": true|false, "latency_ms": 12.5}   (latency_ms optional)
 //
-// Unknown names are 404, a heartbeat for a service without a heartbeat probe 409, a report
-// without a boolean "success" 422 naming the field. Formats are in docs/api.md.
+// Unknown names are 404, a heartbeat for a service without a heartbeat probe 409, a trigger
+// for a service stopped by hand or FATAL 409, a report without a boolean "success" 422
+// naming the field. Formats are in docs/api.md.
 // The controller must outlive the server's Stop(); it is called from the server's threads.
 
 #include "api/http_server.h"

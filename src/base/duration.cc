@@ -140,7 +140,12 @@ std::string FormatDuration(Duration duration) {
 Result<Duration> ParseSecondsOrDuration(std::string_view text) {
   double seconds = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec == std::errc() && end == text.data() + text.size() && seconds >= 0) {
+  if (ec == std::errc() && end == text.data() + text.size()) {
+    constexpr double kMostSeconds = 100.0 * 365 * 24 * 3600;  // a century: no overflow
+    if (!(seconds >= 0 && seconds <= kMostSeconds)) {
+      return ValidationError("\"" + std::string(text) +
+                             "\" seconds is out of range; expected 0 to a century");
+    }
     return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
   }
   return ParseDuration(text);

@@ -269,7 +269,7 @@ nlohmann::json Daemon::ReliabilityStatus() {
   return status;
 }
 
-Status Daemon::TriggerRecovery(const std::string& name) {
+Result<bool> Daemon::TriggerRecovery(const std::string& name) {
   if (shutting_down_) {
     return ResourceError("the daemon is shutting down");
   }

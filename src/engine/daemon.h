@@ -61,7 +61,7 @@ class Daemon final : public ServiceController,
   bool IsShuttingDown() const override { return shutting_down_; }
 
   nlohmann::json ReliabilityStatus() override;
-  Status TriggerRecovery(const std::string& name) override;
+  Result<bool> TriggerRecovery(const std::string& name) override;
   Status ResetBreaker(const std::string& name) override;
   Status Heartbeat(const std::string& name) override;
   Result<std::string> ReportCall(const std::string& name, bool success,

@@ -78,7 +78,11 @@ class Reactor final : public Scheduler, public FdWatcher {
   std::atomic<bool> stop_requested_{false};
   TimerId next_timer_ = 1;
   std::map<std::pair<MonoTime, TimerId>, std::function<void()>> timers_;
-  std::map<int, std::shared_ptr<std::function<void()>>> watches_;
+  static constexpr uint64_t kTimerWatch = 1;
+  static constexpr uint64_t kWakeWatch = 2;
+  uint64_t next_watch_ = 3;
+  std::map<uint64_t, std::shared_ptr<std::function<void()>>> watches_;  // by watch id
+  std::map<int, uint64_t> watch_of_fd_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   bool closed_ = false;           // guarded by posted_mutex_: Run has returned

@@ -24,8 +24,8 @@ Result<std::unique_ptr<Reactor>> Reactor::Create() {
     return ErrnoError(err, "create the event loop");
   }
   auto reactor = std::unique_ptr<Reactor>(new Reactor(epoll_fd, timer_fd, wake_fd));  // owns them
-  for (int fd : {timer_fd, wake_fd}) {
-    epoll_event event{.events = EPOLLIN, .data = {.fd = fd}};
+  for (auto [fd, id] : {std::pair{timer_fd, kTimerWatch}, std::pair{wake_fd, kWakeWatch}}) {
+    epoll_event event{.events = EPOLLIN, .data = {.u64 = id}};
     if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
       return ErrnoError(errno, "register with epoll");
     }
@@ -129,18 +129,25 @@ Status Reactor::WatchFdWritable(int fd, std::function<void()> on_writable) {
   return Watch(fd, EPOLLOUT, std::move(on_writable));
 }
 
+// Events carry a watch id, never reused, rather than the fd: a fd closed and reopened within
+// one epoll_wait batch cannot receive the old fd's stale event.
 Status Reactor::Watch(int fd, uint32_t events, std::function<void()> callback) {
-  epoll_event event{.events = events, .data = {.fd = fd}};
+  const uint64_t id = next_watch_++;
+  epoll_event event{.events = events, .data = {.u64 = id}};
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
     return ErrnoError(errno, "watch fd " + std::to_string(fd));
   }
-  watches_[fd] = std::make_shared<std::function<void()>>(std::move(callback));
+  watch_of_fd_[fd] = id;
+  watches_[id] = std::make_shared<std::function<void()>>(std::move(callback));
   return OkStatus();
 }
 
 void Reactor::UnwatchFd(int fd) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  watches_.erase(fd);
+  if (auto found = watch_of_fd_.find(fd); found != watch_of_fd_.end()) {
+    watches_.erase(found->second);
+    watch_of_fd_.erase(found);
+  }
 }
 
 void Reactor::Run() {
@@ -156,12 +163,12 @@ void Reactor::Run() {
       break;  // cannot happen with valid fds; leaving beats spinning
     }
     for (int i = 0; i < ready; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == timer_fd_) {
+      const uint64_t id = events[i].data.u64;
+      if (id == kTimerWatch) {
         RunDueTimers();
-      } else if (fd == wake_fd_) {
+      } else if (id == kWakeWatch) {
         RunPosted();
-      } else if (auto it = watches_.find(fd); it != watches_.end()) {
+      } else if (auto it = watches_.find(id); it != watches_.end()) {
         auto callback = it->second;  // the callback may unwatch itself
         (*callback)();
       }

@@ -43,11 +43,15 @@ RecoveryCoordinator::~RecoveryCoordinator() {
   }
 }
 
-void RecoveryCoordinator::AddService(const std::string& name, const RecoverySpec& spec,
-                                     Duration verify_timeout) {
+Status RecoveryCoordinator::AddService(const std::string& name, const RecoverySpec& spec,
+                                       Duration verify_timeout) {
   auto controller = resilience::AutoRecoveryController::Create(spec.controller, clock_);
-  services_[name] = std::make_unique<Service>(
-      Service{name, spec, verify_timeout, std::move(*controller)});  // valid: REQUIRES
+  if (!controller.ok()) {
+    return controller.error().WithContext("services." + name + ".recovery");
+  }
+  services_[name] =
+      std::make_unique<Service>(Service{name, spec, verify_timeout, std::move(*controller)});
+  return OkStatus();
 }
 
 void RecoveryCoordinator::RemoveService(const std::string& name) {
@@ -76,29 +80,38 @@ void RecoveryCoordinator::Emit(const std::string& kind, const Service& service,
 
 void RecoveryCoordinator::OnFailureDetected(const std::string& name, const std::string& reason) {
   Service* service = Find(name);
-  if (service == nullptr || !service->spec.automatic) {
-    return;
+  if (service == nullptr || !service->spec.automatic || !host_.IsWanted(name)) {
+    return;  // stopped by a person or FATAL: not recovery's to overrule
   }
-  if (!service->detected_at) {
+  const RecoveryDecision decision = service->controller.Trigger(TriggerSource::kAutomatic);
+  const bool begins = decision.action == RecoveryAction::kStartAttempt ||
+                      decision.action == RecoveryAction::kScheduled;
+  if (begins && !service->detected_at) {
     service->detected_at = clock_.MonotonicNow();
     service->reason = reason;
   }
-  Apply(*service, service->controller.Trigger(TriggerSource::kAutomatic), reason);
+  Apply(*service, decision, reason);
 }
 
-Status RecoveryCoordinator::TriggerManually(const std::string& name) {
+Result<bool> RecoveryCoordinator::TriggerManually(const std::string& name) {
   Service* service = Find(name);
   if (service == nullptr) {
     return NotFoundError("no service named '" + name + "'");
   }
-  const RecoveryDecision decision = service->controller.Trigger(TriggerSource::kManual);
-  if (decision.action == RecoveryAction::kStartAttempt) {
-    service->detected_at = service->detected_at.value_or(clock_.MonotonicNow());
-    service->reason = "manual trigger";
-    service->manual = true;
+  if (!host_.IsWanted(name)) {
+    return ConflictError("service '" + name +
+                         "' is stopped (by hand or after too many restarts); start it with "
+                         "`rebound start " + name + "` instead");
   }
+  const RecoveryDecision decision = service->controller.Trigger(TriggerSource::kManual);
+  if (decision.action != RecoveryAction::kStartAttempt) {
+    return false;  // joins the attempt in progress
+  }
+  service->detected_at = service->detected_at.value_or(clock_.MonotonicNow());
+  service->reason = "manual trigger";
+  service->manual = true;
   Apply(*service, decision, "manual trigger");
-  return OkStatus();
+  return true;
 }
 
 Status RecoveryCoordinator::Reset(const std::string& name) {
@@ -110,6 +123,7 @@ Status RecoveryCoordinator::Reset(const std::string& name) {
   ++service->run;
   service->stage = Stage::kNone;
   service->awaiting_restart = false;
+  service->manual = false;
   service->detected_at.reset();
   service->controller.Reset();
   Emit("recovery_reset", *service, "Recovery state of " + name + " reset");
@@ -140,9 +154,9 @@ void RecoveryCoordinator::Apply(Service& service, const RecoveryDecision& decisi
 void RecoveryCoordinator::StartAttempt(Service& service, int attempt) {
   ++service.run;
   service.attempt = attempt;
-  if (attempt == 1 && service.controller.phase() == RecoveryPhase::kRecovering &&
-      !service.detected_at) {
-    service.detected_at = clock_.MonotonicNow();
+  if (!host_.IsWanted(service.name)) {  // a person stopped it since the cycle began
+    Abandon(service, "it was stopped (by hand or after too many restarts)");
+    return;
   }
   Emit("recovery_attempt", service,
        "Triggering recovery for: " + service.name + " (attempt " + std::to_string(attempt) + "/" +
@@ -153,14 +167,37 @@ void RecoveryCoordinator::StartAttempt(Service& service, int attempt) {
     return;
   }
   const std::vector<std::string> waiting = UnhealthyDependencies(service);
-  if (!waiting.empty()) {
-    service.stage = Stage::kWaitingForDependencies;
-    Emit("recovery_waiting", service,
-         "Recovery for " + service.name + " waits for its dependencies to be healthy first: " +
-             JoinNames(waiting));
+  if (waiting.empty()) {
+    RunActions(service, 0);
     return;
   }
-  RunActions(service, 0);
+  service.stage = Stage::kWaitingForDependencies;
+  Emit("recovery_waiting", service,
+       "Recovery for " + service.name + " waits for its dependencies to be healthy first: " +
+           JoinNames(waiting));
+  const uint64_t run = service.run;
+  service.verify_timer = scheduler_.ScheduleAt(
+      clock_.MonotonicNow() + service.verify_timeout, [this, &service, run] {
+        service.verify_timer.reset();
+        if (service.run == run && service.stage == Stage::kWaitingForDependencies) {
+          Finish(service, false,
+                 "its dependencies were not healthy within " +
+                     FormatDuration(service.verify_timeout) + ": " +
+                     JoinNames(UnhealthyDependencies(service)));
+        }
+      });
+}
+
+// Ends the cycle without an outcome: the controller goes back to idle.
+void RecoveryCoordinator::Abandon(Service& service, const std::string& why) {
+  CancelTimers(service);
+  ++service.run;
+  service.stage = Stage::kNone;
+  service.awaiting_restart = false;
+  service.manual = false;
+  service.detected_at.reset();
+  service.controller.Reset();
+  Emit("recovery_abandoned", service, "Recovery for " + service.name + " abandoned: " + why);
 }
 
 std::vector<std::string> RecoveryCoordinator::UnhealthyDependencies(const Service& service) const {
@@ -236,8 +273,13 @@ void RecoveryCoordinator::OnServiceStarted(const std::string& name) {
 
 void RecoveryCoordinator::OnHealthChanged(const std::string& name) {
   for (auto& [other_name, service] : services_) {
-    if (service->stage == Stage::kWaitingForDependencies &&
-        UnhealthyDependencies(*service).empty()) {
+    if (service->stage != Stage::kWaitingForDependencies) {
+      continue;
+    }
+    if (!service->manual && host_.IsHealthy(other_name)) {
+      Finish(*service, true, "healthy again while it waited for its dependencies");
+    } else if (UnhealthyDependencies(*service).empty()) {
+      CancelTimers(*service);
       RunActions(*service, 0);
     }
   }
@@ -251,8 +293,10 @@ void RecoveryCoordinator::Finish(Service& service, bool success, const std::stri
   ++service.run;
   service.stage = Stage::kNone;
   service.awaiting_restart = false;
-  service.manual = false;
   const RecoveryDecision next = service.controller.RecordOutcome(success, message);
+  if (next.action != RecoveryAction::kScheduled) {
+    service.manual = false;  // the cycle is over; retries of a manual one stay manual
+  }
   if (success) {
     if (service.detected_at) {
       recovered_total_ += clock_.MonotonicNow() - *service.detected_at;

@@ -41,6 +41,9 @@ class RecoveryHost {
   virtual ~RecoveryHost() = default;
   // Healthy now: the probe's verdict, or running when the service has no probe.
   virtual bool IsHealthy(const std::string& name) const = 0;
+  // The supervisor wants it running: not stopped by a person, not FATAL. Recovery leaves
+  // other services alone (restarting them would overrule that decision).
+  virtual bool IsWanted(const std::string& name) const = 0;
   virtual std::vector<std::string> DependenciesOf(const std::string& name) const = 0;
   virtual void ResetBreaker(const std::string& name) = 0;
   // A graceful restart (stop signal, stop timeout, then start).
@@ -61,14 +64,16 @@ class RecoveryCoordinator {
   RecoveryCoordinator(RecoveryHost& host, Scheduler& scheduler, const Clock& clock);
   ~RecoveryCoordinator();
 
-  // REQUIRES: a valid spec (from a validated config), a name not added before.
-  void AddService(const std::string& name, const RecoverySpec& spec, Duration verify_timeout);
+  // REQUIRES: a name not added before. A validation Error if the spec is not valid.
+  Status AddService(const std::string& name, const RecoverySpec& spec, Duration verify_timeout);
   void RemoveService(const std::string& name);
 
   // Automatic trigger; ignored when the service's recovery has auto = false.
   void OnFailureDetected(const std::string& name, const std::string& reason);
-  // POST /reliability/auto-recovery/NAME/trigger: skips the cooldown. not_found if unknown.
-  Status TriggerManually(const std::string& name);
+  // POST /reliability/auto-recovery/NAME/trigger: skips the cooldown. True if an attempt
+  // started, false if it joined the one in progress. not_found if unknown; conflict if the
+  // service is stopped by hand or FATAL (start it instead).
+  Result<bool> TriggerManually(const std::string& name);
   // Back to idle: attempts, cooldown and a running attempt are forgotten. not_found if unknown.
   Status Reset(const std::string& name);
 
@@ -95,6 +100,7 @@ class RecoveryCoordinator {
   void Verify(Service& service);
   void CheckVerified(Service& service);
   void Finish(Service& service, bool success, const std::string& message);
+  void Abandon(Service& service, const std::string& why);
   void SchedulePoll(Service& service, MonoTime at);
   std::vector<std::string> UnhealthyDependencies(const Service& service) const;
   void CancelTimers(Service& service);

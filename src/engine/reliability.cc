@@ -2,6 +2,10 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -25,12 +29,20 @@ Duration VerifyTimeout(const ServiceSpec& spec, const ServiceReliability& settin
   if (settings.recovery.verify_timeout > Duration::zero()) {
     return settings.recovery.verify_timeout;
   }
+  const auto& actions = settings.recovery.actions;
+  const bool resets_breaker = std::find(actions.begin(), actions.end(),
+                                        RecoveryStep::kResetBreaker) != actions.end();
   if (!settings.health) {
-    return spec.stop_timeout + std::chrono::seconds(10);
+    return spec.stop_timeout + std::chrono::seconds(10) +
+           (resets_breaker ? Duration::zero() : settings.breaker.open_duration);
   }
   const health::ProbeSpec& probe = *settings.health;
-  return spec.stop_timeout + probe.start_period +
-         probe.interval * (probe.success_threshold + 1) + probe.timeout;
+  Duration timeout = spec.stop_timeout + probe.start_period +
+                     probe.interval * (probe.success_threshold + 1) + probe.timeout;
+  if (!resets_breaker) {  // an open breaker closes only after its open duration and trials
+    timeout += settings.breaker.open_duration + probe.interval * settings.breaker.half_open_calls;
+  }
+  return timeout;
 }
 
 }  // namespace
@@ -39,17 +51,21 @@ Duration VerifyTimeout(const ServiceSpec& spec, const ServiceReliability& settin
 // the reactor thread, where ServiceProbe lives.
 class Reliability::PostingProber final : public health::Prober {
  public:
-  PostingProber(WorkerPool& pool, Reactor& reactor) : pool_prober_(pool), reactor_(reactor) {}
+  PostingProber(WorkerPool& pool, Reactor& reactor, std::shared_ptr<std::atomic<bool>> stopping)
+      : pool_prober_(pool), reactor_(reactor), stopping_(std::move(stopping)) {}
   void Run(const health::ProbeSpec& spec,
            std::function<void(health::ProbeResult)> done) override {
     pool_prober_.Run(spec, [this, done = std::move(done)](health::ProbeResult result) {
-      reactor_.Post([done, result = std::move(result)] { done(result); });
+      if (!*stopping_) {
+        reactor_.Post([done, result = std::move(result)] { done(result); });
+      }
     });
   }
 
  private:
   health::PoolProber pool_prober_;
   Reactor& reactor_;
+  std::shared_ptr<std::atomic<bool>> stopping_;
 };
 
 struct Reliability::Service {
@@ -66,7 +82,7 @@ struct Reliability::Service {
 Reliability::Reliability(ReliabilityOptions options)
     : options_(std::move(options)),
       pool_(std::make_unique<WorkerPool>(options_.worker_threads)),
-      pool_prober_(std::make_unique<PostingProber>(*pool_, options_.reactor)),
+      pool_prober_(std::make_unique<PostingProber>(*pool_, options_.reactor, stopping_)),
       prober_(std::make_unique<health::SocketProber>(options_.reactor, options_.reactor,
                                                      options_.clock, *pool_prober_)),
       coordinator_(*this, options_.reactor, options_.clock) {}
@@ -92,7 +108,10 @@ Reliability::~Reliability() {
   }
 }
 
-void Reliability::Shutdown() { pool_.reset(); }
+void Reliability::Shutdown() {
+  *stopping_ = true;
+  pool_.reset();
+}
 
 Status Reliability::AddService(const ServiceSpec& spec, const ServiceReliability& settings) {
   auto service = std::make_unique<Service>(Service{spec, settings});
@@ -123,7 +142,8 @@ Status Reliability::AddService(const ServiceSpec& spec, const ServiceReliability
           service->notify->fd(), [this, raw] { ReadNotifications(*raw); }));
     }
   }
-  coordinator_.AddService(name, settings.recovery, VerifyTimeout(spec, settings));
+  REBOUND_RETURN_IF_ERROR(
+      coordinator_.AddService(name, settings.recovery, VerifyTimeout(spec, settings)));
   services_[name] = std::move(service);
   return OkStatus();
 }
@@ -198,6 +218,8 @@ void Reliability::OnServiceRunning(const std::string& name, bool adopted) {
     service->probe->OnServiceStarted(adopted);
   }
   coordinator_.OnServiceStarted(name);
+  // Without a probe, running is healthy: recoveries waiting for it may go on.
+  Later([this, name] { coordinator_.OnHealthChanged(name); });
 }
 
 void Reliability::OnServiceNotRunning(const std::string& name) {
@@ -307,7 +329,7 @@ Result<std::string> Reliability::Report(const std::string& name, bool success,
   return std::string(resilience::BreakerStateName(service->breaker->state()));
 }
 
-Status Reliability::TriggerRecovery(const std::string& name) {
+Result<bool> Reliability::TriggerRecovery(const std::string& name) {
   return coordinator_.TriggerManually(name);
 }
 
@@ -330,6 +352,12 @@ bool Reliability::IsHealthy(const std::string& name) const {
     return false;
   }
   return !service->probe || service->probe->status() == HealthStatus::kHealthy;
+}
+
+bool Reliability::IsWanted(const std::string& name) const {
+  auto view = supervisor_ != nullptr ? supervisor_->View(name) : Result<supervise::ServiceView>(
+                                                                     NotFoundError(name));
+  return view.ok() && view->wanted;
 }
 
 std::vector<std::string> Reliability::DependenciesOf(const std::string& name) const {
@@ -365,8 +393,11 @@ void Reliability::RunCommand(const std::string& name, const std::vector<std::str
   health::ProbeSpec spec{.type = health::ProbeType::kExec, .command = command,
                          .timeout = timeout};
   Reactor& reactor = options_.reactor;
-  pool_->Submit([spec, done = std::move(done), &reactor] {
+  pool_->Submit([spec, done = std::move(done), &reactor, stopping = stopping_] {
     const health::ProbeResult result = health::ProbeExec(spec);
+    if (*stopping) {
+      return;
+    }
     reactor.Post([done, result] {
       done(result.ok ? OkStatus() : Status(UnknownError(result.reason)));
     });
@@ -395,10 +426,16 @@ void Reliability::NotifyOperator(const std::string& name, const std::string& url
                                        : httplib::to_string(response.error());
       spdlog::warn("{}: notifying {} failed (attempt {}/{}): {}", name, url, attempt,
                    kNotifyAttempts, why);
+      if (*stopping_) {
+        return;  // no retries while the daemon stops
+      }
       if (attempt < kNotifyAttempts) {
         std::this_thread::sleep_for(delay);
         delay *= 2;
       }
+    }
+    if (*stopping_) {
+      return;
     }
     options_.reactor.Post([this, name, url] {
       Emit("notify_failed", name,
@@ -408,29 +445,48 @@ void Reliability::NotifyOperator(const std::string& name, const std::string& url
   });
 }
 
+// Reads /proc on a worker thread (a pass over every process), then acts on the reactor.
 void Reliability::CheckMemory() {
-  std::vector<health::MemoryReading> readings;
-  auto groups = health::RssByProcessGroup();
+  memory_timer_.reset();
+  std::map<std::string, std::pair<int, health::MemoryLimit>> running;  // name -> pgid, limit
   for (const auto& [name, service] : services_) {
     if (service->running && !service->pid) {
       service->pid = supervisor_->View(name)->pid;  // the shim reports it once it has started
     }
-    if (!service->running || !service->pid || !groups.ok()) {
-      continue;
-    }
-    const auto found = groups->find(*service->pid);
-    if (found != groups->end()) {
-      readings.push_back({name, found->second, service->settings.memory});
+    if (service->running && service->pid) {
+      running[name] = {*service->pid, service->settings.memory};
     }
   }
-  auto available = health::SystemAvailableMemory();
+  pool_->Submit([this, running, stopping = stopping_] {
+    std::vector<health::MemoryReading> readings;
+    auto groups = health::RssByProcessGroup();
+    for (const auto& [name, group] : running) {
+      if (const auto found = groups.ok() ? groups->find(group.first) : groups->end();
+          groups.ok() && found != groups->end()) {
+        readings.push_back({name, found->second, group.second});
+      }
+    }
+    auto available = health::SystemAvailableMemory();
+    if (*stopping) {
+      return;
+    }
+    options_.reactor.Post([this, readings = std::move(readings),
+                           available = available.ok() ? std::optional(*available)
+                                                      : std::nullopt] {
+      ActOnMemory(readings, available);
+    });
+  });
+}
+
+void Reliability::ActOnMemory(const std::vector<health::MemoryReading>& readings,
+                              std::optional<int64_t> available) {
   const MonoTime now = options_.clock.MonotonicNow();
   for (const health::MemoryVerdict& verdict :
-       health::CheckMemory(readings, available.ok() ? std::optional(*available) : std::nullopt,
-                           options_.config.daemon.memory_floor)) {
+       health::CheckMemory(readings, available, options_.config.daemon.memory_floor)) {
     Service& service = *Find(verdict.service);
-    if (service.memory_acted_at && now - *service.memory_acted_at < kMemoryActionSpacing) {
-      continue;  // give the last action time to take effect
+    if (!service.running ||
+        (service.memory_acted_at && now - *service.memory_acted_at < kMemoryActionSpacing)) {
+      continue;  // gone meanwhile, or the last action needs time to take effect
     }
     service.memory_acted_at = now;
     Emit("memory_exceeded", verdict.service,
@@ -440,8 +496,9 @@ void Reliability::CheckMemory() {
           {"limit_bytes", verdict.limit_bytes}});
     if (verdict.action == health::MemoryAction::kRestart) {
       (void)supervisor_->Restart(verdict.service);
-    } else if (service.pid) {
-      ::kill(-*service.pid, verdict.signal);  // its process group
+    } else if (service.pid && ::kill(-*service.pid, verdict.signal) != 0) {
+      spdlog::warn("{}: memory watchdog could not signal process group {}: {}", verdict.service,
+                   *service.pid, std::strerror(errno));
     }
   }
   memory_timer_ = options_.reactor.ScheduleAt(

@@ -16,6 +16,7 @@
 // triggering auto-recovery", "Triggering recovery for: db (attempt 1/3)", ...).
 // Not thread-safe: the reactor thread only (the daemon's API methods hop onto it).
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,7 +76,7 @@ class Reliability final : public RecoveryHost {
   Status Heartbeat(const std::string& name);
   // A client's call to the service: feeds its breaker. Returns the breaker state after it.
   Result<std::string> Report(const std::string& name, bool success, Duration latency);
-  Status TriggerRecovery(const std::string& name);
+  Result<bool> TriggerRecovery(const std::string& name);
   // Closes the breaker and forgets the recovery state (seed 001's reset).
   Status ResetBreakerAndRecovery(const std::string& name);
 
@@ -85,6 +86,7 @@ class Reliability final : public RecoveryHost {
 
   // RecoveryHost.
   bool IsHealthy(const std::string& name) const override;
+  bool IsWanted(const std::string& name) const override;
   std::vector<std::string> DependenciesOf(const std::string& name) const override;
   void ResetBreaker(const std::string& name) override;
   void RestartService(const std::string& name) override;
@@ -108,9 +110,14 @@ class Reliability final : public RecoveryHost {
   void FeedBreaker(Service& service, const health::ProbeResult& result);
   void ReadNotifications(Service& service);
   void CheckMemory();
+  void ActOnMemory(const std::vector<health::MemoryReading>& readings,
+                   std::optional<int64_t> available);
   void Later(std::function<void()> work);
 
   ReliabilityOptions options_;
+  // Set before the worker threads are joined: what they finish then is dropped, not posted
+  // to a reactor that no longer runs.
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<PostingProber> pool_prober_;      // exec probes, host names to resolve
   std::unique_ptr<health::SocketProber> prober_;  // tcp and http on the reactor, else pool

@@ -101,7 +101,11 @@ Status ReadAddress(const ConfigReader& reader, const toml::node& node, const std
     return text.error();
   }
   auto target = health::ParseHttpUrl("http://" + *text + "/");
-  if (!target.ok() || text->find(':') == std::string::npos) {
+  const size_t colon = text->rfind(':');
+  const size_t bracket = text->rfind(']');
+  const bool has_port = colon != std::string::npos &&
+                        (bracket == std::string::npos || colon > bracket);
+  if (!target.ok() || !has_port) {
     return reader.ErrorAt(node, path,
                           "invalid address \"" + *text +
                               "\"; expected HOST:PORT, e.g. \"127.0.0.1:6379\" or \"[::1]:6379\"");
@@ -358,11 +362,13 @@ Status ApplyReliabilityEnvironment(const std::map<std::string, std::string>& env
       (variable == "RECOVERY_INTERVAL" ? defaults.recovery.controller.cooldown : probe.interval) =
           *duration;
     } else if (variable == "MAX_RECOVERY_ATTEMPTS" || variable == "HEALTH_HISTORY_SIZE") {
+      const int64_t most = variable == "MAX_RECOVERY_ATTEMPTS" ? kMaxAttempts : kMaxHistory;
       int64_t number = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
       if (ec != std::errc() || end != value.data() + value.size() || number < 1 ||
-          number > kMaxHistory) {
-        return bad(variable, "\"" + value + "\" is not a whole number from 1 to 100000");
+          number > most) {
+        return bad(variable, "\"" + value + "\" is not a whole number from 1 to " +
+                                 std::to_string(most));
       }
       if (variable == "MAX_RECOVERY_ATTEMPTS") {
         defaults.recovery.controller.max_attempts = static_cast<int>(number);
@@ -372,8 +378,9 @@ Status ApplyReliabilityEnvironment(const std::map<std::string, std::string>& env
     } else if (variable == "RECOVERY_BACKOFF") {
       double factor = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), factor);
-      if (ec != std::errc() || end != value.data() + value.size() || factor < 1.0) {
-        return bad(variable, "\"" + value + "\" is not a multiplier of at least 1.0, e.g. 2.0");
+      if (ec != std::errc() || end != value.data() + value.size() || !(factor >= 1.0) ||
+          !(factor <= 100.0)) {
+        return bad(variable, "\"" + value + "\" is not a multiplier from 1.0 to 100.0, e.g. 2.0");
       }
       defaults.recovery.controller.backoff = factor;
     }

@@ -24,7 +24,9 @@ class ReliabilityController {
   // {"circuit_breakers": {...}, "auto_recovery": {...}, "health_monitor": {...},
   //  "graceful_shutdown": {...}, "mttr_seconds": ..., "uptime_target": 99.9}
   virtual nlohmann::json ReliabilityStatus() = 0;
-  virtual Status TriggerRecovery(const std::string& name) = 0;
+  // True if a recovery attempt started, false if one was already running (the trigger joins
+  // it). not_found if unknown; conflict if the service is stopped by hand or FATAL.
+  virtual Result<bool> TriggerRecovery(const std::string& name) = 0;
   // Closes the service's breaker and forgets its recovery attempts.
   virtual Status ResetBreaker(const std::string& name) = 0;
   // conflict if the service has no heartbeat probe.

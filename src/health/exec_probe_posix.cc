@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "base/duration.h"
 #include "health/prober_posix.h"
@@ -40,9 +41,19 @@ Spawned Spawn(const std::vector<std::string>& command) {
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the daemon's sockets and database
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  // Its own process group, and none of the daemon's blocked or ignored signals: the daemon
+  // blocks SIGTERM/SIGINT/SIGHUP for its signalfd and ignores SIGPIPE.
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t defaults;
+  sigfillset(&defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
   std::vector<char*> argv;
   for (const std::string& arg : command) {
@@ -90,6 +101,31 @@ bool DrainUntil(int fd, SteadyClock::time_point deadline, std::string& kept) {
   }
 }
 
+// Waits for `pid` until the deadline; nullopt if it is still running then.
+std::optional<int> WaitUntil(pid_t pid, SteadyClock::time_point deadline) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      if (pidfd >= 0) {
+        ::close(pidfd);
+      }
+      return status;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() <= 0 || pidfd < 0) {
+      if (pidfd >= 0) {
+        ::close(pidfd);
+      }
+      return std::nullopt;
+    }
+    pollfd exited{.fd = pidfd, .events = POLLIN, .revents = 0};
+    ::poll(&exited, 1, static_cast<int>(left.count()));
+  }
+}
+
 std::string LastLine(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
     text.pop_back();
@@ -115,13 +151,17 @@ ProbeResult ProbeExec(const ProbeSpec& spec) {
     return {.ok = false, .latency = SteadyClock::now() - start, .reason = spawned.error};
   }
   std::string output;
-  const bool finished = DrainUntil(spawned.output, start + spec.timeout, output);
+  const auto deadline = start + spec.timeout;
+  const bool closed_output = DrainUntil(spawned.output, deadline, output);
   ::close(spawned.output);
+  // It may have closed its output and still run: the deadline holds for the process too.
+  std::optional<int> exited = closed_output ? WaitUntil(spawned.pid, deadline) : std::nullopt;
+  const bool finished = exited.has_value();
+  int status = exited.value_or(0);
   if (!finished) {
     ::kill(-spawned.pid, SIGKILL);  // the whole group: a hung probe leaves nothing behind
-  }
-  int status = 0;
-  while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
+    while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   const Duration latency = SteadyClock::now() - start;
   if (!finished) {

@@ -79,6 +79,13 @@ Status ValidateProbeSpec(const ProbeSpec& spec) {
                            std::to_string(spec.status_min) + "-" +
                            std::to_string(spec.status_max));
   }
+  if (spec.type == ProbeType::kNotify && spec.watchdog == Duration::zero() &&
+      spec.success_threshold > 1) {
+    return ValidationError(
+        "success_threshold: a notify probe without a watchdog has one success to count "
+        "(READY=1); leave success_threshold at 1, or set a watchdog so that WATCHDOG=1 pings "
+        "count too");
+  }
   if (spec.history_size < 1 || spec.history_size > kMaxHistory) {
     return ValidationError("history: must be between 1 and " + std::to_string(kMaxHistory));
   }

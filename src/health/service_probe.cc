@@ -32,6 +32,7 @@ void ServiceProbe::OnServiceStarted(bool adopted) {
   running_ = true;
   in_flight_ = false;
   watchdog_ = spec_.watchdog;
+  ready_ = adopted;  // an adopted service told the earlier daemon already
   status_text_.clear();
   monitor_.OnServiceStarted();
   if (IsActive()) {
@@ -84,8 +85,11 @@ void ServiceProbe::OnNotify(const NotifyMessage& message) {
     Apply({.ok = false, .reason = "the service sent WATCHDOG=trigger"});
     return;
   }
-  const bool ready_now = message.ready && monitor_.status() == HealthStatus::kStarting;
-  if (ready_now || (message.watchdog && monitor_.status() != HealthStatus::kStarting)) {
+  // READY=1 is the first success; after it, every WATCHDOG=1 is one more (so a
+  // success_threshold above 1 is reached by pings).
+  const bool ready_now = message.ready && !ready_;
+  ready_ = ready_ || message.ready;
+  if (ready_now || (message.watchdog && ready_)) {
     Apply({.ok = true});
   }
   if ((message.watchdog || message.watchdog_usec) && watchdog_ > Duration::zero()) {

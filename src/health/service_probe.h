@@ -79,6 +79,7 @@ class ServiceProbe {
   std::function<void(const ProbeResult&)> on_result_;
   bool running_ = false;
   bool in_flight_ = false;
+  bool ready_ = false;  // notify: READY=1 came
   uint64_t generation_ = 0;  // of the running process: results of an older one are dropped
   std::optional<TimerId> timer_;
   Duration watchdog_;  // notify: current watchdog period (WATCHDOG_USEC may change it)

@@ -144,8 +144,10 @@ void SocketProber::OnWritable(uint64_t id) {
     return;
   }
   watcher_.UnwatchFd(probe->fd);
-  const std::string request = "GET " + probe->target.path + " HTTP/1.1\r\nHost: " +
-                              probe->target.host + ":" + std::to_string(probe->target.port) +
+  const bool ipv6 = probe->target.host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? "[" + probe->target.host + "]" : probe->target.host;
+  const std::string request = "GET " + probe->target.path + " HTTP/1.1\r\nHost: " + host +
+                              ":" + std::to_string(probe->target.port) +
                               "\r\nUser-Agent: rebound-probe\r\nConnection: close\r\n\r\n";
   // A few hundred bytes into an empty socket buffer: all of it goes at once.
   if (::send(probe->fd, request.data(), request.size(), MSG_NOSIGNAL) !=
@@ -170,6 +172,11 @@ void SocketProber::OnReadable(uint64_t id) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         return;  // more later
+      }
+      if (!probe->response.empty()) {  // e.g. a reset after the whole answer: judge it
+        const std::string failure = JudgeHttpResponse(probe->response, probe->spec);
+        Finish(id, failure.empty(), failure);
+        return;
       }
       Finish(id, false, std::string("reading the response: ") + std::strerror(errno));
       return;

@@ -25,6 +25,7 @@ struct Supervisor::Service {
   ServiceState state = ServiceState::kStopped;
   bool wanted = false;          // should be running
   bool stopped_by_hand = false;  // StartAll leaves it alone
+  bool ever_ran = false;         // the startup timeout holds only for a first start
   bool stop_requested = false;  // the next exit is one we asked for
   uint64_t generation = 0;      // of the current process; stale exit callbacks are ignored
   std::optional<LaunchedProcess> process = {};
@@ -149,6 +150,7 @@ void Supervisor::AdoptAll() {
       case AdoptOutcome::kRunning:
         service->process = adoption->process;
         service->state = ServiceState::kRunning;
+        service->ever_ran = true;
         service->wanted = true;
         service->running_since = clock_.MonotonicNow();
         Emit("adopted", *service,
@@ -237,7 +239,7 @@ void Supervisor::CheckWaiting(Service& service) {
     StartWaiting();
     return;
   }
-  if (waited >= gate_.startup_timeout) {
+  if (waited >= gate_.startup_timeout && !service.ever_ran) {
     service.waiting_since.reset();
     service.wanted = false;
     service.state = ServiceState::kFatal;
@@ -246,11 +248,18 @@ void Supervisor::CheckWaiting(Service& service) {
     Emit("dependency_timeout", service, service.message);
     return;
   }
+  const std::string waited_text =
+      FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(waited));
   Emit("waiting", service,
-       service.message + " (" + FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(
-                                    waited)) +
-           " of " + FormatDuration(gate_.startup_timeout) + ")");
-  const Duration next = std::min(gate_.check_interval, gate_.startup_timeout - waited);
+       service.message + " (" +
+           (service.ever_ran ? waited_text
+                             : waited_text + " of " + FormatDuration(gate_.startup_timeout)) +
+           ")");
+  // After the first start there is no deadline: it waits (and says so) while what it needs
+  // is down, restarting or recovering.
+  const Duration next = service.ever_ran
+                            ? gate_.check_interval
+                            : std::min(gate_.check_interval, gate_.startup_timeout - waited);
   service.gate_timer =
       scheduler_.ScheduleAt(clock_.MonotonicNow() + next, [this, &service] { CheckWaiting(service); });
 }
@@ -279,6 +288,7 @@ void Supervisor::Launch(Service& service) {
   }
   service.process = *process;
   service.state = ServiceState::kRunning;
+  service.ever_ran = true;
   service.running_since = clock_.MonotonicNow();
   service.message.clear();
   const std::optional<int> pid = process->child_pid;
@@ -474,6 +484,12 @@ Status Supervisor::Stop(const std::string& name) {
   }
   service->wanted = false;
   service->stopped_by_hand = true;
+  if (service->gate_timer) {  // it was waiting for its dependencies: not any more
+    scheduler_.Cancel(*service->gate_timer);
+    service->gate_timer.reset();
+    service->waiting_since.reset();
+    service->message = "stopped by hand";
+  }
   if (service->restart_timer) {
     CancelTimers(*service);
     service->state = ServiceState::kStopped;
@@ -565,7 +581,7 @@ Result<ServiceView> Supervisor::View(const std::string& name) const {
     return NotFoundError("no service named '" + name + "'");
   }
   ServiceView view{service->spec.name, service->state,     std::nullopt,    service->restarts,
-                   std::nullopt,       service->last_exit, service->message};
+                   std::nullopt,       service->last_exit, service->message, service->wanted};
   if (service->process) {
     view.pid = service->process->child_pid ? service->process->child_pid
                                            : launcher_.ChildPid(service->spec.name);

@@ -47,12 +47,14 @@ struct ServiceView {
   std::optional<WallTime> started;
   std::optional<ExitInfo> last_exit;
   std::string message;
+  bool wanted = false;  // should be running: not stopped by a person, not FATAL
 };
 
 // The dependency gate: when a service may start. A dependency with condition "healthy" is met
 // when `is_healthy` says so (health/ knows; unset: when it runs). A service waits for its
-// required dependencies, reporting every check_interval, and becomes FATAL when they are not
-// met within startup_timeout; an optional dependency that is not met only warns.
+// required dependencies, reporting every check_interval; at its first start it becomes FATAL
+// when they are not met within startup_timeout (later, after a crash or a cascade, it waits
+// as long as they are down). An optional dependency that is not met only warns.
 struct StartGate {
   std::function<bool(const std::string&)> is_healthy = {};
   Duration startup_timeout = std::chrono::seconds(300);

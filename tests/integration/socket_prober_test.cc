@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <future>
 #include <thread>
 
 #include "engine/reactor.h"
+#include "health/prober_posix.h"
 
 namespace rebound::health {
 namespace {
@@ -153,6 +155,40 @@ TEST_F(SocketProberTest, NamesAndExecGoToTheFallback) {
   EXPECT_TRUE(Probe({.type = ProbeType::kHttp, .url = "http://localhost:1/x"}).ok);
   EXPECT_TRUE(Probe({.type = ProbeType::kExec, .command = {"true"}}).ok);
   EXPECT_EQ(fallback_.asked, (std::vector<std::string>{"http://localhost:1/x", "exec"}));
+}
+
+TEST(ExecProbeTest, ACommandThatClosesItsOutputAndHangsIsStillCutOff) {
+  const auto start = std::chrono::steady_clock::now();
+  const ProbeResult result = ProbeExec({.type = ProbeType::kExec,
+                                        .command = {"sh", "-c", "exec >/dev/null 2>&1; sleep 5"},
+                                        .timeout = 200ms});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.reason, "exec sh: timed out after 200ms");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(ExecProbeTest, CommandsGetDefaultSignalsNotTheDaemonsBlockedOnes) {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &blocked, nullptr);  // as the daemon's threads have it
+  const ProbeResult result =
+      ProbeExec({.type = ProbeType::kExec,
+                 .command = {"sh", "-c", "kill -TERM $$; sleep 5"},
+                 .timeout = 3s});
+  ::pthread_sigmask(SIG_UNBLOCK, &blocked, nullptr);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.reason, "exec sh: killed by signal Terminated");
+}
+
+TEST(ExecProbeTest, ExitCodeAndLastOutputLineExplainAFailure) {
+  const ProbeResult result = ProbeExec(
+      {.type = ProbeType::kExec,
+       .command = {"sh", "-c", "echo checking; echo 'connection refused' >&2; exit 3"},
+       .timeout = 3s});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.reason, "exec sh: exited with code 3: connection refused");
+  EXPECT_TRUE(ProbeExec({.type = ProbeType::kExec, .command = {"true"}, .timeout = 3s}).ok);
 }
 
 }  // namespace

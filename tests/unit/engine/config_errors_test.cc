@@ -104,7 +104,16 @@ TEST(ConfigErrorsTest, BadRecoverySettingsNameTheKeyAndTheFix) {
 TEST(ConfigErrorsTest, BadRecoveryEnvironmentVariableIsNamed) {
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n"), {{"MAX_RECOVERY_ATTEMPTS", "many"}}),
             "environment variable MAX_RECOVERY_ATTEMPTS: \"many\" is not a whole number from 1 "
-            "to 100000");
+            "to 1000");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n"), {{"RECOVERY_BACKOFF", "nan"}}),
+            "environment variable RECOVERY_BACKOFF: \"nan\" is not a multiplier from 1.0 to "
+            "100.0, e.g. 2.0");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n"), {{"RECOVERY_INTERVAL", "-5"}}),
+            "environment variable RECOVERY_INTERVAL: \"-5\" is not a number of seconds such as "
+            "60 or \"60s\"");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nhealth = { type = \"tcp\", address = \"[::1]\" }\n")),
+            "rebound.toml:3: services.api.health.address: invalid address \"[::1]\"; expected "
+            "HOST:PORT, e.g. \"127.0.0.1:6379\" or \"[::1]:6379\"");
 }
 
 TEST(ConfigErrorsTest, BadDurationReusesParseDurationsMessage) {

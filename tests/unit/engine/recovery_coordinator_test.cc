@@ -16,6 +16,7 @@ using namespace std::chrono_literals;
 class FakeHost final : public RecoveryHost {
  public:
   bool IsHealthy(const std::string& name) const override { return healthy.count(name) > 0; }
+  bool IsWanted(const std::string& name) const override { return unwanted.count(name) == 0; }
   std::vector<std::string> DependenciesOf(const std::string& name) const override {
     auto found = dependencies.find(name);
     return found == dependencies.end() ? std::vector<std::string>{} : found->second;
@@ -42,6 +43,7 @@ class FakeHost final : public RecoveryHost {
   }
 
   std::set<std::string> healthy;
+  std::set<std::string> unwanted;  // stopped by hand or FATAL
   std::map<std::string, std::vector<std::string>> dependencies;
   std::vector<std::string> log;
   std::vector<std::string> events;
@@ -75,7 +77,7 @@ class RecoveryCoordinatorTest : public ::testing::Test {
 };
 
 TEST_F(RecoveryCoordinatorTest, RunsTheActionsInOrderThenVerifiesHealth) {
-  coordinator_.AddService("model", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   coordinator_.OnFailureDetected("model", "circuit breaker opened");
   EXPECT_EQ(host_.log, (std::vector<std::string>{"reset_breaker model", "restart model"}));
   EXPECT_EQ(coordinator_.PhaseOf("model"), "recovering");
@@ -89,9 +91,9 @@ TEST_F(RecoveryCoordinatorTest, RunsTheActionsInOrderThenVerifiesHealth) {
 }
 
 TEST_F(RecoveryCoordinatorTest, HealthyBeforeTheRestartIsNotProofOfRecovery) {
-  coordinator_.AddService("model", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   host_.healthy.insert("model");  // the probe still says healthy; the breaker opened
-  ASSERT_TRUE(coordinator_.TriggerManually("model").ok());
+  ASSERT_TRUE(coordinator_.TriggerManually("model").ok());  // the probe still said healthy
   EXPECT_EQ(coordinator_.PhaseOf("model"), "recovering");  // waits for the new process
   host_.healthy.insert("model");                           // old verdict, before it stopped
   coordinator_.OnHealthChanged("model");
@@ -103,7 +105,7 @@ TEST_F(RecoveryCoordinatorTest, HealthyBeforeTheRestartIsNotProofOfRecovery) {
 TEST_F(RecoveryCoordinatorTest, FailedAttemptsBackOffThenNeedAPerson) {
   RecoverySpec spec = Spec();
   spec.notify_url = "http://127.0.0.1:9000/alerts";
-  coordinator_.AddService("model", spec, 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", spec, 10s).ok());
   coordinator_.OnFailureDetected("model", "health check failed");
   scheduler_.AdvanceBy(10s);  // not healthy within the verify timeout: attempt 1 failed
   EXPECT_EQ(coordinator_.PhaseOf("model"), "waiting_to_retry");
@@ -128,7 +130,7 @@ TEST_F(RecoveryCoordinatorTest, FailedAttemptsBackOffThenNeedAPerson) {
 }
 
 TEST_F(RecoveryCoordinatorTest, ATriggerDuringTheCooldownWaitsForItsEnd) {
-  coordinator_.AddService("model", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   Recovered("model");
   host_.healthy.erase("model");
@@ -141,7 +143,7 @@ TEST_F(RecoveryCoordinatorTest, ATriggerDuringTheCooldownWaitsForItsEnd) {
 }
 
 TEST_F(RecoveryCoordinatorTest, ADeferredTriggerForAServiceHealthyAgainDoesNothing) {
-  coordinator_.AddService("model", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   Recovered("model");
   coordinator_.OnFailureDetected("model", "a blip");
@@ -152,8 +154,8 @@ TEST_F(RecoveryCoordinatorTest, ADeferredTriggerForAServiceHealthyAgainDoesNothi
 
 TEST_F(RecoveryCoordinatorTest, CascadeRecoversDependenciesFirst) {
   host_.dependencies["api"] = {"db"};
-  coordinator_.AddService("db", Spec(), 10s);
-  coordinator_.AddService("api", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("db", Spec(), 10s).ok());
+  ASSERT_TRUE(coordinator_.AddService("api", Spec(), 10s).ok());
   coordinator_.OnFailureDetected("api", "health check failed");  // api first noticed...
   coordinator_.OnFailureDetected("db", "health check failed");   // ...but db is the cause
   EXPECT_EQ(host_.log, (std::vector<std::string>{"reset_breaker db", "restart db"}));
@@ -169,7 +171,7 @@ TEST_F(RecoveryCoordinatorTest, ExecActionRunsBetweenTheOthersAndItsFailureFails
   RecoverySpec spec = Spec();
   spec.actions = {RecoveryStep::kExec, RecoveryStep::kRestart};
   spec.exec = {"./flush-cache"};
-  coordinator_.AddService("model", spec, 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", spec, 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   EXPECT_EQ(host_.log, (std::vector<std::string>{"exec model ./flush-cache"}));
   host_.pending_command(UnknownError("exited with code 3"));
@@ -183,17 +185,57 @@ TEST_F(RecoveryCoordinatorTest, ExecActionRunsBetweenTheOthersAndItsFailureFails
 TEST_F(RecoveryCoordinatorTest, AutoOffLeavesOnlyManualTriggers) {
   RecoverySpec spec = Spec();
   spec.automatic = false;
-  coordinator_.AddService("model", spec, 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", spec, 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   EXPECT_TRUE(host_.log.empty());
-  EXPECT_TRUE(coordinator_.TriggerManually("model").ok());
+  EXPECT_EQ(coordinator_.TriggerManually("model").value(), true);
   EXPECT_EQ(host_.log.size(), 2u);
+  EXPECT_EQ(coordinator_.TriggerManually("model").value(), false);  // joins the running one
   EXPECT_EQ(coordinator_.TriggerManually("nope").error().category(), ErrorCategory::kNotFound);
   EXPECT_EQ(coordinator_.Reset("nope").error().category(), ErrorCategory::kNotFound);
 }
 
+TEST_F(RecoveryCoordinatorTest, AServiceAPersonStoppedIsNotRecovered) {
+  ASSERT_TRUE(coordinator_.AddService("db", Spec(), 10s).ok());
+  host_.unwanted.insert("db");
+  coordinator_.OnFailureDetected("db", "breaker opened by client reports");
+  EXPECT_TRUE(host_.log.empty());
+  EXPECT_EQ(coordinator_.PhaseOf("db"), "idle");
+  EXPECT_EQ(coordinator_.TriggerManually("db").error().category(), ErrorCategory::kConflict);
+}
+
+TEST_F(RecoveryCoordinatorTest, ACycleIsAbandonedWhenAPersonStopsTheServiceMeanwhile) {
+  ASSERT_TRUE(coordinator_.AddService("db", Spec(), 10s).ok());
+  coordinator_.OnFailureDetected("db", "x");
+  scheduler_.AdvanceBy(10s);  // attempt 1 failed; attempt 2 waits 2s
+  host_.unwanted.insert("db");
+  scheduler_.AdvanceBy(2s);
+  EXPECT_EQ(std::count(host_.log.begin(), host_.log.end(), "restart db"), 1);
+  EXPECT_TRUE(HasEvent("recovery_abandoned db"));
+  EXPECT_EQ(coordinator_.PhaseOf("db"), "idle");
+}
+
+TEST_F(RecoveryCoordinatorTest, WaitingForDependenciesHasADeadlineAndEndsIfHealthyMeanwhile) {
+  host_.dependencies["api"] = {"db"};
+  ASSERT_TRUE(coordinator_.AddService("db", Spec(), 10s).ok());
+  ASSERT_TRUE(coordinator_.AddService("api", Spec(), 10s).ok());
+  coordinator_.OnFailureDetected("api", "x");
+  EXPECT_TRUE(HasEvent("recovery_waiting api"));
+  scheduler_.AdvanceBy(10s);  // db never came back: the attempt fails rather than hangs
+  EXPECT_EQ(coordinator_.PhaseOf("api"), "waiting_to_retry");
+  EXPECT_NE(std::find(host_.messages.begin(), host_.messages.end(),
+                      "Recovery failed for: api: its dependencies were not healthy within "
+                      "10s: db"),
+            host_.messages.end());
+  scheduler_.AdvanceBy(2s);  // attempt 2 waits again...
+  host_.healthy.insert("api");  // ...and api comes back by itself (db's restart fixed it)
+  coordinator_.OnHealthChanged("api");
+  EXPECT_EQ(coordinator_.PhaseOf("api"), "idle");
+  EXPECT_TRUE(host_.log.empty());  // never restarted
+}
+
 TEST_F(RecoveryCoordinatorTest, StatusJsonShowsPhaseAttemptsAndHistory) {
-  coordinator_.AddService("model", Spec(), 10s);
+  ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   Recovered("model");
   const nlohmann::json status = coordinator_.StatusJson("model");

@@ -46,6 +46,10 @@ TEST(ValidateProbeSpecTest, NamesTheField) {
   EXPECT_FALSE(ValidateProbeSpec({.type = ProbeType::kHttp, .url = "http://x/",
                                   .status_min = 500, .status_max = 200})
                    .ok());
+  EXPECT_FALSE(ValidateProbeSpec({.type = ProbeType::kNotify, .success_threshold = 2}).ok());
+  EXPECT_TRUE(ValidateProbeSpec(
+                  {.type = ProbeType::kNotify, .success_threshold = 2, .watchdog = std::chrono::seconds(1)})
+                  .ok());
   EXPECT_EQ(ParseProbeType("notify").value(), ProbeType::kNotify);
   EXPECT_FALSE(ParseProbeType("grpc").ok());
 }

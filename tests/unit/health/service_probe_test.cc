@@ -108,6 +108,17 @@ TEST_F(ServiceProbeTest, NotifyWatchdogTriggerAndNewPeriod) {
   EXPECT_EQ(changes_.back(), "unhealthy: the service sent WATCHDOG=trigger");
 }
 
+TEST_F(ServiceProbeTest, NotifyWithASuccessThresholdCountsPingsAfterReady) {
+  Make({.type = ProbeType::kNotify, .success_threshold = 3, .watchdog = 1s});
+  probe_->OnServiceStarted();
+  probe_->OnNotify({.watchdog = true});  // before READY=1: not a success yet
+  probe_->OnNotify({.ready = true});
+  probe_->OnNotify({.watchdog = true});
+  EXPECT_EQ(probe_->status(), HealthStatus::kStarting);
+  probe_->OnNotify({.watchdog = true});
+  EXPECT_EQ(probe_->status(), HealthStatus::kHealthy);
+}
+
 TEST_F(ServiceProbeTest, AnAdoptedNotifyServiceCountsAsReady) {
   Make({.type = ProbeType::kNotify});
   probe_->OnServiceStarted(/*adopted=*/true);

@@ -355,6 +355,22 @@ TEST_F(StartGateTest, GivesUpAfterTheStartupTimeoutNamingTheDependency) {
   EXPECT_EQ(State("api"), ServiceState::kRunning);
 }
 
+TEST_F(StartGateTest, AfterItsFirstStartAServiceWaitsWithoutADeadline) {
+  MakeGated({Spec("db"), Needs("api", "db")});
+  healthy_.insert("db");
+  supervisor_->StartAll();
+  ASSERT_EQ(State("api"), ServiceState::kRunning);
+  healthy_.erase("db");
+  launcher_.Crash("api", 1);
+  scheduler_.RunDue();
+  scheduler_.AdvanceBy(5min);  // db stays unhealthy far past the startup timeout
+  EXPECT_EQ(State("api"), ServiceState::kStopped);
+  EXPECT_FALSE(sink_.Has("api:dependency_timeout"));
+  healthy_.insert("db");
+  supervisor_->OnHealthChanged("db");
+  EXPECT_EQ(State("api"), ServiceState::kRunning);
+}
+
 TEST_F(StartGateTest, AnOptionalDependencyOnlyWarns) {
   MakeGated({Spec("cache"), Needs("api", "cache", /*required=*/false)});
   supervisor_->StartAll();
