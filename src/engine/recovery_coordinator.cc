@@ -223,16 +223,18 @@ void RecoveryCoordinator::RunActions(Service& service, size_t next_step) {
         host_.RestartService(service.name);
         break;
       case RecoveryStep::kExec: {
+        // By name, not by reference: the service may be removed (a reload) meanwhile.
         const uint64_t run = service.run;
         host_.RunCommand(service.name, service.spec.exec, service.spec.exec_timeout,
-                         [this, &service, run, step](Status status) {
-                           if (service.run != run) {
+                         [this, name = service.name, run, step](Status status) {
+                           Service* current = Find(name);
+                           if (current == nullptr || current->run != run) {
                              return;
                            }
                            if (!status.ok()) {
-                             Finish(service, false, "exec action: " + status.error().message());
+                             Finish(*current, false, "exec action: " + status.error().message());
                            } else {
-                             RunActions(service, step + 1);
+                             RunActions(*current, step + 1);
                            }
                          });
         return;  // continues when the command finishes

@@ -148,7 +148,7 @@ TEST(RecoveryTest, SystemdNotifyServicesWorkUnchanged) {
   DaemonHarness h;
   h.Start(
       "[services.notifier]\ncommand = [\"sh\", \"-c\", \"sleep 0.3; systemd-notify --ready "
-      "--status=serving; i=0; while [ $i -lt 5 ]; do systemd-notify WATCHDOG=1; sleep 0.1; "
+      "--status=serving; i=0; while [ $i -lt 15 ]; do systemd-notify WATCHDOG=1; sleep 0.1; "
       "i=$((i+1)); done; exec sleep 1000\"]\n"
       "stop_timeout = \"1s\"\n"
       "health = { type = \"notify\", watchdog = \"600ms\", failure_threshold = 1 }\n"
@@ -248,7 +248,9 @@ TEST(RecoveryTest, CliTriggersAndResets) {
     return WEXITSTATUS(status);
   };
   EXPECT_EQ(run("trigger", "api"), 0);
-  EXPECT_EQ(h.WaitForPid("api", first) != first, true);  // recovery restarted it
+  const int second = h.WaitForPid("api", first);  // recovery restarted it
+  EXPECT_NE(second, 0);
+  EXPECT_NE(second, first);
   EXPECT_EQ(run("reset", "api"), 0);
   EXPECT_EQ(run("trigger", "nope"), 1);
   std::ifstream in(out);
