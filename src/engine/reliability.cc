@@ -148,6 +148,18 @@ Status Reliability::AddService(const ServiceSpec& spec, const ServiceReliability
   return OkStatus();
 }
 
+void Reliability::RemoveService(const std::string& name) {
+  const auto found = services_.find(name);
+  if (found == services_.end()) {
+    return;
+  }
+  if (found->second->notify) {
+    options_.reactor.UnwatchFd(found->second->notify->fd());
+  }
+  coordinator_.RemoveService(name);
+  services_.erase(found);  // its probe cancels its timers; late results find it gone
+}
+
 Reliability::Service* Reliability::Find(const std::string& name) {
   const auto found = services_.find(name);
   return found == services_.end() ? nullptr : found->second.get();

@@ -67,6 +67,9 @@ class Reliability final : public RecoveryHost {
   std::map<std::string, std::string> ServiceEnvironment(const std::string& name) const;
   // REQUIRES: once, before the supervisor starts anything. Starts the memory watchdog.
   void Attach(supervise::Supervisor& supervisor);
+  // A service added or removed by a config reload. REQUIRES for Add: a name not present.
+  Status AddService(const ServiceSpec& spec, const ServiceReliability& settings);
+  void RemoveService(const std::string& name);
   // Finishes the work on the worker threads (probes, webhooks) before the reactor stops.
   void Shutdown();
 
@@ -102,7 +105,6 @@ class Reliability final : public RecoveryHost {
   class PostingProber;
 
   explicit Reliability(ReliabilityOptions options);
-  Status AddService(const ServiceSpec& spec, const ServiceReliability& settings);
   Service* Find(const std::string& name);
   const Service* Find(const std::string& name) const;
   void OnBreakerTransition(const std::string& name, const resilience::BreakerTransition& t);
