@@ -1,5 +1,7 @@
 #include "api/http_message.h"
 
+#include <cctype>
+
 namespace rebound::api {
 
 int HttpStatusFor(ErrorCategory category) {
@@ -32,6 +34,23 @@ std::optional<std::string> HttpRequest::QueryParam(const std::string& name) cons
   return it->second;
 }
 
+std::optional<std::string> HttpRequest::Header(std::string_view name) const {
+  std::string lower(name);
+  for (char& c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  auto it = headers.find(lower);
+  if (it == headers.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+HttpResponse TextResponse(int status, std::string text, std::string content_type) {
+  return HttpResponse{
+      .status = status, .text = std::move(text), .content_type = std::move(content_type)};
+}
+
 HttpResponse JsonResponse(int status, nlohmann::json body) {
   return HttpResponse{.status = status, .body = std::move(body)};
 }
@@ -59,6 +78,8 @@ std::string_view ErrorCodeForStatus(int status) {
       return "not_found";
     case 405:
       return "method_not_allowed";
+    case 409:
+      return "conflict";
     case 413:
       return "payload_too_large";
     case 414:

@@ -1,6 +1,7 @@
 #include "engine/daemon.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/version.h"
@@ -24,6 +25,16 @@ nlohmann::json ExitJson(const supervise::ExitInfo& exit) {
 }
 
 }  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      exits_total_(metrics_.AddCounter("rebound_service_exits_total",
+                                       "Service process exits, by reason: success (code 0), "
+                                       "failure (non-zero code), signal, launch_failed",
+                                       {"service", "reason"})),
+      reloads_total_(metrics_.AddCounter("rebound_config_reloads_total",
+                                         "Configuration reloads, by result (applied, refused)",
+                                         {"result"})) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options)));
@@ -90,7 +101,44 @@ void Daemon::Emit(const std::string& kind, const std::string& service, const nlo
   } else {
     spdlog::info("{}: {}: {}", service, kind, message);
   }
+  CountExit(kind, service, data);
   Journal("service", kind, service, data);
+}
+
+// Exits by reason, for rebound_service_exits_total. An exit we asked for carries no code.
+void Daemon::CountExit(const std::string& kind, const std::string& service,
+                       const nlohmann::json& data) {
+  std::string reason;
+  if (kind == "launch_failed") {
+    reason = "launch_failed";
+  } else if (kind != "exited") {
+    return;
+  } else if (data.contains("signal") && data["signal"].is_number()) {
+    reason = "signal";
+  } else if (data.contains("exit_code") && data["exit_code"].is_number()) {
+    reason = data["exit_code"] == 0 ? "success" : "failure";
+  } else {
+    reason = "stopped";
+  }
+  exits_total_.WithLabels({service, reason}).Increment();
+}
+
+DaemonInfo Daemon::Info() {
+  return reactor_->Call([this] {
+    const Config& config = options_.config;
+    const std::string& host = config.daemon.listen_host;
+    return DaemonInfo{
+        .version = kVersion,
+        .pid = static_cast<int64_t>(::getpid()),
+        .started_at_ms = ToUnixMillis(started_at_),
+        .uptime_seconds = ToSeconds(std::chrono::steady_clock::now() - started_mono_),
+        .data_dir = config.daemon.data_dir,
+        .config_path = config.path,
+        .config_digest = config.digest,
+        .listen = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                  std::to_string(config.daemon.listen_port),
+        .services = static_cast<int64_t>(config.services.size())};
+  });
 }
 
 void Daemon::Run() {

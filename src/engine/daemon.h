@@ -3,7 +3,8 @@
 // Daemon: `rebound serve` minus its HTTP edge. Owns the data directory (locked: one daemon
 // per directory), the store, the reactor, the shim launcher and the supervisor; re-adopts
 // what an earlier daemon left running, starts the rest in dependency order, and on SIGTERM
-// or SIGINT stops everything in reverse order (a second signal kills what is left).
+// or SIGINT stops everything in reverse order (a second signal kills what is left). SIGHUP
+// (or Reload) re-reads the configuration file and applies the difference (daemon_reload.cc).
 //
 //   auto daemon = Daemon::Create({.config = *config, .rebound_binary = "/proc/self/exe"});
 //   HttpServer server; RegisterServiceRoutes(server, **daemon);   // the API, on its threads
@@ -19,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/random.h"
 #include "engine/config.h"
+#include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
 #include "engine/reactor.h"
 #include "engine/service_controller.h"
@@ -35,7 +38,9 @@ struct DaemonOptions {
   std::string rebound_binary;  // provides `rebound shim`
 };
 
-class Daemon final : public ServiceController, public supervise::EventSink {
+class Daemon final : public ServiceController,
+                     public DaemonController,
+                     public supervise::EventSink {
  public:
   static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
   ~Daemon() override;
@@ -45,8 +50,11 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   // Begins the graceful shutdown, as SIGTERM does. Thread-safe.
   void RequestShutdown();
 
+  // The configuration the daemon started with (Info() has the one in force after reloads).
   const Config& config() const { return options_.config; }
   store::Store& store() { return *store_; }
+  // Where the engine counts what it does; the API renders it at /metrics.
+  MetricsRegistry& metrics() { return metrics_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -55,8 +63,11 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   Result<ServiceStatus> RestartService(const std::string& name) override;
   bool IsShuttingDown() const override { return shutting_down_; }
 
+  DaemonInfo Info() override;
+  Result<ReloadOutcome> Reload() override;
+
  private:
-  explicit Daemon(DaemonOptions options) : options_(std::move(options)) {}
+  explicit Daemon(DaemonOptions options);
 
   Status Open();
   Status WatchSignals();
@@ -69,8 +80,18 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
   Result<ServiceStatus> Act(const std::string& name,
                             Status (supervise::Supervisor::*action)(const std::string&));
+  void CountExit(const std::string& kind, const std::string& service, const nlohmann::json& data);
+  // On the reactor thread: swaps in `config`'s services (daemon_reload.cc).
+  Result<ReloadOutcome> ApplyConfig(Config config);
+  void OnReloadSignal();
 
-  DaemonOptions options_;
+  DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
+  // Metrics, declared in one block (names are API: docs/operations.md).
+  MetricsRegistry metrics_;
+  CounterFamily& exits_total_;     // rebound_service_exits_total{service, reason}
+  CounterFamily& reloads_total_;   // rebound_config_reloads_total{result}
+  const WallTime started_at_ = std::chrono::system_clock::now();
+  const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Reactor> reactor_;

@@ -57,4 +57,8 @@ struct ServiceSpec {
   int line = 0;  // where the service is defined in the config file, for messages
 };
 
+// True when the two specs run the same thing the same way (`line` is ignored): a reload
+// leaves such a service alone.
+bool SameServiceSpec(const ServiceSpec& a, const ServiceSpec& b);
+
 }  // namespace rebound::supervise
