@@ -26,9 +26,9 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev libgit2-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev \
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
-  curl git sqlite3 clang-format redis-server
+  curl git sqlite3 clang-format redis-server prometheus
 # What only `make bench` needs: the baselines it runs side by side.
-BENCH_PACKAGES := supervisor python3
+BENCH_PACKAGES := supervisor python3 wrk
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -86,8 +86,13 @@ std::string FormatMetricValue(double value) {
   if (std::isinf(value)) {
     return value > 0 ? "+Inf" : "-Inf";
   }
+  // Fixed notation where it stays short ("0.0001", not "1e-04"): easier to read and to grep.
+  const double magnitude = std::fabs(value);
+  const bool fixed = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
   char buffer[64];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  auto [end, error] = fixed ? std::to_chars(buffer, buffer + sizeof(buffer), value,
+                                            std::chars_format::fixed)
+                            : std::to_chars(buffer, buffer + sizeof(buffer), value);
   return std::string(buffer, end);
 }
 

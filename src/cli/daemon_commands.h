@@ -26,8 +26,8 @@ int RunStateGet(const ClientOptions& options, const std::string& module, std::os
 
 struct StatePutArgs {
   std::string module;
-  std::string document;              // JSON text (an object)
-  std::optional<int64_t> if_match;  // write only over this version
+  std::string document = {};  // JSON text (an object)
+  std::optional<int64_t> if_match = {};  // write only over this version
 };
 
 int RunStatePut(const ClientOptions& options, const StatePutArgs& args, std::ostream& out,

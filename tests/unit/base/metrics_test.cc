@@ -90,6 +90,9 @@ TEST(MetricsTest, ValuesUsePrometheusNumberSyntax) {
   EXPECT_EQ(FormatMetricValue(0), "0");
   EXPECT_EQ(FormatMetricValue(12), "12");
   EXPECT_EQ(FormatMetricValue(0.001), "0.001");
+  EXPECT_EQ(FormatMetricValue(0.0001), "0.0001");
+  EXPECT_EQ(FormatMetricValue(1e-9), "1e-09");
+  EXPECT_EQ(FormatMetricValue(-2.5), "-2.5");
   EXPECT_EQ(FormatMetricValue(INFINITY), "+Inf");
   EXPECT_EQ(FormatMetricValue(-INFINITY), "-Inf");
   EXPECT_EQ(FormatMetricValue(NAN), "NaN");
