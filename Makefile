@@ -61,6 +61,7 @@ bench: deps
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
+	bench/api_bench.sh $(BENCH_DIR)/src/rebound 10 16
 
 # The quickstart, in the foreground (Ctrl-C stops it gracefully). See README.md's tour.
 demo: build
