@@ -23,8 +23,9 @@ nlohmann::json ReloadOutcomeToJson(const engine::ReloadOutcome& outcome) {
 }
 
 void RegisterDaemonRoutes(HttpServer& server, engine::DaemonController& daemon) {
-  server.Get("/v1/daemon",
-             [&daemon](const HttpRequest&) { return JsonResponse(200, DaemonInfoToJson(daemon.Info())); });
+  server.Get("/v1/daemon", [&daemon](const HttpRequest&) {
+    return JsonResponse(200, DaemonInfoToJson(daemon.Info()));
+  });
   server.Post("/v1/daemon/reload", [&daemon](const HttpRequest&) {
     Result<engine::ReloadOutcome> outcome = daemon.Reload();
     if (!outcome.ok()) {

@@ -78,7 +78,8 @@ void RegisterEventRoutes(HttpServer& server, store::EventJournal& journal, const
     for (const store::Event& event : *events) {
       list.push_back(store::EventToJson(event));
     }
-    return JsonResponse(200, {{"events", std::move(list)}, {"last_seq", journal.LastCommittedSeq()}});
+    return JsonResponse(200,
+                        {{"events", std::move(list)}, {"last_seq", journal.LastCommittedSeq()}});
   });
   server.Get("/v1/events/stream", [&journal, &clock, options](const HttpRequest& request) {
     Result<store::EventFilter> filter = StreamFilter(request, journal, clock);

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "api/listen_socket.h"
+#include "api/token.h"
 #include "base/clock.h"
 #include "base/duration.h"
-#include "api/token.h"
 
 namespace rebound::api {
 namespace {
@@ -96,14 +96,13 @@ void WriteResponse(const HttpResponse& response, httplib::Response& out,
     out.set_header(name, value);
   }
   if (response.stream && running != nullptr) {
-    out.set_chunked_content_provider(
-        response.content_type,
-        [stream = response.stream, running](size_t, httplib::DataSink& sink) {
-          ChunkSink chunks(sink, *running);
-          stream(chunks);
-          sink.done();
-          return true;
-        });
+    out.set_chunked_content_provider(response.content_type, [stream = response.stream, running](
+                                                                size_t, httplib::DataSink& sink) {
+      ChunkSink chunks(sink, *running);
+      stream(chunks);
+      sink.done();
+      return true;
+    });
   } else if (response.text) {
     out.set_content(*response.text, response.content_type);
   } else {

@@ -41,17 +41,16 @@ void RegisterStoreMetrics(MetricsRegistry& registry, store::GroupCommitWriter& w
              .value = static_cast<double>(stats.transactions),
              .suffix = "_count"}};
       });
-  registry.AddCollector("rebound_store_writes_total",
-                        "Writes (events, state updates, operations) committed", MetricType::kCounter,
-                        {}, [&writer] {
-                          return std::vector<MetricSample>{
-                              {{}, static_cast<double>(writer.stats().writes)}};
-                        });
-  registry.AddCollector("rebound_store_commit_failures_total", "Group commits that failed",
-                        MetricType::kCounter, {}, [&writer] {
-                          return std::vector<MetricSample>{
-                              {{}, static_cast<double>(writer.stats().failed_commits)}};
-                        });
+  registry.AddCollector(
+      "rebound_store_writes_total", "Writes (events, state updates, operations) committed",
+      MetricType::kCounter, {}, [&writer] {
+        return std::vector<MetricSample>{{{}, static_cast<double>(writer.stats().writes)}};
+      });
+  registry.AddCollector(
+      "rebound_store_commit_failures_total", "Group commits that failed", MetricType::kCounter, {},
+      [&writer] {
+        return std::vector<MetricSample>{{{}, static_cast<double>(writer.stats().failed_commits)}};
+      });
 }
 
 }  // namespace rebound::api

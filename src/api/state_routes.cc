@@ -32,9 +32,10 @@ HttpResponse PutState(store::ModuleStateStore& states, const HttpRequest& reques
     return ErrorResponse(valid.error());
   }
   if (!request.json.is_object()) {
-    return ErrorResponse(422, "validation",
-                         "body: expected the module's document as a JSON object, got " +
-                             std::string(request.body.empty() ? "no body" : request.json.type_name()));
+    return ErrorResponse(
+        422, "validation",
+        "body: expected the module's document as a JSON object, got " +
+            std::string(request.body.empty() ? "no body" : request.json.type_name()));
   }
   std::optional<int64_t> expected;
   if (auto if_match = request.Header("If-Match")) {

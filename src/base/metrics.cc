@@ -21,8 +21,8 @@ bool IsValidName(const std::string& name, bool allow_colon) {
     return false;
   }
   return std::all_of(name.begin(), name.end(), [allow_colon](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || (allow_colon && c == ':');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (allow_colon && c == ':');
   });
 }
 
@@ -90,9 +90,9 @@ std::string FormatMetricValue(double value) {
   const double magnitude = std::fabs(value);
   const bool fixed = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
   char buffer[64];
-  auto [end, error] = fixed ? std::to_chars(buffer, buffer + sizeof(buffer), value,
-                                            std::chars_format::fixed)
-                            : std::to_chars(buffer, buffer + sizeof(buffer), value);
+  auto [end, error] =
+      fixed ? std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed)
+            : std::to_chars(buffer, buffer + sizeof(buffer), value);
   return std::string(buffer, end);
 }
 
@@ -224,8 +224,8 @@ HistogramFamily& MetricsRegistry::AddHistogram(const std::string& name, const st
 void MetricsRegistry::AddCollector(const std::string& name, const std::string& help,
                                    MetricType type, std::vector<std::string> label_names,
                                    std::function<std::vector<MetricSample>()> collect) {
-  Register(std::make_unique<Entry>(
-      Entry{name, help, type, std::move(label_names), std::move(collect)}));
+  Register(
+      std::make_unique<Entry>(Entry{name, help, type, std::move(label_names), std::move(collect)}));
 }
 
 void MetricsRegistry::RenderEntry(const Entry& entry, std::string& out) {

@@ -36,9 +36,8 @@ namespace rebound {
 enum class MetricType { kCounter, kGauge, kHistogram, kSummary };
 
 // Bucket upper bounds (seconds) for request and commit latencies: 100 µs to 10 s.
-inline const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                    0.005,  0.01,    0.025,  0.05,  0.1,
-                                                    0.25,   0.5,     1,      2.5,   10};
+inline const std::vector<double> kLatencyBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 
 class Counter {
  public:

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "base/version.h"
@@ -111,8 +111,8 @@ void AddDaemonCommands(CLI::App& app, ApiCommands& commands) {
   state->require_subcommand(1);
   commands.state_get = state->add_subcommand("get", "Print a module's document and version");
   commands.state_get->add_option("MODULE", commands.module, "the module")->required();
-  commands.state_put = state->add_subcommand(
-      "put", "Store a module's document (a JSON object) from FILE or stdin");
+  commands.state_put =
+      state->add_subcommand("put", "Store a module's document (a JSON object) from FILE or stdin");
   commands.state_put->add_option("MODULE", commands.module, "the module")->required();
   commands.state_put->add_option("FILE", commands.document_file, "JSON file; - for stdin");
   commands.state_put->add_option("--if-match", commands.if_match,
@@ -156,10 +156,10 @@ std::optional<int> RunApiCommand(const ApiCommands& commands, const GlobalFlags&
       std::cerr << "rebound: cannot read " << commands.document_file << "\n";
       return kExitNoAnswer;
     }
-    return RunStatePut(ResolveClient(flags),
-                       {.module = commands.module, .document = *document,
-                        .if_match = commands.if_match},
-                       std::cout, std::cerr);
+    return RunStatePut(
+        ResolveClient(flags),
+        {.module = commands.module, .document = *document, .if_match = commands.if_match},
+        std::cout, std::cerr);
   }
   return std::nullopt;
 }

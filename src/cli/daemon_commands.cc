@@ -68,8 +68,8 @@ int RunDaemonInfo(const ClientOptions& options, std::ostream& out, std::ostream&
 
 int RunReload(const ClientOptions& options, std::ostream& out, std::ostream& err) {
   Result<Reply> reply = Error(ErrorCategory::kUnknown, "");
-  if (auto code = Exchange(options, {.method = "POST", .path = "/v1/daemon/reload"}, 200,
-                           "reload", reply, err)) {
+  if (auto code = Exchange(options, {.method = "POST", .path = "/v1/daemon/reload"}, 200, "reload",
+                           reply, err)) {
     return *code;
   }
   if (options.json) {

@@ -26,7 +26,7 @@ int RunStateGet(const ClientOptions& options, const std::string& module, std::os
 
 struct StatePutArgs {
   std::string module;
-  std::string document = {};  // JSON text (an object)
+  std::string document = {};             // JSON text (an object)
   std::optional<int64_t> if_match = {};  // write only over this version
 };
 

@@ -47,17 +47,17 @@ int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t a
   EventsArgs stream_args = args;
   stream_args.after = after >= 0 ? std::optional<int64_t>(after) : std::nullopt;
   api::SseParser parser;
-  Result<Reply> reply = StreamRequest(
-      options, "/v1/events/stream" + EventsQuery(stream_args, /*stream=*/true), {},
-      [&](std::string_view bytes) {
-        for (const api::SseEvent& event : parser.Feed(bytes)) {
-          nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
-          if (json.is_object()) {
-            PrintEvent(options, json, out);
-          }
-        }
-        return static_cast<bool>(out);
-      });
+  Result<Reply> reply =
+      StreamRequest(options, "/v1/events/stream" + EventsQuery(stream_args, /*stream=*/true), {},
+                    [&](std::string_view bytes) {
+                      for (const api::SseEvent& event : parser.Feed(bytes)) {
+                        nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
+                        if (json.is_object()) {
+                          PrintEvent(options, json, out);
+                        }
+                      }
+                      return static_cast<bool>(out);
+                    });
   if (!reply.ok()) {
     err << reply.error().message() << "\n";
     return kExitNoAnswer;

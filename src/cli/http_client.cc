@@ -74,10 +74,11 @@ Result<Reply> SendRequest(const ClientOptions& options, const Request& request) 
   client.set_read_timeout(options.request_timeout);
   client.set_write_timeout(options.request_timeout);
   const httplib::Headers headers = Headers(options, request.headers);
-  httplib::Result result =
-      request.method == "POST"  ? client.Post(request.path, headers, request.body, "application/json")
-      : request.method == "PUT" ? client.Put(request.path, headers, request.body, "application/json")
-                                : client.Get(request.path, headers);
+  httplib::Result result = request.method == "POST" ? client.Post(request.path, headers,
+                                                                  request.body, "application/json")
+                           : request.method == "PUT"
+                               ? client.Put(request.path, headers, request.body, "application/json")
+                               : client.Get(request.path, headers);
   if (!result) {
     return NetworkError(
         Unreachable(options, DescribeTransportError(result.error(), *address, options)));

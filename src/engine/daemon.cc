@@ -127,17 +127,16 @@ DaemonInfo Daemon::Info() {
   return reactor_->Call([this] {
     const Config& config = options_.config;
     const std::string& host = config.daemon.listen_host;
-    return DaemonInfo{
-        .version = kVersion,
-        .pid = static_cast<int64_t>(::getpid()),
-        .started_at_ms = ToUnixMillis(started_at_),
-        .uptime_seconds = ToSeconds(std::chrono::steady_clock::now() - started_mono_),
-        .data_dir = config.daemon.data_dir,
-        .config_path = config.path,
-        .config_digest = config.digest,
-        .listen = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                  std::to_string(config.daemon.listen_port),
-        .services = static_cast<int64_t>(config.services.size())};
+    return DaemonInfo{.version = kVersion,
+                      .pid = static_cast<int64_t>(::getpid()),
+                      .started_at_ms = ToUnixMillis(started_at_),
+                      .uptime_seconds = ToSeconds(std::chrono::steady_clock::now() - started_mono_),
+                      .data_dir = config.daemon.data_dir,
+                      .config_path = config.path,
+                      .config_digest = config.digest,
+                      .listen = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                                ":" + std::to_string(config.daemon.listen_port),
+                      .services = static_cast<int64_t>(config.services.size())};
   });
 }
 

@@ -88,8 +88,8 @@ class Daemon final : public ServiceController,
   DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
   // Metrics, declared in one block (names are API: docs/operations.md).
   MetricsRegistry metrics_;
-  CounterFamily& exits_total_;     // rebound_service_exits_total{service, reason}
-  CounterFamily& reloads_total_;   // rebound_config_reloads_total{result}
+  CounterFamily& exits_total_;    // rebound_service_exits_total{service, reason}
+  CounterFamily& reloads_total_;  // rebound_config_reloads_total{result}
   const WallTime started_at_ = std::chrono::system_clock::now();
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;

@@ -6,7 +6,8 @@
 //
 //   DaemonInfo info = controller.Info();                     // GET /v1/daemon
 //   Result<ReloadOutcome> outcome = controller.Reload();     // POST /v1/daemon/reload, SIGHUP
-//   if (!outcome.ok()) Print(outcome.error().message());    // "rebound.toml:7: ..."; nothing changed
+//   if (!outcome.ok()) Print(outcome.error().message());    // "rebound.toml:7: ..."; nothing
+//   changed
 //
 // Thread-safe; called from API threads.
 

@@ -14,8 +14,8 @@ namespace {
 // and its listening socket (opened before the daemon runs).
 Status CheckFixedSettings(const Config& current, const Config& next) {
   if (next.daemon.data_dir != current.daemon.data_dir) {
-    return ValidationError(next.path + ": daemon.data_dir changed from " +
-                           current.daemon.data_dir + " to " + next.daemon.data_dir +
+    return ValidationError(next.path + ": daemon.data_dir changed from " + current.daemon.data_dir +
+                           " to " + next.daemon.data_dir +
                            "; a reload cannot move the data directory: restart the daemon");
   }
   if (next.daemon.listen_host != current.daemon.listen_host ||
@@ -81,9 +81,9 @@ Result<ReloadOutcome> Daemon::ApplyConfig(Config config) {
   }
   options_.config = std::move(config);
   reloads_total_.WithLabels({"applied"}).Increment();
-  spdlog::info("reloaded {}: {} added, {} removed, {} changed, {} unchanged",
-               options_.config.path, outcome.added.size(), outcome.removed.size(),
-               outcome.changed.size(), outcome.unchanged.size());
+  spdlog::info("reloaded {}: {} added, {} removed, {} changed, {} unchanged", options_.config.path,
+               outcome.added.size(), outcome.removed.size(), outcome.changed.size(),
+               outcome.unchanged.size());
   Journal("daemon", "reloaded", "",
           {{"config_digest", outcome.config_digest},
            {"added", outcome.added},

@@ -68,7 +68,9 @@ class ApiRoutesTest : public ::testing::Test {
 
   int64_t Append(const std::string& kind, const std::string& subject) {
     auto seq = store_->journal()
-                   .Append({.category = "service", .kind = kind, .subject = subject,
+                   .Append({.category = "service",
+                            .kind = kind,
+                            .subject = subject,
                             .data = {{"message", kind + " " + subject}}})
                    .get();
     EXPECT_TRUE(seq.ok());
@@ -210,8 +212,8 @@ TEST_F(ApiRoutesTest, StateRoundTripWithEtagsAndIfMatch) {
   EXPECT_EQ(read->get_header_value("ETag"), "\"1\"");
   EXPECT_EQ(Json(read)["document"], nlohmann::json({{"model", "a"}}));
   EXPECT_EQ(Json(read)["module"], "llm");
-  auto updated = client_->Put("/v1/state/llm", Auth({{"If-Match", "\"1\""}}),
-                              R"({"model": "b"})", "application/json");
+  auto updated = client_->Put("/v1/state/llm", Auth({{"If-Match", "\"1\""}}), R"({"model": "b"})",
+                              "application/json");
   ASSERT_TRUE(updated);
   EXPECT_EQ(updated->status, 200);
   EXPECT_EQ(Json(updated)["version"], 2);
@@ -234,9 +236,9 @@ TEST_F(ApiRoutesTest, StatePutErrors) {
               "unsupported_media_type");
   ExpectError(client_->Put("/v1/state/bad%20name", Auth(), "{}", "application/json"), 422,
               "validation");
-  ExpectError(client_->Put("/v1/state/llm", Auth({{"If-Match", "yesterday"}}), "{}",
-                           "application/json"),
-              400, "malformed", "If-Match");
+  ExpectError(
+      client_->Put("/v1/state/llm", Auth({{"If-Match", "yesterday"}}), "{}", "application/json"),
+      400, "malformed", "If-Match");
   ExpectError(client_->Delete("/v1/state/llm", Auth()), 405, "method_not_allowed");
 }
 
@@ -248,8 +250,8 @@ TEST_F(ApiRoutesTest, LogsTailAcrossRotatedFiles) {
   auto tail = client_->Get("/v1/services/api/logs?lines=3");
   ASSERT_TRUE(tail);
   EXPECT_EQ(tail->status, 200);
-  EXPECT_EQ(Json(tail), nlohmann::json::parse(
-                            R"({"service": "api", "lines": ["two", "three", "four"]})"));
+  EXPECT_EQ(Json(tail),
+            nlohmann::json::parse(R"({"service": "api", "lines": ["two", "three", "four"]})"));
   EXPECT_EQ(Json(client_->Get("/v1/services/cache/logs"))["lines"], nlohmann::json::array());
   ExpectError(client_->Get("/v1/services/nope/logs"), 404, "not_found");
   ExpectError(client_->Get("/v1/services/api/logs?lines=0"), 422, "validation", "\"lines\"");
@@ -280,8 +282,8 @@ TEST_F(ApiRoutesTest, ReloadNeedsTheTokenAndReportsTheOutcome) {
 
 TEST_F(ApiRoutesTest, ABadConfigIsRefusedWithItsErrorAndShutdownIs503) {
   daemon_.SetReloadResult(ValidationError("rebound.toml:3: services.a.command: must not be empty"));
-  ExpectError(client_->Post("/v1/daemon/reload", Auth(), "", "application/json"), 422,
-              "validation", "rebound.toml:3: services.a.command");
+  ExpectError(client_->Post("/v1/daemon/reload", Auth(), "", "application/json"), 422, "validation",
+              "rebound.toml:3: services.a.command");
   daemon_.SetReloadResult(ResourceError("the daemon is shutting down"));
   ExpectError(client_->Post("/v1/daemon/reload", Auth(), "", "application/json"), 503,
               "shutting_down");
@@ -298,18 +300,19 @@ TEST_F(ApiRoutesTest, MetricsAreTextWithRequestCountsServiceStateAndCommitLatenc
   EXPECT_EQ(metrics->status, 200);
   EXPECT_EQ(metrics->get_header_value("Content-Type"), kPrometheusTextType);
   const std::string& text = metrics->body;
-  EXPECT_NE(text.find("rebound_http_requests_total{method=\"GET\",route=\"/health\",code=\"200\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("rebound_http_requests_total{method=\"GET\",route=\"/health\",code=\"200\"} 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("route=\"/v1/services/:name\",code=\"404\"} 1"), std::string::npos);
-  EXPECT_NE(text.find("rebound_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",le=\"+Inf\"} 1"),
+  EXPECT_NE(text.find("rebound_http_request_duration_seconds_bucket{method=\"GET\",route=\"/"
+                      "health\",le=\"+Inf\"} 1"),
             std::string::npos);
   EXPECT_NE(text.find("rebound_service_up{service=\"api\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("rebound_service_up{service=\"cache\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("rebound_service_restarts_total{service=\"api\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("rebound_store_commit_duration_seconds_count "), std::string::npos);
 }
-
 
 TEST_F(ApiRoutesTest, PromtoolAcceptsTheMetrics) {
   client_->Get("/health");
@@ -327,7 +330,6 @@ TEST_F(ApiRoutesTest, PromtoolAcceptsTheMetrics) {
   EXPECT_EQ(::pclose(pipe), 0) << output;
   EXPECT_EQ(output, "") << "promtool lint findings:\n" << output;
 }
-
 
 }  // namespace
 }  // namespace rebound::api

@@ -161,9 +161,10 @@ TEST_F(CliCommandsTest, ReloadPrintsWhatChangedOrTheConfigErrorWithExit1) {
 
 TEST_F(CliCommandsTest, DaemonDownIsOneLineAndExit2ForEveryCommand) {
   options_.url = "http://127.0.0.1:" + std::to_string(testing::UnusedPort());
-  for (int code : {RunDaemonInfo(options_, out_, err_), RunReload(options_, out_, err_),
-                   RunEvents(options_, {}, out_, err_), RunLogs(options_, {.service = "a"}, out_, err_),
-                   RunStateGet(options_, "m", out_, err_)}) {
+  for (int code :
+       {RunDaemonInfo(options_, out_, err_), RunReload(options_, out_, err_),
+        RunEvents(options_, {}, out_, err_), RunLogs(options_, {.service = "a"}, out_, err_),
+        RunStateGet(options_, "m", out_, err_)}) {
     EXPECT_EQ(code, 2);
   }
   std::istringstream lines(err_.str());

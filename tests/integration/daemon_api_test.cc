@@ -31,8 +31,7 @@ Answer Send(DaemonHarness& h, const std::string& method, const std::string& path
   if (!response) {
     return {};
   }
-  return {response->status, nlohmann::json::parse(response->body, nullptr, false),
-          response->body};
+  return {response->status, nlohmann::json::parse(response->body, nullptr, false), response->body};
 }
 
 TEST(DaemonApiTest, ReloadAddsChangesAndRemovesServicesLeavingOthersAlone) {
@@ -97,7 +96,8 @@ TEST(DaemonApiTest, SighupReloadsToo) {
 TEST(DaemonApiTest, DaemonInfoLogsEventsAndMetricsFromARealDaemon) {
   DaemonHarness h;
   h.Start(
-      "[services.talker]\ncommand = [\"sh\", \"-c\", \"echo hello; echo world; exec sleep 1000\"]\n");
+      "[services.talker]\ncommand = [\"sh\", \"-c\", \"echo hello; echo world; exec sleep "
+      "1000\"]\n");
   const int pid = h.WaitForPid("talker");
   ASSERT_GT(pid, 0) << h.DaemonLog();
 
@@ -126,6 +126,29 @@ TEST(DaemonApiTest, DaemonInfoLogsEventsAndMetricsFromARealDaemon) {
   EXPECT_NE(metrics.find("rebound_service_up{service=\"talker\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("rebound_service_restarts_total{service=\"talker\"} 1"),
             std::string::npos);
+}
+
+TEST(DaemonApiTest, AnOpenEventStreamSeesTheShutdownAndDoesNotHoldItUp) {
+  DaemonHarness h;
+  h.Start(Sleeper("api"));
+  ASSERT_GT(h.WaitForPid("api"), 0);
+  std::string received;
+  std::thread follower([&] {
+    httplib::Client client("127.0.0.1", h.port());
+    client.set_read_timeout(10s);
+    client.Get("/v1/events/stream", [&](const char* data, size_t length) {
+      received.append(data, length);
+      return true;
+    });
+  });
+  std::this_thread::sleep_for(200ms);  // the stream is open
+  const auto start = std::chrono::steady_clock::now();
+  const int status = h.Terminate();
+  follower.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << h.DaemonLog();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_NE(received.find("event: daemon.stopping"), std::string::npos) << received;
+  EXPECT_NE(received.find("event: service.stopped"), std::string::npos) << received;
 }
 
 }  // namespace

@@ -17,8 +17,8 @@ TEST(SseTest, MultiLineDataBecomesOneDataLinePerLine) {
 TEST(SseTest, CommentsStartWithAColon) { EXPECT_EQ(FormatSseComment("hi"), ": hi\n\n"); }
 
 TEST(SseTest, ParserRoundTripsFramedEventsFedInPieces) {
-  const std::string stream = FormatSseComment("open") + FormatSseEvent(7, "a.b", "x\ny") +
-                             FormatSseEvent(8, "", "z");
+  const std::string stream =
+      FormatSseComment("open") + FormatSseEvent(7, "a.b", "x\ny") + FormatSseEvent(8, "", "z");
   SseParser parser;
   std::vector<SseEvent> events;
   for (char c : stream) {  // worst case: one byte at a time
