@@ -30,17 +30,15 @@ void RegisterServiceMetrics(MetricsRegistry& registry, engine::ServiceController
 }
 
 void RegisterStoreMetrics(MetricsRegistry& registry, store::GroupCommitWriter& writer) {
-  registry.AddCollector(
-      "rebound_store_commit_duration_seconds",
-      "Time to commit one group of journal and state writes to disk (fsync included)",
-      MetricType::kSummary, {}, [&writer] {
-        const store::WriterStats stats = writer.stats();
-        return std::vector<MetricSample>{
-            {.label_values = {}, .value = ToSeconds(stats.commit_time_total), .suffix = "_sum"},
-            {.label_values = {},
-             .value = static_cast<double>(stats.transactions),
-             .suffix = "_count"}};
-      });
+  Histogram& commit_seconds =
+      registry
+          .AddHistogram("rebound_store_commit_duration_seconds",
+                        "Time to commit one group of journal and state writes to disk (fsync "
+                        "included)",
+                        {}, kLatencyBuckets)
+          .WithLabels({});
+  writer.AddCommitTimeObserver(
+      [&commit_seconds](Duration elapsed) { commit_seconds.Observe(ToSeconds(elapsed)); });
   registry.AddCollector(
       "rebound_store_writes_total", "Writes (events, state updates, operations) committed",
       MetricType::kCounter, {}, [&writer] {

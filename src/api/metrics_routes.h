@@ -25,8 +25,8 @@ void RegisterMetricsRoute(HttpServer& server, const MetricsRegistry& registry);
 // rebound_service_up{service} (1 running, 0 not), rebound_service_restarts_total{service}.
 void RegisterServiceMetrics(MetricsRegistry& registry, engine::ServiceController& controller);
 
-// rebound_store_commit_duration_seconds (summary: _sum, _count), rebound_store_writes_total,
-// rebound_store_commit_failures_total.
+// rebound_store_commit_duration_seconds (histogram, observed on the writer thread),
+// rebound_store_writes_total, rebound_store_commit_failures_total.
 void RegisterStoreMetrics(MetricsRegistry& registry, store::GroupCommitWriter& writer);
 
 }  // namespace rebound::api

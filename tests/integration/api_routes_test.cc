@@ -311,7 +311,9 @@ TEST_F(ApiRoutesTest, MetricsAreTextWithRequestCountsServiceStateAndCommitLatenc
   EXPECT_NE(text.find("rebound_service_up{service=\"api\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("rebound_service_up{service=\"cache\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("rebound_service_restarts_total{service=\"api\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("rebound_store_commit_duration_seconds_count "), std::string::npos);
+  EXPECT_NE(text.find("rebound_store_commit_duration_seconds_bucket{le=\"+Inf\"} "),
+            std::string::npos);
+  EXPECT_EQ(text.find("rebound_store_commit_duration_seconds_count 0\n"), std::string::npos);
 }
 
 TEST_F(ApiRoutesTest, PromtoolAcceptsTheMetrics) {
