@@ -31,6 +31,19 @@ Result<store::EventFilter> StreamFilter(const HttpRequest& request, store::Event
   return filter;
 }
 
+// Writes `events` and advances filter.after_seq; false once the client has gone.
+bool WriteEvents(StreamSink& sink, const std::vector<store::Event>& events,
+                 store::EventFilter& filter) {
+  for (const store::Event& event : events) {
+    const std::string name = event.category + "." + event.kind;
+    if (!sink.Write(FormatSseEvent(event.seq, name, store::EventToJson(event).dump()))) {
+      return false;
+    }
+    filter.after_seq = event.seq;
+  }
+  return true;
+}
+
 void StreamEvents(StreamSink& sink, store::EventJournal& journal, store::EventFilter filter,
                   const EventStreamOptions& options) {
   // Sent at once so that a client knows the stream is open before the first event.
@@ -44,12 +57,8 @@ void StreamEvents(StreamSink& sink, store::EventJournal& journal, store::EventFi
       (void)sink.Write(FormatSseEvent(filter.after_seq, "error", events.error().message()));
       return;
     }
-    for (const store::Event& event : *events) {
-      const std::string name = event.category + "." + event.kind;
-      if (!sink.Write(FormatSseEvent(event.seq, name, store::EventToJson(event).dump()))) {
-        return;
-      }
-      filter.after_seq = event.seq;
+    if (!WriteEvents(sink, *events, filter)) {
+      return;
     }
     idle = events->empty() ? idle + options.poll_interval : Duration{0};
     if (idle >= options.heartbeat_interval) {
@@ -58,6 +67,11 @@ void StreamEvents(StreamSink& sink, store::EventJournal& journal, store::EventFi
         return;
       }
     }
+  }
+  // The server is stopping: what was committed before (a daemon's last events, its own
+  // "stopped") still reaches the client, which then sees the stream end.
+  if (Result<std::vector<store::Event>> rest = journal.Query(filter); rest.ok()) {
+    (void)WriteEvents(sink, *rest, filter);
   }
 }
 

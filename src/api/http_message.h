@@ -46,7 +46,9 @@ struct HttpRequest {
 };
 
 // Where a streamed response (Server-Sent Events) writes. Write returns false once the client
-// has gone or the server is stopping: the stream function must then return.
+// has gone. IsOpen turns false when the client has gone or the server is stopping: the
+// stream function should then write what it still owes (e.g. events already committed) and
+// return promptly.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;

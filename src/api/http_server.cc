@@ -74,13 +74,14 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 }
 
 // A StreamSink over httplib's chunked DataSink; closed when the client goes or the server
-// stops (`running` false).
+// stops (`running` false). Writes go through until the client goes, so that a stream can
+// flush what it owes while the server stops.
 class ChunkSink final : public StreamSink {
  public:
   ChunkSink(httplib::DataSink& sink, const std::atomic<bool>& running)
       : sink_(sink), running_(running) {}
   bool Write(std::string_view data) override {
-    return IsOpen() && sink_.write(data.data(), data.size());
+    return sink_.is_writable() && sink_.write(data.data(), data.size());
   }
   bool IsOpen() const override { return running_ && sink_.is_writable(); }
 

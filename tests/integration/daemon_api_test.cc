@@ -149,6 +149,7 @@ TEST(DaemonApiTest, AnOpenEventStreamSeesTheShutdownAndDoesNotHoldItUp) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_NE(received.find("event: daemon.stopping"), std::string::npos) << received;
   EXPECT_NE(received.find("event: service.stopped"), std::string::npos) << received;
+  EXPECT_NE(received.find("event: daemon.stopped"), std::string::npos) << received;
 }
 
 }  // namespace
