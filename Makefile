@@ -5,6 +5,7 @@
 #   make test    deps + build + every test (ctest)
 #   make bench   deps + release build + benchmarks
 #   make demo    deps + build + the quickstart
+#   make fuzz    clang + libFuzzer (ASan, UBSan) on the API's parsers for FUZZ_SECONDS (30)
 #   make format  clang-format every source file
 #
 # SANITIZE=address,undefined or SANITIZE=thread builds into its own folder.
@@ -30,9 +31,12 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
 # What only `make bench` needs: the baselines it runs side by side.
 BENCH_PACKAGES := supervisor python3 wrk
 
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := build-fuzz
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps install-packages build test bench demo format clean
+.PHONY: deps install-packages build test bench demo fuzz format clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
@@ -69,6 +73,13 @@ demo: build
 	@$(BUILD_DIR)/src/rebound check-config examples/quickstart/quickstart.toml
 	@echo "API on http://127.0.0.1:7300; in another terminal: build/src/rebound status -c examples/quickstart/quickstart.toml"
 	$(BUILD_DIR)/src/rebound serve --config examples/quickstart/quickstart.toml
+
+fuzz: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="clang"
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DREBOUND_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz/api_parsers_fuzz -max_total_time=$(FUZZ_SECONDS) $(FUZZ_DIR)/corpus fuzz/corpus
 
 format:
 	find src tests bench examples -name '*.h' -o -name '*.cc' | xargs clang-format -i
