@@ -1,5 +1,6 @@
 // libFuzzer target for the API's own parsers: the event query (as the server receives it,
-// name/value pairs), time bounds, route matching, and Server-Sent Events framing both ways.
+// name/value pairs), time bounds, route matching, If-Match, and Server-Sent Events framing
+// both ways.
 // Besides "no crash, no sanitizer report", it checks properties: SSE framing round-trips,
 // route matching captures exactly the segment it matched.
 //
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "api/event_query.h"
+#include "api/http_message.h"
 #include "api/route_table.h"
 #include "api/sse.h"
 
@@ -105,13 +107,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       FuzzEventQuery(text);
       break;
     case 1:
       FuzzRoutes(text);
       break;
+    case 2: {
+      auto version = rebound::api::ParseIfMatch(std::string(text));
+      Check(!version.ok() || *version >= 1);
+      break;
+    }
     default:
       FuzzSse(text);
       break;

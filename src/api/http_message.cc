@@ -1,6 +1,7 @@
 #include "api/http_message.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace rebound::api {
 
@@ -62,6 +63,23 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string messag
 HttpResponse ErrorResponse(const Error& error) {
   return ErrorResponse(HttpStatusFor(error.category()), CategoryName(error.category()),
                        error.message());
+}
+
+Result<int64_t> ParseIfMatch(const std::string& value) {
+  std::string_view text = value;
+  if (text.starts_with("W/")) {
+    text.remove_prefix(2);
+  }
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    text = text.substr(1, text.size() - 2);
+  }
+  int64_t version = -1;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || version < 1) {
+    return ValidationError("header If-Match = " + value +
+                           ": expected the ETag of the version to replace, e.g. \"3\"");
+  }
+  return version;
 }
 
 std::string SerializeJson(const nlohmann::json& value) {

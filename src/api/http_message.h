@@ -76,6 +76,10 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string messag
 // Status from HttpStatusFor, code from CategoryName ("validation", "not_found", ...).
 HttpResponse ErrorResponse(const Error& error);
 
+// The version in an If-Match header: `"3"`, `W/"3"` or `3` -> 3 (versions start at 1).
+// Errors (validation) name the header and what it must hold.
+Result<int64_t> ParseIfMatch(const std::string& value);
+
 // The wire form: compact, invalid UTF-8 replaced rather than thrown on (names in messages
 // come from URLs, which a client controls).
 std::string SerializeJson(const nlohmann::json& value);

@@ -1,7 +1,5 @@
 #include "api/state_routes.h"
 
-#include <charconv>
-
 namespace rebound::api {
 namespace {
 
@@ -53,23 +51,6 @@ HttpResponse PutState(store::ModuleStateStore& states, const HttpRequest& reques
 }
 
 }  // namespace
-
-Result<int64_t> ParseIfMatch(const std::string& value) {
-  std::string_view text = value;
-  if (text.starts_with("W/")) {
-    text.remove_prefix(2);
-  }
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  int64_t version = -1;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || version < 1) {
-    return ValidationError("header If-Match = " + value +
-                           ": expected the ETag of the version to replace, e.g. \"3\"");
-  }
-  return version;
-}
 
 void RegisterStateRoutes(HttpServer& server, store::ModuleStateStore& states) {
   server.Get("/v1/state", [&states](const HttpRequest&) {

@@ -25,7 +25,4 @@ namespace rebound::api {
 
 void RegisterStateRoutes(HttpServer& server, store::ModuleStateStore& states);
 
-// `"3"`, `W/"3"` or `3` -> 3. Errors (validation) name the header.
-Result<int64_t> ParseIfMatch(const std::string& value);
-
 }  // namespace rebound::api

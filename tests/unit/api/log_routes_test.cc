@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "api/state_routes.h"
-
 namespace rebound::api {
 namespace {
 
@@ -28,20 +26,6 @@ TEST(LogFilesTest, OldestRotationFirstNumericallyAndOnlyThisService) {
                                  "api.log.tmp", "db.log.1"},
                                 "api"),
             (Lines{"api.log.10", "api.log.9", "api.log.1", "api.log"}));
-}
-
-TEST(IfMatchTest, AcceptsStrongWeakAndBareVersions) {
-  EXPECT_EQ(*ParseIfMatch("\"3\""), 3);
-  EXPECT_EQ(*ParseIfMatch("W/\"4\""), 4);
-  EXPECT_EQ(*ParseIfMatch("5"), 5);
-}
-
-TEST(IfMatchTest, RefusesAnythingElseNamingTheHeader) {
-  for (const char* bad : {"", "\"\"", "*", "\"0\"", "\"x\"", "\"3\", \"4\""}) {
-    Result<int64_t> version = ParseIfMatch(bad);
-    ASSERT_FALSE(version.ok()) << bad;
-    EXPECT_NE(version.error().message().find("If-Match"), std::string::npos);
-  }
 }
 
 }  // namespace
