@@ -28,6 +28,7 @@ nlohmann::json ExitJson(const supervise::ExitInfo& exit) {
 
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
+      config_path_(options_.config.path),
       exits_total_(metrics_.AddCounter("rebound_service_exits_total",
                                        "Service process exits, by reason: success (code 0), "
                                        "failure (non-zero code), signal, launch_failed",

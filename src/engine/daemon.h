@@ -86,6 +86,7 @@ class Daemon final : public ServiceController,
   void OnReloadSignal();
 
   DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
+  const std::string config_path_;  // never changes: readable from any thread
   // Metrics, declared in one block (names are API: docs/operations.md).
   MetricsRegistry metrics_;
   CounterFamily& exits_total_;    // rebound_service_exits_total{service, reason}

@@ -42,7 +42,7 @@ Result<ReloadOutcome> Daemon::Reload() {
     return ResourceError("the daemon is shutting down; it does not reload its configuration");
   }
   // Read and validated here, on the API thread: the reactor never waits on the disk.
-  Result<Config> config = LoadConfig(options_.config.path, ProcessEnvironment());
+  Result<Config> config = LoadConfig(config_path_, ProcessEnvironment());
   if (!config.ok()) {
     reloads_total_.WithLabels({"refused"}).Increment();
     return config.error();
@@ -52,10 +52,10 @@ Result<ReloadOutcome> Daemon::Reload() {
 }
 
 void Daemon::OnReloadSignal() {
-  spdlog::info("SIGHUP: reloading {}", options_.config.path);
+  spdlog::info("SIGHUP: reloading {}", config_path_);
   Result<ReloadOutcome> outcome = ResourceError("the daemon is shutting down");
   if (!shutting_down_) {
-    Result<Config> config = LoadConfig(options_.config.path, ProcessEnvironment());
+    Result<Config> config = LoadConfig(config_path_, ProcessEnvironment());
     outcome = config.ok() ? ApplyConfig(std::move(*config)) : Result<ReloadOutcome>(config.error());
   }
   if (!outcome.ok()) {
