@@ -46,8 +46,10 @@ bool WriteEvents(StreamSink& sink, const std::vector<store::Event>& events,
 
 void StreamEvents(StreamSink& sink, store::EventJournal& journal, store::EventFilter filter,
                   const EventStreamOptions& options) {
-  // Sent at once so that a client knows the stream is open before the first event.
-  if (!sink.Write(FormatSseComment("rebound events after " + std::to_string(filter.after_seq)))) {
+  // Sent at once: the client knows the stream is open before the first event, and where it
+  // stands (its Last-Event-ID if it reconnects before any event arrives).
+  if (!sink.Write(FormatSseComment("rebound events after " + std::to_string(filter.after_seq)) +
+                  FormatSseId(filter.after_seq))) {
     return;
   }
   Duration idle{0};

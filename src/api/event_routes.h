@@ -9,8 +9,9 @@
 //   GET /v1/events/stream?category=&kind=&subject=&after=
 //       200 text/event-stream; each event is "id: SEQ / event: CATEGORY.KIND / data: EVENT".
 //       Starts after `Last-Event-ID` (a reconnecting client's resume point), else after
-//       `after`, else with the next event committed. A comment line every
-//       heartbeat_interval keeps idle connections open.
+//       `after`, else with the next event committed; the first block, "id: N" without
+//       data, tells the client where it stands. A comment line every heartbeat_interval
+//       keeps idle connections open.
 //
 // Formats are in docs/api.md. The journal and clock must outlive the server's Stop(); a
 // stream ends within poll_interval of the server stopping.

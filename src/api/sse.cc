@@ -21,6 +21,8 @@ std::string FormatSseEvent(int64_t id, std::string_view event, std::string_view 
 
 std::string FormatSseComment(std::string_view text) { return ": " + std::string(text) + "\n\n"; }
 
+std::string FormatSseId(int64_t id) { return "id: " + std::to_string(id) + "\n\n"; }
+
 std::vector<SseEvent> SseParser::Feed(std::string_view bytes) {
   buffer_.append(bytes);
   std::vector<SseEvent> done;
@@ -64,6 +66,7 @@ void SseParser::Line(std::string_view line, std::vector<SseEvent>& done) {
     has_data_ = true;
   } else if (field == "id") {
     current_.id = value;
+    last_event_id_ = value;
   } else if (field == "event") {
     current_.event = value;
   }

@@ -23,6 +23,9 @@ inline constexpr std::string_view kEventStreamType = "text/event-stream";
 std::string FormatSseEvent(int64_t id, std::string_view event, std::string_view data);
 // A comment line: keeps idle connections (and proxies) from timing out; clients ignore it.
 std::string FormatSseComment(std::string_view text);
+// An id without data: sets the client's resume point (what it sends as Last-Event-ID when it
+// reconnects) without delivering an event.
+std::string FormatSseId(int64_t id);
 
 struct SseEvent {
   std::string id;
@@ -34,6 +37,8 @@ class SseParser {
  public:
   // Returns the events completed by `bytes` (which may end mid-line or mid-event).
   std::vector<SseEvent> Feed(std::string_view bytes);
+  // The last id the stream set, with or without an event ("" if none yet): where to resume.
+  const std::string& last_event_id() const { return last_event_id_; }
 
  private:
   void Line(std::string_view line, std::vector<SseEvent>& done);
@@ -41,6 +46,7 @@ class SseParser {
   std::string buffer_;
   SseEvent current_;
   bool has_data_ = false;
+  std::string last_event_id_;
 };
 
 }  // namespace rebound::api

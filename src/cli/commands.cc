@@ -91,7 +91,8 @@ void AddEventCommands(CLI::App& app, ApiCommands& commands) {
   commands.events->add_option("--limit", events.limit, "at most this many (1-10000, default 1000)")
       ->check(CLI::Range(1, 10000));
   commands.events->add_flag("-f,--follow", events.follow,
-                            "keep printing events as they happen (Ctrl-C stops)");
+                            "keep printing events as they happen (Ctrl-C stops); survives a "
+                            "daemon restart of up to 30 s without missing an event");
   commands.logs = app.add_subcommand("logs", "Print the last lines a service wrote");
   commands.logs->add_option("NAME", commands.logs_args.service, "the service")->required();
   commands.logs->add_option("-n,--lines", commands.logs_args.lines, "how many (default 100)")

@@ -1,6 +1,8 @@
 #include "cli/event_commands.h"
 
+#include <charconv>
 #include <chrono>
+#include <map>
 #include <ctime>
 #include <thread>
 
@@ -40,34 +42,82 @@ void PrintEvent(const ClientOptions& options, const nlohmann::json& event, std::
   out.flush();
 }
 
-// Prints the history first (so `--since 10m --follow` shows the last ten minutes), then
-// follows the stream from the last event printed.
-int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t after,
+struct StreamOutcome {
+  std::optional<Reply> reply;  // none: the daemon could not be reached
+  std::string error;           // the one line to print when it could not
+};
+
+// One connection to the stream; prints its events and advances `last_seq`.
+StreamOutcome StreamOnce(const ClientOptions& options, const EventsArgs& args, int64_t& last_seq,
+                         std::ostream& out) {
+  std::map<std::string, std::string> headers;
+  if (last_seq >= 0) {
+    headers["Last-Event-ID"] = std::to_string(last_seq);  // resume exactly after it
+  }
+  api::SseParser parser;
+  Result<Reply> reply = StreamRequest(
+      options, "/v1/events/stream" + EventsQuery(args, /*stream=*/true), headers,
+      [&](std::string_view bytes) {
+        for (const api::SseEvent& event : parser.Feed(bytes)) {
+          nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
+          if (json.is_object()) {
+            PrintEvent(options, json, out);
+            last_seq = std::max(last_seq, json.value("seq", int64_t{-1}));
+          }
+        }
+        // The stream's own resume point (sent first, before any event).
+        int64_t stream_seq = -1;
+        const std::string& id = parser.last_event_id();
+        (void)std::from_chars(id.data(), id.data() + id.size(), stream_seq);
+        last_seq = std::max(last_seq, stream_seq);
+        return static_cast<bool>(out);
+      });
+  if (!reply.ok()) {
+    return {std::nullopt, reply.error().message()};
+  }
+  return {*reply, ""};
+}
+
+// Follows the stream after `last_seq` (-1: from the next event). A daemon that cannot be
+// reached at first is one line and exit 2. Once connected, a stream that ends or breaks (a
+// daemon restart) is reconnected every second for args.reconnect_for, resuming after the
+// last event printed, so nothing is missed or printed twice.
+int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t last_seq,
                  std::ostream& out, std::ostream& err) {
   EventsArgs stream_args = args;
-  stream_args.after = after >= 0 ? std::optional<int64_t>(after) : std::nullopt;
-  api::SseParser parser;
-  Result<Reply> reply =
-      StreamRequest(options, "/v1/events/stream" + EventsQuery(stream_args, /*stream=*/true), {},
-                    [&](std::string_view bytes) {
-                      for (const api::SseEvent& event : parser.Feed(bytes)) {
-                        nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
-                        if (json.is_object()) {
-                          PrintEvent(options, json, out);
-                        }
-                      }
-                      return static_cast<bool>(out);
-                    });
-  if (!reply.ok()) {
-    err << reply.error().message() << "\n";
-    return kExitNoAnswer;
+  stream_args.after.reset();  // the resume point travels as Last-Event-ID
+  bool was_connected = false;
+  std::chrono::steady_clock::time_point give_up_at;
+  while (true) {
+    StreamOutcome outcome = StreamOnce(options, stream_args, last_seq, out);
+    if (outcome.reply && outcome.reply->status != 200) {
+      err << Refusal(options, "events", *outcome.reply) << "\n";
+      return kExitRefused;
+    }
+    if (!out) {
+      return kExitOk;  // whoever read our output has gone (e.g. `| head`)
+    }
+    if (!outcome.reply && !was_connected) {
+      err << outcome.error << "\n";
+      return kExitNoAnswer;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (outcome.reply) {  // it was streaming: a new outage starts now
+      was_connected = true;
+      give_up_at = now + args.reconnect_for;
+      if (args.reconnect_for.count() > 0) {
+        err << "rebound: the event stream ended; reconnecting for up to "
+            << args.reconnect_for.count() << "s, resuming after #" << last_seq << "\n";
+      }
+    }
+    if (now >= give_up_at) {
+      err << (outcome.reply ? "rebound: the daemon ended the event stream (shutting down?)"
+                            : outcome.error)
+          << "\n";
+      return kExitNoAnswer;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  if (reply->status != 200) {
-    err << Refusal(options, "events", *reply) << "\n";
-    return kExitRefused;
-  }
-  err << "rebound: the daemon ended the event stream (shutting down?)\n";
-  return kExitNoAnswer;
 }
 
 std::vector<std::string> JsonLines(const nlohmann::json& reply) {

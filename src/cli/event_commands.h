@@ -10,7 +10,10 @@
 //   2026-11-25T22:50:01.123Z  #42  service.exited  api  exited with code 1
 // With --json, each event is its JSON object on one line (JSON Lines), also when following.
 // Logs print the lines as they were written; --follow polls for new ones every second.
+// Following events survives a daemon restart: the stream is resumed (Last-Event-ID) after
+// the last event printed, for up to reconnect_for.
 
+#include <chrono>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -29,6 +32,8 @@ struct EventsArgs {
   std::optional<int64_t> after = {};
   std::optional<int> limit = {};
   bool follow = false;
+  // How long a follower keeps reconnecting after the stream was lost (0: gives up at once).
+  std::chrono::seconds reconnect_for{30};
 };
 
 int RunEvents(const ClientOptions& options, const EventsArgs& args, std::ostream& out,

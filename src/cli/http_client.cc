@@ -114,7 +114,8 @@ Result<Reply> StreamRequest(const ClientOptions& options, const std::string& pat
         stopped_by_caller = !on_data(std::string_view(data, length));
         return !stopped_by_caller;
       });
-  if (!result && !stopped_by_caller) {
+  // A stream that was open and then broke is an ending like any other: the caller resumes.
+  if (!result && !stopped_by_caller && status == 0) {
     return NetworkError(
         Unreachable(options, DescribeTransportError(result.error(), *address, options)));
   }

@@ -50,7 +50,8 @@ Result<Reply> SendRequest(const ClientOptions& options, const Request& request);
 
 // GETs `path` and hands each chunk of the body to `on_data` until it returns false, the
 // daemon ends the response, or the connection breaks. A non-200 answer is returned as the
-// Reply (its body collected); a 200 stream that ends returns status 200.
+// Reply (its body collected); a 200 stream that ends or breaks returns status 200. An error
+// only when no answer came at all.
 Result<Reply> StreamRequest(const ClientOptions& options, const std::string& path,
                             const std::map<std::string, std::string>& headers,
                             const std::function<bool(std::string_view)>& on_data);

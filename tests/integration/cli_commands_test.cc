@@ -31,16 +31,20 @@ class CliCommandsTest : public ::testing::Test {
   void SetUp() override {
     store_ = std::move(*store::Store::Open(dir_.Path("data")));
     controller_.AddService({.name = "api", .state = "running"});
+    Serve(0);
+    options_.url = "http://127.0.0.1:" + std::to_string(server_->port());
+    options_.token = kToken;
+    options_.token_source = "/data/token";
+  }
+  // A new server with every route, on `port` (0: ephemeral), as a restarted daemon would be.
+  void Serve(int port) {
     server_ = std::make_unique<api::HttpServer>();
     api::RegisterLogRoutes(*server_, controller_, DefaultFileSystem(), dir_.path());
     api::RegisterEventRoutes(*server_, store_->journal(), DefaultClock(),
                              {.poll_interval = 50ms, .heartbeat_interval = 1s});
     api::RegisterStateRoutes(*server_, store_->states());
     api::RegisterDaemonRoutes(*server_, daemon_);
-    ASSERT_TRUE(server_->Start("127.0.0.1", 0, kToken).ok());
-    options_.url = "http://127.0.0.1:" + std::to_string(server_->port());
-    options_.token = kToken;
-    options_.token_source = "/data/token";
+    ASSERT_TRUE(server_->Start("127.0.0.1", port, kToken).ok());
   }
   void TearDown() override {
     server_->Stop();
@@ -102,12 +106,39 @@ TEST_F(CliCommandsTest, EventsFollowPrintsHistoryThenLiveEventsUntilTheStreamEnd
     std::this_thread::sleep_for(300ms);
     server_->Stop();
   });
-  const int code = RunEvents(options_, {.after = 0, .follow = true}, out_, err_);
+  const int code =
+      RunEvents(options_, {.after = 0, .follow = true, .reconnect_for = 0s}, out_, err_);
   later.join();
   EXPECT_EQ(code, 2);
   EXPECT_NE(out_.str().find("#1  service.started"), std::string::npos) << out_.str();
   EXPECT_NE(out_.str().find("#2  service.exited"), std::string::npos) << out_.str();
   EXPECT_NE(err_.str().find("ended the event stream"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliCommandsTest, EventsFollowResumesAfterADaemonRestartMissingNothing) {
+  Append("started", "api");
+  const int port = server_->port();
+  std::thread daemon_restarts([&] {
+    std::this_thread::sleep_for(300ms);
+    server_->Stop();
+    Append("exited", "api");  // while the daemon is down
+    Serve(port);
+    std::this_thread::sleep_for(1500ms);  // the follower reconnects within a second
+    Append("started", "db");
+    std::this_thread::sleep_for(300ms);
+    server_->Stop();  // for good: the follower gives up after reconnect_for
+  });
+  const int code = RunEvents(options_, {.follow = true, .reconnect_for = 1s}, out_, err_);
+  daemon_restarts.join();
+  EXPECT_EQ(code, 2);
+  const std::string out = out_.str();
+  EXPECT_EQ(out.find("#1  "), std::string::npos) << out;  // before the follow began
+  EXPECT_NE(out.find("#2  service.exited  api"), std::string::npos) << out << err_.str();
+  EXPECT_NE(out.find("#3  service.started  db"), std::string::npos) << out;
+  EXPECT_EQ(out.find("#2  "), out.rfind("#2  ")) << "printed twice: " << out;
+  EXPECT_NE(err_.str().find("reconnecting for up to 1s, resuming after #1"), std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("rebound: cannot reach the daemon"), std::string::npos) << err_.str();
 }
 
 TEST_F(CliCommandsTest, LogsPrintsTheLastLines) {

@@ -43,6 +43,15 @@ TEST(SseTest, ParserAcceptsCrLfAndFieldsWithoutASpace) {
   EXPECT_EQ(events[0].data, "hello");
 }
 
+TEST(SseTest, AnIdWithoutDataMovesTheResumePointWithoutAnEvent) {
+  SseParser parser;
+  EXPECT_EQ(parser.last_event_id(), "");
+  EXPECT_TRUE(parser.Feed(FormatSseComment("hi") + FormatSseId(41)).empty());
+  EXPECT_EQ(parser.last_event_id(), "41");
+  EXPECT_EQ(parser.Feed(FormatSseEvent(42, "a", "x")).size(), 1u);
+  EXPECT_EQ(parser.last_event_id(), "42");
+}
+
 TEST(SseTest, ParserIgnoresABlankLineWithoutData) {
   SseParser parser;
   EXPECT_TRUE(parser.Feed("id: 1\n\n: comment\n\n").empty());
