@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <chrono>
-#include <map>
 #include <ctime>
+#include <map>
 #include <thread>
 
 #include "api/sse.h"
@@ -55,23 +55,23 @@ StreamOutcome StreamOnce(const ClientOptions& options, const EventsArgs& args, i
     headers["Last-Event-ID"] = std::to_string(last_seq);  // resume exactly after it
   }
   api::SseParser parser;
-  Result<Reply> reply = StreamRequest(
-      options, "/v1/events/stream" + EventsQuery(args, /*stream=*/true), headers,
-      [&](std::string_view bytes) {
-        for (const api::SseEvent& event : parser.Feed(bytes)) {
-          nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
-          if (json.is_object()) {
-            PrintEvent(options, json, out);
-            last_seq = std::max(last_seq, json.value("seq", int64_t{-1}));
-          }
-        }
-        // The stream's own resume point (sent first, before any event).
-        int64_t stream_seq = -1;
-        const std::string& id = parser.last_event_id();
-        (void)std::from_chars(id.data(), id.data() + id.size(), stream_seq);
-        last_seq = std::max(last_seq, stream_seq);
-        return static_cast<bool>(out);
-      });
+  Result<Reply> reply =
+      StreamRequest(options, "/v1/events/stream" + EventsQuery(args, /*stream=*/true), headers,
+                    [&](std::string_view bytes) {
+                      for (const api::SseEvent& event : parser.Feed(bytes)) {
+                        nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
+                        if (json.is_object()) {
+                          PrintEvent(options, json, out);
+                          last_seq = std::max(last_seq, json.value("seq", int64_t{-1}));
+                        }
+                      }
+                      // The stream's own resume point (sent first, before any event).
+                      int64_t stream_seq = -1;
+                      const std::string& id = parser.last_event_id();
+                      (void)std::from_chars(id.data(), id.data() + id.size(), stream_seq);
+                      last_seq = std::max(last_seq, stream_seq);
+                      return static_cast<bool>(out);
+                    });
   if (!reply.ok()) {
     return {std::nullopt, reply.error().message()};
   }
@@ -120,30 +120,39 @@ int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t l
   }
 }
 
-std::vector<std::string> JsonLines(const nlohmann::json& reply) {
-  std::vector<std::string> lines;
-  if (reply.is_object() && reply.contains("lines") && reply["lines"].is_array()) {
-    for (const auto& line : reply["lines"]) {
-      lines.push_back(line.is_string() ? line.get<std::string>() : line.dump());
-    }
+// `rebound logs -f`: the last lines, then each new one, until the stream ends.
+int FollowLogs(const ClientOptions& options, const LogsArgs& args, std::ostream& out,
+               std::ostream& err) {
+  api::SseParser parser;
+  Result<Reply> reply = StreamRequest(options,
+                                      "/v1/services/" + EncodeComponent(args.service) +
+                                          "/logs/stream?lines=" + std::to_string(args.lines),
+                                      {}, [&](std::string_view bytes) {
+                                        for (const api::SseEvent& event : parser.Feed(bytes)) {
+                                          if (event.event == "line") {
+                                            out << event.data << "\n";
+                                          }
+                                        }
+                                        out.flush();
+                                        return static_cast<bool>(out);
+                                      });
+  if (!reply.ok()) {
+    err << reply.error().message() << "\n";
+    return kExitNoAnswer;
   }
-  return lines;
-}
-
-// How many leading lines of `now` were already shown: the longest suffix of `shown` that is
-// a prefix of `now` (both windows end at the end of the log when they were read).
-size_t Overlap(const std::vector<std::string>& shown, const std::vector<std::string>& now) {
-  for (size_t length = std::min(shown.size(), now.size()); length > 0; --length) {
-    if (std::equal(shown.end() - static_cast<std::ptrdiff_t>(length), shown.end(), now.begin())) {
-      return length;
-    }
+  if (reply->status == 404) {
+    err << "rebound: no service named \"" << args.service << "\"\n";
+    return kExitRefused;
   }
-  return 0;
-}
-
-Result<Reply> FetchLogs(const ClientOptions& options, const std::string& service, int lines) {
-  return SendRequest(options, {.path = "/v1/services/" + EncodeComponent(service) +
-                                       "/logs?lines=" + std::to_string(lines)});
+  if (reply->status != 200) {
+    err << Refusal(options, "logs " + args.service, *reply) << "\n";
+    return kExitRefused;
+  }
+  if (!out) {
+    return kExitOk;
+  }
+  err << "rebound: the daemon ended the log stream (shutting down?)\n";
+  return kExitNoAnswer;
 }
 
 }  // namespace
@@ -213,32 +222,28 @@ int RunEvents(const ClientOptions& options, const EventsArgs& args, std::ostream
 
 int RunLogs(const ClientOptions& options, const LogsArgs& args, std::ostream& out,
             std::ostream& err) {
-  std::vector<std::string> shown;
-  int lines = args.lines;
-  while (true) {
-    Result<Reply> reply = FetchLogs(options, args.service, lines);
-    if (!reply.ok()) {
-      err << reply.error().message() << "\n";
-      return kExitNoAnswer;
-    }
-    if (reply->status != 200) {
-      err << (reply->status == 404 ? "rebound: no service named \"" + args.service + "\""
-                                   : Refusal(options, "logs " + args.service, *reply))
-          << "\n";
-      return kExitRefused;
-    }
-    std::vector<std::string> now = JsonLines(reply->json);
-    for (size_t i = Overlap(shown, now); i < now.size(); ++i) {
-      out << now[i] << "\n";
-    }
-    out.flush();
-    if (!args.follow || !out) {
-      return kExitOk;
-    }
-    shown = std::move(now);
-    lines = 1000;  // the window new lines are found in; a second's output rarely exceeds it
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+  if (args.follow) {
+    return FollowLogs(options, args, out, err);
   }
+  Result<Reply> reply =
+      SendRequest(options, {.path = "/v1/services/" + EncodeComponent(args.service) +
+                                    "/logs?lines=" + std::to_string(args.lines)});
+  if (!reply.ok()) {
+    err << reply.error().message() << "\n";
+    return kExitNoAnswer;
+  }
+  if (reply->status != 200) {
+    err << (reply->status == 404 ? "rebound: no service named \"" + args.service + "\""
+                                 : Refusal(options, "logs " + args.service, *reply))
+        << "\n";
+    return kExitRefused;
+  }
+  if (reply->json.is_object() && reply->json["lines"].is_array()) {
+    for (const auto& line : reply->json["lines"]) {
+      out << (line.is_string() ? line.get<std::string>() : line.dump()) << "\n";
+    }
+  }
+  return kExitOk;
 }
 
 }  // namespace rebound::cli

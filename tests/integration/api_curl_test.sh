@@ -60,6 +60,7 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 check logs_tail "$([ "$logs" = '{"lines":["world"],"service":"talker"}' ]; echo $?)" "$logs"
+contains logs_stream "$(curl -s -N --max-time 1 "$url/v1/services/talker/logs/stream?lines=1")" $'event: line\ndata: world'
 contains logs_unknown "$(curl -s "$url/v1/services/nope/logs")" '"code":"not_found"'
 contains events_query "$(curl -s "$url/v1/events?subject=talker&kind=started")" '"kind":"started"'
 contains events_bad_limit "$(curl -s "$url/v1/events?limit=0")" '"code":"validation"'

@@ -49,7 +49,8 @@ class ApiRoutesTest : public ::testing::Test {
                      .services = 2});
     server_ = std::make_unique<HttpServer>(HttpServerOptions{.metrics = &metrics_});
     RegisterServiceRoutes(*server_, controller_);
-    RegisterLogRoutes(*server_, controller_, DefaultFileSystem(), dir_.path());
+    RegisterLogRoutes(*server_, controller_, DefaultFileSystem(), dir_.path(),
+                      {.poll_interval = 20ms, .heartbeat_interval = 1s});
     RegisterEventRoutes(*server_, store_->journal(), DefaultClock(),
                         {.poll_interval = 50ms, .heartbeat_interval = 100ms});
     RegisterStateRoutes(*server_, store_->states());
@@ -255,6 +256,32 @@ TEST_F(ApiRoutesTest, LogsTailAcrossRotatedFiles) {
   EXPECT_EQ(Json(client_->Get("/v1/services/cache/logs"))["lines"], nlohmann::json::array());
   ExpectError(client_->Get("/v1/services/nope/logs"), 404, "not_found");
   ExpectError(client_->Get("/v1/services/api/logs?lines=0"), 422, "validation", "\"lines\"");
+}
+
+TEST_F(ApiRoutesTest, LogStreamSendsTheTailThenNewLinesAcrossARotation) {
+  std::ofstream(dir_.Path("api.log")) << "one\ntwo\nthree\n";
+  std::thread writer([&] {
+    std::this_thread::sleep_for(200ms);
+    std::ofstream(dir_.Path("api.log"), std::ios::app) << "four\n";
+    std::rename(dir_.Path("api.log").c_str(), dir_.Path("api.log.1").c_str());
+    std::ofstream(dir_.Path("api.log")) << "five\n";
+  });
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_read_timeout(5s);
+  SseParser parser;
+  std::vector<std::string> lines;
+  auto result =
+      client.Get("/v1/services/api/logs/stream?lines=2", [&](const char* data, size_t length) {
+        for (const SseEvent& event : parser.Feed(std::string_view(data, length))) {
+          EXPECT_EQ(event.event, "line");
+          lines.push_back(event.data);
+        }
+        return lines.size() < 4;
+      });
+  writer.join();
+  EXPECT_EQ(lines, (std::vector<std::string>{"two", "three", "four", "five"}));
+  ExpectError(client_->Get("/v1/services/nope/logs/stream"), 404, "not_found");
+  ExpectError(client_->Get("/v1/services/api/logs/stream?lines=x"), 422, "validation");
 }
 
 // ---- daemon ----

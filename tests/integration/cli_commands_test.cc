@@ -149,6 +149,21 @@ TEST_F(CliCommandsTest, LogsPrintsTheLastLines) {
   EXPECT_EQ(err_.str(), "rebound: no service named \"nope\"\n");
 }
 
+TEST_F(CliCommandsTest, LogsFollowPrintsNewLinesUntilTheStreamEnds) {
+  std::ofstream(dir_.Path("api.log")) << "a\nb\n";
+  std::thread later([&] {
+    std::this_thread::sleep_for(300ms);
+    std::ofstream(dir_.Path("api.log"), std::ios::app) << "c\n";
+    std::this_thread::sleep_for(600ms);
+    server_->Stop();
+  });
+  const int code = RunLogs(options_, {.service = "api", .lines = 1, .follow = true}, out_, err_);
+  later.join();
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(out_.str(), "b\nc\n");
+  EXPECT_EQ(err_.str(), "rebound: the daemon ended the log stream (shutting down?)\n");
+}
+
 TEST_F(CliCommandsTest, StatePutThenGetAndAStaleIfMatchExits1) {
   EXPECT_EQ(RunStatePut(options_, {.module = "llm", .document = R"({"model": "a"})"}, out_, err_),
             0)
