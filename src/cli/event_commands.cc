@@ -238,6 +238,10 @@ int RunLogs(const ClientOptions& options, const LogsArgs& args, std::ostream& ou
         << "\n";
     return kExitRefused;
   }
+  if (options.json) {
+    out << reply->body << "\n";
+    return kExitOk;
+  }
   if (reply->json.is_object() && reply->json["lines"].is_array()) {
     for (const auto& line : reply->json["lines"]) {
       out << (line.is_string() ? line.get<std::string>() : line.dump()) << "\n";

@@ -9,8 +9,9 @@
 // Exit codes as in http_client.h. Without --json, each event is one line:
 //   2026-11-25T22:50:01.123Z  #42  service.exited  api  exited with code 1
 // With --json, each event is its JSON object on one line (JSON Lines), also when following.
-// Logs print the lines as they were written; --follow streams new ones as they are written
-// (across log rotations) until the daemon stops.
+// Logs print the lines as they were written (--json: the daemon's JSON; with --follow, each
+// line as a JSON string); --follow streams new ones as they are written (across log
+// rotations) until the daemon stops.
 // Following events survives a daemon restart: the stream is resumed (Last-Event-ID) after
 // the last event printed, for up to reconnect_for.
 

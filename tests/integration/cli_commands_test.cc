@@ -145,6 +145,10 @@ TEST_F(CliCommandsTest, LogsPrintsTheLastLines) {
   std::ofstream(dir_.Path("api.log")) << "a\nb\nc\n";
   EXPECT_EQ(RunLogs(options_, {.service = "api", .lines = 2}, out_, err_), 0);
   EXPECT_EQ(out_.str(), "b\nc\n");
+  options_.json = true;
+  out_.str("");
+  EXPECT_EQ(RunLogs(options_, {.service = "api", .lines = 1}, out_, err_), 0);
+  EXPECT_EQ(out_.str(), "{\"lines\":[\"c\"],\"service\":\"api\"}\n");
   EXPECT_EQ(RunLogs(options_, {.service = "nope"}, out_, err_), 1);
   EXPECT_EQ(err_.str(), "rebound: no service named \"nope\"\n");
 }
