@@ -7,19 +7,24 @@
 namespace rebound::cli {
 namespace {
 
+struct Outcome {
+  std::optional<Reply> reply;  // set when the daemon answered as expected
+  int exit_code = kExitOk;     // otherwise, after the one line was printed
+};
+
 // Sends the request; on anything but `expected`, prints the one line and gives the exit code.
-std::optional<int> Exchange(const ClientOptions& options, const Request& request, int expected,
-                            const std::string& what, Result<Reply>& reply, std::ostream& err) {
-  reply = SendRequest(options, request);
+Outcome Exchange(const ClientOptions& options, const Request& request, int expected,
+                 const std::string& what, std::ostream& err) {
+  Result<Reply> reply = SendRequest(options, request);
   if (!reply.ok()) {
     err << reply.error().message() << "\n";
-    return kExitNoAnswer;
+    return {std::nullopt, kExitNoAnswer};
   }
   if (reply->status != expected || !reply->json.is_object()) {
     err << Refusal(options, what, *reply) << "\n";
-    return reply->status >= 400 ? kExitRefused : kExitNoAnswer;
+    return {std::nullopt, reply->status >= 400 ? kExitRefused : kExitNoAnswer};
   }
-  return std::nullopt;
+  return {std::move(*reply), kExitOk};
 }
 
 std::string Field(const nlohmann::json& json, const char* key) {
@@ -46,15 +51,15 @@ void PrintState(const nlohmann::json& state, std::ostream& out) {
 }  // namespace
 
 int RunDaemonInfo(const ClientOptions& options, std::ostream& out, std::ostream& err) {
-  Result<Reply> reply = Error(ErrorCategory::kUnknown, "");
-  if (auto code = Exchange(options, {.path = "/v1/daemon"}, 200, "daemon", reply, err)) {
-    return *code;
+  Outcome answer = Exchange(options, {.path = "/v1/daemon"}, 200, "daemon", err);
+  if (!answer.reply) {
+    return answer.exit_code;
   }
   if (options.json) {
-    out << reply->body << "\n";
+    out << answer.reply->body << "\n";
     return kExitOk;
   }
-  const nlohmann::json& info = reply->json;
+  const nlohmann::json& info = answer.reply->json;
   out << "version        " << Field(info, "version") << "\n"
       << "pid            " << Field(info, "pid") << "\n"
       << "uptime         " << FormatUptime(info.value("uptime_seconds", 0.0)) << "\n"
@@ -67,16 +72,16 @@ int RunDaemonInfo(const ClientOptions& options, std::ostream& out, std::ostream&
 }
 
 int RunReload(const ClientOptions& options, std::ostream& out, std::ostream& err) {
-  Result<Reply> reply = Error(ErrorCategory::kUnknown, "");
-  if (auto code = Exchange(options, {.method = "POST", .path = "/v1/daemon/reload"}, 200, "reload",
-                           reply, err)) {
-    return *code;
+  Outcome answer =
+      Exchange(options, {.method = "POST", .path = "/v1/daemon/reload"}, 200, "reload", err);
+  if (!answer.reply) {
+    return answer.exit_code;
   }
   if (options.json) {
-    out << reply->body << "\n";
+    out << answer.reply->body << "\n";
     return kExitOk;
   }
-  const nlohmann::json& outcome = reply->json;
+  const nlohmann::json& outcome = answer.reply->json;
   out << "reloaded (config digest " << Field(outcome, "config_digest") << ")\n"
       << "  added      " << NameList(outcome.value("added", nlohmann::json::array())) << "\n"
       << "  removed    " << NameList(outcome.value("removed", nlohmann::json::array())) << "\n"
@@ -87,15 +92,15 @@ int RunReload(const ClientOptions& options, std::ostream& out, std::ostream& err
 
 int RunStateGet(const ClientOptions& options, const std::string& module, std::ostream& out,
                 std::ostream& err) {
-  Result<Reply> reply = Error(ErrorCategory::kUnknown, "");
-  if (auto code = Exchange(options, {.path = "/v1/state/" + EncodeComponent(module)}, 200,
-                           "state get " + module, reply, err)) {
-    return *code;
+  Outcome answer = Exchange(options, {.path = "/v1/state/" + EncodeComponent(module)}, 200,
+                            "state get " + module, err);
+  if (!answer.reply) {
+    return answer.exit_code;
   }
   if (options.json) {
-    out << reply->body << "\n";
+    out << answer.reply->body << "\n";
   } else {
-    PrintState(reply->json, out);
+    PrintState(answer.reply->json, out);
   }
   return kExitOk;
 }
@@ -114,14 +119,14 @@ int RunStatePut(const ClientOptions& options, const StatePutArgs& args, std::ost
   if (args.if_match) {
     request.headers["If-Match"] = "\"" + std::to_string(*args.if_match) + "\"";
   }
-  Result<Reply> reply = Error(ErrorCategory::kUnknown, "");
-  if (auto code = Exchange(options, request, 200, "state put " + args.module, reply, err)) {
-    return *code;
+  Outcome answer = Exchange(options, request, 200, "state put " + args.module, err);
+  if (!answer.reply) {
+    return answer.exit_code;
   }
   if (options.json) {
-    out << reply->body << "\n";
+    out << answer.reply->body << "\n";
   } else {
-    out << args.module << ": stored version " << Field(reply->json, "version") << "\n";
+    out << args.module << ": stored version " << Field(answer.reply->json, "version") << "\n";
   }
   return kExitOk;
 }
