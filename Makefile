@@ -5,6 +5,7 @@
 #   make test    deps + build + every test (ctest)
 #   make bench   deps + release build + benchmarks
 #   make demo    deps + build + the quickstart
+#   make fuzz    clang + libFuzzer (ASan, UBSan) on the API's parsers for FUZZ_SECONDS (30)
 #   make format  clang-format every source file
 #
 # SANITIZE=address,undefined or SANITIZE=thread builds into its own folder.
@@ -26,13 +27,16 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev libgit2-dev nlohmann-json3-dev libcpp-httplib-dev libtomlplusplus-dev \
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
-  curl git sqlite3 clang-format redis-server systemd
+  curl git sqlite3 clang-format redis-server systemd prometheus
 # What only `make bench` needs: the baselines it runs side by side.
-BENCH_PACKAGES := supervisor python3
+BENCH_PACKAGES := supervisor python3 wrk
+
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := build-fuzz
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps install-packages build test bench demo format clean
+.PHONY: deps install-packages build test bench demo fuzz format clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
@@ -62,6 +66,7 @@ bench: deps
 	$(BENCH_DIR)/bench/store_bench
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
 	python3 bench/health_bench.py --rebound $(BENCH_DIR)/src/rebound
+	bench/api_bench.sh $(BENCH_DIR)/src/rebound 10 16
 
 # The quickstart, in the foreground (Ctrl-C stops it gracefully). See README.md's tour.
 demo: build
@@ -69,6 +74,13 @@ demo: build
 	@$(BUILD_DIR)/src/rebound check-config examples/quickstart/quickstart.toml
 	@echo "API on http://127.0.0.1:7300; in another terminal: build/src/rebound status -c examples/quickstart/quickstart.toml"
 	$(BUILD_DIR)/src/rebound serve --config examples/quickstart/quickstart.toml
+
+fuzz: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="clang"
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DREBOUND_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz/api_parsers_fuzz -max_total_time=$(FUZZ_SECONDS) $(FUZZ_DIR)/corpus fuzz/corpus
 
 format:
 	find src tests bench examples -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -12,6 +12,7 @@
 // Error bodies: {"error": {"code": "not_found", "message": "no service named \"x\""}}.
 // Plain values; no shared state.
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -34,24 +35,50 @@ struct HttpRequest {
   std::map<std::string, std::string> path_params = {};  // from ":name" pattern segments
   std::multimap<std::string, std::string> query = {};
   std::string body = {};
-  nlohmann::json json = nullptr;  // the parsed body on POST routes; null when there was none
+  nlohmann::json json = nullptr;  // the parsed body on POST/PUT routes; null when there was none
+  std::map<std::string, std::string> headers = {};  // names lowercased
 
   // REQUIRES: the route's pattern has the segment ":name".
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
   std::optional<std::string> QueryParam(const std::string& name) const;
+  // Case-insensitive, as HTTP header names are.
+  std::optional<std::string> Header(std::string_view name) const;
+};
+
+// Where a streamed response (Server-Sent Events) writes. Write returns false once the client
+// has gone. IsOpen turns false when the client has gone or the server is stopping: the
+// stream function should then write what it still owes (e.g. events already committed) and
+// return promptly.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual bool Write(std::string_view data) = 0;
+  virtual bool IsOpen() const = 0;
 };
 
 struct HttpResponse {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> headers = {};
+  // A non-JSON body (e.g. /metrics text): sent instead of `body` when set.
+  std::optional<std::string> text = {};
+  std::string content_type = "application/json";
+  // A streamed body, written on the worker thread until it returns (then the response ends).
+  std::function<void(StreamSink&)> stream = {};
 };
+
+// A text/plain (or other `content_type`) response.
+HttpResponse TextResponse(int status, std::string text, std::string content_type);
 
 HttpResponse JsonResponse(int status, nlohmann::json body);
 // `code` is a stable machine name ("unauthorized", "not_found", ...), API like metric names.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string message);
 // Status from HttpStatusFor, code from CategoryName ("validation", "not_found", ...).
 HttpResponse ErrorResponse(const Error& error);
+
+// The version in an If-Match header: `"3"`, `W/"3"` or `3` -> 3 (versions start at 1).
+// Errors (validation) name the header and what it must hold.
+Result<int64_t> ParseIfMatch(const std::string& value);
 
 // The wire form: compact, invalid UTF-8 replaced rather than thrown on (names in messages
 // come from URLs, which a client controls).

@@ -10,6 +10,8 @@
 
 #include "api/listen_socket.h"
 #include "api/token.h"
+#include "base/clock.h"
+#include "base/duration.h"
 
 namespace rebound::api {
 namespace {
@@ -71,12 +73,50 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
   return joined;
 }
 
-void WriteResponse(const HttpResponse& response, httplib::Response& out) {
+// A StreamSink over httplib's chunked DataSink; closed when the client goes or the server
+// stops (`running` false). Writes go through until the client goes, so that a stream can
+// flush what it owes while the server stops.
+class ChunkSink final : public StreamSink {
+ public:
+  ChunkSink(httplib::DataSink& sink, const std::atomic<bool>& running)
+      : sink_(sink), running_(running) {}
+  bool Write(std::string_view data) override {
+    return sink_.is_writable() && sink_.write(data.data(), data.size());
+  }
+  bool IsOpen() const override { return running_ && sink_.is_writable(); }
+
+ private:
+  httplib::DataSink& sink_;
+  const std::atomic<bool>& running_;
+};
+
+void WriteResponse(const HttpResponse& response, httplib::Response& out,
+                   const std::atomic<bool>* running = nullptr) {
   out.status = response.status;
   for (const auto& [name, value] : response.headers) {
     out.set_header(name, value);
   }
-  out.set_content(SerializeJson(response.body), "application/json");
+  if (response.stream && running != nullptr) {
+    out.set_chunked_content_provider(response.content_type, [stream = response.stream, running](
+                                                                size_t, httplib::DataSink& sink) {
+      ChunkSink chunks(sink, *running);
+      stream(chunks);
+      sink.done();
+      return true;
+    });
+  } else if (response.text) {
+    out.set_content(*response.text, response.content_type);
+  } else {
+    out.set_content(SerializeJson(response.body), "application/json");
+  }
+}
+
+std::map<std::string, std::string> LowercaseHeaders(const httplib::Headers& headers) {
+  std::map<std::string, std::string> lower;
+  for (const auto& [name, value] : headers) {
+    lower.emplace(Lowercase(name), value);
+  }
+  return lower;
 }
 
 std::string DescribeStatus(int status, size_t max_body_bytes) {
@@ -98,9 +138,12 @@ struct HttpServer::Impl {
   explicit Impl(HttpServerOptions server_options) : options(server_options) {}
 
   void Configure();
+  void RegisterMetrics();
   // Dispatch with every exception caught: nothing a handler throws reaches httplib.
   void Handle(const httplib::Request& request, httplib::Response& response) const;
-  HttpResponse Dispatch(const httplib::Request& request) const;
+  HttpResponse Dispatch(const httplib::Request& request, const std::string*& pattern) const;
+  void Record(const std::string& method, const std::string* pattern, int status,
+              Duration elapsed) const;
   std::optional<HttpResponse> CheckAuthorization(const httplib::Request& request) const;
   std::optional<HttpResponse> ParseBody(const httplib::Request& request, bool accepts_json_body,
                                         HttpRequest& parsed) const;
@@ -114,7 +157,33 @@ struct HttpServer::Impl {
   std::string token;
   bool reads_require_token = false;
   int port = 0;
+  CounterFamily* requests_total = nullptr;
+  HistogramFamily* request_seconds = nullptr;
 };
+
+void HttpServer::Impl::RegisterMetrics() {
+  if (options.metrics == nullptr) {
+    return;
+  }
+  requests_total = &options.metrics->AddCounter(
+      "rebound_http_requests_total", "HTTP requests answered, by method, route and status code",
+      {"method", "route", "code"});
+  request_seconds = &options.metrics->AddHistogram(
+      "rebound_http_request_duration_seconds",
+      "Time from routing an HTTP request to having its response ready", {"method", "route"},
+      kLatencyBuckets);
+}
+
+void HttpServer::Impl::Record(const std::string& method, const std::string* pattern, int status,
+                              Duration elapsed) const {
+  if (requests_total == nullptr) {
+    return;
+  }
+  // Routes, not paths, label the series: a path carries client-chosen names.
+  const std::string& route = pattern != nullptr ? *pattern : std::string("unmatched");
+  requests_total->WithLabels({method, route, std::to_string(status)}).Increment();
+  request_seconds->WithLabels({method, route}).Observe(ToSeconds(elapsed));
+}
 
 void HttpServer::Impl::Configure() {
   server.set_tcp_nodelay(true);
@@ -158,19 +227,24 @@ void HttpServer::Impl::Configure() {
 }
 
 void HttpServer::Impl::Handle(const httplib::Request& request, httplib::Response& response) const {
+  const MonoTime start = DefaultClock().MonotonicNow();
+  const std::string* pattern = nullptr;
   HttpResponse result;
   try {
-    result = Dispatch(request);
+    result = Dispatch(request, pattern);
   } catch (const std::exception& error) {
     result = ErrorResponse(500, "internal", std::string("internal error: ") + error.what());
   } catch (...) {
     result = ErrorResponse(500, "internal", "internal error");
   }
-  WriteResponse(result, response);
+  WriteResponse(result, response, &running);
+  Record(request.method, pattern, result.status, DefaultClock().MonotonicNow() - start);
 }
 
-HttpResponse HttpServer::Impl::Dispatch(const httplib::Request& request) const {
+HttpResponse HttpServer::Impl::Dispatch(const httplib::Request& request,
+                                        const std::string*& pattern) const {
   RouteMatch match = routes.Find(request.method, request.path);
+  pattern = match.pattern;
   if (match.handler == nullptr) {
     if (match.allowed_methods.empty()) {
       return ErrorResponse(404, "not_found", "no route for " + request.method + " " + request.path);
@@ -189,7 +263,8 @@ HttpResponse HttpServer::Impl::Dispatch(const httplib::Request& request) const {
                      .path = request.path,
                      .path_params = std::move(match.path_params),
                      .query = {request.params.begin(), request.params.end()},
-                     .body = request.body};
+                     .body = request.body,
+                     .headers = LowercaseHeaders(request.headers)};
   if (auto rejected = ParseBody(request, match.accepts_json_body, parsed)) {
     return *rejected;
   }
@@ -240,6 +315,7 @@ std::optional<HttpResponse> HttpServer::Impl::ParseBody(const httplib::Request& 
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(options)) {
   impl_->Configure();
+  impl_->RegisterMetrics();
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -250,6 +326,10 @@ void HttpServer::Get(const std::string& pattern, RouteHandler handler) {
 
 void HttpServer::Post(const std::string& pattern, RouteHandler handler) {
   impl_->routes.Add("POST", pattern, std::move(handler), /*accepts_json_body=*/true);
+}
+
+void HttpServer::Put(const std::string& pattern, RouteHandler handler) {
+  impl_->routes.Add("PUT", pattern, std::move(handler), /*accepts_json_body=*/true);
 }
 
 Status HttpServer::Start(const std::string& host, int port, std::string token) {

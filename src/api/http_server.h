@@ -20,7 +20,7 @@
 //                           a wrong token; GETs too when not listening on a loopback address
 //                           (or when options.require_token_for_reads)
 //   413 payload_too_large   body over max_body_bytes (1 MiB)
-//   415 unsupported_media_type  a body that is not application/json on a POST route
+//   415 unsupported_media_type  a body that is not application/json on a POST or PUT route
 //   400 malformed           unparseable request line, headers or JSON body
 //   500 internal            a handler threw (the exception never escapes the server)
 // A POST without Content-Length or Transfer-Encoding has an empty body (RFC 9112); httplib
@@ -42,6 +42,7 @@
 #include "api/http_message.h"
 #include "api/route_table.h"
 #include "base/error.h"
+#include "base/metrics.h"
 
 namespace rebound::api {
 
@@ -57,6 +58,10 @@ struct HttpServerOptions {
   int keep_alive_max_requests = 100000;
   // GETs need the token even on loopback (a host whose local users must not read status).
   bool require_token_for_reads = false;
+  // When set, every routed request counts in rebound_http_requests_total{method,route,code}
+  // and rebound_http_request_duration_seconds{method,route} (registered by the server; the
+  // registry must outlive it). A streamed response counts when its stream begins.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class HttpServer {
@@ -70,6 +75,8 @@ class HttpServer {
   void Get(const std::string& pattern, RouteHandler handler);
   // A POST body is optional; when present it must be JSON (parsed into request.json).
   void Post(const std::string& pattern, RouteHandler handler);
+  // A PUT body, when present, must be JSON too.
+  void Put(const std::string& pattern, RouteHandler handler);
 
   // Binds host:port (0: ephemeral) and serves on background threads. Errors: validation
   // (empty token, bad host or port), conflict (address in use, or already started),

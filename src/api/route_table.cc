@@ -42,7 +42,7 @@ bool MatchSegments(const std::vector<std::string>& pattern, const std::vector<st
 void RouteTable::Add(std::string method, const std::string& pattern, RouteHandler handler,
                      bool accepts_json_body) {
   routes_.push_back(
-      Route{std::move(method), SplitPath(pattern), std::move(handler), accepts_json_body});
+      Route{std::move(method), pattern, SplitPath(pattern), std::move(handler), accepts_json_body});
 }
 
 RouteMatch RouteTable::Find(const std::string& method, const std::string& path) const {
@@ -60,6 +60,7 @@ RouteMatch RouteTable::Find(const std::string& method, const std::string& path) 
     if (route.method == wanted) {
       match.handler = &route.handler;
       match.accepts_json_body = route.accepts_json_body;
+      match.pattern = &route.pattern;
       match.path_params = std::move(params);
       return match;
     }

@@ -24,6 +24,7 @@ using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct RouteMatch {
   const RouteHandler* handler = nullptr;  // null: no route for this method and path
   bool accepts_json_body = false;
+  const std::string* pattern = nullptr;  // the matched route's pattern (a metrics label)
   std::map<std::string, std::string> path_params;
   // Methods that do route this path: non-empty with a null handler means 405, not 404.
   std::vector<std::string> allowed_methods;
@@ -42,6 +43,7 @@ class RouteTable {
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     RouteHandler handler;
     bool accepts_json_body;

@@ -1,126 +1,18 @@
 #include "cli/client.h"
 
-#include <httplib.h>
-
-#include <cctype>
 #include <functional>
 
-#include "cli/connect_probe.h"
+#include "cli/http_client.h"
 #include "cli/status_table.h"
 
 namespace rebound::cli {
 namespace {
 
-constexpr int kExitOk = 0;
 constexpr int kExitDegraded = 1;
-constexpr int kExitRefused = 1;
-constexpr int kExitNoAnswer = 2;
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  nlohmann::json json;  // discarded when the body is not JSON
-};
-
-// httplib reports only "connection failed"; a second, bounded attempt finds the cause the
-// operator needs ("connection refused", "no route to host").
-std::string DescribeTransportError(httplib::Error error, const DaemonAddress& address,
-                                   const ClientOptions& options) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return ConnectFailureReason(address.host, address.port, options.connect_timeout);
-    case httplib::Error::ConnectionTimeout:
-      return "connection timed out";
-    case httplib::Error::Read:
-      return "no answer before the timeout";
-    case httplib::Error::Write:
-      return "could not send the request";
-    default:
-      return httplib::to_string(error);
-  }
-}
-
-std::string Unreachable(const ClientOptions& options, const std::string& reason) {
-  return "rebound: cannot reach the daemon at " + options.url + " (" + reason +
-         "); is \"rebound serve\" running?";
-}
-
-// Sends one request. On failure returns the one-line message to print.
 Result<Reply> Send(const ClientOptions& options, const std::string& method,
                    const std::string& path) {
-  Result<DaemonAddress> address = ParseDaemonUrl(options.url);
-  if (!address.ok()) {
-    return ValidationError("rebound: " + address.error().message());
-  }
-  httplib::Client client(address->host, address->port);
-  client.set_connection_timeout(options.connect_timeout);
-  client.set_read_timeout(options.request_timeout);
-  client.set_write_timeout(options.request_timeout);
-  httplib::Headers headers;
-  if (!options.token.empty()) {
-    headers.emplace("Authorization", "Bearer " + options.token);
-  }
-  httplib::Result result = method == "POST" ? client.Post(path, headers, "", "application/json")
-                                            : client.Get(path, headers);
-  if (!result) {
-    return NetworkError(
-        Unreachable(options, DescribeTransportError(result.error(), *address, options)));
-  }
-  nlohmann::json json = nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);
-  return Reply{.status = result->status, .body = result->body, .json = std::move(json)};
-}
-
-// A string member of the {"error": {...}} object, or "" when absent.
-std::string ErrorField(const Reply& reply, const char* key) {
-  if (!reply.json.is_object()) {
-    return "";
-  }
-  const nlohmann::json error = reply.json.value("error", nlohmann::json::object());
-  if (!error.is_object() || !error.contains(key) || !error[key].is_string()) {
-    return "";
-  }
-  return error[key].get<std::string>();
-}
-
-std::string Unauthorized(const ClientOptions& options) {
-  if (options.token.empty()) {
-    return "rebound: not authorized (HTTP 401): no token; the CLI reads it from --token, "
-           "REBOUND_TOKEN, or " +
-           options.token_source;
-  }
-  return "rebound: not authorized (HTTP 401): the daemon rejected the token from " +
-         options.token_source +
-         "; it must equal the daemon's DATA_DIR/token (pass --data-dir, --token or set "
-         "REBOUND_TOKEN)";
-}
-
-std::string Refusal(const ClientOptions& options, const std::string& what, const Reply& reply) {
-  if (reply.status == 401) {
-    return Unauthorized(options);
-  }
-  if (reply.status == 503 && ErrorField(reply, "code") == "shutting_down") {
-    return "rebound: the daemon is shutting down; try again once it is back";
-  }
-  std::string message = ErrorField(reply, "message");
-  if (message.empty()) {
-    message = reply.body.empty() ? "no details" : reply.body.substr(0, 200);
-  }
-  return "rebound: " + what + " failed: HTTP " + std::to_string(reply.status) + " " +
-         ErrorField(reply, "code") + ": " + message;
-}
-
-// Percent-encodes everything but RFC 3986 unreserved characters, for a path segment.
-std::string EncodePathSegment(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      encoded.push_back(static_cast<char>(c));
-    } else {
-      encoded += {'%', kHex[c >> 4], kHex[c & 0x0f]};
-    }
-  }
-  return encoded;
+  return SendRequest(options, {.method = method, .path = path});
 }
 
 void PrintServiceLine(const std::string& action, const nlohmann::json& service, std::ostream& out) {
@@ -202,7 +94,7 @@ int RunServiceAction(const ClientOptions& options, const std::string& action,
   }
   return PostForService(
       options, {.action = action, .name = name, .expected_status = 202,
-                .path = "/v1/services/" + EncodePathSegment(name) + "/" + action},
+                .path = "/v1/services/" + EncodeComponent(name) + "/" + action},
       out, err, [&](const nlohmann::json& reply) { PrintServiceLine(action, reply, out); });
 }
 
@@ -213,9 +105,9 @@ int RunRecoveryAction(const ClientOptions& options, const std::string& action,
     return kExitNoAnswer;
   }
   const std::string path = action == "trigger" ? "/reliability/auto-recovery/" +
-                                                     EncodePathSegment(name) + "/trigger"
+                                                     EncodeComponent(name) + "/trigger"
                                                : "/reliability/circuit-breaker/" +
-                                                     EncodePathSegment(name) + "/reset";
+                                                     EncodeComponent(name) + "/reset";
   return PostForService(
       options,
       {.action = action, .name = name, .expected_status = action == "trigger" ? 202 : 200,

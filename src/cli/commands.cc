@@ -4,14 +4,19 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "base/version.h"
 #include "cli/check_config.h"
 #include "cli/client.h"
 #include "cli/client_options.h"
+#include "cli/daemon_commands.h"
+#include "cli/event_commands.h"
+#include "cli/http_client.h"
 #include "cli/serve.h"
 #include "engine/config.h"
 
@@ -55,6 +60,111 @@ ClientOptions ResolveClient(const GlobalFlags& flags) {
   return ResolveClientOptions(inputs, DefaultFileSystem());
 }
 
+constexpr const char* kExitCodes =
+    "Exit codes: 0 done; 1 refused by the daemon (unknown name, bad token, conflict, invalid "
+    "value, shutting down); 2 daemon unreachable, malformed reply or bad arguments.";
+
+struct ApiCommands {
+  CLI::App* events = nullptr;
+  EventsArgs events_args;
+  CLI::App* logs = nullptr;
+  LogsArgs logs_args;
+  CLI::App* daemon = nullptr;
+  CLI::App* reload = nullptr;
+  CLI::App* state_get = nullptr;
+  CLI::App* state_put = nullptr;
+  std::string module;
+  std::string document_file = "-";
+  std::optional<int64_t> if_match;
+};
+
+void AddEventCommands(CLI::App& app, ApiCommands& commands) {
+  EventsArgs& events = commands.events_args;
+  commands.events = app.add_subcommand("events", "Query the event journal; --follow streams it");
+  commands.events->add_option("--category", events.category, "service, daemon, ...");
+  commands.events->add_option("--kind", events.kind, "exited, started, reloaded, ...");
+  commands.events->add_option("--subject", events.subject, "a service name");
+  commands.events->add_option("--since", events.since,
+                              "Unix ms, RFC 3339 UTC time, or a duration ago (10m)");
+  commands.events->add_option("--until", events.until, "as --since; exclusive");
+  commands.events->add_option("--after", events.after, "only events after this sequence number");
+  commands.events->add_option("--limit", events.limit, "at most this many (1-10000, default 1000)")
+      ->check(CLI::Range(1, 10000));
+  commands.events->add_flag("-f,--follow", events.follow,
+                            "keep printing events as they happen (Ctrl-C stops); survives a "
+                            "daemon restart of up to 30 s without missing an event");
+  commands.logs = app.add_subcommand("logs", "Print the last lines a service wrote");
+  commands.logs->add_option("NAME", commands.logs_args.service, "the service")->required();
+  commands.logs->add_option("-n,--lines", commands.logs_args.lines, "how many (default 100)")
+      ->check(CLI::Range(1, 10000));
+  commands.logs->add_flag("-f,--follow", commands.logs_args.follow,
+                          "keep printing new lines as they are written (Ctrl-C stops)");
+}
+
+void AddDaemonCommands(CLI::App& app, ApiCommands& commands) {
+  commands.daemon = app.add_subcommand(
+      "daemon", "Show the daemon: version, pid, uptime, data dir, config file and digest");
+  commands.reload = app.add_subcommand(
+      "reload",
+      "Re-read the config file: start added services, stop removed ones, restart changed ones; "
+      "a bad file is refused (exit 1) and nothing changes");
+  CLI::App* state = app.add_subcommand("state", "Module state documents kept by the daemon");
+  state->require_subcommand(1);
+  commands.state_get = state->add_subcommand("get", "Print a module's document and version");
+  commands.state_get->add_option("MODULE", commands.module, "the module")->required();
+  commands.state_put =
+      state->add_subcommand("put", "Store a module's document (a JSON object) from FILE or stdin");
+  commands.state_put->add_option("MODULE", commands.module, "the module")->required();
+  commands.state_put->add_option("FILE", commands.document_file, "JSON file; - for stdin");
+  commands.state_put->add_option("--if-match", commands.if_match,
+                                 "write only if the stored version is still this one");
+}
+
+// The document for `state put`, from a file or stdin.
+std::optional<std::string> ReadDocument(const std::string& file) {
+  std::stringstream text;
+  if (file == "-") {
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(file);
+  if (!in) {
+    return std::nullopt;
+  }
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<int> RunApiCommand(const ApiCommands& commands, const GlobalFlags& flags) {
+  if (*commands.events) {
+    return RunEvents(ResolveClient(flags), commands.events_args, std::cout, std::cerr);
+  }
+  if (*commands.logs) {
+    return RunLogs(ResolveClient(flags), commands.logs_args, std::cout, std::cerr);
+  }
+  if (*commands.daemon) {
+    return RunDaemonInfo(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (*commands.reload) {
+    return RunReload(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (*commands.state_get) {
+    return RunStateGet(ResolveClient(flags), commands.module, std::cout, std::cerr);
+  }
+  if (*commands.state_put) {
+    std::optional<std::string> document = ReadDocument(commands.document_file);
+    if (!document) {
+      std::cerr << "rebound: cannot read " << commands.document_file << "\n";
+      return kExitNoAnswer;
+    }
+    return RunStatePut(
+        ResolveClient(flags),
+        {.module = commands.module, .document = *document, .if_match = commands.if_match},
+        std::cout, std::cerr);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunCommandLine(int argc, char** argv) {
@@ -70,7 +180,7 @@ int RunCommandLine(int argc, char** argv) {
   app.add_option("-c,--config", flags.config,
                  "configuration file (default: $REBOUND_CONFIG, else ./rebound.toml)");
   app.add_option("--url", flags.url,
-                 "daemon URL (default: $REBOUND_URL, else the config's listen)");
+                 "daemon URL, http://HOST:PORT (default: $REBOUND_URL, else the config's listen)");
   app.add_option("--token", flags.token,
                  "API token (default: $REBOUND_TOKEN, else DATA_DIR/token from the config)");
   app.add_flag("--json", flags.json, "print the daemon's JSON instead of a table");
@@ -98,6 +208,10 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("NAME", service_name, "the service")->required();
     recovery_actions.emplace_back(action, sub);
   }
+  ApiCommands api_commands;
+  AddEventCommands(app, api_commands);
+  AddDaemonCommands(app, api_commands);
+  app.footer(kExitCodes);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -111,6 +225,9 @@ int RunCommandLine(int argc, char** argv) {
   }
   if (*status) {
     return RunStatus(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (std::optional<int> code = RunApiCommand(api_commands, flags)) {
+    return *code;
   }
   for (const auto& [action, sub] : actions) {
     if (*sub) {

@@ -4,9 +4,14 @@
 
 #include <climits>
 
+#include "api/daemon_routes.h"
+#include "api/event_routes.h"
 #include "api/http_server.h"
+#include "api/log_routes.h"
+#include "api/metrics_routes.h"
 #include "api/reliability_routes.h"
 #include "api/service_routes.h"
+#include "api/state_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
 #include "engine/daemon.h"
@@ -30,6 +35,20 @@ std::string ShimExecutable() {
   return "/proc/self/exe";
 }
 
+// Every route of the API (docs/api.md), with the collectors /metrics reads at scrape time.
+void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
+  api::RegisterServiceRoutes(server, daemon);
+  api::RegisterReliabilityRoutes(server, daemon);
+  api::RegisterLogRoutes(server, daemon, DefaultFileSystem(),
+                         daemon.config().daemon.data_dir + "/logs");
+  api::RegisterEventRoutes(server, daemon.store().journal(), DefaultClock());
+  api::RegisterStateRoutes(server, daemon.store().states());
+  api::RegisterDaemonRoutes(server, daemon);
+  api::RegisterServiceMetrics(daemon.metrics(), daemon);
+  api::RegisterStoreMetrics(daemon.metrics(), daemon.store().writer());
+  api::RegisterMetricsRoute(server, daemon.metrics());
+}
+
 }  // namespace
 
 int RunServe(const std::string& config_path, std::ostream& err) {
@@ -48,9 +67,9 @@ int RunServe(const std::string& config_path, std::ostream& err) {
     err << "rebound: " << token.error().message() << "\n";
     return 1;
   }
-  api::HttpServer server;
-  api::RegisterServiceRoutes(server, **daemon);
-  api::RegisterReliabilityRoutes(server, **daemon);
+  engine::Daemon& engine = **daemon;
+  api::HttpServer server({.metrics = &engine.metrics()});
+  RegisterRoutes(server, engine);
   Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {
     err << "rebound: cannot listen on " << config->daemon.listen_host << ":"

@@ -1,6 +1,7 @@
 #include "engine/daemon.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -27,6 +28,17 @@ nlohmann::json ExitJson(const supervise::ExitInfo& exit) {
 }
 
 }  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      config_path_(options_.config.path),
+      exits_total_(metrics_.AddCounter("rebound_service_exits_total",
+                                       "Service process exits, by reason: success (code 0), "
+                                       "failure (non-zero code), signal, launch_failed",
+                                       {"service", "reason"})),
+      reloads_total_(metrics_.AddCounter("rebound_config_reloads_total",
+                                         "Configuration reloads, by result (applied, refused)",
+                                         {"result"})) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options)));
@@ -76,12 +88,10 @@ Status Daemon::Open() {
     return reliability.error();
   }
   reliability_ = std::move(*reliability);
-  supervisor_ = std::make_unique<supervise::Supervisor>(SpecsInStartOrder(), *launcher_,
-                                                        *reactor_, DefaultClock(), random_, *this);
-  supervisor_->SetStartGate(
-      {.is_healthy = [this](const std::string& name) { return reliability_->IsHealthy(name); },
-       .startup_timeout = options_.config.daemon.startup_timeout,
-       .check_interval = options_.config.daemon.dependency_check_interval});
+  supervisor_ = std::make_unique<supervise::Supervisor>(SpecsInStartOrder(options_.config),
+                                                        *launcher_, *reactor_, DefaultClock(),
+                                                        random_, *this);
+  supervisor_->SetStartGate(Gate(options_.config));
   reliability_->Attach(*supervisor_);
   LoadDesiredState();
   return OkStatus();
@@ -101,18 +111,22 @@ void Daemon::LoadDesiredState() {
   }
 }
 
-// The configured specs, dependencies first, with what health checks add to their
-// environment (NOTIFY_SOCKET, WATCHDOG_USEC).
-std::vector<supervise::ServiceSpec> Daemon::SpecsInStartOrder() const {
+std::vector<supervise::ServiceSpec> Daemon::SpecsInStartOrder(const Config& config) const {
   std::vector<supervise::ServiceSpec> ordered;
-  for (const std::string& name : options_.config.start_order) {
-    supervise::ServiceSpec spec = *options_.config.FindService(name);
+  for (const std::string& name : config.start_order) {
+    supervise::ServiceSpec spec = *config.FindService(name);
     for (auto& [variable, value] : reliability_->ServiceEnvironment(name)) {
       spec.env[variable] = value;
     }
     ordered.push_back(std::move(spec));
   }
   return ordered;
+}
+
+supervise::StartGate Daemon::Gate(const Config& config) {
+  return {.is_healthy = [this](const std::string& name) { return reliability_->IsHealthy(name); },
+          .startup_timeout = config.daemon.startup_timeout,
+          .check_interval = config.daemon.dependency_check_interval};
 }
 
 Daemon::~Daemon() {
@@ -142,6 +156,7 @@ void Daemon::Emit(const std::string& kind, const std::string& service, const nlo
   } else {
     spdlog::info("{}: {}: {}", service, kind, message);
   }
+  CountExit(kind, service, data);
   Journal("service", kind, service, data);
   TrackRunning(kind, service);
 }
@@ -161,6 +176,41 @@ void Daemon::TrackRunning(const std::string& kind, const std::string& service) {
              kind == "launch_failed") {
     reliability_->OnServiceNotRunning(service);
   }
+}
+
+// Exits by reason, for rebound_service_exits_total. An exit we asked for carries no code.
+void Daemon::CountExit(const std::string& kind, const std::string& service,
+                       const nlohmann::json& data) {
+  std::string reason;
+  if (kind == "launch_failed") {
+    reason = "launch_failed";
+  } else if (kind != "exited") {
+    return;
+  } else if (data.contains("signal") && data["signal"].is_number()) {
+    reason = "signal";
+  } else if (data.contains("exit_code") && data["exit_code"].is_number()) {
+    reason = data["exit_code"] == 0 ? "success" : "failure";
+  } else {
+    reason = "stopped";
+  }
+  exits_total_.WithLabels({service, reason}).Increment();
+}
+
+DaemonInfo Daemon::Info() {
+  return reactor_->Call([this] {
+    const Config& config = options_.config;
+    const std::string& host = config.daemon.listen_host;
+    return DaemonInfo{.version = kVersion,
+                      .pid = static_cast<int64_t>(::getpid()),
+                      .started_at_ms = ToUnixMillis(started_at_),
+                      .uptime_seconds = ToSeconds(std::chrono::steady_clock::now() - started_mono_),
+                      .data_dir = config.daemon.data_dir,
+                      .config_path = config.path,
+                      .config_digest = config.digest,
+                      .listen = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                                ":" + std::to_string(config.daemon.listen_port),
+                      .services = static_cast<int64_t>(config.services.size())};
+  });
 }
 
 void Daemon::Run() {

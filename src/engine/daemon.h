@@ -3,7 +3,8 @@
 // Daemon: `rebound serve` minus its HTTP edge. Owns the data directory (locked: one daemon
 // per directory), the store, the reactor, the shim launcher and the supervisor; re-adopts
 // what an earlier daemon left running, starts the rest in dependency order, and on SIGTERM
-// or SIGINT stops everything in reverse order (a second signal kills what is left).
+// or SIGINT stops everything in reverse order (a second signal kills what is left). SIGHUP
+// (or Reload) re-reads the configuration file and applies the difference (daemon_reload.cc).
 //
 //   auto daemon = Daemon::Create({.config = *config, .rebound_binary = "/proc/self/exe"});
 //   HttpServer server; RegisterServiceRoutes(server, **daemon);   // the API, on its threads
@@ -19,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/random.h"
 #include "engine/config.h"
+#include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
 #include "engine/desired_state.h"
 #include "engine/reactor.h"
@@ -40,6 +43,7 @@ struct DaemonOptions {
 
 class Daemon final : public ServiceController,
                      public ReliabilityController,
+                     public DaemonController,
                      public supervise::EventSink {
  public:
   static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
@@ -50,8 +54,11 @@ class Daemon final : public ServiceController,
   // Begins the graceful shutdown, as SIGTERM does. Thread-safe.
   void RequestShutdown();
 
+  // The configuration the daemon started with (Info() has the one in force after reloads).
   const Config& config() const { return options_.config; }
   store::Store& store() { return *store_; }
+  // Where the engine counts what it does; the API renders it at /metrics.
+  MetricsRegistry& metrics() { return metrics_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -67,8 +74,11 @@ class Daemon final : public ServiceController,
   Result<std::string> ReportCall(const std::string& name, bool success,
                                  Duration latency) override;
 
+  DaemonInfo Info() override;
+  Result<ReloadOutcome> Reload() override;
+
  private:
-  explicit Daemon(DaemonOptions options) : options_(std::move(options)) {}
+  explicit Daemon(DaemonOptions options);
 
   Status Open();
   Status WatchSignals();
@@ -85,10 +95,26 @@ class Daemon final : public ServiceController,
                             Status (supervise::Supervisor::*action)(const std::string&),
                             bool stopped_by_hand);
   void LoadDesiredState();
-  std::vector<supervise::ServiceSpec> SpecsInStartOrder() const;
+  // `config`'s specs, dependencies first, with what health checks add to their environment
+  // (NOTIFY_SOCKET, WATCHDOG_USEC, REBOUND_HEARTBEAT_URL).
+  std::vector<supervise::ServiceSpec> SpecsInStartOrder(const Config& config) const;
+  supervise::StartGate Gate(const Config& config);
   void TrackRunning(const std::string& kind, const std::string& service);
+  void CountExit(const std::string& kind, const std::string& service, const nlohmann::json& data);
+  // On the reactor thread: swaps in `config`'s services (daemon_reload.cc).
+  Result<ReloadOutcome> ApplyConfig(Config config);
+  // Health checks, breakers and recovery follow a reload (daemon_reload.cc).
+  Status ReconfigureReliability(const Config& next, const ReloadOutcome& outcome);
+  void OnReloadSignal();
 
-  DaemonOptions options_;
+  DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
+  const std::string config_path_;  // never changes: readable from any thread
+  // Metrics, declared in one block (names are API: docs/operations.md).
+  MetricsRegistry metrics_;
+  CounterFamily& exits_total_;    // rebound_service_exits_total{service, reason}
+  CounterFamily& reloads_total_;  // rebound_config_reloads_total{result}
+  const WallTime started_at_ = std::chrono::system_clock::now();
+  const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Reactor> reactor_;

@@ -9,8 +9,8 @@
 
 namespace rebound::engine {
 
-// SIGTERM and SIGINT stop the daemon gracefully (a second one forcefully); SIGHUP is
-// received and ignored, so closing the terminal does not stop it.
+// SIGTERM and SIGINT stop the daemon gracefully (a second one forcefully); SIGHUP reloads
+// the configuration (so closing the terminal does not stop the daemon either).
 Status Daemon::WatchSignals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -33,6 +33,7 @@ void Daemon::OnSignal() {
   while (::read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
     const int signal = static_cast<int>(info.ssi_signo);
     if (signal == SIGHUP) {
+      OnReloadSignal();
       continue;
     }
     if (!shutting_down_) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <tuple>
 
 #include "base/duration.h"
 #include "engine/service_config.h"
@@ -336,6 +337,37 @@ Status ApplyReliabilityEntry(const ConfigReader& reader, const ConfigEntry& entr
     return ReadBreaker(reader, entry, path, reliability.breaker);
   }
   return ReadMemory(reader, entry, path, reliability.memory);
+}
+
+namespace {
+
+auto ProbeFields(const ProbeSpec& p) {
+  return std::tie(p.type, p.url, p.status_min, p.status_max, p.body_contains, p.host, p.port,
+                  p.command, p.interval, p.timeout, p.failure_threshold, p.success_threshold,
+                  p.start_period, p.watchdog, p.history_size);
+}
+
+auto RecoveryFields(const RecoverySpec& r) {
+  return std::tie(r.automatic, r.actions, r.controller.cooldown, r.controller.max_attempts,
+                  r.controller.backoff, r.controller.attempt_delay, r.exec, r.exec_timeout,
+                  r.verify_timeout, r.notify_url);
+}
+
+auto BreakerFields(const CircuitBreakerConfig& c) {
+  return std::tie(c.window_kind, c.window_size, c.minimum_calls, c.failure_rate_threshold,
+                  c.slow_call_rate_threshold, c.slow_call_duration, c.open_duration,
+                  c.half_open_calls);
+}
+
+}  // namespace
+
+bool SameReliability(const ServiceReliability& a, const ServiceReliability& b) {
+  const bool same_health = a.health.has_value() == b.health.has_value() &&
+                           (!a.health || ProbeFields(*a.health) == ProbeFields(*b.health));
+  return same_health && RecoveryFields(a.recovery) == RecoveryFields(b.recovery) &&
+         BreakerFields(a.breaker) == BreakerFields(b.breaker) &&
+         std::tie(a.memory.max_rss_bytes, a.memory.action, a.memory.signal) ==
+             std::tie(b.memory.max_rss_bytes, b.memory.action, b.memory.signal);
 }
 
 ServiceReliability BuiltinReliability() {

@@ -53,6 +53,10 @@ struct ServiceReliability {
   health::MemoryLimit memory;
 };
 
+// Whether two services' settings watch and recover them the same way (a reload keeps the
+// probe, breaker and recovery state of a service whose settings did not change).
+bool SameReliability(const ServiceReliability& a, const ServiceReliability& b);
+
 ServiceReliability BuiltinReliability();
 // Applies the seed-001 environment variables onto `defaults`; a validation Error names the
 // variable and the fix.

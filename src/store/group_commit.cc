@@ -53,6 +53,11 @@ void GroupCommitWriter::AddCommitListener(std::function<void()> listener) {
   commit_listeners_.push_back(std::move(listener));
 }
 
+void GroupCommitWriter::AddCommitTimeObserver(std::function<void(Duration elapsed)> observer) {
+  std::lock_guard lock(mutex_);
+  commit_time_observers_.push_back(std::move(observer));
+}
+
 void GroupCommitWriter::AddMaintenance(Duration interval,
                                        std::function<Status(SqliteConnection&)> task) {
   std::lock_guard lock(mutex_);
@@ -189,6 +194,7 @@ void GroupCommitWriter::CompletionLoop() {
 
 void GroupCommitWriter::RecordCommit(size_t writes, const Status& commit, Duration elapsed) {
   std::vector<std::function<void()>> listeners;
+  std::vector<std::function<void(Duration)>> observers;
   {
     std::lock_guard lock(mutex_);
     ++stats_.transactions;
@@ -196,6 +202,10 @@ void GroupCommitWriter::RecordCommit(size_t writes, const Status& commit, Durati
     stats_.failed_commits += commit.ok() ? 0 : 1;
     stats_.commit_time_total += elapsed;
     listeners = commit_listeners_;
+    observers = commit_time_observers_;
+  }
+  for (auto& observer : observers) {
+    observer(elapsed);
   }
   if (commit.ok()) {
     for (auto& listener : listeners) {

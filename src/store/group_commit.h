@@ -102,6 +102,9 @@ class GroupCommitWriter {
   // Called on the writer thread after every successful commit (e.g. to wake followers).
   // REQUIRES: added before writes are submitted.
   void AddCommitListener(std::function<void()> listener);
+  // Called on the writer thread with the duration of every commit, successful or not (e.g.
+  // a latency histogram). May be added at any time; must be cheap and must not throw.
+  void AddCommitTimeObserver(std::function<void(Duration elapsed)> observer);
   // Runs `task` in its own transaction every `interval`. REQUIRES: before writes.
   void AddMaintenance(Duration interval, std::function<Status(SqliteConnection&)> task);
 
@@ -148,6 +151,7 @@ class GroupCommitWriter {
   std::vector<Task> queue_;
   bool stopping_ = false;
   std::vector<std::function<void()>> commit_listeners_;
+  std::vector<std::function<void(Duration)>> commit_time_observers_;  // guarded by mutex_
   std::vector<Maintenance> maintenance_;
   WriterStats stats_;  // guarded by mutex_
 

@@ -37,6 +37,8 @@ struct Dependency {
   std::string name;
   DependencyCondition condition = DependencyCondition::kStarted;
   bool required = true;
+
+  bool operator==(const Dependency&) const = default;
 };
 
 // "At most max_restarts restarts within `within`, then FATAL until reset."
@@ -64,5 +66,9 @@ struct ServiceSpec {
   LogRotation log = {};
   int line = 0;  // where the service is defined in the config file, for messages
 };
+
+// True when the two specs run the same thing the same way (`line` is ignored): a reload
+// leaves such a service alone.
+bool SameServiceSpec(const ServiceSpec& a, const ServiceSpec& b);
 
 }  // namespace rebound::supervise

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/duration.h"
+#include "supervise/supervisor_service.h"
 
 namespace rebound::supervise {
 namespace {
@@ -18,27 +19,6 @@ std::string JoinedNames(const std::vector<std::string>& names) {
 }
 
 }  // namespace
-
-struct Supervisor::Service {
-  ServiceSpec spec;
-  resilience::Backoff backoff;
-  ServiceState state = ServiceState::kStopped;
-  bool wanted = false;          // should be running
-  bool stopped_by_hand = false;  // StartAll leaves it alone
-  bool ever_ran = false;         // the startup timeout holds only for a first start
-  bool stop_requested = false;  // the next exit is one we asked for
-  uint64_t generation = 0;      // of the current process; stale exit callbacks are ignored
-  std::optional<LaunchedProcess> process = {};
-  MonoTime running_since{};
-  int64_t restarts = 0;
-  std::deque<MonoTime> recent_restarts = {};  // within the intensity window
-  std::optional<TimerId> restart_timer = {};
-  std::optional<TimerId> kill_timer = {};
-  std::optional<MonoTime> waiting_since = {};  // for dependencies (the start gate)
-  std::optional<TimerId> gate_timer = {};
-  std::optional<ExitInfo> last_exit = {};
-  std::string message = {};
-};
 
 std::string_view ServiceStateName(ServiceState state) {
   static constexpr std::array<std::string_view, 6> kNames = {"stopped",  "running", "backoff",
@@ -55,9 +35,7 @@ Supervisor::Supervisor(std::vector<ServiceSpec> specs, ProcessLauncher& launcher
       depends_on.push_back(dependency.name);
     }
     (void)graph_.AddService(spec.name, depends_on);  // names are unique (REQUIRES)
-    // Specs come from a validated config, so their backoff is valid.
-    resilience::Backoff backoff = *resilience::Backoff::Create(spec.backoff, random_);
-    services_.push_back(std::make_unique<Service>(Service{std::move(spec), std::move(backoff)}));
+    services_.push_back(NewService(std::move(spec)));
   }
 }
 
@@ -69,7 +47,7 @@ Supervisor::~Supervisor() {
 
 Supervisor::Service* Supervisor::Find(const std::string& name) {
   for (auto& service : services_) {
-    if (service->spec.name == name) {
+    if (service->spec.name == name && !service->removed) {
       return service.get();
     }
   }
@@ -570,7 +548,9 @@ void Supervisor::ContinueShutdown() {
 std::vector<ServiceView> Supervisor::Views() const {
   std::vector<ServiceView> views;
   for (const auto& service : services_) {
-    views.push_back(*View(service->spec.name));
+    if (!service->removed) {
+      views.push_back(*View(service->spec.name));
+    }
   }
   return views;
 }

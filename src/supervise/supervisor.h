@@ -85,6 +85,13 @@ class Supervisor {
   Status Stop(const std::string& name);
   Status Restart(const std::string& name);
 
+  // Applies a new set of specs (a config reload): services not in `specs` are stopped and
+  // then forgotten, new ones start, changed ones restart with their new spec (a changed
+  // service the operator had stopped stays stopped), identical ones are left alone.
+  // REQUIRES: `specs` in a valid start order, names unique. Errors: conflict while a
+  // service removed by an earlier call is still stopping (nothing changes).
+  Status Reconfigure(std::vector<ServiceSpec> specs);
+
   std::vector<ServiceView> Views() const;
   Result<ServiceView> View(const std::string& name) const;
 
@@ -116,6 +123,11 @@ class Supervisor {
   void Emit(const std::string& kind, const Service& service, const std::string& message,
             nlohmann::json data = nlohmann::json::object());
   ExitCallback ExitHandler(Service& service);
+  // Reconfigure's steps (supervisor_reconfigure.cc).
+  std::unique_ptr<Service> NewService(ServiceSpec spec);
+  void ApplyChangedSpec(Service& service, ServiceSpec spec);
+  void Remove(Service& service);
+  void ForgetRemoved();
 
   ProcessLauncher& launcher_;
   Scheduler& scheduler_;

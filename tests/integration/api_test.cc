@@ -269,6 +269,18 @@ TEST_F(ApiTest, MalformedRequestIs400Json) {
   EXPECT_NE(response.find(R"({"error":{"code":"malformed")"), std::string::npos) << response;
 }
 
+TEST_F(ApiTest, OversizedHeaderOrUriIsRefusedWithJson) {
+  const std::string header =
+      RawExchange(server_->port(), "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                       std::string(10000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(header.starts_with("HTTP/1.1 400")) << header.substr(0, 200);
+  EXPECT_NE(header.find(R"({"error":{"code":"malformed")"), std::string::npos);
+  const std::string uri = RawExchange(
+      server_->port(), "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(uri.starts_with("HTTP/1.1 414")) << uri.substr(0, 200);
+  EXPECT_NE(uri.find(R"({"error":{"code":"uri_too_long")"), std::string::npos) << uri;
+}
+
 TEST_F(ApiTest, HeadAnswersWithoutBody) {
   auto result = client_->Head("/health");
   ASSERT_TRUE(result);

@@ -57,5 +57,19 @@ TEST(HttpRequestTest, QueryParamReturnsFirstValueOrNothing) {
   EXPECT_EQ(request.QueryParam("other"), std::nullopt);
 }
 
+TEST(IfMatchTest, AcceptsStrongWeakAndBareVersions) {
+  EXPECT_EQ(*ParseIfMatch("\"3\""), 3);
+  EXPECT_EQ(*ParseIfMatch("W/\"4\""), 4);
+  EXPECT_EQ(*ParseIfMatch("5"), 5);
+}
+
+TEST(IfMatchTest, RefusesAnythingElseNamingTheHeader) {
+  for (const char* bad : {"", "\"\"", "*", "\"0\"", "\"x\"", "\"3\", \"4\""}) {
+    Result<int64_t> version = ParseIfMatch(bad);
+    ASSERT_FALSE(version.ok()) << bad;
+    EXPECT_NE(version.error().message().find("If-Match"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace rebound::api

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -35,6 +36,25 @@ TEST(GroupCommitTest, FutureResolvesWithTheValueAfterCommit) {
   EXPECT_EQ(*seq, 1);
   // Visible to another connection: it is committed, not just written.
   EXPECT_EQ(CountEvents(*db), 1);
+}
+
+TEST(GroupCommitTest, CommitTimeObserversSeeEveryCommitsDuration) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> commits = 0;
+  std::atomic<int64_t> total_ns = 0;
+  writer.AddCommitTimeObserver([&](Duration elapsed) {
+    ++commits;
+    total_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  });
+  ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("a")).get().ok());
+  ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("b")).get().ok());
+  EXPECT_EQ(commits, writer.stats().transactions);
+  EXPECT_GE(commits, 2);
+  EXPECT_EQ(total_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          writer.stats().commit_time_total)
+                          .count());
 }
 
 TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
