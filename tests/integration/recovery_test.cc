@@ -261,6 +261,28 @@ TEST(RecoveryTest, CliTriggersAndResets) {
   EXPECT_NE(printed.find("rebound: no service named \"nope\""), std::string::npos);
 }
 
+TEST(RecoveryTest, AReloadAddsAHealthCheckWithoutRestartingAndRemovesOne) {
+  DaemonHarness h;
+  const int port = FreeLoopbackPort();
+  const std::string model = "[services.model_server]\ncommand = [\"" DEMO_SERVICE_PATH "\", \"" +
+                            std::to_string(port) + "\"]\n";
+  h.Start(model);
+  const int pid = h.WaitForPid("model_server");
+  EXPECT_EQ(h.Service("model_server")["health"], "none");
+  h.WriteConfig(model + "health = { type = \"tcp\", address = \"127.0.0.1:" +
+                std::to_string(port) + "\", interval = \"100ms\" }\n");
+  auto [reloaded, outcome] = h.PostJson("/v1/daemon/reload", "");
+  ASSERT_EQ(reloaded, 200) << outcome;
+  EXPECT_EQ(outcome["changed"], nlohmann::json({"model_server"}));
+  ASSERT_TRUE(WaitUntil([&] { return h.Service("model_server")["health"] == "healthy"; }))
+      << h.DaemonLog();
+  EXPECT_EQ(h.Pid("model_server"), pid);  // only how it is watched changed: no restart
+  h.WriteConfig(model);
+  ASSERT_EQ(h.PostJson("/v1/daemon/reload", "").first, 200);
+  EXPECT_EQ(h.Service("model_server")["health"], "none");
+  EXPECT_EQ(h.Pid("model_server"), pid);
+}
+
 TEST(RecoveryTest, BadRequestsGetJsonErrors) {
   DaemonHarness h;
   h.Start("[services.api]\ncommand = [\"sleep\", \"1000\"]\n");
