@@ -12,6 +12,7 @@
 #include "cli/check_config.h"
 #include "cli/client.h"
 #include "cli/client_options.h"
+#include "cli/job_commands.h"
 #include "cli/serve.h"
 #include "engine/config.h"
 
@@ -90,6 +91,7 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("NAME", service_name, "the service")->required();
     actions.emplace_back(action, sub);
   }
+  JobCommands jobs = AddJobCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -103,6 +105,9 @@ int RunCommandLine(int argc, char** argv) {
   }
   if (*status) {
     return RunStatus(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (jobs.Selected()) {
+    return RunJobCommand(jobs, ResolveClient(flags), std::cout, std::cerr);
   }
   for (const auto& [action, sub] : actions) {
     if (*sub) {

@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "api/http_server.h"
+#include "api/job_routes.h"
 #include "api/service_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
@@ -48,7 +49,10 @@ int RunServe(const std::string& config_path, std::ostream& err) {
     return 1;
   }
   api::HttpServer server;
-  api::RegisterServiceRoutes(server, **daemon);
+  jobs::JobController& jobs = (*daemon)->jobs();
+  api::RegisterServiceRoutes(server, **daemon,
+                             [&jobs] { return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)}}; });
+  api::RegisterJobRoutes(server, jobs);
   Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {
     err << "rebound: cannot listen on " << config->daemon.listen_host << ":"

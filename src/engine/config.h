@@ -32,6 +32,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file_system.h"
+#include "jobs/job_queue.h"
 #include "resilience/backoff.h"
 #include "supervise/service_spec.h"
 
@@ -66,6 +67,7 @@ struct Config {
   DaemonSettings daemon;
   std::vector<ServiceSpec> services;     // in file order
   std::vector<std::string> start_order;  // dependencies first
+  std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.

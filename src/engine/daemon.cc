@@ -64,10 +64,27 @@ Status Daemon::Open() {
       *reactor_, fs);
   supervisor_ = std::make_unique<supervise::Supervisor>(InStartOrder(options_.config), *launcher_,
                                                         *reactor_, DefaultClock(), random_, *this);
+  OpenJobs(fs);
   return OkStatus();
 }
 
+void Daemon::OpenJobs(FileSystem& fs) {
+  const std::string& data_dir = options_.config.daemon.data_dir;
+  Reactor* reactor = reactor_.get();
+  jobs_ = std::make_unique<jobs::JobService>(
+      jobs::JobServiceOptions{
+          .queues = options_.config.queues,
+          .rebound_binary = options_.rebound_binary,
+          .run_dir = data_dir + "/run",
+          .log_dir = data_dir + "/logs",
+          .warn = [](std::string_view message) { spdlog::warn("jobs: {}", message); }},
+      *store_, *reactor_, *reactor_,
+      [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs,
+      DefaultClock(), random_);
+}
+
 Daemon::~Daemon() {
+  jobs_.reset();  // first: its commit callbacks are posted to the reactor
   supervisor_.reset();  // before the launcher and reactor it refers to
   launcher_.reset();
   if (signal_fd_ >= 0) {
@@ -113,6 +130,11 @@ void Daemon::Run() {
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
   supervisor_->AdoptAll();
   supervisor_->StartAll();
+  if (Status recovered = jobs_->Recover(); !recovered.ok()) {
+    spdlog::error("jobs: {}; no job runs until the store is readable and rebound restarts",
+                  recovered.error().message());
+    jobs_->Stop();
+  }
   reactor_->Run();
   Journal("daemon", "stopped", "", nlohmann::json::object());
   store_->Close();  // commits everything queued, including the event above
@@ -129,6 +151,7 @@ void Daemon::BeginShutdown(const std::string& reason) {
   }
   spdlog::info("{}: stopping services in reverse dependency order", reason);
   Journal("daemon", "stopping", "", {{"reason", reason}});
+  jobs_->Stop();  // running jobs go on under their shims; the next daemon re-adopts them
   supervisor_->StopAll([this] { reactor_->Stop(); });
 }
 

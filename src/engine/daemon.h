@@ -24,6 +24,7 @@
 #include "engine/data_dir_lock.h"
 #include "engine/reactor.h"
 #include "engine/service_controller.h"
+#include "jobs/job_service.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
@@ -47,6 +48,8 @@ class Daemon final : public ServiceController, public supervise::EventSink {
 
   const Config& config() const { return options_.config; }
   store::Store& store() { return *store_; }
+  // Durable jobs: the JobController for the API, and JobsSummary() for health and metrics.
+  jobs::JobService& jobs() { return *jobs_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -59,6 +62,7 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   explicit Daemon(DaemonOptions options) : options_(std::move(options)) {}
 
   Status Open();
+  void OpenJobs(FileSystem& fs);
   Status WatchSignals();
   void OnSignal();
   void BeginShutdown(const std::string& reason);
@@ -77,6 +81,7 @@ class Daemon final : public ServiceController, public supervise::EventSink {
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;
+  std::unique_ptr<jobs::JobService> jobs_;
   std::atomic<bool> shutting_down_{false};
   int signal_fd_ = -1;
 };

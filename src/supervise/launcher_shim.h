@@ -30,6 +30,9 @@ struct ShimLauncherOptions {
   std::string rebound_binary;
   std::string run_dir;  // child and exit records
   std::string log_dir;  // NAME.log and its rotations
+  // Keep NAME.child and NAME.exit after an exit has been reported, until DiscardRecords:
+  // for durable jobs, whose outcome must survive a daemon crash until it is in the store.
+  bool keep_records_after_exit = false;
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -42,6 +45,8 @@ class ShimLauncher final : public ProcessLauncher {
   Status Signal(const std::string& name, int signal) override;
   Status Kill(const std::string& name) override;
   std::optional<int> ChildPid(const std::string& name) override;
+  // Removes the records of `name` unless a shim of that name is running.
+  void DiscardRecords(const std::string& name) override;
 
  private:
   struct Shim {

@@ -165,7 +165,9 @@ void ShimLauncher::OnShimExit(const std::string& name) {
   ::close(shim.pidfd);
   const ExitInfo exit = ReadOutcome(name, shim.pid, info);
   // Handled by a live daemon from here on: the records only serve one that was not watching.
-  RemoveRecords(name);
+  if (!options_.keep_records_after_exit) {
+    RemoveRecords(name);
+  }
   shim.on_exit(exit);
 }
 
@@ -213,7 +215,9 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   }
   auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, spec.name));
   if (record.ok() && record->shim_pid == child->shim_pid) {
-    RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
+    if (!options_.keep_records_after_exit) {
+      RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
+    }
     return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                     .exit = {.exit_code = record->exit_code,
                              .signal = record->signal,
@@ -269,6 +273,12 @@ Status ShimLauncher::Kill(const std::string& name) {
     return ErrnoError(errno, "kill the shim of " + name);
   }
   return OkStatus();
+}
+
+void ShimLauncher::DiscardRecords(const std::string& name) {
+  if (!shims_.contains(name)) {
+    RemoveRecords(name);
+  }
 }
 
 std::optional<int> ShimLauncher::ChildPid(const std::string& name) {
