@@ -83,8 +83,7 @@ void JobManager::Adopt(Active& active) {
   });
   if (adoption.ok() && adoption->outcome == AdoptOutcome::kRunning) {
     ++stats_.adopted;
-    active.launched = true;
-    Persist(active.job);  // journals the re-adoption
+    active.launched = true;  // unchanged in the store: its row still dates the attempt's start
     if (active.job.spec.timeout > Duration(0)) {
       ArmTimeout(active, active.job.spec.timeout - SinceMillis(clock_, active.job.updated_at_ms));
     }
