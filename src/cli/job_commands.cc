@@ -29,6 +29,7 @@ Result<Reply> Send(const ClientOptions& options, const std::string& method,
   httplib::Client client(address->host, address->port);
   client.set_connection_timeout(options.connect_timeout);
   client.set_read_timeout(options.request_timeout);
+  client.set_tcp_nodelay(true);  // a POST's body is a second write: no 40 ms Nagle delay
   httplib::Headers headers;
   if (!options.token.empty()) {
     headers.emplace("Authorization", "Bearer " + options.token);
