@@ -42,7 +42,8 @@ Status JobManager::Recover() {
   if (!jobs.ok()) {
     return jobs.error().WithContext("load unfinished jobs");
   }
-  for (JobRecord& job : *jobs) {
+  recovered_through_id_ = jobs->max_id;
+  for (JobRecord& job : jobs->jobs) {
     if (!queues_.Has(job.spec.queue)) {
       options_.warn("job " + std::to_string(job.id) + ": queue \"" + job.spec.queue +
                     "\" is no longer configured; it runs in the default queue");
@@ -103,7 +104,9 @@ void JobManager::Adopt(Active& active) {
 }
 
 void JobManager::OnSubmitted(const JobRecord& job) {
-  if (active_.contains(job.id) || job.state != JobState::kQueued) {
+  // A job Recover() saw is already handled (it may even have finished since).
+  if (active_.contains(job.id) || job.id <= recovered_through_id_ ||
+      job.state != JobState::kQueued) {
     return;
   }
   Active& active = active_[job.id] = Active{.job = job};

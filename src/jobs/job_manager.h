@@ -63,7 +63,8 @@ class JobManager {
 
   // Takes over the unfinished jobs in the store. REQUIRES: called once, first.
   Status Recover();
-  // A job just stored by JobStore::Submit (created). Known jobs are ignored.
+  // A job just stored by JobStore::Submit (created). Jobs already known (queued, running,
+  // or read by Recover, even if finished since) are ignored.
   void OnSubmitted(const JobRecord& job);
   // not_found, or conflict when it already ended.
   Result<JobRecord> Cancel(int64_t id);
@@ -115,6 +116,7 @@ class JobManager {
   JobQueues queues_;
   std::map<int64_t, Active> active_;  // queued, running and retrying jobs
   std::optional<TimerId> rate_timer_;
+  int64_t recovered_through_id_ = 0;
   bool stopping_ = false;
   JobManagerStats stats_;
 };

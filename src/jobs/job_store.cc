@@ -210,8 +210,22 @@ Result<std::vector<JobRecord>> JobStore::List(const JobFilter& filter) {
   return Select(where, params, filter.limit);
 }
 
-Result<std::vector<JobRecord>> JobStore::LoadUnfinished() {
-  return Select("WHERE state IN ('queued', 'running', 'retrying')", {}, INT32_MAX);
+Result<UnfinishedJobs> JobStore::LoadUnfinished() {
+  // One statement, so one snapshot: the newest row comes along whatever its state.
+  auto rows = Select(
+      "WHERE state IN ('queued', 'running', 'retrying') OR id = (SELECT MAX(id) FROM jobs)", {},
+      INT32_MAX);
+  if (!rows.ok()) {
+    return rows.error();
+  }
+  UnfinishedJobs unfinished;
+  for (JobRecord& job : *rows) {
+    unfinished.max_id = std::max(unfinished.max_id, job.id);
+    if (!IsTerminal(job.state)) {
+      unfinished.jobs.push_back(std::move(job));
+    }
+  }
+  return unfinished;
 }
 
 Result<JobsSummary> JobStore::Summary() {

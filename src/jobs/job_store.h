@@ -47,6 +47,13 @@ struct JobsSummary {
   std::map<std::string, std::map<std::string, int64_t>> by_queue;
 };
 
+struct UnfinishedJobs {
+  std::vector<JobRecord> jobs;
+  // The highest id stored when they were read: every job up to it is either in `jobs` or
+  // has ended, so a late "submitted" notice for it must not queue it again.
+  int64_t max_id = 0;
+};
+
 class JobStore {
  public:
   JobStore(store::Database& database, store::GroupCommitWriter& writer,
@@ -58,7 +65,7 @@ class JobStore {
   Result<JobRecord> Get(int64_t id);
   Result<std::vector<JobRecord>> List(const JobFilter& filter);
   // Jobs in queued, running or retrying: what a starting daemon takes over.
-  Result<std::vector<JobRecord>> LoadUnfinished();
+  Result<UnfinishedJobs> LoadUnfinished();
   Result<JobsSummary> Summary();
 
  private:

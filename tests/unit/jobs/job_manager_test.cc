@@ -322,6 +322,19 @@ TEST_F(JobManagerTest, RestartQueuesQueuedAndResumesRetryingJobs) {
   EXPECT_EQ(Job(retrying).attempt, 2);
 }
 
+TEST_F(JobManagerTest, LateSubmitNoticeOfAJobRecoveredAndFinishedDoesNotRunItAgain) {
+  // Submitted while the daemon started: Recover() reads it, it runs and succeeds, and only
+  // then does the API thread's notice arrive.
+  auto outcome = jobs_->Submit({.command = {"x"}});
+  ASSERT_TRUE(Manager().Recover().ok());
+  Settle();
+  Exit(outcome->job.id, 0);
+  ASSERT_EQ(State(outcome->job.id), JobState::kSucceeded);
+  manager_->OnSubmitted(outcome->job);
+  Settle();
+  EXPECT_EQ(Launches(outcome->job.id), 1);
+}
+
 TEST_F(JobManagerTest, SucceededJobCannotBeRetried) {
   Manager();
   const int64_t id = Submit({.command = {"x"}});

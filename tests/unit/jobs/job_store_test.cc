@@ -92,8 +92,20 @@ TEST_F(JobStoreTest, ListFiltersAndLoadUnfinishedSkipsEndedJobs) {
   EXPECT_EQ(jobs_->List({.after_id = 1, .limit = 1})->front().id, 2);
   auto unfinished = jobs_->LoadUnfinished();
   ASSERT_TRUE(unfinished.ok());
-  ASSERT_EQ(unfinished->size(), 2u);
-  EXPECT_EQ(unfinished->front().id, 2);
+  ASSERT_EQ(unfinished->jobs.size(), 2u);
+  EXPECT_EQ(unfinished->jobs.front().id, 2);
+  EXPECT_EQ(unfinished->max_id, 3);
+}
+
+TEST_F(JobStoreTest, LoadUnfinishedReportsTheNewestIdEvenWhenThatJobEnded) {
+  ASSERT_TRUE(jobs_->Submit({.command = {"x"}}).ok());
+  JobRecord done = *jobs_->Get(1);
+  done.state = JobState::kSucceeded;
+  ASSERT_TRUE(jobs_->Save(done).get().ok());
+  auto unfinished = jobs_->LoadUnfinished();
+  ASSERT_TRUE(unfinished.ok());
+  EXPECT_TRUE(unfinished->jobs.empty());
+  EXPECT_EQ(unfinished->max_id, 1);
 }
 
 TEST_F(JobStoreTest, SummaryCountsByStateAndQueue) {
