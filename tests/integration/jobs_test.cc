@@ -179,12 +179,25 @@ TEST_F(JobsTest, LogsAreReadBack) {
 
 TEST_F(JobsTest, RunningJobIsReadoptedAfterTheDaemonIsKilled) {
   const int64_t id = Submit(Shell("echo started >> runs; sleep 1"));
-  ASSERT_TRUE(WaitForState(id, "running"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));  // launched, not only stored
   h_.Kill();
   h_.Start();
   ASSERT_TRUE(WaitForState(id, "succeeded", 10s)) << Job(id).dump() << h_.DaemonLog();
   EXPECT_EQ(Job(id)["attempt"], 1);
   EXPECT_EQ(Read("runs"), "started\n");  // kept running; never started again
+}
+
+TEST_F(JobsTest, ExitRecordedWhileTheDaemonWasDownIsAppliedAndTheRecordsThenRemoved) {
+  const int64_t id = Submit(Shell("echo ran >> runs; sleep 0.3; exit 64"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));  // launched, not only stored
+  const std::string exit_record = "data/run/job:" + std::to_string(id) + ".exit";
+  h_.Kill();
+  ASSERT_TRUE(WaitUntil([&] { return !Read(exit_record).empty(); }));  // the shim recorded it
+  h_.Start();
+  ASSERT_TRUE(WaitForState(id, "failed")) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["last_exit"]["code"], 64);
+  EXPECT_EQ(Read("runs"), "ran\n");
+  EXPECT_TRUE(WaitUntil([&] { return !DefaultFileSystem().Exists(h_.dir().Path(exit_record)); }));
 }
 
 TEST_F(JobsTest, NonIdempotentJobWhoseShimDiedWithTheDaemonIsInterruptedUntilRetried) {
