@@ -68,8 +68,8 @@ class Daemon {
         << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
         << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
         << options.concurrency << "\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
-    pid_ = Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"},
-                 dir_ + "/daemon.log");
+    pid_ =
+        Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"}, dir_ + "/daemon.log");
     for (int i = 0; i < 500 && !Get("/v1/services"); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -163,9 +163,9 @@ int main(int argc, char** argv) {
   const Options options = Parse(argc, argv);
   Daemon daemon(options, 17000 + static_cast<int>(::getpid() % 20000));
   const auto submit_start = Clock::now();
-  const int64_t submits = SubmitFromClients(
-      daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "hold"}},
-      [&](int64_t) { return Since(submit_start) >= options.seconds; });
+  const int64_t submits =
+      SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "hold"}},
+                        [&](int64_t) { return Since(submit_start) >= options.seconds; });
   const double submit_rate = submits / Since(submit_start);
 
   const int64_t before = daemon.Succeeded();

@@ -16,8 +16,8 @@ Result<int64_t> ParseCount(const std::string& text, std::string_view name) {
   int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 0) {
-    return ValidationError(std::string(name) + ": expected a non-negative integer, got \"" +
-                           text + "\"");
+    return ValidationError(std::string(name) + ": expected a non-negative integer, got \"" + text +
+                           "\"");
   }
   return value;
 }
@@ -59,8 +59,9 @@ Result<jobs::JobFilter> ParseFilter(const HttpRequest& request) {
 
 HttpResponse Submit(jobs::JobController& controller, const HttpRequest& request) {
   if (request.json.is_null()) {
-    return ErrorResponse(ValidationError(
-        "a JSON body is required, e.g. {\"command\": [\"prog\", \"arg\"], \"queue\": \"default\"}"));
+    return ErrorResponse(
+        ValidationError("a JSON body is required, e.g. {\"command\": [\"prog\", \"arg\"], "
+                        "\"queue\": \"default\"}"));
   }
   auto spec = jobs::ParseJobRequest(request.json);
   if (!spec.ok()) {
@@ -117,9 +118,9 @@ HttpResponse Logs(jobs::JobController& controller, const HttpRequest& request) {
   if (!chunk.ok()) {
     return ErrorResponse(chunk.error());
   }
-  return JsonResponse(200, {{"data", chunk->data},
-                            {"next_offset", chunk->next_offset},
-                            {"finished", chunk->finished}});
+  return JsonResponse(
+      200,
+      {{"data", chunk->data}, {"next_offset", chunk->next_offset}, {"finished", chunk->finished}});
 }
 
 }  // namespace
@@ -130,8 +131,7 @@ void RegisterJobRoutes(HttpServer& server, jobs::JobController& controller) {
   server.Get("/v1/jobs",
              [&controller](const HttpRequest& request) { return List(controller, request); });
   server.Get("/v1/jobs/:id", ActionRoute(controller, &jobs::JobController::GetJob, 200));
-  server.Post("/v1/jobs/:id/cancel",
-              ActionRoute(controller, &jobs::JobController::CancelJob, 202));
+  server.Post("/v1/jobs/:id/cancel", ActionRoute(controller, &jobs::JobController::CancelJob, 202));
   server.Post("/v1/jobs/:id/retry", ActionRoute(controller, &jobs::JobController::RetryJob, 202));
   server.Get("/v1/jobs/:id/logs",
              [&controller](const HttpRequest& request) { return Logs(controller, request); });

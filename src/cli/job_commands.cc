@@ -20,8 +20,8 @@ struct Reply {
 };
 
 // One request to the daemon; the error is the one line to print.
-Result<Reply> Send(const ClientOptions& options, const std::string& method,
-                   const std::string& path, const nlohmann::json& body = nullptr) {
+Result<Reply> Send(const ClientOptions& options, const std::string& method, const std::string& path,
+                   const nlohmann::json& body = nullptr) {
   auto address = ParseDaemonUrl(options.url);
   if (!address.ok()) {
     return ValidationError("rebound: " + address.error().message());
@@ -35,9 +35,9 @@ Result<Reply> Send(const ClientOptions& options, const std::string& method,
     headers.emplace("Authorization", "Bearer " + options.token);
   }
   httplib::Result result =
-      method == "POST" ? client.Post(path, headers, body.is_null() ? "" : body.dump(),
-                                     "application/json")
-                       : client.Get(path, headers);
+      method == "POST"
+          ? client.Post(path, headers, body.is_null() ? "" : body.dump(), "application/json")
+          : client.Get(path, headers);
   if (!result) {
     return NetworkError("rebound: cannot reach the daemon at " + options.url + " (" +
                         httplib::to_string(result.error()) + "); is \"rebound serve\" running?");
@@ -96,8 +96,7 @@ void PrintJob(const nlohmann::json& job, std::ostream& out) {
       << "  command:  " << CommandText(job) << "\n"
       << "  queue:    " << job.value("queue", "") << " (priority " << job.value("priority", 0)
       << ")\n"
-      << "  attempt:  " << job.value("attempt", 0) << " of " << job.value("max_attempts", 0)
-      << "\n"
+      << "  attempt:  " << job.value("attempt", 0) << " of " << job.value("max_attempts", 0) << "\n"
       << "  message:  " << job.value("message", "") << "\n";
   if (job.contains("last_exit") && job["last_exit"].is_object()) {
     out << "  last exit: " << job["last_exit"].value("description", "") << "\n";
@@ -142,7 +141,8 @@ int RunList(const JobCommandFlags& flags, const ClientOptions& options, std::ost
     return kExitOk;
   }
   out << std::left << std::setw(8) << "ID" << std::setw(12) << "STATE" << std::setw(12) << "QUEUE"
-      << std::setw(9) << "ATTEMPT" << "COMMAND\n";
+      << std::setw(9) << "ATTEMPT"
+      << "COMMAND\n";
   for (const auto& job : reply.json.value("jobs", nlohmann::json::array())) {
     PrintJobLine(job, out);
   }
@@ -218,7 +218,8 @@ nlohmann::json SubmitBody(const JobCommandFlags& flags) {
 JobCommands AddJobCommands(CLI::App& app) {
   JobCommands commands;
   JobCommandFlags& flags = *commands.flags;
-  commands.jobs = app.add_subcommand("jobs", "Durable jobs: submit, list, show, logs, cancel, retry");
+  commands.jobs =
+      app.add_subcommand("jobs", "Durable jobs: submit, list, show, logs, cancel, retry");
   commands.jobs->require_subcommand(1);
   commands.submit = commands.jobs->add_subcommand("submit", "Submit a job: -- COMMAND ARGS...");
   AddSubmitFlags(commands.submit, flags);
@@ -243,7 +244,8 @@ int RunJobCommand(const JobCommands& commands, const ClientOptions& options, std
   if (commands.list->parsed()) return RunList(flags, options, out, err);
   if (commands.show->parsed()) return RunOne("GET", "", "show", flags, options, out, err);
   if (commands.logs->parsed()) return RunLogs(flags, options, out, err);
-  if (commands.cancel->parsed()) return RunOne("POST", "/cancel", "cancel", flags, options, out, err);
+  if (commands.cancel->parsed())
+    return RunOne("POST", "/cancel", "cancel", flags, options, out, err);
   return RunOne("POST", "/retry", "retry", flags, options, out, err);
 }
 

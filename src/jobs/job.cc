@@ -12,11 +12,12 @@ using E = JobEvent;
 using nlohmann::json;
 
 constexpr std::array<std::string_view, kJobStateCount> kStateNames = {
-    "queued", "running", "retrying", "succeeded", "failed", "exhausted", "cancelled", "interrupted"};
+    "queued", "running",   "retrying",  "succeeded",
+    "failed", "exhausted", "cancelled", "interrupted"};
 
 constexpr std::array<std::string_view, 9> kEventNames = {
-    "started", "succeeded", "failed_retryable", "failed_permanently", "gave_up",
-    "backoff_over", "cancelled", "interrupted", "manual_retry"};
+    "started",      "succeeded", "failed_retryable", "failed_permanently", "gave_up",
+    "backoff_over", "cancelled", "interrupted",      "manual_retry"};
 
 std::optional<JobState> Transition(JobState from, JobEvent event) {
   switch (from) {
@@ -120,17 +121,18 @@ Result<JobState> NextJobState(JobState from, JobEvent event) {
 std::string ShimName(int64_t id) { return "job:" + std::to_string(id); }
 
 json JobSpecToJson(const JobSpec& spec) {
-  return {{"command", spec.command},
-          {"queue", spec.queue},
-          {"key", spec.key ? json(*spec.key) : json(nullptr)},
-          {"priority", spec.priority},
-          {"retry", {{"max_attempts", spec.retry.max_attempts},
-                     {"backoff", BackoffToJson(spec.retry.backoff)}}},
-          {"timeout_ms", Millis(spec.timeout)},
-          {"stop_timeout_ms", Millis(spec.stop_timeout)},
-          {"idempotent", spec.idempotent},
-          {"cwd", spec.cwd},
-          {"env", spec.env}};
+  return {
+      {"command", spec.command},
+      {"queue", spec.queue},
+      {"key", spec.key ? json(*spec.key) : json(nullptr)},
+      {"priority", spec.priority},
+      {"retry",
+       {{"max_attempts", spec.retry.max_attempts}, {"backoff", BackoffToJson(spec.retry.backoff)}}},
+      {"timeout_ms", Millis(spec.timeout)},
+      {"stop_timeout_ms", Millis(spec.stop_timeout)},
+      {"idempotent", spec.idempotent},
+      {"cwd", spec.cwd},
+      {"env", spec.env}};
 }
 
 Result<JobSpec> JobSpecFromJson(const json& in) {

@@ -48,8 +48,8 @@ enum class JobEvent {
   kGaveUp,       // retryable, but max_attempts reached
   kBackoffOver,  // retrying -> queued
   kCancelled,
-  kInterrupted,   // its shim vanished without a record and the job is not idempotent
-  kManualRetry,   // `rebound jobs retry ID`
+  kInterrupted,  // its shim vanished without a record and the job is not idempotent
+  kManualRetry,  // `rebound jobs retry ID`
 };
 
 inline constexpr int kJobStateCount = 8;
@@ -77,7 +77,7 @@ struct JobSpec {
   std::optional<std::string> key = {};  // idempotency key
   int priority = 0;                     // higher runs first; FIFO among equals
   JobRetry retry = {};
-  Duration timeout{0};  // per attempt; 0: none
+  Duration timeout{0};                               // per attempt; 0: none
   Duration stop_timeout = std::chrono::seconds(10);  // SIGTERM, then SIGKILL after this
   // Safe to run again when a crash leaves its outcome unknown; else it is marked interrupted.
   bool idempotent = true;

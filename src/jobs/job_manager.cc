@@ -79,9 +79,8 @@ void JobManager::Recover(JobRecord job) {
 void JobManager::Adopt(Active& active) {
   const int64_t id = active.job.id;
   queues_.Occupy(active.job.spec.queue);
-  auto adoption = launcher_.Adopt(ShimSpec(active.job), [this, id](const ExitInfo& exit) {
-    OnExit(id, exit);
-  });
+  auto adoption =
+      launcher_.Adopt(ShimSpec(active.job), [this, id](const ExitInfo& exit) { OnExit(id, exit); });
   if (adoption.ok() && adoption->outcome == AdoptOutcome::kRunning) {
     ++stats_.adopted;
     active.launched = true;  // unchanged in the store: its row still dates the attempt's start
@@ -154,8 +153,9 @@ void JobManager::OnRunningStored(int64_t id, const Status& stored) {
     return;  // the next daemon finds it "running" without a shim and decides then
   }
   if (!stored.ok()) {
-    OnExit(id, ExitInfo{.ended = clock_.WallNow(),
-                        .description = "its start could not be stored: " + stored.error().message()});
+    OnExit(id,
+           ExitInfo{.ended = clock_.WallNow(),
+                    .description = "its start could not be stored: " + stored.error().message()});
     return;
   }
   if (active.job.cancel_requested) {
@@ -179,8 +179,8 @@ supervise::ServiceSpec JobManager::ShimSpec(const JobRecord& job) const {
 
 void JobManager::Launch(Active& active) {
   const int64_t id = active.job.id;
-  auto launched =
-      launcher_.Launch(ShimSpec(active.job), [this, id](const ExitInfo& exit) { OnExit(id, exit); });
+  auto launched = launcher_.Launch(ShimSpec(active.job),
+                                   [this, id](const ExitInfo& exit) { OnExit(id, exit); });
   if (!launched.ok()) {
     // Reported like an exit so that the retry policy applies; the classifier sees no code.
     OnExit(id, ExitInfo{.ended = clock_.WallNow(),
@@ -214,9 +214,8 @@ void JobManager::StopGracefully(Active& active) {
   const std::string name = ShimName(active.job.id);
   (void)launcher_.Signal(name, SIGTERM);
   if (!active.kill_timer) {
-    active.kill_timer =
-        scheduler_.ScheduleAt(clock_.MonotonicNow() + active.job.spec.stop_timeout,
-                              [this, name] { (void)launcher_.Kill(name); });
+    active.kill_timer = scheduler_.ScheduleAt(clock_.MonotonicNow() + active.job.spec.stop_timeout,
+                                              [this, name] { (void)launcher_.Kill(name); });
   }
 }
 
@@ -303,8 +302,8 @@ void JobManager::Persist(const JobRecord& job, std::function<void(const Status&)
   waiter_.Then(store_.Save(job), [this, id, then = std::move(then)](const Status& stored) {
     if (!stored.ok()) {
       ++stats_.store_errors;
-      options_.warn("job " + std::to_string(id) + ": state change not stored: " +
-                    stored.error().message());
+      options_.warn("job " + std::to_string(id) +
+                    ": state change not stored: " + stored.error().message());
     }
     if (then) {
       then(stored);

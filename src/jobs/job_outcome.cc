@@ -10,8 +10,7 @@ constexpr int kMaxBackoffSteps = 64;  // beyond this every strategy sits at its 
 bool ExitUnknown(const supervise::ExitInfo& exit) { return !exit.exit_code && !exit.signal; }
 
 resilience::Classification Classify(const JobRecord& job, const supervise::ExitInfo& exit,
-                                    bool timed_out,
-                                    const resilience::ErrorClassifier& classifier) {
+                                    bool timed_out, const resilience::ErrorClassifier& classifier) {
   if (timed_out) {
     return {ErrorCategory::kTimeout, true};
   }

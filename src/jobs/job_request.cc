@@ -11,8 +11,8 @@ using nlohmann::json;
 
 constexpr int kMaxAttempts = 1000;
 constexpr size_t kMaxKeyLength = 256;
-const std::vector<std::string> kFields = {"command", "queue",        "key",        "priority",
-                                          "retry",   "timeout",      "stop_timeout", "idempotent",
+const std::vector<std::string> kFields = {"command", "queue",   "key",          "priority",
+                                          "retry",   "timeout", "stop_timeout", "idempotent",
                                           "cwd",     "env"};
 const std::vector<std::string> kRetryFields = {"strategy", "max_attempts", "initial", "increment",
                                                "factor",   "max",          "jitter"};
@@ -102,8 +102,8 @@ Status ApplyRetryField(const std::string& name, const json& value, JobRetry& ret
     if (name == "strategy") {
       auto strategy = resilience::ParseBackoffStrategy(*text);
       if (!strategy.ok() || *strategy == resilience::BackoffStrategy::kCustom) {
-        return FieldError(field, "expected one of: fixed, linear, exponential; got \"" + *text +
-                                     "\"");
+        return FieldError(field,
+                          "expected one of: fixed, linear, exponential; got \"" + *text + "\"");
       }
       retry.backoff.strategy = *strategy;
       return OkStatus();

@@ -47,8 +47,7 @@ struct JobServiceOptions {
 class JobService final : public JobController {
  public:
   JobService(JobServiceOptions options, store::Store& store, FdWatcher& watcher,
-             Scheduler& scheduler, PostFn post, FileSystem& fs, const Clock& clock,
-             Random& random);
+             Scheduler& scheduler, PostFn post, FileSystem& fs, const Clock& clock, Random& random);
   ~JobService() override;
 
   // Loop thread.

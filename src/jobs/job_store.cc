@@ -97,8 +97,8 @@ Status Update(SqliteConnection& db, const JobRecord& job) {
   SqliteStatement& s = **stmt;
   s.BindInt(1, job.id).BindText(2, JobStateName(job.state)).BindInt(3, job.attempt);
   s.BindInt(4, job.cancel_requested ? 1 : 0);
-  s.BindOptionalText(5, job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit)))
-                                      : std::nullopt);
+  s.BindOptionalText(
+      5, job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt);
   s.BindText(6, job.message).BindOptionalText(7, job.error_category);
   s.BindInt(8, job.not_before_ms).BindInt(9, job.updated_at_ms);
   REBOUND_RETURN_IF_ERROR(s.StepDone());
@@ -144,8 +144,8 @@ Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
 std::future<Status> JobStore::Save(const JobRecord& job) {
   JobRecord stamped = job;
   stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
-  std::future<Status> saved = writer_.SubmitStatus(
-      [stamped](SqliteConnection& db) { return Update(db, stamped); });
+  std::future<Status> saved =
+      writer_.SubmitStatus([stamped](SqliteConnection& db) { return Update(db, stamped); });
   if (journal_ != nullptr) {
     (void)journal_->Append({.category = "job",
                             .kind = std::string(JobStateName(job.state)),
@@ -156,8 +156,7 @@ std::future<Status> JobStore::Save(const JobRecord& job) {
 }
 
 Result<std::vector<JobRecord>> JobStore::Select(const std::string& where,
-                                                const std::vector<std::string>& params,
-                                                int limit) {
+                                                const std::vector<std::string>& params, int limit) {
   return database_.Read([&](SqliteConnection& db) -> Result<std::vector<JobRecord>> {
     auto stmt = db.Prepare(std::string("SELECT ") + kColumns + " FROM jobs " + where +
                            " ORDER BY id LIMIT " + std::to_string(limit));
@@ -212,9 +211,9 @@ Result<std::vector<JobRecord>> JobStore::List(const JobFilter& filter) {
 
 Result<UnfinishedJobs> JobStore::LoadUnfinished() {
   // One statement, so one snapshot: the newest row comes along whatever its state.
-  auto rows = Select(
-      "WHERE state IN ('queued', 'running', 'retrying') OR id = (SELECT MAX(id) FROM jobs)", {},
-      INT32_MAX);
+  auto rows =
+      Select("WHERE state IN ('queued', 'running', 'retrying') OR id = (SELECT MAX(id) FROM jobs)",
+             {}, INT32_MAX);
   if (!rows.ok()) {
     return rows.error();
   }

@@ -35,12 +35,12 @@ constexpr const char* kConfig =
 // POSTs job `index` until the daemon acknowledges it (the key makes retries safe).
 int64_t SubmitUntilAcknowledged(DaemonHarness& h, int index, const std::string& results,
                                 const std::atomic<bool>& give_up) {
-  const json body = {
-      {"command",
-       {"sh", "-c", "echo start $REBOUND_JOB_ID >> " + results + "; sleep 0.1; echo done $REBOUND_JOB_ID >> " +
-                        results}},
-      {"key", "chaos-" + std::to_string(index)},
-      {"retry", {{"max_attempts", 10}, {"initial", "10ms"}, {"max", "100ms"}}}};
+  const json body = {{"command",
+                      {"sh", "-c",
+                       "echo start $REBOUND_JOB_ID >> " + results +
+                           "; sleep 0.1; echo done $REBOUND_JOB_ID >> " + results}},
+                     {"key", "chaos-" + std::to_string(index)},
+                     {"retry", {{"max_attempts", 10}, {"initial", "10ms"}, {"max", "100ms"}}}};
   while (!give_up) {
     httplib::Client client("127.0.0.1", h.port());
     client.set_connection_timeout(200ms);

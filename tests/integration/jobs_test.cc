@@ -61,8 +61,12 @@ class JobsTest : public ::testing::Test {
 TEST_F(JobsTest, CommandFailingTwiceIsRetriedWithBackoffThenSucceeds) {
   const int64_t id = Submit(Shell(
       "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; [ $n -ge 3 ] || exit 75",
-      {{"retry", {{"strategy", "fixed"}, {"initial", "100ms"}, {"max", "100ms"},
-                  {"jitter", "none"}, {"max_attempts", 5}}}}));
+      {{"retry",
+        {{"strategy", "fixed"},
+         {"initial", "100ms"},
+         {"max", "100ms"},
+         {"jitter", "none"},
+         {"max_attempts", 5}}}}));
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitForState(id, "succeeded")) << Job(id).dump() << h_.DaemonLog();
   EXPECT_GE(std::chrono::steady_clock::now() - started, 200ms);  // two backoffs
@@ -85,9 +89,8 @@ TEST_F(JobsTest, UsageErrorFailsAtOnce) {
 }
 
 TEST_F(JobsTest, TimeoutStopsTheAttemptAndIsClassifiedAsTimeout) {
-  const int64_t id = Submit({{"command", {"sleep", "30"}},
-                             {"timeout", "300ms"},
-                             {"retry", {{"max_attempts", 1}}}});
+  const int64_t id = Submit(
+      {{"command", {"sleep", "30"}}, {"timeout", "300ms"}, {"retry", {{"max_attempts", 1}}}});
   ASSERT_TRUE(WaitForState(id, "exhausted", 5s)) << Job(id).dump();
   const json job = Job(id);
   EXPECT_EQ(job["error_category"], "timeout");
@@ -129,8 +132,8 @@ TEST_F(JobsTest, HigherPriorityRunsFirstWithinAQueue) {
 TEST_F(JobsTest, ConcurrencyLimitIsHonoured) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 6; ++i) {
-    ids.push_back(Submit(Shell("echo + >> events; sleep 0.15; echo - >> events",
-                               {{"queue", "pair"}})));
+    ids.push_back(
+        Submit(Shell("echo + >> events; sleep 0.15; echo - >> events", {{"queue", "pair"}})));
   }
   for (int64_t id : ids) {
     ASSERT_TRUE(WaitForState(id, "succeeded")) << Job(id).dump();
@@ -150,7 +153,8 @@ TEST_F(JobsTest, BadInputIsAJsonErrorNamingTheField) {
   EXPECT_EQ(status, 422);
   EXPECT_NE(body["error"]["message"].get<std::string>().find("field \"timeout\""),
             std::string::npos);
-  auto [queue_status, queue_body] = Send("POST", "/v1/jobs", {{"command", {"true"}}, {"queue", "x"}});
+  auto [queue_status, queue_body] =
+      Send("POST", "/v1/jobs", {{"command", {"true"}}, {"queue", "x"}});
   EXPECT_EQ(queue_status, 422);
   EXPECT_NE(queue_body["error"]["message"].get<std::string>().find("[queues.x]"),
             std::string::npos);
@@ -204,7 +208,8 @@ TEST_F(JobsTest, NonIdempotentJobWhoseShimDiedWithTheDaemonIsInterruptedUntilRet
   const int64_t id = Submit(Shell("echo run >> runs; sleep 30", {{"idempotent", false}}));
   ASSERT_TRUE(WaitForState(id, "running"));
   ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));
-  ASSERT_TRUE(WaitUntil([&] { return !Read("data/run/job:" + std::to_string(id) + ".child").empty(); }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return !Read("data/run/job:" + std::to_string(id) + ".child").empty(); }));
   h_.Kill();
   h_.KillServices();  // takes the job's shim and process too: the outcome is unknown
   h_.Start();

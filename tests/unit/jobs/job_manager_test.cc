@@ -166,10 +166,8 @@ TEST_F(JobManagerTest, UsageErrorFailsWithoutRetry) {
 
 TEST_F(JobManagerTest, TimeoutSendsTermThenKillAndIsClassifiedAsTimeout) {
   Manager();
-  const int64_t id = Submit({.command = {"hang"},
-                             .retry = FixedRetry(1),
-                             .timeout = 5s,
-                             .stop_timeout = 2s});
+  const int64_t id =
+      Submit({.command = {"hang"}, .retry = FixedRetry(1), .timeout = 5s, .stop_timeout = 2s});
   launcher_.IgnoreStopSignals(ShimName(id));
   Advance(4999ms);
   EXPECT_TRUE(launcher_.signals().empty());

@@ -29,9 +29,7 @@ class JobOutcomeTest : public ::testing::Test {
   Random random_{7};
 };
 
-TEST_F(JobOutcomeTest, ExitZeroSucceeds) {
-  EXPECT_EQ(Decide(Code(0)).event, JobEvent::kSucceeded);
-}
+TEST_F(JobOutcomeTest, ExitZeroSucceeds) { EXPECT_EQ(Decide(Code(0)).event, JobEvent::kSucceeded); }
 
 TEST_F(JobOutcomeTest, TempfailIsRetriedAfterTheBackoff) {
   const JobOutcome outcome = Decide(Code(75));
