@@ -50,8 +50,9 @@ int RunServe(const std::string& config_path, std::ostream& err) {
   }
   api::HttpServer server;
   jobs::JobController& jobs = (*daemon)->jobs();
-  api::RegisterServiceRoutes(server, **daemon,
-                             [&jobs] { return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)}}; });
+  api::RegisterServiceRoutes(server, **daemon, [&jobs] {
+    return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)}};
+  });
   api::RegisterJobRoutes(server, jobs);
   Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {

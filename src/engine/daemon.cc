@@ -79,12 +79,12 @@ void Daemon::OpenJobs(FileSystem& fs) {
           .log_dir = data_dir + "/logs",
           .warn = [](std::string_view message) { spdlog::warn("jobs: {}", message); }},
       *store_, *reactor_, *reactor_,
-      [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs,
-      DefaultClock(), random_);
+      [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs, DefaultClock(),
+      random_);
 }
 
 Daemon::~Daemon() {
-  jobs_.reset();  // first: its commit callbacks are posted to the reactor
+  jobs_.reset();        // first: its commit callbacks are posted to the reactor
   supervisor_.reset();  // before the launcher and reactor it refers to
   launcher_.reset();
   if (signal_fd_ >= 0) {
