@@ -240,5 +240,20 @@ TEST_F(JobsTest, CliSubmitsListsAndShows) {
   EXPECT_EQ(WEXITSTATUS(status), 1);
 }
 
+TEST_F(JobsTest, CliLogsFollowPrintsOutputUntilTheJobEnds) {
+  const int64_t id = Submit({{"command", {"sh", "-c", "echo first; sleep 0.4; echo second"}}});
+  ASSERT_TRUE(WaitUntil([&] { return State(id) == "running"; }));
+  const std::string url = "http://127.0.0.1:" + std::to_string(h_.port());
+  const pid_t pid =
+      SpawnProcess({REBOUND_BINARY, "jobs", "logs", "--url", url, "-f", std::to_string(id)},
+                   h_.dir().Path("logs.out"));
+  int status = 0;
+  ASSERT_TRUE(WaitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 10s));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const std::string out = Read("logs.out");
+  EXPECT_NE(out.find("first\nsecond\n"), std::string::npos) << out;
+  EXPECT_EQ(State(id), "succeeded");
+}
+
 }  // namespace
 }  // namespace rebound::testing
