@@ -221,6 +221,28 @@ TEST_F(JobManagerTest, CancelOfAQueuedJobMeansItNeverRuns) {
   EXPECT_EQ(again.error().category(), ErrorCategory::kConflict);
 }
 
+TEST_F(JobManagerTest, CancelWhileItsStartIsBeingStoredMeansItNeverLaunches) {
+  Manager();
+  auto outcome = jobs_->Submit({.command = {"x"}});
+  manager_->OnSubmitted(outcome->job);  // "running" is on its way to disk
+  ASSERT_TRUE(manager_->Cancel(outcome->job.id).ok());
+  Settle();
+  EXPECT_EQ(Launches(outcome->job.id), 0);
+  EXPECT_EQ(State(outcome->job.id), JobState::kCancelled);
+}
+
+TEST_F(JobManagerTest, QueueRateSpacesStartsThroughTheScheduler) {
+  Manager({{.name = "default", .concurrency = 10, .rate_per_second = 4}});
+  const int64_t a = Submit({.command = {"x"}});
+  const int64_t b = Submit({.command = {"x"}});
+  EXPECT_EQ(Launches(a), 1);
+  EXPECT_EQ(Launches(b), 0);
+  Advance(249ms);
+  EXPECT_EQ(Launches(b), 0);
+  Advance(1ms);
+  EXPECT_EQ(Launches(b), 1);
+}
+
 TEST_F(JobManagerTest, ConcurrencyLimitIsHonouredPerQueue) {
   Manager({{.name = "default", .concurrency = 2}, {.name = "solo", .concurrency = 1}});
   std::vector<int64_t> ids;
