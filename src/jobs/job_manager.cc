@@ -43,6 +43,8 @@ Status JobManager::Recover() {
     return jobs.error().WithContext("load unfinished jobs");
   }
   recovered_through_id_ = jobs->max_id;
+  // Nothing starts until every re-adopted job holds its slot, or a queue would overfill.
+  recovering_ = true;
   for (JobRecord& job : jobs->jobs) {
     if (!queues_.Has(job.spec.queue)) {
       options_.warn("job " + std::to_string(job.id) + ": queue \"" + job.spec.queue +
@@ -51,6 +53,7 @@ Status JobManager::Recover() {
     }
     Recover(std::move(job));
   }
+  recovering_ = false;
   Dispatch();
   return OkStatus();
 }
@@ -117,7 +120,7 @@ void JobManager::OnSubmitted(const JobRecord& job) {
 }
 
 void JobManager::Dispatch() {
-  if (stopping_) {
+  if (stopping_ || recovering_) {
     return;
   }
   while (auto next = queues_.PopReady(clock_.MonotonicNow())) {

@@ -118,6 +118,7 @@ class JobManager {
   std::optional<TimerId> rate_timer_;
   int64_t recovered_through_id_ = 0;
   bool stopping_ = false;
+  bool recovering_ = false;
   JobManagerStats stats_;
 };
 

@@ -355,6 +355,20 @@ TEST_F(JobManagerTest, LateSubmitNoticeOfAJobRecoveredAndFinishedDoesNotRunItAga
   EXPECT_EQ(Launches(outcome->job.id), 1);
 }
 
+TEST_F(JobManagerTest, RestartKeepsTheConcurrencyLimitWithReadoptedJobs) {
+  const int64_t ended = Stored({.command = {"a"}}, JobState::kRunning);  // exited meanwhile
+  const int64_t queued = Stored({.command = {"b"}}, JobState::kQueued, 0);
+  const int64_t live = Stored({.command = {"c"}}, JobState::kRunning);
+  launcher_.SetAdoption(ShimName(ended), {.outcome = AdoptOutcome::kExitedMeanwhile,
+                                          .exit = {.exit_code = 0}});
+  launcher_.SetAdoption(ShimName(live), {.outcome = AdoptOutcome::kRunning});
+  ASSERT_TRUE(Manager({{.name = "default", .concurrency = 1}}).Recover().ok());
+  Settle();
+  EXPECT_EQ(Launches(queued), 0);  // the live one holds the only slot
+  Exit(live, 0);
+  EXPECT_EQ(Launches(queued), 1);
+}
+
 TEST_F(JobManagerTest, SucceededJobCannotBeRetried) {
   Manager();
   const int64_t id = Submit({.command = {"x"}});
