@@ -121,18 +121,20 @@ Result<JobState> NextJobState(JobState from, JobEvent event) {
 std::string ShimName(int64_t id) { return "job:" + std::to_string(id); }
 
 json JobSpecToJson(const JobSpec& spec) {
-  return {
-      {"command", spec.command},
-      {"queue", spec.queue},
-      {"key", spec.key ? json(*spec.key) : json(nullptr)},
-      {"priority", spec.priority},
-      {"retry",
-       {{"max_attempts", spec.retry.max_attempts}, {"backoff", BackoffToJson(spec.retry.backoff)}}},
-      {"timeout_ms", Millis(spec.timeout)},
-      {"stop_timeout_ms", Millis(spec.stop_timeout)},
-      {"idempotent", spec.idempotent},
-      {"cwd", spec.cwd},
-      {"env", spec.env}};
+  return {{"command", spec.command},
+          {"queue", spec.queue},
+          {"key", spec.key ? json(*spec.key) : json(nullptr)},
+          {"priority", spec.priority},
+          {"retry",
+           {{"max_attempts", spec.retry.max_attempts},
+            {"retry_exit_codes", spec.retry.retry_exit_codes},
+            {"fatal_exit_codes", spec.retry.fatal_exit_codes},
+            {"backoff", BackoffToJson(spec.retry.backoff)}}},
+          {"timeout_ms", Millis(spec.timeout)},
+          {"stop_timeout_ms", Millis(spec.stop_timeout)},
+          {"idempotent", spec.idempotent},
+          {"cwd", spec.cwd},
+          {"env", spec.env}};
 }
 
 Result<JobSpec> JobSpecFromJson(const json& in) {
@@ -148,6 +150,8 @@ Result<JobSpec> JobSpecFromJson(const json& in) {
   spec.priority = in.value("priority", 0);
   const json retry = in.value("retry", json::object());
   spec.retry.max_attempts = retry.value("max_attempts", 3);
+  spec.retry.retry_exit_codes = retry.value("retry_exit_codes", std::vector<int>{});
+  spec.retry.fatal_exit_codes = retry.value("fatal_exit_codes", std::vector<int>{});
   auto backoff = BackoffFromJson(retry.value("backoff", json::object()));
   if (!backoff.ok()) {
     return backoff.error();
@@ -184,6 +188,8 @@ json JobToJson(const JobRecord& job) {
               {"priority", job.spec.priority},
               {"attempt", job.attempt},
               {"max_attempts", job.spec.retry.max_attempts},
+              {"retry_exit_codes", job.spec.retry.retry_exit_codes},
+              {"fatal_exit_codes", job.spec.retry.fatal_exit_codes},
               {"timeout", FormatDuration(job.spec.timeout)},
               {"idempotent", job.spec.idempotent},
               {"cancel_requested", job.cancel_requested},

@@ -64,6 +64,10 @@ inline constexpr std::string_view kDefaultQueue = "default";
 
 struct JobRetry {
   int max_attempts = 3;  // the first attempt included
+  // The job's own classifier rules, before the built-in ones: these exit codes are retried,
+  // or never retried, whatever the defaults say (e.g. 3 from a tool that means "busy").
+  std::vector<int> retry_exit_codes = {};
+  std::vector<int> fatal_exit_codes = {};
   resilience::BackoffConfig backoff = {.strategy = resilience::BackoffStrategy::kExponential,
                                        .initial = std::chrono::seconds(1),
                                        .factor = 2.0,

@@ -1,5 +1,7 @@
 #include "jobs/job_outcome.h"
 
+#include <algorithm>
+
 #include "base/duration.h"
 
 namespace rebound::jobs {
@@ -15,7 +17,16 @@ resilience::Classification Classify(const JobRecord& job, const supervise::ExitI
     return {ErrorCategory::kTimeout, true};
   }
   if (exit.exit_code) {
-    return classifier.ClassifyExit(*exit.exit_code);
+    const std::vector<int>& retry = job.spec.retry.retry_exit_codes;
+    const std::vector<int>& fatal = job.spec.retry.fatal_exit_codes;
+    const resilience::Classification builtin = classifier.ClassifyExit(*exit.exit_code);
+    if (std::find(retry.begin(), retry.end(), *exit.exit_code) != retry.end()) {
+      return {builtin.category, true};
+    }
+    if (std::find(fatal.begin(), fatal.end(), *exit.exit_code) != fatal.end()) {
+      return {builtin.category, false};
+    }
+    return builtin;
   }
   if (exit.signal) {
     return classifier.ClassifySignal(*exit.signal);

@@ -8,7 +8,8 @@
 // Rules, in order: exit 0 (not timed out) succeeds, even when a cancel was requested; a
 // requested cancel cancels; the rest is classified (a timeout as "timeout", an exit code
 // or signal by the classifier, e.g. 75 retryable and 64 not, SIGKILL retryable; an exit
-// nobody recorded as "unknown", retryable only for an idempotent job, else interrupted).
+// nobody recorded as "unknown", retryable only for an idempotent job, else interrupted;
+// the job's retry_exit_codes and fatal_exit_codes come before the classifier's rules).
 // Not retryable: failed. Retryable with attempts left: retrying after the job's backoff
 // for this attempt; otherwise exhausted.
 //

@@ -14,8 +14,10 @@ constexpr size_t kMaxKeyLength = 256;
 const std::vector<std::string> kFields = {"command", "queue",   "key",          "priority",
                                           "retry",   "timeout", "stop_timeout", "idempotent",
                                           "cwd",     "env"};
-const std::vector<std::string> kRetryFields = {"strategy", "max_attempts", "initial", "increment",
-                                               "factor",   "max",          "jitter"};
+const std::vector<std::string> kRetryFields = {
+    "strategy",         "max_attempts", "retry_exit_codes",
+    "fatal_exit_codes", "initial",      "increment",
+    "factor",           "max",          "jitter"};
 
 Error FieldError(std::string_view field, std::string_view problem) {
   return ValidationError("field \"" + std::string(field) + "\": " + std::string(problem));
@@ -89,8 +91,27 @@ Status ApplyRetryNumber(const std::string& name, const json& value, JobRetry& re
   return OkStatus();
 }
 
+Status ApplyExitCodes(const std::string& name, const json& value, JobRetry& retry) {
+  if (!value.is_array()) {
+    return FieldError("retry." + name, "must be an array of exit codes, e.g. [3, 4]");
+  }
+  std::vector<int>& codes =
+      name == "retry_exit_codes" ? retry.retry_exit_codes : retry.fatal_exit_codes;
+  for (const json& code : value) {
+    if (!code.is_number_integer() || code.get<int64_t>() < 1 || code.get<int64_t>() > 255) {
+      return FieldError("retry." + name,
+                        "exit codes are integers from 1 to 255, got " + code.dump());
+    }
+    codes.push_back(code.get<int>());
+  }
+  return OkStatus();
+}
+
 Status ApplyRetryField(const std::string& name, const json& value, JobRetry& retry) {
   const std::string field = "retry." + name;
+  if (name == "retry_exit_codes" || name == "fatal_exit_codes") {
+    return ApplyExitCodes(name, value, retry);
+  }
   if (name == "max_attempts" || name == "factor") {
     return ApplyRetryNumber(name, value, retry);
   }

@@ -359,8 +359,8 @@ TEST_F(JobManagerTest, RestartKeepsTheConcurrencyLimitWithReadoptedJobs) {
   const int64_t ended = Stored({.command = {"a"}}, JobState::kRunning);  // exited meanwhile
   const int64_t queued = Stored({.command = {"b"}}, JobState::kQueued, 0);
   const int64_t live = Stored({.command = {"c"}}, JobState::kRunning);
-  launcher_.SetAdoption(ShimName(ended), {.outcome = AdoptOutcome::kExitedMeanwhile,
-                                          .exit = {.exit_code = 0}});
+  launcher_.SetAdoption(ShimName(ended),
+                        {.outcome = AdoptOutcome::kExitedMeanwhile, .exit = {.exit_code = 0}});
   launcher_.SetAdoption(ShimName(live), {.outcome = AdoptOutcome::kRunning});
   ASSERT_TRUE(Manager({{.name = "default", .concurrency = 1}}).Recover().ok());
   Settle();

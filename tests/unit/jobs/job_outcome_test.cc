@@ -57,6 +57,14 @@ TEST_F(JobOutcomeTest, TimeoutIsClassifiedAsTimeoutEvenWhenTheProcessExitsZero) 
   EXPECT_NE(outcome.message.find("timed out after 1s"), std::string::npos);
 }
 
+TEST_F(JobOutcomeTest, TheJobsOwnExitCodeRulesComeFirst) {
+  job_.spec.retry.retry_exit_codes = {3};
+  job_.spec.retry.fatal_exit_codes = {75};
+  EXPECT_EQ(Decide(Code(3)).event, JobEvent::kFailedRetryable);     // built-in: not retryable
+  EXPECT_EQ(Decide(Code(75)).event, JobEvent::kFailedPermanently);  // built-in: retryable
+  EXPECT_EQ(Decide(Code(69)).event, JobEvent::kFailedRetryable);    // built-in rule applies
+}
+
 TEST_F(JobOutcomeTest, LastAttemptExhausts) {
   job_.attempt = 3;
   EXPECT_EQ(Decide(Code(75)).event, JobEvent::kGaveUp);

@@ -79,6 +79,20 @@ TEST(JobRequestTest, UnknownFieldsAreErrorsNotSilentDefaults) {
             std::string::npos);
 }
 
+TEST(JobRequestTest, ExitCodeRulesAreArraysOfExitCodes) {
+  auto spec = ParseJobRequest(json::parse(
+      R"({"command": ["p"], "retry": {"retry_exit_codes": [3, 4], "fatal_exit_codes": [75]}})"));
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_EQ(spec->retry.retry_exit_codes, (std::vector<int>{3, 4}));
+  EXPECT_EQ(spec->retry.fatal_exit_codes, std::vector<int>{75});
+  EXPECT_NE(ErrorOf(json{{"command", {"p"}}, {"retry", {{"retry_exit_codes", {0}}}}})
+                .find("field \"retry.retry_exit_codes\": exit codes are integers from 1 to 255"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(json{{"command", {"p"}}, {"retry", {{"fatal_exit_codes", 3}}}})
+                .find("must be an array"),
+            std::string::npos);
+}
+
 TEST(JobRequestTest, BackoffMustBeConsistent) {
   EXPECT_NE(ErrorOf(json{{"command", {"p"}}, {"retry", {{"initial", "5m"}, {"max", "1s"}}}})
                 .find("field \"retry\""),

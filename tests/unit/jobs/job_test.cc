@@ -66,6 +66,8 @@ TEST(JobSpecTest, JsonRoundTripKeepsEveryField) {
                .key = "k1",
                .priority = 5,
                .retry = {.max_attempts = 7,
+                         .retry_exit_codes = {3},
+                         .fatal_exit_codes = {75, 76},
                          .backoff = {.strategy = resilience::BackoffStrategy::kLinear,
                                      .initial = std::chrono::milliseconds(250),
                                      .increment = std::chrono::seconds(1),
@@ -83,6 +85,8 @@ TEST(JobSpecTest, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back->key, "k1");
   EXPECT_EQ(back->priority, 5);
   EXPECT_EQ(back->retry.max_attempts, 7);
+  EXPECT_EQ(back->retry.retry_exit_codes, std::vector<int>{3});
+  EXPECT_EQ(back->retry.fatal_exit_codes, (std::vector<int>{75, 76}));
   EXPECT_EQ(back->retry.backoff.strategy, resilience::BackoffStrategy::kLinear);
   EXPECT_EQ(back->retry.backoff.initial, std::chrono::milliseconds(250));
   EXPECT_EQ(back->retry.backoff.max, std::chrono::seconds(9));
