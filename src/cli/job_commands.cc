@@ -190,6 +190,10 @@ void AddSubmitFlags(CLI::App* submit, JobCommandFlags& flags) {
   submit->add_option("--priority", flags.priority, "higher runs first (default 0)");
   submit->add_option("--retry", flags.retry_strategy, "backoff: fixed, linear or exponential");
   submit->add_option("--max-attempts", flags.max_attempts, "attempts in all (default 3)");
+  submit->add_option("--retry-exit-code", flags.retry_exit_codes,
+                     "retry this exit code whatever the defaults say (repeatable)");
+  submit->add_option("--fatal-exit-code", flags.fatal_exit_codes,
+                     "never retry this exit code (repeatable)");
   submit->add_option("--timeout", flags.timeout, "per attempt, e.g. 10m (default: none)");
   submit->add_option("--key", flags.key, "idempotency key: resubmitting returns the same job");
   submit->add_flag("--not-idempotent", flags.not_idempotent,
@@ -207,8 +211,11 @@ nlohmann::json SubmitBody(const JobCommandFlags& flags) {
   if (flags.timeout) body["timeout"] = *flags.timeout;
   if (flags.key) body["key"] = *flags.key;
   if (flags.not_idempotent) body["idempotent"] = false;
-  if (flags.retry_strategy || flags.max_attempts) {
+  if (flags.retry_strategy || flags.max_attempts || !flags.retry_exit_codes.empty() ||
+      !flags.fatal_exit_codes.empty()) {
     body["retry"] = nlohmann::json::object();
+    if (!flags.retry_exit_codes.empty()) body["retry"]["retry_exit_codes"] = flags.retry_exit_codes;
+    if (!flags.fatal_exit_codes.empty()) body["retry"]["fatal_exit_codes"] = flags.fatal_exit_codes;
     if (flags.retry_strategy) body["retry"]["strategy"] = *flags.retry_strategy;
     if (flags.max_attempts) body["retry"]["max_attempts"] = *flags.max_attempts;
   }

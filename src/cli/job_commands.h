@@ -8,7 +8,8 @@
 //   if (jobs.Selected()) return RunJobCommand(jobs, client_options, std::cout, std::cerr);
 //
 //   rebound jobs submit [--queue Q] [--priority N] [--retry STRATEGY] [--max-attempts N]
-//                       [--timeout 10m] [--key KEY] [--not-idempotent] -- COMMAND ARGS...
+//                       [--retry-exit-code C]... [--fatal-exit-code C]... [--timeout 10m]
+//                       [--key KEY] [--not-idempotent] -- COMMAND ARGS...
 //   rebound jobs list [--state S] [--queue Q]
 //   rebound jobs show ID | cancel ID | retry ID | logs ID [-f]
 //
@@ -33,6 +34,8 @@ struct JobCommandFlags {
   std::optional<int> priority;
   std::optional<std::string> retry_strategy;
   std::optional<int> max_attempts;
+  std::vector<int> retry_exit_codes;
+  std::vector<int> fatal_exit_codes;
   std::optional<std::string> timeout;
   std::optional<std::string> key;
   bool not_idempotent = false;

@@ -224,9 +224,10 @@ TEST_F(JobsTest, CliSubmitsListsAndShows) {
   const std::string out = h_.dir().Path("cli.out");
   const std::string url = "http://127.0.0.1:" + std::to_string(h_.port());
   const std::string token = Read("data/token");
-  pid_t pid = SpawnProcess({REBOUND_BINARY, "jobs", "submit", "--url", url, "--token", token,
-                            "--key", "cli-1", "--max-attempts", "2", "--", "sh", "-c", "exit 0"},
-                           out);
+  pid_t pid = SpawnProcess(
+      {REBOUND_BINARY, "jobs", "submit", "--url", url, "--token", token, "--key", "cli-1",
+       "--max-attempts", "2", "--retry-exit-code", "3", "--", "sh", "-c", "exit 0"},
+      out);
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_EQ(WEXITSTATUS(status), 0) << Read("cli.out");
@@ -235,6 +236,7 @@ TEST_F(JobsTest, CliSubmitsListsAndShows) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["key"], "cli-1");
   EXPECT_EQ(jobs[0]["max_attempts"], 2);
+  EXPECT_EQ(jobs[0]["retry_exit_codes"], json::array({3}));
   pid = SpawnProcess({REBOUND_BINARY, "jobs", "show", "--url", url, "999"}, out);
   ::waitpid(pid, &status, 0);
   EXPECT_EQ(WEXITSTATUS(status), 1);
