@@ -142,6 +142,16 @@ TEST_F(JobManagerTest, FailsTwiceWithTempfailThenSucceedsAfterBackoff) {
   EXPECT_EQ(manager_->stats().retried, 2);
 }
 
+TEST_F(JobManagerTest, ExitRecordsAreDiscardedOnlyOnceTheOutcomeIsDurable) {
+  Manager();
+  const int64_t id = Submit({.command = {"x"}});
+  std::vector<JobState> stored_at_discard;
+  launcher_.OnDiscard([&](const std::string&) { stored_at_discard.push_back(State(id)); });
+  Exit(id, 0);
+  ASSERT_EQ(stored_at_discard.size(), 1u);
+  EXPECT_EQ(stored_at_discard[0], JobState::kSucceeded);  // a crash before this replays the exit
+}
+
 TEST_F(JobManagerTest, ExhaustedAfterMaxAttempts) {
   Manager();
   const int64_t id = Submit({.command = {"down"}, .retry = FixedRetry(2, 10ms)});
