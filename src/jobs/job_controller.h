@@ -35,6 +35,7 @@ class JobController {
   virtual Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) = 0;
   virtual Result<JobRecord> CancelJob(int64_t id) = 0;
   virtual Result<JobRecord> RetryJob(int64_t id) = 0;
+  // Counts by state, overall and per queue (every configured queue, even an empty one).
   virtual Result<JobsSummary> Summary() = 0;
   // At most max_bytes of the job's output log from byte `offset` (0 again after rotation).
   virtual Result<JobLogChunk> ReadJobLog(int64_t id, int64_t offset, int64_t max_bytes) = 0;

@@ -128,7 +128,17 @@ Result<JobRecord> JobService::RetryJob(int64_t id) {
   return OnLoop([this, id] { return manager_->Retry(id); });
 }
 
-Result<JobsSummary> JobService::Summary() { return store_.Summary(); }
+Result<JobsSummary> JobService::Summary() {
+  auto summary = store_.Summary();
+  if (summary.ok()) {
+    for (const std::string& queue : queue_names_) {
+      for (const auto& [state, count] : summary->by_state) {
+        summary->by_queue[queue].try_emplace(state, 0);  // configured queues show, even empty
+      }
+    }
+  }
+  return summary;
+}
 
 Result<JobLogChunk> JobService::ReadJobLog(int64_t id, int64_t offset, int64_t max_bytes) {
   auto job = store_.Get(id);

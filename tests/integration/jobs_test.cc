@@ -168,7 +168,9 @@ TEST_F(JobsTest, HealthShowsJobCountsAndQueues) {
   ASSERT_TRUE(WaitForState(id, "succeeded"));
   const json health = *h_.Get("/health");
   EXPECT_EQ(health["components"]["jobs"]["by_state"]["succeeded"], 1);
-  EXPECT_TRUE(health["components"]["jobs"]["queues"].contains("solo"));
+  EXPECT_EQ(health["components"]["jobs"]["queues"]["solo"]["running"], 0);
+  EXPECT_EQ(health["components"]["jobs"]["queues"]["pair"]["queued"], 0);  // configured, unused
+  EXPECT_EQ(health["components"]["jobs"]["required"], false);
 }
 
 TEST_F(JobsTest, LogsAreReadBack) {
