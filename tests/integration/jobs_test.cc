@@ -193,6 +193,25 @@ TEST_F(JobsTest, RunningJobIsReadoptedAfterTheDaemonIsKilled) {
   EXPECT_EQ(Read("runs"), "started\n");  // kept running; never started again
 }
 
+// The previous daemon died between starting a shim and the shim's child record: the job
+// runs, but no record says so. The new daemon finds the shim by its command line.
+TEST_F(JobsTest, ShimWithoutAChildRecordYetIsAdoptedNotStartedAgain) {
+  const int64_t id = Submit(Shell("echo run >> runs; sleep 30"));
+  const std::string child = "data/run/job:" + std::to_string(id) + ".child";
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty() && !Read(child).empty(); }));
+  h_.Kill();
+  std::filesystem::remove(h_.dir().Path(child));
+  std::filesystem::create_directory(h_.dir().Path(child));  // unreadable: as if not yet written
+  h_.Start();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(Read("runs"), "run\n") << h_.DaemonLog();
+  EXPECT_EQ(State(id), "running");
+  EXPECT_EQ(Job(id)["attempt"], 1);
+  std::filesystem::remove(h_.dir().Path(child));
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(id, "cancelled"));
+}
+
 TEST_F(JobsTest, ExitRecordedWhileTheDaemonWasDownIsAppliedAndTheRecordsThenRemoved) {
   const int64_t id = Submit(Shell("echo ran >> runs; sleep 0.3; exit 64"));
   ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));  // launched, not only stored
