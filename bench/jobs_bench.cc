@@ -8,8 +8,10 @@
 //              [--concurrency 8]
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +147,19 @@ double RawSpawnRate(int jobs, int concurrency) {
   return jobs / Since(start);
 }
 
+// An ephemeral loopback port the kernel picks, free when this returns.
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
 Options Parse(int argc, char** argv) {
   Options options{.rebound = argc > 1 ? argv[1] : "build-bench/src/rebound"};
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -161,7 +176,7 @@ Options Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options options = Parse(argc, argv);
-  Daemon daemon(options, 17000 + static_cast<int>(::getpid() % 20000));
+  Daemon daemon(options, FreeLoopbackPort());
   const auto submit_start = Clock::now();
   const int64_t submits =
       SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "hold"}},

@@ -2,9 +2,12 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <thread>
+
+#include "cli/connect_probe.h"
 
 namespace rebound::cli {
 namespace {
@@ -39,8 +42,12 @@ Result<Reply> Send(const ClientOptions& options, const std::string& method, cons
           ? client.Post(path, headers, body.is_null() ? "" : body.dump(), "application/json")
           : client.Get(path, headers);
   if (!result) {
-    return NetworkError("rebound: cannot reach the daemon at " + options.url + " (" +
-                        httplib::to_string(result.error()) + "); is \"rebound serve\" running?");
+    const std::string why =
+        result.error() == httplib::Error::Connection
+            ? ConnectFailureReason(address->host, address->port, options.connect_timeout)
+            : httplib::to_string(result.error());
+    return NetworkError("rebound: cannot reach the daemon at " + options.url + " (" + why +
+                        "); is \"rebound serve\" running?");
   }
   return Reply{.status = result->status,
                .json = nlohmann::json::parse(result->body, nullptr, false)};
@@ -239,7 +246,14 @@ JobCommands AddJobCommands(CLI::App& app) {
   commands.cancel = commands.jobs->add_subcommand("cancel", "Cancel a job (running: stop it)");
   commands.retry = commands.jobs->add_subcommand("retry", "Run a failed or interrupted job again");
   for (CLI::App* sub : {commands.show, commands.logs, commands.cancel, commands.retry}) {
-    sub->add_option("ID", flags.id, "the job id")->required()->check(CLI::NonNegativeNumber);
+    sub->add_option("ID", flags.id, "the job id")
+        ->required()
+        ->check(CLI::Validator(
+            [](std::string& id) {
+              const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), ::isdigit);
+              return digits ? std::string() : "expected a job id (a number), got \"" + id + "\"";
+            },
+            "ID"));
   }
   return commands;
 }
