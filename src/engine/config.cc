@@ -15,7 +15,7 @@
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues"};
+const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues", "jobs"};
 const std::vector<std::string> kDaemonKeys = {"data_dir", "listen", "log_level"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kDefaultDataDir = ".rebound";
@@ -220,6 +220,8 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(defaults.ok() ? OkStatus() : Status(defaults.error()));
     } else if (entry.key == "queues") {
       REBOUND_RETURN_IF_ERROR(ReadQueues(reader, entry, config.queues));
+    } else if (entry.key == "jobs") {
+      REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
           reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config.services));

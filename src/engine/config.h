@@ -68,6 +68,7 @@ struct Config {
   std::vector<ServiceSpec> services;     // in file order
   std::vector<std::string> start_order;  // dependencies first
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
+  Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.

@@ -77,6 +77,7 @@ void Daemon::OpenJobs(FileSystem& fs) {
           .rebound_binary = options_.rebound_binary,
           .run_dir = data_dir + "/run",
           .log_dir = data_dir + "/logs",
+          .retention = options_.config.job_retention,
           .warn = [](std::string_view message) { spdlog::warn("jobs: {}", message); }},
       *store_, *reactor_, *reactor_,
       [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs, DefaultClock(),

@@ -67,6 +67,22 @@ Result<jobs::QueueSpec> ReadQueue(const ConfigReader& reader, const ConfigEntry&
 
 }  // namespace
 
+Status ReadJobSettings(const ConfigReader& reader, const ConfigEntry& entry, Duration& retention) {
+  auto table = reader.Table(*entry.value, "jobs");
+  if (!table.ok()) {
+    return table.error();
+  }
+  for (const ConfigEntry& setting : InFileOrder(**table)) {
+    REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, "jobs", {"retention"}));
+    auto value = reader.DurationValue(*setting.value, "jobs.retention", Duration(0));
+    if (!value.ok()) {
+      return value.error();
+    }
+    retention = *value;
+  }
+  return OkStatus();
+}
+
 std::optional<double> ParseRate(std::string_view text) {
   const size_t slash = text.find('/');
   if (slash == std::string_view::npos) {

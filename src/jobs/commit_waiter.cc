@@ -14,9 +14,16 @@ CommitWaiter::~CommitWaiter() {
 }
 
 void CommitWaiter::Then(std::future<Status> commit, std::function<void(const Status&)> callback) {
+  auto shared = std::make_shared<std::future<Status>>(std::move(commit));
+  Enqueue([shared, callback = std::move(callback)]() -> std::function<void()> {
+    return [durable = shared->get(), callback] { callback(durable); };
+  });
+}
+
+void CommitWaiter::Enqueue(Await await) {
   {
     std::lock_guard lock(mutex_);
-    pending_.push_back({std::move(commit), std::move(callback)});
+    pending_.push_back(std::move(await));
   }
   wake_.notify_one();
 }
@@ -33,12 +40,11 @@ void CommitWaiter::Loop() {
     if (pending_.empty()) {
       return;  // stopping, and everything handed over
     }
-    Pending next = std::move(pending_.front());
+    Await next = std::move(pending_.front());
     pending_.pop_front();
     busy_ = true;
     lock.unlock();
-    Status durable = next.commit.get();
-    post_([callback = std::move(next.callback), durable] { callback(durable); });
+    post_(next());
     lock.lock();
     busy_ = false;
     idle_.notify_all();

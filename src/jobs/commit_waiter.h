@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -33,22 +34,29 @@ class CommitWaiter {
   CommitWaiter& operator=(const CommitWaiter&) = delete;
 
   void Then(std::future<Status> commit, std::function<void(const Status&)> callback);
+  // The same for a write with a value.
+  template <typename T>
+  void Then(std::future<Result<T>> commit, std::function<void(const Result<T>&)> callback) {
+    auto shared = std::make_shared<std::future<Result<T>>>(std::move(commit));
+    Enqueue([shared, callback = std::move(callback)]() -> std::function<void()> {
+      return [result = shared->get(), callback] { callback(result); };
+    });
+  }
   // Blocks until every callback handed to Then so far has been posted.
   void Flush();
 
  private:
-  struct Pending {
-    std::future<Status> commit;
-    std::function<void(const Status&)> callback;
-  };
+  // Waits for one commit (on the waiter's thread) and returns what to post.
+  using Await = std::function<std::function<void()>()>;
 
+  void Enqueue(Await await);
   void Loop();
 
   PostFn post_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
-  std::deque<Pending> pending_;
+  std::deque<Await> pending_;
   bool busy_ = false;
   bool stopping_ = false;
   std::thread thread_;  // last: starts after the members it uses

@@ -1,5 +1,6 @@
 #include "jobs/job_service.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace rebound::jobs {
@@ -39,6 +40,8 @@ JobService::JobService(JobServiceOptions options, store::Store& store, FdWatcher
                        Random& random)
     : options_(std::move(options)),
       fs_(fs),
+      scheduler_(scheduler),
+      clock_(clock),
       post_(std::move(post)),
       store_(store.database(), store.writer(), &store.journal(), clock) {
   JobQueues queues(options_.queues);
@@ -66,7 +69,39 @@ JobService::~JobService() {
 Status JobService::Recover() {
   REBOUND_RETURN_IF_ERROR(manager_->Recover());
   DiscardLeftoverRecords();
+  if (options_.retention > Duration(0)) {
+    ScheduleRetention(Duration(0));
+  }
   return OkStatus();
+}
+
+void JobService::ScheduleRetention(Duration delay) {
+  scheduler_.ScheduleAt(clock_.MonotonicNow() + delay, [this] { ApplyRetention(); });
+}
+
+void JobService::ApplyRetention() {
+  constexpr int kBatch = 1000;
+  // A tenth of the retention, within [1 s, 1 h]: old jobs go within about 10% of it.
+  const Duration interval =
+      std::clamp<Duration>(options_.retention / 10, std::chrono::seconds(1), std::chrono::hours(1));
+  if (stopping_) {
+    return;
+  }
+  const int64_t cutoff_ms =
+      ToUnixMillis(clock_.WallNow()) -
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
+  waiter_->Then<int64_t>(
+      store_.DeleteEndedBefore(cutoff_ms, kBatch, fs_, options_.log_dir, options_.log.keep),
+      [this, interval](const Result<int64_t>& deleted) {
+        if (stopping_) {
+          return;  // the loop may be gone: nothing is scheduled any more
+        }
+        if (!deleted.ok()) {
+          options_.warn("retention: " + deleted.error().message());
+        }
+        const bool more = deleted.ok() && *deleted == kBatch;
+        ScheduleRetention(more ? Duration(0) : interval);
+      });
 }
 
 // Records of jobs that ended while their outcome's commit was in flight when a daemon died.

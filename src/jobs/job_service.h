@@ -15,6 +15,8 @@
 // for); reads go to the store. Jobs keep running under their shims when the daemon stops;
 // the next daemon re-adopts them.
 //
+// Ended jobs older than `retention` are deleted in batches, with their logs, on a timer.
+//
 // Everything passed in must outlive it; the post function must keep working (inline is
 // fine) until it is destroyed.
 
@@ -41,6 +43,8 @@ struct JobServiceOptions {
   std::string run_dir;         // shared with services: job shims are named "job:ID"
   std::string log_dir;         // job:ID.log
   supervise::LogRotation log = {};
+  // Ended jobs (and their logs) older than this are deleted; 0 keeps them forever.
+  Duration retention = std::chrono::hours(24 * 7);
   std::function<void(std::string_view message)> warn = [](std::string_view) {};
 };
 
@@ -67,9 +71,14 @@ class JobService final : public JobController {
   // Runs `fn` on the loop thread and waits for its result.
   Result<JobRecord> OnLoop(std::function<Result<JobRecord>()> fn);
   void DiscardLeftoverRecords();
+  // Deletes a batch of ended jobs past the retention, then schedules the next batch.
+  void ApplyRetention();
+  void ScheduleRetention(Duration delay);
 
   JobServiceOptions options_;
   FileSystem& fs_;
+  Scheduler& scheduler_;
+  const Clock& clock_;
   PostFn post_;
   std::set<std::string> queue_names_;
   std::atomic<bool> stopping_{false};

@@ -116,6 +116,36 @@ json EventData(const JobRecord& job) {
   return data;
 }
 
+Result<std::vector<int64_t>> DeleteEnded(SqliteConnection& db, int64_t cutoff_ms, int limit) {
+  auto stmt = db.Prepare(
+      "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('succeeded', "
+      "'failed', 'exhausted', 'cancelled', 'interrupted') AND updated_at_ms < ?1 ORDER BY id "
+      "LIMIT ?2) RETURNING id");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  stmt->BindInt(1, cutoff_ms).BindInt(2, limit);
+  std::vector<int64_t> ids;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      return row.error();
+    }
+    if (!*row) {
+      return ids;
+    }
+    ids.push_back(stmt->ColumnInt(0));
+  }
+}
+
+void RemoveLogs(FileSystem& fs, const std::string& log_dir, int log_keep, int64_t id) {
+  const std::string log = log_dir + "/" + ShimName(id) + ".log";
+  (void)fs.RemoveFile(log);
+  for (int rotation = 1; rotation <= log_keep; ++rotation) {
+    (void)fs.RemoveFile(log + "." + std::to_string(rotation));
+  }
+}
+
 }  // namespace
 
 JobStore::JobStore(store::Database& database, store::GroupCommitWriter& writer,
@@ -225,6 +255,21 @@ Result<UnfinishedJobs> JobStore::LoadUnfinished() {
     }
   }
   return unfinished;
+}
+
+std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int limit,
+                                                         FileSystem& fs, const std::string& log_dir,
+                                                         int log_keep) {
+  return writer_.Submit<int64_t>([=, &fs](SqliteConnection& db) -> Result<int64_t> {
+    auto ids = DeleteEnded(db, cutoff_ms, limit);
+    if (!ids.ok()) {
+      return ids.error().WithContext("delete ended jobs");
+    }
+    for (int64_t id : *ids) {
+      RemoveLogs(fs, log_dir, log_keep, id);
+    }
+    return static_cast<int64_t>(ids->size());
+  });
 }
 
 Result<JobsSummary> JobStore::Summary() {

@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/file_system.h"
 #include "jobs/job.h"
 #include "store/database.h"
 #include "store/group_commit.h"
@@ -67,6 +68,12 @@ class JobStore {
   // Jobs in queued, running or retrying: what a starting daemon takes over.
   Result<UnfinishedJobs> LoadUnfinished();
   Result<JobsSummary> Summary();
+  // Deletes up to `limit` jobs that ended (succeeded, failed, exhausted, cancelled,
+  // interrupted) before `cutoff_ms`, and their logs (LOG_DIR/job:ID.log and its rotations,
+  // up to `log_keep`); resolves to how many jobs went. Logs go before the commit: a failed
+  // commit keeps the rows without their logs.
+  std::future<Result<int64_t>> DeleteEndedBefore(int64_t cutoff_ms, int limit, FileSystem& fs,
+                                                 const std::string& log_dir, int log_keep);
 
  private:
   Result<std::vector<JobRecord>> Select(const std::string& where,

@@ -278,5 +278,28 @@ TEST_F(JobsTest, CliLogsFollowPrintsOutputUntilTheJobEnds) {
   EXPECT_EQ(State(id), "succeeded");
 }
 
+TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
+  DaemonHarness h;
+  h.Start("[jobs]\nretention = \"1s\"\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n");
+  httplib::Client client("127.0.0.1", h.port());
+  auto token = DefaultFileSystem().ReadFile(h.dir().Path("data/token"));
+  auto submitted = client.Post("/v1/jobs", {{"Authorization", "Bearer " + token.value_or("")}},
+                               R"({"command": ["true"]})", "application/json");
+  ASSERT_TRUE(submitted && submitted->status == 201);
+  const int64_t id = json::parse(submitted->body)["id"];
+  const std::string path = "/v1/jobs/" + std::to_string(id);
+  ASSERT_TRUE(WaitUntil([&] { return h.Get(path).value_or(json())["state"] == "succeeded"; }));
+  const std::string log = h.dir().Path("data/logs/job:" + std::to_string(id) + ".log");
+  EXPECT_TRUE(DefaultFileSystem().Exists(log));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto found = client.Get(path);
+        return found && found->status == 404;
+      },
+      5s))
+      << h.DaemonLog();
+  EXPECT_FALSE(DefaultFileSystem().Exists(log));
+}
+
 }  // namespace
 }  // namespace rebound::testing

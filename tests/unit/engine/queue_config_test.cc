@@ -54,6 +54,16 @@ TEST(QueueConfigTest, ErrorsNameFileLineKeyAndFix) {
   EXPECT_NE(ErrorOf("[queues.\"bad name\"]\n").find("invalid queue name"), std::string::npos);
 }
 
+TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
+  EXPECT_EQ(Parse("")->job_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(Parse("[jobs]\nretention = \"36h\"\n")->job_retention, std::chrono::hours(36));
+  EXPECT_EQ(Parse("[jobs]\nretention = \"0\"\n")->job_retention, Duration(0));
+  EXPECT_NE(ErrorOf("[jobs]\nretention = \"soon\"\n").find("rebound.toml:4: jobs.retention"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[jobs]\nretension = \"1d\"\n").find("did you mean \"retention\""),
+            std::string::npos);
+}
+
 TEST(QueueConfigTest, RatesPerSecondMinuteHour) {
   EXPECT_DOUBLE_EQ(*ParseRate("10/s"), 10);
   EXPECT_DOUBLE_EQ(*ParseRate("120/m"), 2);

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "base/atomic_file.h"
 #include "base/manual_clock.h"
 #include "store/store.h"
+#include "testing/temp_dir.h"
 
 namespace rebound::jobs {
 namespace {
@@ -106,6 +108,34 @@ TEST_F(JobStoreTest, LoadUnfinishedReportsTheNewestIdEvenWhenThatJobEnded) {
   ASSERT_TRUE(unfinished.ok());
   EXPECT_TRUE(unfinished->jobs.empty());
   EXPECT_EQ(unfinished->max_id, 1);
+}
+
+TEST_F(JobStoreTest, RetentionDeletesOnlyEndedJobsOlderThanTheCutoffWithTheirLogs) {
+  testing::TempDir dir;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(jobs_->Submit({.command = {"x"}}).ok());
+  }
+  for (int64_t id : {1, 2}) {
+    JobRecord job = *jobs_->Get(id);
+    job.state = id == 1 ? JobState::kSucceeded : JobState::kRunning;
+    ASSERT_TRUE(jobs_->Save(job).get().ok());
+  }
+  for (const char* log : {"job:1.log", "job:1.log.1", "job:2.log"}) {
+    ASSERT_TRUE(WriteFileAtomically(DefaultFileSystem(), dir.Path(log), "output").ok());
+  }
+  const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  auto too_early = jobs_->DeleteEndedBefore(now_ms, 10, DefaultFileSystem(), dir.path(), 5).get();
+  ASSERT_TRUE(too_early.ok());
+  EXPECT_EQ(*too_early, 0);  // ended at now_ms, not before it
+  auto deleted = jobs_->DeleteEndedBefore(now_ms + 1, 10, DefaultFileSystem(), dir.path(), 5).get();
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message();
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(jobs_->Get(1).error().category(), ErrorCategory::kNotFound);
+  EXPECT_TRUE(jobs_->Get(2).ok());  // running
+  EXPECT_TRUE(jobs_->Get(3).ok());  // queued
+  EXPECT_FALSE(DefaultFileSystem().Exists(dir.Path("job:1.log")));
+  EXPECT_FALSE(DefaultFileSystem().Exists(dir.Path("job:1.log.1")));
+  EXPECT_TRUE(DefaultFileSystem().Exists(dir.Path("job:2.log")));
 }
 
 TEST_F(JobStoreTest, SummaryCountsByStateAndQueue) {
