@@ -76,9 +76,14 @@ HttpResponse HealthResponse(const std::vector<engine::ServiceStatus>& services,
                       {{"status", status}, {"components", std::move(components)}});
 }
 
-void RegisterServiceRoutes(HttpServer& server, engine::ServiceController& controller) {
-  server.Get("/health", [&controller](const HttpRequest&) {
-    return HealthResponse(controller.ListServices(), controller.IsShuttingDown());
+void RegisterServiceRoutes(HttpServer& server, engine::ServiceController& controller,
+                           ExtraHealthComponents extra_health) {
+  server.Get("/health", [&controller, extra_health](const HttpRequest&) {
+    HttpResponse response = HealthResponse(controller.ListServices(), controller.IsShuttingDown());
+    if (extra_health) {
+      response.body["components"].update(extra_health());
+    }
+    return response;
   });
   server.Get("/v1/services", [&controller](const HttpRequest&) {
     nlohmann::json services = nlohmann::json::array();

@@ -16,6 +16,7 @@
 //
 // The controller must outlive the server's Stop(); it is called from the server's threads.
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "api/http_server.h"
@@ -23,7 +24,11 @@
 
 namespace rebound::api {
 
-void RegisterServiceRoutes(HttpServer& server, engine::ServiceController& controller);
+// Components /health reports beside the services (e.g. "jobs"); they do not change its status.
+using ExtraHealthComponents = std::function<nlohmann::json()>;
+
+void RegisterServiceRoutes(HttpServer& server, engine::ServiceController& controller,
+                           ExtraHealthComponents extra_health = {});
 
 // {"name", "state", "pid" (null), "restarts", "uptime_seconds", "last_exit" (null),
 //  "required", "message", "health", "breaker", "recovery", "status_text"}

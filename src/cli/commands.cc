@@ -17,6 +17,7 @@
 #include "cli/daemon_commands.h"
 #include "cli/event_commands.h"
 #include "cli/http_client.h"
+#include "cli/job_commands.h"
 #include "cli/serve.h"
 #include "engine/config.h"
 
@@ -212,6 +213,7 @@ int RunCommandLine(int argc, char** argv) {
   AddEventCommands(app, api_commands);
   AddDaemonCommands(app, api_commands);
   app.footer(kExitCodes);
+  JobCommands jobs = AddJobCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -225,6 +227,9 @@ int RunCommandLine(int argc, char** argv) {
   }
   if (*status) {
     return RunStatus(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (jobs.Selected()) {
+    return RunJobCommand(jobs, ResolveClient(flags), std::cout, std::cerr);
   }
   if (std::optional<int> code = RunApiCommand(api_commands, flags)) {
     return *code;

@@ -7,6 +7,7 @@
 #include "api/daemon_routes.h"
 #include "api/event_routes.h"
 #include "api/http_server.h"
+#include "api/job_routes.h"
 #include "api/log_routes.h"
 #include "api/metrics_routes.h"
 #include "api/reliability_routes.h"
@@ -37,7 +38,11 @@ std::string ShimExecutable() {
 
 // Every route of the API (docs/api.md), with the collectors /metrics reads at scrape time.
 void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
-  api::RegisterServiceRoutes(server, daemon);
+  jobs::JobController& jobs = daemon.jobs();
+  api::RegisterServiceRoutes(server, daemon, [&jobs] {
+    return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)}};
+  });
+  api::RegisterJobRoutes(server, jobs);
   api::RegisterReliabilityRoutes(server, daemon);
   api::RegisterLogRoutes(server, daemon, DefaultFileSystem(),
                          daemon.config().daemon.data_dir + "/logs");

@@ -9,13 +9,15 @@
 #include "base/duration.h"
 #include "base/path.h"
 #include "engine/config_reader.h"
+#include "engine/queue_config.h"
 #include "engine/service_config.h"
 #include "supervise/dependency_graph.h"
 
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services"};
+const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues",
+                                                "jobs"};
 const std::vector<std::string> kDaemonKeys = {"data_dir",
                                               "listen",
                                               "log_level",
@@ -288,6 +290,10 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(ReadDaemon(reader, entry, base_dir, config.daemon));
     } else if (entry.key == "defaults") {
       REBOUND_RETURN_IF_ERROR(defaults.ok() ? OkStatus() : Status(defaults.error()));
+    } else if (entry.key == "queues") {
+      REBOUND_RETURN_IF_ERROR(ReadQueues(reader, entry, config.queues));
+    } else if (entry.key == "jobs") {
+      REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
           reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config));

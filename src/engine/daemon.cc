@@ -94,6 +94,7 @@ Status Daemon::Open() {
   supervisor_->SetStartGate(Gate(options_.config));
   reliability_->Attach(*supervisor_);
   LoadDesiredState();
+  OpenJobs(fs);
   return OkStatus();
 }
 
@@ -129,7 +130,25 @@ supervise::StartGate Daemon::Gate(const Config& config) {
           .check_interval = config.daemon.dependency_check_interval};
 }
 
+
+void Daemon::OpenJobs(FileSystem& fs) {
+  const std::string& data_dir = options_.config.daemon.data_dir;
+  Reactor* reactor = reactor_.get();
+  jobs_ = std::make_unique<jobs::JobService>(
+      jobs::JobServiceOptions{
+          .queues = options_.config.queues,
+          .rebound_binary = options_.rebound_binary,
+          .run_dir = data_dir + "/run",
+          .log_dir = data_dir + "/logs",
+          .retention = options_.config.job_retention,
+          .warn = [](std::string_view message) { spdlog::warn("jobs: {}", message); }},
+      *store_, *reactor_, *reactor_,
+      [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs, DefaultClock(),
+      random_);
+}
+
 Daemon::~Daemon() {
+  jobs_.reset();  // first: its commit callbacks are posted to the reactor
   if (reliability_) {
     reliability_->Shutdown();  // its worker threads first: they post to the reactor
   }
@@ -223,6 +242,11 @@ void Daemon::Run() {
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
   supervisor_->AdoptAll();
   supervisor_->StartAll();
+  if (Status recovered = jobs_->Recover(); !recovered.ok()) {
+    spdlog::error("jobs: {}; no job runs until the store is readable and rebound restarts",
+                  recovered.error().message());
+    jobs_->Stop();
+  }
   reactor_->Run();
   reliability_->Shutdown();
   Journal("daemon", "stopped", "", nlohmann::json::object());
@@ -240,6 +264,7 @@ void Daemon::BeginShutdown(const std::string& reason) {
   }
   spdlog::info("{}: stopping services in reverse dependency order", reason);
   Journal("daemon", "stopping", "", {{"reason", reason}});
+  jobs_->Stop();  // running jobs go on under their shims; the next daemon re-adopts them
   supervisor_->StopAll([this] { reactor_->Stop(); });
 }
 

@@ -30,6 +30,7 @@
 #include "engine/reliability.h"
 #include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
+#include "jobs/job_service.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
@@ -59,6 +60,8 @@ class Daemon final : public ServiceController,
   store::Store& store() { return *store_; }
   // Where the engine counts what it does; the API renders it at /metrics.
   MetricsRegistry& metrics() { return metrics_; }
+  // Durable jobs: the JobController for the API, and JobsSummary() for health and metrics.
+  jobs::JobService& jobs() { return *jobs_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -81,6 +84,7 @@ class Daemon final : public ServiceController,
   explicit Daemon(DaemonOptions options);
 
   Status Open();
+  void OpenJobs(FileSystem& fs);
   Status WatchSignals();
   void OnSignal();
   void BeginShutdown(const std::string& reason);
@@ -123,6 +127,7 @@ class Daemon final : public ServiceController,
   DesiredState desired_;  // reactor thread
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;
+  std::unique_ptr<jobs::JobService> jobs_;
   std::atomic<bool> shutting_down_{false};
   int signal_fd_ = -1;
 };

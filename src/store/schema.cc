@@ -40,6 +40,26 @@ const std::vector<std::string_view>& Migrations() {
         );
         CREATE INDEX operations_by_state ON operations(state, updated_at_ms);
       )sql",
+      // 2: durable jobs (src/jobs/job_store.cc). key is the idempotency key: unique when set.
+      R"sql(
+        CREATE TABLE jobs (
+          id               INTEGER PRIMARY KEY AUTOINCREMENT,
+          key              TEXT UNIQUE,
+          queue            TEXT NOT NULL,
+          priority         INTEGER NOT NULL DEFAULT 0,
+          state            TEXT NOT NULL,
+          spec             TEXT NOT NULL,
+          attempt          INTEGER NOT NULL DEFAULT 0,
+          cancel_requested INTEGER NOT NULL DEFAULT 0,
+          last_exit        TEXT,
+          message          TEXT NOT NULL DEFAULT '',
+          error_category   TEXT,
+          not_before_ms    INTEGER NOT NULL DEFAULT 0,
+          created_at_ms    INTEGER NOT NULL,
+          updated_at_ms    INTEGER NOT NULL
+        );
+        CREATE INDEX jobs_by_state ON jobs(state, queue);
+      )sql",
   };
   return kMigrations;
 }

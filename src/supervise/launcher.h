@@ -63,6 +63,9 @@ class ProcessLauncher {
   virtual Status Kill(const std::string& name) = 0;
   // The pid of the service's own process (not the shim's), once it is known.
   virtual std::optional<int> ChildPid(const std::string& name) = 0;
+  // Forgets what an ended process of this name left behind (its exit record), for launchers
+  // that keep it until the caller has durably recorded the outcome. Default: nothing kept.
+  virtual void DiscardRecords(const std::string& /*name*/) {}
 };
 
 // Receives every supervisor state change (the engine journals and logs them).

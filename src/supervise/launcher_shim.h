@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/fd_watcher.h"
@@ -30,6 +31,9 @@ struct ShimLauncherOptions {
   std::string rebound_binary;
   std::string run_dir;  // child and exit records
   std::string log_dir;  // NAME.log and its rotations
+  // Keep NAME.child and NAME.exit after an exit has been reported, until DiscardRecords:
+  // for durable jobs, whose outcome must survive a daemon crash until it is in the store.
+  bool keep_records_after_exit = false;
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -42,6 +46,8 @@ class ShimLauncher final : public ProcessLauncher {
   Status Signal(const std::string& name, int signal) override;
   Status Kill(const std::string& name) override;
   std::optional<int> ChildPid(const std::string& name) override;
+  // Removes the records of `name` unless a shim of that name is running.
+  void DiscardRecords(const std::string& name) override;
 
  private:
   struct Shim {
@@ -59,11 +65,18 @@ class ShimLauncher final : public ProcessLauncher {
   // Kills the service's process group if the child record names a live process of ours.
   bool KillRecordedChild(const std::string& name, std::optional<int> shim_pid);
   std::vector<std::string> ShimArguments(const ServiceSpec& spec) const;
+  // A shim started just before the previous daemon died has not written its child record
+  // yet, but its service may already run: it is found by its command line and adopted.
+  Result<Adoption> AdoptStartingShim(const ServiceSpec& spec, ExitCallback on_exit);
+  // NAME -> pid of every live `rebound shim --name NAME --run-dir RUN_DIR` of ours, read from
+  // /proc once, at the first Adopt that needs it (adoption happens at startup).
+  const std::map<std::string, int>& LiveShims();
 
   ShimLauncherOptions options_;
   FdWatcher& watcher_;
   FileSystem& fs_;
   std::map<std::string, Shim> shims_;
+  std::optional<std::map<std::string, int>> live_shims_;
 };
 
 }  // namespace rebound::supervise

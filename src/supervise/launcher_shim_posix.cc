@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 #include "base/clock.h"
@@ -165,7 +167,9 @@ void ShimLauncher::OnShimExit(const std::string& name) {
   ::close(shim.pidfd);
   const ExitInfo exit = ReadOutcome(name, shim.pid, info);
   // Handled by a live daemon from here on: the records only serve one that was not watching.
-  RemoveRecords(name);
+  if (!options_.keep_records_after_exit) {
+    RemoveRecords(name);
+  }
   shim.on_exit(exit);
 }
 
@@ -206,14 +210,60 @@ bool ShimLauncher::KillRecordedChild(const std::string& name, std::optional<int>
   return ::kill(-child->child_pid, SIGKILL) == 0;
 }
 
+const std::map<std::string, int>& ShimLauncher::LiveShims() {
+  if (live_shims_) {
+    return *live_shims_;
+  }
+  live_shims_.emplace();
+  auto entries = fs_.ListDir("/proc");
+  for (const std::string& entry : entries.value_or(std::vector<std::string>{})) {
+    if (entry.empty() || !std::all_of(entry.begin(), entry.end(), ::isdigit)) {
+      continue;
+    }
+    auto cmdline = fs_.ReadFile("/proc/" + entry + "/cmdline");
+    std::vector<std::string> args;
+    for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
+      const size_t end = cmdline->find('\0', start);
+      args.push_back(cmdline->substr(start, end - start));
+      start = end == std::string::npos ? cmdline->size() : end + 1;
+    }
+    if (args.size() > 5 && args[1] == "shim" && args[2] == "--name" && args[4] == "--run-dir" &&
+        args[5] == options_.run_dir) {
+      (*live_shims_)[args[3]] = std::stoi(entry);
+    }
+  }
+  return *live_shims_;
+}
+
+Result<Adoption> ShimLauncher::AdoptStartingShim(const ServiceSpec& spec, ExitCallback on_exit) {
+  const auto found = LiveShims().find(spec.name);
+  if (found == LiveShims().end()) {
+    return Adoption{};  // never started, or cleaned up after a clean stop
+  }
+  const int shim_pid = found->second;
+  const int pidfd = PidfdOpen(shim_pid);
+  if (pidfd < 0 || !IsShimFor(fs_, shim_pid, spec.name, options_.run_dir) ||
+      PidfdSendSignal(pidfd, 0) != 0) {
+    if (pidfd >= 0) {
+      ::close(pidfd);
+    }
+    return Adoption{};  // it has gone since the scan, or the pid is another process now
+  }
+  REBOUND_RETURN_IF_ERROR(Watch(spec.name, shim_pid, pidfd, std::move(on_exit)));
+  return Adoption{.outcome = AdoptOutcome::kRunning,
+                  .process = {.shim_pid = shim_pid, .started = std::chrono::system_clock::now()}};
+}
+
 Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_exit) {
   auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
   if (!child.ok()) {
-    return Adoption{};  // never started, or cleaned up after a clean stop
+    return AdoptStartingShim(spec, std::move(on_exit));
   }
   auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, spec.name));
   if (record.ok() && record->shim_pid == child->shim_pid) {
-    RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
+    if (!options_.keep_records_after_exit) {
+      RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
+    }
     return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                     .exit = {.exit_code = record->exit_code,
                              .signal = record->signal,
@@ -269,6 +319,12 @@ Status ShimLauncher::Kill(const std::string& name) {
     return ErrnoError(errno, "kill the shim of " + name);
   }
   return OkStatus();
+}
+
+void ShimLauncher::DiscardRecords(const std::string& name) {
+  if (!shims_.contains(name)) {
+    RemoveRecords(name);
+  }
 }
 
 std::optional<int> ShimLauncher::ChildPid(const std::string& name) {

@@ -75,6 +75,13 @@ void FakeLauncher::ExitWithSignal(const std::string& name, int signal) {
                              .description = "killed by signal " + std::to_string(signal)});
 }
 
+void FakeLauncher::DiscardRecords(const std::string& name) {
+  discards_.push_back(name);
+  if (on_discard_) {
+    on_discard_(name);
+  }
+}
+
 std::optional<int> FakeLauncher::ChildPid(const std::string& name) {
   if (!running_.contains(name)) {
     return std::nullopt;

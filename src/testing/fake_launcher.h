@@ -33,6 +33,8 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   Status Signal(const std::string& name, int signal) override;
   Status Kill(const std::string& name) override;
   std::optional<int> ChildPid(const std::string& name) override;
+  // Records the call; `on_discard` (if set) sees it as it happens.
+  void DiscardRecords(const std::string& name) override;
 
   // Scripting.
   void Crash(const std::string& name, int exit_code);
@@ -50,6 +52,10 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   const std::vector<std::string>& launch_order() const { return launch_order_; }
   const std::vector<std::pair<std::string, int>>& signals() const { return signals_; }
   int pid(const std::string& name) const;
+  const std::vector<std::string>& discards() const { return discards_; }
+  void OnDiscard(std::function<void(const std::string&)> on_discard) {
+    on_discard_ = std::move(on_discard);
+  }
 
  private:
   void DeliverExit(const std::string& name, supervise::ExitInfo exit);
@@ -66,6 +72,8 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::map<std::string, Error> launch_errors_;
   std::map<std::string, supervise::Adoption> adoptions_;
   std::map<std::string, Error> adopt_errors_;
+  std::vector<std::string> discards_;
+  std::function<void(const std::string&)> on_discard_;
 };
 
 }  // namespace rebound::testing

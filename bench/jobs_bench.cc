@@ -1,0 +1,205 @@
+// Durable jobs, end to end against a real daemon (docs/benchmarks.md):
+//   1. durable submits per second over HTTP from many keep-alive clients (each answer comes
+//      after the group commit), into a queue that starts nothing, so only submitting is timed;
+//   2. completed /bin/true jobs per second, submit to success, with the queue's concurrency;
+//   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
+//
+//   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
+//              [--concurrency 8]
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+struct Options {
+  std::string rebound;
+  int clients = 32;
+  double seconds = 3;
+  int jobs = 2000;
+  int concurrency = 8;
+};
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& output) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+class Daemon {
+ public:
+  Daemon(const Options& options, int port) : port_(port) {
+    char pattern[] = "/tmp/rebound-jobs-bench-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    std::ofstream(dir_ + "/rebound.toml")
+        << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
+        << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
+        << options.concurrency << "\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+    pid_ =
+        Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"}, dir_ + "/daemon.log");
+    for (int i = 0; i < 500 && !Get("/v1/services"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::ifstream(dir_ + "/data/token") >> token_;
+  }
+  ~Daemon() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    std::filesystem::remove_all(dir_);
+  }
+  std::optional<json> Get(const std::string& path) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto response = client.Get(path);
+    return response ? std::optional(json::parse(response->body, nullptr, false)) : std::nullopt;
+  }
+  int64_t Succeeded() const {
+    auto health = Get("/health");
+    return health ? (*health)["components"]["jobs"]["by_state"].value("succeeded", int64_t{0}) : 0;
+  }
+  int port() const { return port_; }
+  const std::string& token() const { return token_; }
+
+ private:
+  int port_;
+  std::string dir_;
+  std::string token_;
+  pid_t pid_ = -1;
+};
+
+// Each client submits `body` until `stop` (or `quota` in all); returns acknowledged submits.
+int64_t SubmitFromClients(const Daemon& daemon, int clients, const json& body,
+                          const std::function<bool(int64_t)>& stop) {
+  std::atomic<int64_t> acknowledged{0};
+  std::atomic<int64_t> claimed{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      httplib::Client client("127.0.0.1", daemon.port());
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // else Nagle holds the body back for a delayed ACK (40 ms)
+      const httplib::Headers headers = {{"Authorization", "Bearer " + daemon.token()}};
+      const std::string text = body.dump();
+      while (!stop(claimed++)) {
+        auto response = client.Post("/v1/jobs", headers, text, "application/json");
+        if (response && response->status == 201) {
+          ++acknowledged;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  return acknowledged;
+}
+
+double RawSpawnRate(int jobs, int concurrency) {
+  const auto start = Clock::now();
+  int running = 0;
+  char true_path[] = "/bin/true";
+  char* argv[] = {true_path, nullptr};
+  for (int started = 0; started < jobs || running > 0;) {
+    if (started < jobs && running < concurrency) {
+      pid_t pid = -1;
+      ::posix_spawn(&pid, true_path, nullptr, nullptr, argv, environ);
+      ++started;
+      ++running;
+      continue;
+    }
+    ::wait(nullptr);
+    --running;
+  }
+  return jobs / Since(start);
+}
+
+// An ephemeral loopback port the kernel picks, free when this returns.
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+Options Parse(int argc, char** argv) {
+  Options options{.rebound = argc > 1 ? argv[1] : "build-bench/src/rebound"};
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--clients") options.clients = std::stoi(argv[i + 1]);
+    if (flag == "--seconds") options.seconds = std::stod(argv[i + 1]);
+    if (flag == "--jobs") options.jobs = std::stoi(argv[i + 1]);
+    if (flag == "--concurrency") options.concurrency = std::stoi(argv[i + 1]);
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = Parse(argc, argv);
+  Daemon daemon(options, FreeLoopbackPort());
+  const auto submit_start = Clock::now();
+  const int64_t submits =
+      SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "hold"}},
+                        [&](int64_t) { return Since(submit_start) >= options.seconds; });
+  const double submit_rate = submits / Since(submit_start);
+
+  const int64_t before = daemon.Succeeded();
+  const auto run_start = Clock::now();
+  SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "run"}},
+                    [&](int64_t claimed) { return claimed >= options.jobs; });
+  while (daemon.Succeeded() < before + options.jobs && Since(run_start) < 120) {
+    // Not faster: each poll counts every job by state, CPU the jobs themselves would use.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double end_to_end_rate = (daemon.Succeeded() - before) / Since(run_start);
+  const double raw_rate = RawSpawnRate(options.jobs, options.concurrency);
+
+  std::printf("durable submits over HTTP (%d clients, %.0f s): %10.0f /s  (%lld acknowledged)\n",
+              options.clients, options.seconds, submit_rate, static_cast<long long>(submits));
+  std::printf("completed /bin/true jobs (%d, concurrency %d):   %10.0f /s\n", options.jobs,
+              options.concurrency, end_to_end_rate);
+  std::printf("raw posix_spawn+wait of /bin/true (same):          %10.0f /s\n", raw_rate);
+  std::printf("end to end / raw:                                  %10.1f %%\n",
+              100.0 * end_to_end_rate / raw_rate);
+  return 0;
+}

@@ -1,0 +1,300 @@
+#include "jobs/job_store.h"
+
+namespace rebound::jobs {
+namespace {
+
+using nlohmann::json;
+using store::SqliteConnection;
+using store::SqliteStatement;
+
+constexpr const char* kColumns =
+    "id, spec, state, attempt, cancel_requested, last_exit, message, error_category, "
+    "not_before_ms, created_at_ms, updated_at_ms";
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<JobRecord> ReadRow(const SqliteStatement& row) {
+  JobRecord job;
+  job.id = row.ColumnInt(0);
+  auto spec = JobSpecFromJson(json::parse(row.ColumnText(1), nullptr, false));
+  auto state = ParseJobState(row.ColumnText(2));
+  if (!spec.ok() || !state.ok()) {
+    return CorruptionError("job " + std::to_string(job.id) + ": unreadable row");
+  }
+  job.spec = std::move(*spec);
+  job.state = *state;
+  job.attempt = static_cast<int>(row.ColumnInt(3));
+  job.cancel_requested = row.ColumnInt(4) != 0;
+  if (!row.ColumnIsNull(5)) {
+    job.last_exit = JobExitFromJson(json::parse(row.ColumnText(5), nullptr, false));
+  }
+  job.message = row.ColumnText(6);
+  if (!row.ColumnIsNull(7)) {
+    job.error_category = row.ColumnText(7);
+  }
+  job.not_before_ms = row.ColumnInt(8);
+  job.created_at_ms = row.ColumnInt(9);
+  job.updated_at_ms = row.ColumnInt(10);
+  return job;
+}
+
+Result<std::optional<JobRecord>> FindByKey(SqliteConnection& db, const std::string& key) {
+  auto stmt = db.Cached(std::string("SELECT ") + kColumns + " FROM jobs WHERE key = ?1");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  (*stmt)->BindText(1, key);
+  auto row = (*stmt)->Step();
+  if (!row.ok()) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<JobRecord>();
+  }
+  auto job = ReadRow(**stmt);
+  (*stmt)->Reset();
+  if (!job.ok()) {
+    return job.error();
+  }
+  return std::optional<JobRecord>(std::move(*job));
+}
+
+Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t now_ms) {
+  if (spec.key) {
+    auto existing = FindByKey(db, *spec.key);
+    if (!existing.ok()) {
+      return existing.error();
+    }
+    if (*existing) {
+      return SubmitOutcome{.job = std::move(**existing), .created = false};
+    }
+  }
+  auto stmt = db.Cached(
+      "INSERT INTO jobs(key, queue, priority, state, spec, created_at_ms, updated_at_ms) "
+      "VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5)");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  SqliteStatement& s = **stmt;
+  s.BindOptionalText(1, spec.key).BindText(2, spec.queue).BindInt(3, spec.priority);
+  s.BindText(4, Dump(JobSpecToJson(spec))).BindInt(5, now_ms);
+  REBOUND_RETURN_IF_ERROR(s.StepDone());
+  return SubmitOutcome{.job = JobRecord{.id = db.LastInsertRowId(),
+                                        .spec = spec,
+                                        .created_at_ms = now_ms,
+                                        .updated_at_ms = now_ms}};
+}
+
+Status Update(SqliteConnection& db, const JobRecord& job) {
+  auto stmt = db.Cached(
+      "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
+      "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  SqliteStatement& s = **stmt;
+  s.BindInt(1, job.id).BindText(2, JobStateName(job.state)).BindInt(3, job.attempt);
+  s.BindInt(4, job.cancel_requested ? 1 : 0);
+  s.BindOptionalText(
+      5, job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt);
+  s.BindText(6, job.message).BindOptionalText(7, job.error_category);
+  s.BindInt(8, job.not_before_ms).BindInt(9, job.updated_at_ms);
+  REBOUND_RETURN_IF_ERROR(s.StepDone());
+  if (db.Changes() != 1) {
+    return NotFoundError("no job " + std::to_string(job.id) + " to update");
+  }
+  return OkStatus();
+}
+
+json EventData(const JobRecord& job) {
+  json data = {{"message", job.message}, {"attempt", job.attempt}, {"queue", job.spec.queue}};
+  if (job.last_exit) {
+    data["exit"] = JobExitToJson(*job.last_exit);
+  }
+  return data;
+}
+
+Result<std::vector<int64_t>> DeleteEnded(SqliteConnection& db, int64_t cutoff_ms, int limit) {
+  auto stmt = db.Prepare(
+      "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('succeeded', "
+      "'failed', 'exhausted', 'cancelled', 'interrupted') AND updated_at_ms < ?1 ORDER BY id "
+      "LIMIT ?2) RETURNING id");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  stmt->BindInt(1, cutoff_ms).BindInt(2, limit);
+  std::vector<int64_t> ids;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      return row.error();
+    }
+    if (!*row) {
+      return ids;
+    }
+    ids.push_back(stmt->ColumnInt(0));
+  }
+}
+
+void RemoveLogs(FileSystem& fs, const std::string& log_dir, int log_keep, int64_t id) {
+  const std::string log = log_dir + "/" + ShimName(id) + ".log";
+  (void)fs.RemoveFile(log);
+  for (int rotation = 1; rotation <= log_keep; ++rotation) {
+    (void)fs.RemoveFile(log + "." + std::to_string(rotation));
+  }
+}
+
+}  // namespace
+
+JobStore::JobStore(store::Database& database, store::GroupCommitWriter& writer,
+                   store::EventJournal* journal, const Clock& clock)
+    : database_(database), writer_(writer), journal_(journal), clock_(clock) {}
+
+Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
+  const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  auto outcome = writer_
+                     .Submit<SubmitOutcome>(
+                         [spec, now_ms](SqliteConnection& db) { return Insert(db, spec, now_ms); },
+                         store::GroupCommitWriter::Isolation::kSingleStatement)
+                     .get();
+  if (!outcome.ok()) {
+    return outcome.error().WithContext("submit job");
+  }
+  if (outcome->created && journal_ != nullptr) {
+    (void)journal_->Append({.category = "job",
+                            .kind = "submitted",
+                            .subject = ShimName(outcome->job.id),
+                            .data = EventData(outcome->job)});
+  }
+  return outcome;
+}
+
+std::future<Status> JobStore::Save(const JobRecord& job) {
+  JobRecord stamped = job;
+  stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
+  std::future<Status> saved =
+      writer_.SubmitStatus([stamped](SqliteConnection& db) { return Update(db, stamped); });
+  if (journal_ != nullptr) {
+    (void)journal_->Append({.category = "job",
+                            .kind = std::string(JobStateName(job.state)),
+                            .subject = ShimName(job.id),
+                            .data = EventData(job)});
+  }
+  return saved;
+}
+
+Result<std::vector<JobRecord>> JobStore::Select(const std::string& where,
+                                                const std::vector<std::string>& params, int limit) {
+  return database_.Read([&](SqliteConnection& db) -> Result<std::vector<JobRecord>> {
+    auto stmt = db.Prepare(std::string("SELECT ") + kColumns + " FROM jobs " + where +
+                           " ORDER BY id LIMIT " + std::to_string(limit));
+    if (!stmt.ok()) {
+      return stmt.error();
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      stmt->BindText(static_cast<int>(i + 1), params[i]);
+    }
+    std::vector<JobRecord> jobs;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) {
+        return row.error();
+      }
+      if (!*row) {
+        return jobs;
+      }
+      auto job = ReadRow(*stmt);
+      if (!job.ok()) {
+        return job.error();
+      }
+      jobs.push_back(std::move(*job));
+    }
+  });
+}
+
+Result<JobRecord> JobStore::Get(int64_t id) {
+  auto jobs = Select("WHERE id = ?1", {std::to_string(id)}, 1);
+  if (!jobs.ok()) {
+    return jobs.error();
+  }
+  if (jobs->empty()) {
+    return NotFoundError("no job with id " + std::to_string(id));
+  }
+  return std::move(jobs->front());
+}
+
+Result<std::vector<JobRecord>> JobStore::List(const JobFilter& filter) {
+  std::string where = "WHERE id > ?1";
+  std::vector<std::string> params = {std::to_string(filter.after_id)};
+  if (filter.state) {
+    params.emplace_back(JobStateName(*filter.state));
+    where += " AND state = ?" + std::to_string(params.size());
+  }
+  if (filter.queue) {
+    params.push_back(*filter.queue);
+    where += " AND queue = ?" + std::to_string(params.size());
+  }
+  return Select(where, params, filter.limit);
+}
+
+Result<UnfinishedJobs> JobStore::LoadUnfinished() {
+  // One statement, so one snapshot: the newest row comes along whatever its state.
+  auto rows =
+      Select("WHERE state IN ('queued', 'running', 'retrying') OR id = (SELECT MAX(id) FROM jobs)",
+             {}, INT32_MAX);
+  if (!rows.ok()) {
+    return rows.error();
+  }
+  UnfinishedJobs unfinished;
+  for (JobRecord& job : *rows) {
+    unfinished.max_id = std::max(unfinished.max_id, job.id);
+    if (!IsTerminal(job.state)) {
+      unfinished.jobs.push_back(std::move(job));
+    }
+  }
+  return unfinished;
+}
+
+std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int limit,
+                                                         FileSystem& fs, const std::string& log_dir,
+                                                         int log_keep) {
+  return writer_.Submit<int64_t>([=, &fs](SqliteConnection& db) -> Result<int64_t> {
+    auto ids = DeleteEnded(db, cutoff_ms, limit);
+    if (!ids.ok()) {
+      return ids.error().WithContext("delete ended jobs");
+    }
+    for (int64_t id : *ids) {
+      RemoveLogs(fs, log_dir, log_keep, id);
+    }
+    return static_cast<int64_t>(ids->size());
+  });
+}
+
+Result<JobsSummary> JobStore::Summary() {
+  return database_.Read([](SqliteConnection& db) -> Result<JobsSummary> {
+    auto stmt = db.Prepare("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
+    if (!stmt.ok()) {
+      return stmt.error();
+    }
+    JobsSummary summary;
+    for (int i = 0; i < kJobStateCount; ++i) {
+      summary.by_state[std::string(JobStateName(static_cast<JobState>(i)))] = 0;
+    }
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) {
+        return row.error();
+      }
+      if (!*row) {
+        return summary;
+      }
+      const std::string state = stmt->ColumnText(1);
+      summary.by_state[state] += stmt->ColumnInt(2);
+      summary.by_queue[stmt->ColumnText(0)][state] += stmt->ColumnInt(2);
+    }
+  });
+}
+
+}  // namespace rebound::jobs

@@ -1,0 +1,88 @@
+#pragma once
+
+// JobStore: jobs in rebound's SQLite database (table `jobs`, docs/store.md).
+//
+//   JobStore jobs(database, writer, &journal, clock);
+//   Result<SubmitOutcome> r = jobs.Submit(spec);     // returns once durable (group commit)
+//   std::future<Status> saved = jobs.Save(job);      // a state change, not waited for here
+//   Result<JobRecord> job = jobs.Get(7);             // not_found if unknown
+//
+// Submit with an idempotency key that is already stored returns that job (created = false)
+// and stores nothing. Every Save also appends a "job" event (kind = the new state) to the
+// journal when one is given. Reads see what is committed.
+//
+// Thread-safe. Database, writer, journal and clock must outlive it.
+
+#include <cstdint>
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file_system.h"
+#include "jobs/job.h"
+#include "store/database.h"
+#include "store/group_commit.h"
+#include "store/journal.h"
+
+namespace rebound::jobs {
+
+struct SubmitOutcome {
+  JobRecord job;
+  bool created = true;  // false: the key named an existing job, which is returned
+};
+
+struct JobFilter {
+  std::optional<JobState> state = {};
+  std::optional<std::string> queue = {};
+  int64_t after_id = 0;  // paging: ids greater than this
+  int limit = 100;
+};
+
+// How many jobs are in each state, overall and per queue (every state is present, 0 or more).
+struct JobsSummary {
+  std::map<std::string, int64_t> by_state;
+  std::map<std::string, std::map<std::string, int64_t>> by_queue;
+};
+
+struct UnfinishedJobs {
+  std::vector<JobRecord> jobs;
+  // The highest id stored when they were read: every job up to it is either in `jobs` or
+  // has ended, so a late "submitted" notice for it must not queue it again.
+  int64_t max_id = 0;
+};
+
+class JobStore {
+ public:
+  JobStore(store::Database& database, store::GroupCommitWriter& writer,
+           store::EventJournal* journal, const Clock& clock);
+
+  Result<SubmitOutcome> Submit(const JobSpec& spec);
+  // REQUIRES: job.id was returned by Submit. Stamps updated_at_ms.
+  std::future<Status> Save(const JobRecord& job);
+  Result<JobRecord> Get(int64_t id);
+  Result<std::vector<JobRecord>> List(const JobFilter& filter);
+  // Jobs in queued, running or retrying: what a starting daemon takes over.
+  Result<UnfinishedJobs> LoadUnfinished();
+  Result<JobsSummary> Summary();
+  // Deletes up to `limit` jobs that ended (succeeded, failed, exhausted, cancelled,
+  // interrupted) before `cutoff_ms`, and their logs (LOG_DIR/job:ID.log and its rotations,
+  // up to `log_keep`); resolves to how many jobs went. Logs go before the commit: a failed
+  // commit keeps the rows without their logs.
+  std::future<Result<int64_t>> DeleteEndedBefore(int64_t cutoff_ms, int limit, FileSystem& fs,
+                                                 const std::string& log_dir, int log_keep);
+
+ private:
+  Result<std::vector<JobRecord>> Select(const std::string& where,
+                                        const std::vector<std::string>& params, int limit);
+
+  store::Database& database_;
+  store::GroupCommitWriter& writer_;
+  store::EventJournal* journal_;
+  const Clock& clock_;
+};
+
+}  // namespace rebound::jobs

@@ -1,0 +1,305 @@
+// Durable jobs in a real daemon: real shims and processes, HTTP on an ephemeral port.
+// Retries with backoff, exhaustion, timeout, cancel, idempotent resubmit, priorities,
+// concurrency limits, bad input, re-adoption after kill -9, and the CLI.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "daemon_harness.h"
+
+namespace rebound::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kQueues =
+    "[queues.solo]\nconcurrency = 1\n\n[queues.pair]\nconcurrency = 2\n\n"
+    "[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+
+class JobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { h_.Start(kQueues); }
+
+  std::pair<int, json> Send(const std::string& method, const std::string& path,
+                            const json& body = nullptr) {
+    httplib::Client client("127.0.0.1", h_.port());
+    auto token = DefaultFileSystem().ReadFile(h_.dir().Path("data/token"));
+    httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
+    auto response = method == "POST" ? client.Post(path, headers, body.is_null() ? "" : body.dump(),
+                                                   "application/json")
+                                     : client.Get(path, headers);
+    if (!response) {
+      return {-1, nullptr};
+    }
+    return {response->status, json::parse(response->body, nullptr, false)};
+  }
+  int64_t Submit(const json& body) {
+    auto [status, job] = Send("POST", "/v1/jobs", body);
+    EXPECT_EQ(status, 201) << job.dump();
+    return job.value("id", int64_t{-1});
+  }
+  json Job(int64_t id) { return Send("GET", "/v1/jobs/" + std::to_string(id)).second; }
+  std::string State(int64_t id) { return Job(id).value("state", ""); }
+  bool WaitForState(int64_t id, const std::string& state, std::chrono::milliseconds timeout = 10s) {
+    return WaitUntil([&] { return State(id) == state; }, timeout);
+  }
+  std::string Read(const std::string& name) {
+    return DefaultFileSystem().ReadFile(h_.dir().Path(name)).value_or("");
+  }
+  json Shell(const std::string& script, json extra = json::object()) {
+    extra["command"] = {"sh", "-c", script};
+    extra["cwd"] = h_.dir().Path("");
+    return extra;
+  }
+
+  DaemonHarness h_;
+};
+
+TEST_F(JobsTest, CommandFailingTwiceIsRetriedWithBackoffThenSucceeds) {
+  const int64_t id = Submit(Shell(
+      "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; [ $n -ge 3 ] || exit 75",
+      {{"retry",
+        {{"strategy", "fixed"},
+         {"initial", "100ms"},
+         {"max", "100ms"},
+         {"jitter", "none"},
+         {"max_attempts", 5}}}}));
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitForState(id, "succeeded")) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 200ms);  // two backoffs
+  EXPECT_EQ(Job(id)["attempt"], 3);
+  EXPECT_EQ(Read("count"), "3\n");
+}
+
+TEST_F(JobsTest, ExhaustedAfterMaxAttempts) {
+  const int64_t id = Submit(Shell("echo tried >> tries; exit 75",
+                                  {{"retry", {{"max_attempts", 2}, {"initial", "10ms"}}}}));
+  ASSERT_TRUE(WaitForState(id, "exhausted")) << Job(id).dump();
+  EXPECT_EQ(Read("tries"), "tried\ntried\n");
+  EXPECT_EQ(Job(id)["error_category"], "resource");
+}
+
+TEST_F(JobsTest, UsageErrorFailsAtOnce) {
+  const int64_t id = Submit(Shell("exit 64", {{"retry", {{"max_attempts", 5}}}}));
+  ASSERT_TRUE(WaitForState(id, "failed"));
+  EXPECT_EQ(Job(id)["attempt"], 1);
+}
+
+TEST_F(JobsTest, TimeoutStopsTheAttemptAndIsClassifiedAsTimeout) {
+  const int64_t id = Submit(
+      {{"command", {"sleep", "30"}}, {"timeout", "300ms"}, {"retry", {{"max_attempts", 1}}}});
+  ASSERT_TRUE(WaitForState(id, "exhausted", 5s)) << Job(id).dump();
+  const json job = Job(id);
+  EXPECT_EQ(job["error_category"], "timeout");
+  EXPECT_EQ(job["last_exit"]["timed_out"], true);
+}
+
+TEST_F(JobsTest, CancelStopsARunningJob) {
+  const int64_t id = Submit(Shell("echo $$ > pid; exec sleep 30"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("pid").empty(); }));
+  ASSERT_TRUE(WaitForState(id, "running"));
+  const int pid = std::stoi(Read("pid"));
+  auto [status, body] = Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel");
+  EXPECT_EQ(status, 202) << body.dump();
+  ASSERT_TRUE(WaitForState(id, "cancelled"));
+  EXPECT_TRUE(WaitUntil([&] { return !ProcessAlive(pid); }));
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 409);
+}
+
+TEST_F(JobsTest, SameIdempotencyKeyReturnsTheSameJob) {
+  const json body = {{"command", {"true"}}, {"key", "order-42"}};
+  auto [first_status, first] = Send("POST", "/v1/jobs", body);
+  auto [again_status, again] = Send("POST", "/v1/jobs", body);
+  EXPECT_EQ(first_status, 201);
+  EXPECT_EQ(again_status, 200);
+  EXPECT_EQ(first["id"], again["id"]);
+  ASSERT_TRUE(WaitForState(first["id"], "succeeded"));
+  EXPECT_EQ(Send("GET", "/v1/jobs?state=succeeded").second["jobs"].size(), 1u);
+}
+
+TEST_F(JobsTest, HigherPriorityRunsFirstWithinAQueue) {
+  Submit(Shell("sleep 0.5", {{"queue", "solo"}}));
+  const int64_t low = Submit(Shell("echo low >> order", {{"queue", "solo"}}));
+  const int64_t high = Submit(Shell("echo high >> order", {{"queue", "solo"}, {"priority", 5}}));
+  ASSERT_TRUE(WaitForState(low, "succeeded"));
+  ASSERT_TRUE(WaitForState(high, "succeeded"));
+  EXPECT_EQ(Read("order"), "high\nlow\n");
+}
+
+TEST_F(JobsTest, ConcurrencyLimitIsHonoured) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(
+        Submit(Shell("echo + >> events; sleep 0.15; echo - >> events", {{"queue", "pair"}})));
+  }
+  for (int64_t id : ids) {
+    ASSERT_TRUE(WaitForState(id, "succeeded")) << Job(id).dump();
+  }
+  int running = 0;
+  int most = 0;
+  std::istringstream events(Read("events"));
+  for (std::string line; std::getline(events, line);) {
+    running += line == "+" ? 1 : -1;
+    most = std::max(most, running);
+  }
+  EXPECT_EQ(most, 2);
+}
+
+TEST_F(JobsTest, BadInputIsAJsonErrorNamingTheField) {
+  auto [status, body] = Send("POST", "/v1/jobs", {{"command", {"true"}}, {"timeout", "later"}});
+  EXPECT_EQ(status, 422);
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("field \"timeout\""),
+            std::string::npos);
+  auto [queue_status, queue_body] =
+      Send("POST", "/v1/jobs", {{"command", {"true"}}, {"queue", "x"}});
+  EXPECT_EQ(queue_status, 422);
+  EXPECT_NE(queue_body["error"]["message"].get<std::string>().find("[queues.x]"),
+            std::string::npos);
+  EXPECT_EQ(Send("GET", "/v1/jobs/12345").first, 404);
+  EXPECT_EQ(Send("GET", "/v1/jobs/abc").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/jobs?state=done").first, 422);
+}
+
+TEST_F(JobsTest, HealthShowsJobCountsAndQueues) {
+  const int64_t id = Submit({{"command", {"true"}}, {"queue", "solo"}});
+  ASSERT_TRUE(WaitForState(id, "succeeded"));
+  const json health = *h_.Get("/health");
+  EXPECT_EQ(health["components"]["jobs"]["by_state"]["succeeded"], 1);
+  EXPECT_EQ(health["components"]["jobs"]["queues"]["solo"]["running"], 0);
+  EXPECT_EQ(health["components"]["jobs"]["queues"]["pair"]["queued"], 0);  // configured, unused
+  EXPECT_EQ(health["components"]["jobs"]["required"], false);
+}
+
+TEST_F(JobsTest, LogsAreReadBack) {
+  const int64_t id = Submit({{"command", {"sh", "-c", "echo hello from a job"}}});
+  ASSERT_TRUE(WaitForState(id, "succeeded"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return Send("GET", "/v1/jobs/" + std::to_string(id) + "/logs")
+               .second.value("data", "")
+               .find("hello from a job\n") != std::string::npos;
+  }));
+}
+
+TEST_F(JobsTest, RunningJobIsReadoptedAfterTheDaemonIsKilled) {
+  const int64_t id = Submit(Shell("echo started >> runs; sleep 1"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));  // launched, not only stored
+  h_.Kill();
+  h_.Start();
+  ASSERT_TRUE(WaitForState(id, "succeeded", 10s)) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["attempt"], 1);
+  EXPECT_EQ(Read("runs"), "started\n");  // kept running; never started again
+}
+
+// The previous daemon died between starting a shim and the shim's child record: the job
+// runs, but no record says so. The new daemon finds the shim by its command line.
+TEST_F(JobsTest, ShimWithoutAChildRecordYetIsAdoptedNotStartedAgain) {
+  const int64_t id = Submit(Shell("echo run >> runs; sleep 30"));
+  const std::string child = "data/run/job:" + std::to_string(id) + ".child";
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty() && !Read(child).empty(); }));
+  h_.Kill();
+  std::filesystem::remove(h_.dir().Path(child));
+  std::filesystem::create_directory(h_.dir().Path(child));  // unreadable: as if not yet written
+  h_.Start();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(Read("runs"), "run\n") << h_.DaemonLog();
+  EXPECT_EQ(State(id), "running");
+  EXPECT_EQ(Job(id)["attempt"], 1);
+  std::filesystem::remove(h_.dir().Path(child));
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(id, "cancelled"));
+}
+
+TEST_F(JobsTest, ExitRecordedWhileTheDaemonWasDownIsAppliedAndTheRecordsThenRemoved) {
+  const int64_t id = Submit(Shell("echo ran >> runs; sleep 0.3; exit 64"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));  // launched, not only stored
+  const std::string exit_record = "data/run/job:" + std::to_string(id) + ".exit";
+  h_.Kill();
+  ASSERT_TRUE(WaitUntil([&] { return !Read(exit_record).empty(); }));  // the shim recorded it
+  h_.Start();
+  ASSERT_TRUE(WaitForState(id, "failed")) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["last_exit"]["code"], 64);
+  EXPECT_EQ(Read("runs"), "ran\n");
+  EXPECT_TRUE(WaitUntil([&] { return !DefaultFileSystem().Exists(h_.dir().Path(exit_record)); }));
+}
+
+TEST_F(JobsTest, NonIdempotentJobWhoseShimDiedWithTheDaemonIsInterruptedUntilRetried) {
+  const int64_t id = Submit(Shell("echo run >> runs; sleep 30", {{"idempotent", false}}));
+  ASSERT_TRUE(WaitForState(id, "running"));
+  ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return !Read("data/run/job:" + std::to_string(id) + ".child").empty(); }));
+  h_.Kill();
+  h_.KillServices();  // takes the job's shim and process too: the outcome is unknown
+  h_.Start();
+  ASSERT_TRUE(WaitForState(id, "interrupted")) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Read("runs"), "run\n");
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/retry").first, 202);
+  ASSERT_TRUE(WaitUntil([&] { return Read("runs") == "run\nrun\n"; }));
+  EXPECT_EQ(State(id), "running");
+}
+
+TEST_F(JobsTest, CliSubmitsListsAndShows) {
+  const std::string out = h_.dir().Path("cli.out");
+  const std::string url = "http://127.0.0.1:" + std::to_string(h_.port());
+  const std::string token = Read("data/token");
+  pid_t pid = SpawnProcess(
+      {REBOUND_BINARY, "jobs", "submit", "--url", url, "--token", token, "--key", "cli-1",
+       "--max-attempts", "2", "--retry-exit-code", "3", "--", "sh", "-c", "exit 0"},
+      out);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << Read("cli.out");
+  EXPECT_NE(Read("cli.out").find("submitted"), std::string::npos) << Read("cli.out");
+  auto jobs = Send("GET", "/v1/jobs").second["jobs"];
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["key"], "cli-1");
+  EXPECT_EQ(jobs[0]["max_attempts"], 2);
+  EXPECT_EQ(jobs[0]["retry_exit_codes"], json::array({3}));
+  pid = SpawnProcess({REBOUND_BINARY, "jobs", "show", "--url", url, "999"}, out);
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+}
+
+TEST_F(JobsTest, CliLogsFollowPrintsOutputUntilTheJobEnds) {
+  const int64_t id = Submit({{"command", {"sh", "-c", "echo first; sleep 0.4; echo second"}}});
+  ASSERT_TRUE(WaitUntil([&] { return State(id) == "running"; }));
+  const std::string url = "http://127.0.0.1:" + std::to_string(h_.port());
+  const pid_t pid =
+      SpawnProcess({REBOUND_BINARY, "jobs", "logs", "--url", url, "-f", std::to_string(id)},
+                   h_.dir().Path("logs.out"));
+  int status = 0;
+  ASSERT_TRUE(WaitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 10s));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const std::string out = Read("logs.out");
+  EXPECT_NE(out.find("first\nsecond\n"), std::string::npos) << out;
+  EXPECT_EQ(State(id), "succeeded");
+}
+
+TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
+  DaemonHarness h;
+  h.Start("[jobs]\nretention = \"1s\"\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n");
+  httplib::Client client("127.0.0.1", h.port());
+  auto token = DefaultFileSystem().ReadFile(h.dir().Path("data/token"));
+  auto submitted = client.Post("/v1/jobs", {{"Authorization", "Bearer " + token.value_or("")}},
+                               R"({"command": ["true"]})", "application/json");
+  ASSERT_TRUE(submitted && submitted->status == 201);
+  const int64_t id = json::parse(submitted->body)["id"];
+  const std::string path = "/v1/jobs/" + std::to_string(id);
+  ASSERT_TRUE(WaitUntil([&] { return h.Get(path).value_or(json())["state"] == "succeeded"; }));
+  const std::string log = h.dir().Path("data/logs/job:" + std::to_string(id) + ".log");
+  EXPECT_TRUE(DefaultFileSystem().Exists(log));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto found = client.Get(path);
+        return found && found->status == 404;
+      },
+      5s))
+      << h.DaemonLog();
+  EXPECT_FALSE(DefaultFileSystem().Exists(log));
+}
+
+}  // namespace
+}  // namespace rebound::testing

@@ -1,0 +1,77 @@
+// [queues.NAME]: durable job queues in the config file.
+
+#include "engine/queue_config.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/config.h"
+
+namespace rebound::engine {
+namespace {
+
+constexpr std::string_view kService = "[services.api]\ncommand = [\"./api\"]\n";
+
+Result<Config> Parse(std::string_view queues) {
+  return ParseConfig(std::string(kService) + std::string(queues), "rebound.toml", {});
+}
+
+std::string ErrorOf(std::string_view queues) {
+  auto config = Parse(queues);
+  if (config.ok()) {
+    ADD_FAILURE() << "parsed without error:\n" << queues;
+    return "";
+  }
+  EXPECT_EQ(config.error().category(), ErrorCategory::kValidation);
+  return config.error().message();
+}
+
+TEST(QueueConfigTest, ReadsQueuesInFileOrder) {
+  auto config = Parse("[queues.mail]\nconcurrency = 2\nrate = \"10/s\"\n[queues.batch]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_EQ(config->queues.size(), 2u);
+  EXPECT_EQ(config->queues[0].name, "mail");
+  EXPECT_EQ(config->queues[0].concurrency, 2);
+  EXPECT_DOUBLE_EQ(config->queues[0].rate_per_second, 10);
+  EXPECT_EQ(config->queues[1].name, "batch");
+  EXPECT_EQ(config->queues[1].concurrency, 4);
+  EXPECT_EQ(config->queues[1].rate_per_second, 0);
+}
+
+TEST(QueueConfigTest, NoQueuesTableMeansOnlyTheBuiltInDefault) {
+  auto config = Parse("");
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->queues.empty());
+}
+
+TEST(QueueConfigTest, ErrorsNameFileLineKeyAndFix) {
+  EXPECT_EQ(ErrorOf("[queues.mail]\nconcurrency = 0\n"),
+            "rebound.toml:4: queues.mail.concurrency: must be between 1 and 10000, got 0");
+  EXPECT_EQ(ErrorOf("[queues.mail]\nrate = \"fast\"\n"),
+            "rebound.toml:4: queues.mail.rate: invalid rate \"fast\"; expected COUNT/UNIT with a "
+            "positive count and a unit of s, m or h, e.g. rate = \"10/s\"");
+  EXPECT_NE(ErrorOf("[queues.mail]\nconcurency = 2\n").find("did you mean \"concurrency\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[queues.\"bad name\"]\n").find("invalid queue name"), std::string::npos);
+}
+
+TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
+  EXPECT_EQ(Parse("")->job_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(Parse("[jobs]\nretention = \"36h\"\n")->job_retention, std::chrono::hours(36));
+  EXPECT_EQ(Parse("[jobs]\nretention = \"0\"\n")->job_retention, Duration(0));
+  EXPECT_NE(ErrorOf("[jobs]\nretention = \"soon\"\n").find("rebound.toml:4: jobs.retention"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[jobs]\nretension = \"1d\"\n").find("did you mean \"retention\""),
+            std::string::npos);
+}
+
+TEST(QueueConfigTest, RatesPerSecondMinuteHour) {
+  EXPECT_DOUBLE_EQ(*ParseRate("10/s"), 10);
+  EXPECT_DOUBLE_EQ(*ParseRate("120/m"), 2);
+  EXPECT_DOUBLE_EQ(*ParseRate("1.5/h"), 1.5 / 3600);
+  EXPECT_FALSE(ParseRate("0/s"));
+  EXPECT_FALSE(ParseRate("10/d"));
+  EXPECT_FALSE(ParseRate("10"));
+}
+
+}  // namespace
+}  // namespace rebound::engine

@@ -1,0 +1,152 @@
+#include "jobs/job_store.h"
+
+#include <gtest/gtest.h>
+
+#include "base/atomic_file.h"
+#include "base/manual_clock.h"
+#include "store/store.h"
+#include "testing/temp_dir.h"
+
+namespace rebound::jobs {
+namespace {
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::OpenInMemory(clock_);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    jobs_ = std::make_unique<JobStore>(store_->database(), store_->writer(), &store_->journal(),
+                                       clock_);
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<JobStore> jobs_;
+};
+
+TEST_F(JobStoreTest, SubmitAssignsIdsAndStoresQueued) {
+  auto first = jobs_->Submit({.command = {"a"}});
+  auto second = jobs_->Submit({.command = {"b"}, .queue = "mail"});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(first->created);
+  EXPECT_GT(second->job.id, first->job.id);
+  auto read = jobs_->Get(second->job.id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, JobState::kQueued);
+  EXPECT_EQ(read->spec.queue, "mail");
+  EXPECT_EQ(read->spec.command, std::vector<std::string>{"b"});
+}
+
+TEST_F(JobStoreTest, SameKeyReturnsTheExistingJob) {
+  auto first = jobs_->Submit({.command = {"a"}, .key = "k"});
+  auto again = jobs_->Submit({.command = {"different"}, .key = "k"});
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->job.id, first->job.id);
+  EXPECT_EQ(again->job.spec.command, std::vector<std::string>{"a"});
+  auto all = jobs_->List({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST_F(JobStoreTest, SaveUpdatesAndJournalsTheTransition) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  JobRecord job = submitted->job;
+  job.state = JobState::kRetrying;
+  job.attempt = 2;
+  job.last_exit = JobExit{.code = 75, .description = "exited with code 75"};
+  job.error_category = "resource";
+  job.not_before_ms = 1234;
+  ASSERT_TRUE(jobs_->Save(job).get().ok());
+  auto read = jobs_->Get(job.id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, JobState::kRetrying);
+  EXPECT_EQ(read->attempt, 2);
+  EXPECT_EQ(read->last_exit->code, 75);
+  EXPECT_EQ(read->error_category, "resource");
+  EXPECT_EQ(read->not_before_ms, 1234);
+  store_->writer().Stop();
+  auto events = store_->journal().Query({.category = "job", .subject = ShimName(job.id)});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].kind, "submitted");
+  EXPECT_EQ((*events)[1].kind, "retrying");
+}
+
+TEST_F(JobStoreTest, SavingAnUnknownJobIsNotFound) {
+  auto saved = jobs_->Save(JobRecord{.id = 99, .spec = {.command = {"a"}}}).get();
+  ASSERT_FALSE(saved.ok());
+  EXPECT_EQ(saved.error().category(), ErrorCategory::kNotFound);
+  EXPECT_EQ(jobs_->Get(99).error().category(), ErrorCategory::kNotFound);
+}
+
+TEST_F(JobStoreTest, ListFiltersAndLoadUnfinishedSkipsEndedJobs) {
+  for (const char* queue : {"a", "a", "b"}) {
+    ASSERT_TRUE(jobs_->Submit({.command = {"x"}, .queue = queue}).ok());
+  }
+  JobRecord done = *jobs_->Get(1);
+  done.state = JobState::kSucceeded;
+  ASSERT_TRUE(jobs_->Save(done).get().ok());
+  EXPECT_EQ(jobs_->List({.state = JobState::kQueued})->size(), 2u);
+  EXPECT_EQ(jobs_->List({.queue = "a"})->size(), 2u);
+  EXPECT_EQ(jobs_->List({.after_id = 1, .limit = 1})->front().id, 2);
+  auto unfinished = jobs_->LoadUnfinished();
+  ASSERT_TRUE(unfinished.ok());
+  ASSERT_EQ(unfinished->jobs.size(), 2u);
+  EXPECT_EQ(unfinished->jobs.front().id, 2);
+  EXPECT_EQ(unfinished->max_id, 3);
+}
+
+TEST_F(JobStoreTest, LoadUnfinishedReportsTheNewestIdEvenWhenThatJobEnded) {
+  ASSERT_TRUE(jobs_->Submit({.command = {"x"}}).ok());
+  JobRecord done = *jobs_->Get(1);
+  done.state = JobState::kSucceeded;
+  ASSERT_TRUE(jobs_->Save(done).get().ok());
+  auto unfinished = jobs_->LoadUnfinished();
+  ASSERT_TRUE(unfinished.ok());
+  EXPECT_TRUE(unfinished->jobs.empty());
+  EXPECT_EQ(unfinished->max_id, 1);
+}
+
+TEST_F(JobStoreTest, RetentionDeletesOnlyEndedJobsOlderThanTheCutoffWithTheirLogs) {
+  testing::TempDir dir;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(jobs_->Submit({.command = {"x"}}).ok());
+  }
+  for (int64_t id : {1, 2}) {
+    JobRecord job = *jobs_->Get(id);
+    job.state = id == 1 ? JobState::kSucceeded : JobState::kRunning;
+    ASSERT_TRUE(jobs_->Save(job).get().ok());
+  }
+  for (const char* log : {"job:1.log", "job:1.log.1", "job:2.log"}) {
+    ASSERT_TRUE(WriteFileAtomically(DefaultFileSystem(), dir.Path(log), "output").ok());
+  }
+  const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  auto too_early = jobs_->DeleteEndedBefore(now_ms, 10, DefaultFileSystem(), dir.path(), 5).get();
+  ASSERT_TRUE(too_early.ok());
+  EXPECT_EQ(*too_early, 0);  // ended at now_ms, not before it
+  auto deleted = jobs_->DeleteEndedBefore(now_ms + 1, 10, DefaultFileSystem(), dir.path(), 5).get();
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message();
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(jobs_->Get(1).error().category(), ErrorCategory::kNotFound);
+  EXPECT_TRUE(jobs_->Get(2).ok());  // running
+  EXPECT_TRUE(jobs_->Get(3).ok());  // queued
+  EXPECT_FALSE(DefaultFileSystem().Exists(dir.Path("job:1.log")));
+  EXPECT_FALSE(DefaultFileSystem().Exists(dir.Path("job:1.log.1")));
+  EXPECT_TRUE(DefaultFileSystem().Exists(dir.Path("job:2.log")));
+}
+
+TEST_F(JobStoreTest, SummaryCountsByStateAndQueue) {
+  ASSERT_TRUE(jobs_->Submit({.command = {"x"}, .queue = "a"}).ok());
+  ASSERT_TRUE(jobs_->Submit({.command = {"x"}, .queue = "b"}).ok());
+  auto summary = jobs_->Summary();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->by_state.at("queued"), 2);
+  EXPECT_EQ(summary->by_state.at("succeeded"), 0);
+  EXPECT_EQ(summary->by_queue.at("a").at("queued"), 1);
+}
+
+}  // namespace
+}  // namespace rebound::jobs
