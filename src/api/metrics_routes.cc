@@ -1,5 +1,7 @@
 #include "api/metrics_routes.h"
 
+#include <functional>
+
 namespace rebound::api {
 
 void RegisterMetricsRoute(HttpServer& server, const MetricsRegistry& registry) {
@@ -26,6 +28,75 @@ void RegisterServiceMetrics(MetricsRegistry& registry, engine::ServiceController
           samples.push_back({{service.name}, static_cast<double>(service.restarts)});
         }
         return samples;
+      });
+}
+
+namespace {
+
+// One sample per service of `section` in GET /reliability, valued by `value`.
+std::vector<MetricSample> PerService(engine::ReliabilityController& controller,
+                                     const std::string& section,
+                                     const std::function<double(const nlohmann::json&)>& value) {
+  std::vector<MetricSample> samples;
+  const nlohmann::json services =
+      controller.ReliabilityStatus().value(section, nlohmann::json::object());
+  for (const auto& [name, entry] : services.items()) {
+    samples.push_back({{name}, value(entry)});
+  }
+  return samples;
+}
+
+void AddRecoveryCounter(MetricsRegistry& registry, engine::ReliabilityController& controller,
+                        const std::string& name, const std::string& help,
+                        const std::string& field) {
+  registry.AddCollector(name, help, MetricType::kCounter, {"service"}, [&controller, field] {
+    return PerService(controller, "auto_recovery",
+                      [&](const nlohmann::json& r) { return r.value(field, 0.0); });
+  });
+}
+
+}  // namespace
+
+void RegisterReliabilityMetrics(MetricsRegistry& registry,
+                                engine::ReliabilityController& controller) {
+  registry.AddCollector(
+      "rebound_service_healthy", "1 when the service's health check says healthy, 0 otherwise",
+      MetricType::kGauge, {"service"}, [&controller] {
+        return PerService(controller, "health_monitor", [](const nlohmann::json& m) {
+          return m.value("status", "") == "healthy" ? 1.0 : 0.0;
+        });
+      });
+  registry.AddCollector(
+      "rebound_breaker_state", "1 for the circuit breaker's current state", MetricType::kGauge,
+      {"service", "state"}, [&controller] {
+        std::vector<MetricSample> samples;
+        const nlohmann::json status = controller.ReliabilityStatus();
+        for (const auto& [name, breaker] : status["circuit_breakers"].items()) {
+          for (const char* state : {"closed", "open", "half_open", "forced_open"}) {
+            samples.push_back({{name, state}, breaker.value("state", "") == state ? 1.0 : 0.0});
+          }
+        }
+        return samples;
+      });
+  registry.AddCollector(
+      "rebound_breaker_trips_total", "Times the circuit breaker opened", MetricType::kCounter,
+      {"service"}, [&controller] {
+        return PerService(controller, "circuit_breakers",
+                          [](const nlohmann::json& b) { return b.value("trips_total", 0.0); });
+      });
+  AddRecoveryCounter(registry, controller, "rebound_recovery_attempts_total",
+                     "Recovery attempts started", "attempts_total");
+  AddRecoveryCounter(registry, controller, "rebound_recovery_successes_total",
+                     "Recovery cycles that ended with the service healthy", "successes_total");
+  AddRecoveryCounter(registry, controller, "rebound_recovery_exhausted_total",
+                     "Recovery cycles that gave up (needs manual intervention)",
+                     "exhausted_total");
+  registry.AddCollector(
+      "rebound_mttr_seconds", "Mean time from a failure detected to the service recovered",
+      MetricType::kGauge, {}, [&controller] {
+        const nlohmann::json mttr = controller.ReliabilityStatus()["mttr_seconds"];
+        return mttr.is_number() ? std::vector<MetricSample>{{{}, mttr.get<double>()}}
+                                : std::vector<MetricSample>{};  // unknown before a recovery
       });
 }
 

@@ -13,6 +13,7 @@
 
 #include "api/http_server.h"
 #include "base/metrics.h"
+#include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
 #include "store/group_commit.h"
 
@@ -24,6 +25,15 @@ void RegisterMetricsRoute(HttpServer& server, const MetricsRegistry& registry);
 
 // rebound_service_up{service} (1 running, 0 not), rebound_service_restarts_total{service}.
 void RegisterServiceMetrics(MetricsRegistry& registry, engine::ServiceController& controller);
+
+// From GET /reliability, read once per metric at scrape time:
+// rebound_service_healthy{service} (1 healthy, 0 not; services with a probe),
+// rebound_breaker_state{service,state} (1 for the current state), rebound_breaker_trips_total,
+// rebound_recovery_attempts_total, rebound_recovery_successes_total,
+// rebound_recovery_exhausted_total {service}, rebound_mttr_seconds (mean time from failure
+// detected to recovered). Probe latencies are observed by the engine as they happen.
+void RegisterReliabilityMetrics(MetricsRegistry& registry,
+                                engine::ReliabilityController& controller);
 
 // rebound_store_commit_duration_seconds (histogram, observed on the writer thread),
 // rebound_store_writes_total, rebound_store_commit_failures_total.

@@ -50,6 +50,7 @@ void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
   api::RegisterStateRoutes(server, daemon.store().states());
   api::RegisterDaemonRoutes(server, daemon);
   api::RegisterServiceMetrics(daemon.metrics(), daemon);
+  api::RegisterReliabilityMetrics(daemon.metrics(), daemon);
   api::RegisterStoreMetrics(daemon.metrics(), daemon.store().writer());
   api::RegisterMetricsRoute(server, daemon.metrics());
 }

@@ -83,7 +83,8 @@ Status Daemon::Open() {
        .clock = DefaultClock(),
        .run_dir = data_dir + "/run",
        .emit = [this](const std::string& kind, const std::string& service,
-                      const nlohmann::json& data) { Emit(kind, service, data); }});
+                      const nlohmann::json& data) { Emit(kind, service, data); },
+       .metrics = &metrics_});
   if (!reliability.ok()) {
     return reliability.error();
   }

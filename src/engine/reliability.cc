@@ -85,7 +85,16 @@ Reliability::Reliability(ReliabilityOptions options)
       pool_prober_(std::make_unique<PostingProber>(*pool_, options_.reactor, stopping_)),
       prober_(std::make_unique<health::SocketProber>(options_.reactor, options_.reactor,
                                                      options_.clock, *pool_prober_)),
-      coordinator_(*this, options_.reactor, options_.clock) {}
+      coordinator_(*this, options_.reactor, options_.clock) {
+  if (options_.metrics != nullptr) {
+    probe_seconds_ = &options_.metrics->AddHistogram(
+        "rebound_probe_duration_seconds", "How long a health probe took (failed ones included)",
+        {"service", "type"}, kLatencyBuckets);
+    probe_results_ = &options_.metrics->AddCounter(
+        "rebound_probe_results_total", "Health probe results and heartbeats, by outcome",
+        {"service", "result"});
+  }
+}
 
 Result<std::unique_ptr<Reliability>> Reliability::Create(ReliabilityOptions options) {
   std::unique_ptr<Reliability> reliability(new Reliability(std::move(options)));
@@ -130,8 +139,10 @@ Status Reliability::AddService(const ServiceSpec& spec, const ServiceReliability
         *settings.health, *prober_, options_.reactor, options_.clock,
         [this, name](const health::HealthChange& change) { OnHealthChange(name, change); });
     Service* raw = service.get();
-    service->probe->SetResultListener(
-        [this, raw](const health::ProbeResult& result) { FeedBreaker(*raw, result); });
+    service->probe->SetResultListener([this, raw](const health::ProbeResult& result) {
+      CountProbe(*raw, result);
+      FeedBreaker(*raw, result);
+    });
     if (settings.health->type == health::ProbeType::kNotify) {
       auto socket = health::NotifySocket::Bind(options_.run_dir + "/" + name + ".notify");
       if (!socket.ok()) {
@@ -243,6 +254,19 @@ void Reliability::OnServiceNotRunning(const std::string& name) {
   service->pid.reset();
   if (service->probe) {
     service->probe->OnServiceStopped();
+  }
+}
+
+void Reliability::CountProbe(const Service& service, const health::ProbeResult& result) {
+  if (probe_results_ == nullptr) {
+    return;
+  }
+  const std::string& name = service.spec.name;
+  probe_results_->WithLabels({name, result.ok ? "success" : "failure"}).Increment();
+  const health::ProbeType type = service.settings.health->type;
+  if (type != health::ProbeType::kHeartbeat && type != health::ProbeType::kNotify) {
+    probe_seconds_->WithLabels({name, std::string(health::ProbeTypeName(type))})
+        .Observe(ToSeconds(result.latency));
   }
 }
 

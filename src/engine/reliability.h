@@ -24,6 +24,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/worker_pool.h"
 #include "engine/config.h"
 #include "engine/reactor.h"
@@ -47,6 +48,8 @@ struct ReliabilityOptions {
                      const nlohmann::json& data)>
       emit;
   int worker_threads = 8;  // probes, exec actions and webhooks
+  // Where probe latencies and results are counted (rebound_probe_*); none in tests.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // What `rebound status` and /health show of one service.
@@ -110,6 +113,7 @@ class Reliability final : public RecoveryHost {
   void OnBreakerTransition(const std::string& name, const resilience::BreakerTransition& t);
   void OnHealthChange(const std::string& name, const health::HealthChange& change);
   void FeedBreaker(Service& service, const health::ProbeResult& result);
+  void CountProbe(const Service& service, const health::ProbeResult& result);
   void ReadNotifications(Service& service);
   void CheckMemory();
   void ActOnMemory(const std::vector<health::MemoryReading>& readings,
@@ -127,6 +131,8 @@ class Reliability final : public RecoveryHost {
   std::map<std::string, std::unique_ptr<Service>> services_;
   supervise::Supervisor* supervisor_ = nullptr;
   std::optional<TimerId> memory_timer_;
+  HistogramFamily* probe_seconds_ = nullptr;  // rebound_probe_duration_seconds{service,type}
+  CounterFamily* probe_results_ = nullptr;    // rebound_probe_results_total{service,result}
 };
 
 }  // namespace rebound::engine

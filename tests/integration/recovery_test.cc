@@ -41,6 +41,33 @@ int PostTo(int port, const std::string& path) {
   return response ? response->status : -1;
 }
 
+// /metrics after one recovery of model_server: the figures, and promtool's verdict.
+void ExpectReliabilityMetrics(DaemonHarness& h) {
+  httplib::Client client("127.0.0.1", h.port());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string& text = metrics->body;
+  for (const char* line : {"rebound_recovery_successes_total{service=\"model_server\"} 1",
+                           "rebound_service_healthy{service=\"model_server\"} 1",
+                           "rebound_breaker_state{service=\"model_server\",state=\"closed\"} 1",
+                           "rebound_probe_results_total{service=\"model_server\",result=\"failure\"}",
+                           "rebound_probe_duration_seconds_count{service=\"model_server\",type=\"http\"}",
+                           "rebound_mttr_seconds "}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  const std::string file = h.dir().Path("metrics.txt");
+  std::ofstream(file) << text;
+  const std::string command = std::string(PROMTOOL_PATH) + " check metrics < " + file + " 2>&1";
+  FILE* promtool = ::popen(command.c_str(), "r");
+  std::string verdict;
+  char buffer[256];
+  while (promtool != nullptr && ::fgets(buffer, sizeof(buffer), promtool) != nullptr) {
+    verdict += buffer;
+  }
+  EXPECT_EQ(promtool != nullptr ? ::pclose(promtool) : -1, 0) << verdict;
+  EXPECT_EQ(verdict, "");  // no lint findings either
+}
+
 TEST(RecoveryTest, AModelServerThatStopsAnsweringIsRecovered) {
   DaemonHarness h;
   const int port = FreeLoopbackPort();
@@ -68,6 +95,7 @@ TEST(RecoveryTest, AModelServerThatStopsAnsweringIsRecovered) {
   EXPECT_TRUE(status["mttr_seconds"].is_number());
   EXPECT_EQ(status["graceful_shutdown"]["shutting_down"], false);
   EXPECT_EQ((*h.Get("/health"))["status"], "healthy");
+  ExpectReliabilityMetrics(h);
 }
 
 TEST(RecoveryTest, ClientReportsOpenTheBreakerWhichTriggersRecovery) {
