@@ -179,8 +179,14 @@ def detection(binary, target, mode, trials, interval_ms, threshold, services=8):
                 time.sleep(interval_ms / 1000 * 0.37 * (trial % 3))  # vary the phase
                 injected = time.time()
                 os.kill(service["pid"], signal.SIGUSR1)
-                line = wait_for(lambda: next((l for l in daemon.recovery_lines()[seen:]
-                                              if l[0] == name), None))
+                try:
+                    line = wait_for(lambda: next((l for l in daemon.recovery_lines()[seen:]
+                                                  if l[0] == name), None))
+                except TimeoutError:
+                    with open(daemon.log) as log:
+                        sys.stderr.write(f"{mode} trial {trial}: no recovery of {name}; log tail:\n"
+                                         + "".join(log.readlines()[-20:]))
+                    raise
                 latencies.append((line[1] - injected) * 1000)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
