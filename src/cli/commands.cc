@@ -13,6 +13,7 @@
 #include "cli/client.h"
 #include "cli/client_options.h"
 #include "cli/serve.h"
+#include "cli/snapshot_commands.h"
 #include "engine/config.h"
 
 namespace rebound::cli {
@@ -98,6 +99,8 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("NAME", service_name, "the service")->required();
     recovery_actions.emplace_back(action, sub);
   }
+  SnapshotCommandLine snapshot_line;
+  AddSnapshotCommands(app, snapshot_line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -108,6 +111,13 @@ int RunCommandLine(int argc, char** argv) {
   }
   if (*check) {
     return RunCheckConfig(check_path, std::cout, std::cerr);
+  }
+  const SnapshotCommandContext snapshot_context{
+      .config_path = ConfigPath(flags),
+      .resolve_client = [&flags] { return ResolveClient(flags); },
+      .json = flags.json};
+  if (auto code = RunSnapshotCommand(snapshot_line, snapshot_context, std::cout, std::cerr)) {
+    return *code;
   }
   if (*status) {
     return RunStatus(ResolveClient(flags), std::cout, std::cerr);

@@ -7,6 +7,7 @@
 #include "api/http_server.h"
 #include "api/reliability_routes.h"
 #include "api/service_routes.h"
+#include "api/snapshot_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
 #include "engine/daemon.h"
@@ -51,6 +52,7 @@ int RunServe(const std::string& config_path, std::ostream& err) {
   api::HttpServer server;
   api::RegisterServiceRoutes(server, **daemon);
   api::RegisterReliabilityRoutes(server, **daemon);
+  api::RegisterSnapshotRoutes(server, (*daemon)->snapshots());
   Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {
     err << "rebound: cannot listen on " << config->daemon.listen_host << ":"

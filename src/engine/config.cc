@@ -10,12 +10,13 @@
 #include "base/path.h"
 #include "engine/config_reader.h"
 #include "engine/service_config.h"
+#include "engine/snapshot_config.h"
 #include "supervise/dependency_graph.h"
 
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services"};
+const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "snapshots"};
 const std::vector<std::string> kDaemonKeys = {"data_dir",
                                               "listen",
                                               "log_level",
@@ -288,6 +289,8 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(ReadDaemon(reader, entry, base_dir, config.daemon));
     } else if (entry.key == "defaults") {
       REBOUND_RETURN_IF_ERROR(defaults.ok() ? OkStatus() : Status(defaults.error()));
+    } else if (entry.key == "snapshots") {
+      REBOUND_RETURN_IF_ERROR(ReadSnapshotSettings(reader, entry, base_dir, config.snapshots));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
           reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config));

@@ -33,6 +33,7 @@
 #include "base/error.h"
 #include "base/file_system.h"
 #include "engine/reliability_config.h"
+#include "engine/snapshot_config.h"
 #include "resilience/backoff.h"
 #include "supervise/service_spec.h"
 
@@ -76,6 +77,7 @@ struct Config {
   std::vector<ServiceSpec> services;     // in file order
   std::vector<std::string> start_order;  // dependencies first
   std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
+  SnapshotSettings snapshots;            // [snapshots]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.

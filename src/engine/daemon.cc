@@ -54,6 +54,11 @@ Status Daemon::Open() {
     return store.error();
   }
   store_ = std::move(*store);
+  auto snapshots = SnapshotService::Open(options_.config, *store_, this, DefaultClock());
+  if (!snapshots.ok()) {
+    return snapshots.error();
+  }
+  snapshots_ = std::move(*snapshots);
   auto reactor = Reactor::Create();
   if (!reactor.ok()) {
     return reactor.error();

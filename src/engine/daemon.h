@@ -26,6 +26,7 @@
 #include "engine/reliability.h"
 #include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
+#include "engine/snapshot_service.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
@@ -51,6 +52,8 @@ class Daemon final : public ServiceController,
 
   const Config& config() const { return options_.config; }
   store::Store& store() { return *store_; }
+  // Captures, lists and recovers snapshots with this daemon's live service status.
+  SnapshotController& snapshots() { return *snapshots_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -86,6 +89,7 @@ class Daemon final : public ServiceController,
   DaemonOptions options_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<SnapshotService> snapshots_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;

@@ -97,7 +97,12 @@ Result<std::string> Snapshotter::ResolveSelector(const SnapshotSelector& selecto
     return found->id;
   }
   if (selector.tag) {
-    return git_.ResolveCommit("refs/tags/" + *selector.tag);
+    auto commit = git_.ResolveCommit("refs/tags/" + *selector.tag);
+    if (!commit.ok() && commit.error().category() == ErrorCategory::kNotFound) {
+      return NotFoundError("no snapshot is tagged \"" + *selector.tag +
+                           "\"; \"rebound snapshots\" lists the tags");
+    }
+    return commit;
   }
   if (selector.commit) {
     return git_.ResolveCommit(*selector.commit);

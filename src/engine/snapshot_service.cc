@@ -1,0 +1,150 @@
+#include "engine/snapshot_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/path.h"
+
+namespace rebound::engine {
+namespace {
+
+std::map<std::string, snapshot::ServiceRecord> Records(const std::vector<ServiceStatus>& all) {
+  std::map<std::string, snapshot::ServiceRecord> records;
+  for (const ServiceStatus& status : all) {
+    records[status.name] = {.state = status.state,
+                            .restarts = status.restarts,
+                            .health = status.health,
+                            .breaker = status.breaker};
+  }
+  return records;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
+                                                               store::Store& store,
+                                                               ServiceController* services,
+                                                               const Clock& clock) {
+  const std::string& data_dir = config.daemon.data_dir;
+  auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir));
+  if (!git.ok()) {
+    return git.error();
+  }
+  snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
+                                       .redact_patterns = config.snapshots.redact};
+  return std::unique_ptr<SnapshotService>(
+      new SnapshotService(store, services, std::move(*git), clock, std::move(options)));
+}
+
+SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
+                                 std::unique_ptr<snapshot::GitStore> git, const Clock& clock,
+                                 snapshot::SnapshotterOptions options)
+    : store_(store),
+      services_(services),
+      git_(std::move(git)),
+      snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)) {}
+
+Result<nlohmann::json> SnapshotService::ListSnapshots() {
+  auto summaries = snapshotter_.List();
+  if (!summaries.ok()) {
+    return summaries.error();
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const snapshot::SnapshotSummary& summary : *summaries) {
+    list.push_back(snapshot::SnapshotSummaryToJson(summary));
+  }
+  return nlohmann::json{{"snapshots", list}, {"repository", git_->path()}};
+}
+
+Result<nlohmann::json> SnapshotService::CaptureSnapshot(const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto taken = CaptureLocked(message);
+  if (!taken.ok()) {
+    return taken.error();
+  }
+  return snapshot::CaptureResultToJson(*taken);
+}
+
+Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(const std::string& message) {
+  auto records = services_ != nullptr ? Records(services_->ListServices())
+                                      : std::map<std::string, snapshot::ServiceRecord>();
+  auto taken =
+      snapshotter_.Capture(std::move(records), services_ != nullptr ? "daemon" : "offline", message);
+  if (taken.ok()) {
+    Journal("captured", taken->commit,
+            {{"message", message}, {"size_bytes", taken->size_bytes}});
+  }
+  return taken;
+}
+
+Status SnapshotService::TagSnapshot(const std::string& revision, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  REBOUND_RETURN_IF_ERROR(snapshotter_.Tag(revision, name));
+  Journal("tagged", revision, {{"tag", name}});
+  return OkStatus();
+}
+
+std::map<std::string, std::string> SnapshotService::CurrentServiceStates() {
+  std::map<std::string, std::string> states;
+  if (services_ != nullptr) {
+    for (const ServiceStatus& status : services_->ListServices()) {
+      states[status.name] = status.state;
+    }
+  }
+  return states;
+}
+
+nlohmann::json SnapshotService::StartRecordedServices(const snapshot::RecoveryPlan& plan) {
+  nlohmann::json started = nlohmann::json::array();
+  for (const snapshot::ServiceAction& action : plan.services) {
+    if (action.action != "start" || services_ == nullptr) {
+      continue;
+    }
+    auto result = services_->StartService(action.name);
+    started.push_back({{"name", action.name},
+                       {"ok", result.ok()},
+                       {"state", result.ok() ? result->state : ""},
+                       {"error", result.ok() ? "" : result.error().message()}});
+  }
+  return started;
+}
+
+Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& request) {
+  std::lock_guard lock(mutex_);
+  auto plan = snapshotter_.Plan(request.selector, CurrentServiceStates());
+  if (!plan.ok()) {
+    return plan.error();
+  }
+  nlohmann::json answer = {{"dry_run", request.dry_run},
+                           {"plan", snapshot::RecoveryPlanToJson(*plan)}};
+  if (request.dry_run) {
+    return answer;
+  }
+  auto before = CaptureLocked("before recovering to " + plan->commit.substr(0, 12));
+  if (!before.ok()) {
+    return before.error().WithContext("capturing the current state before recovering");
+  }
+  answer["pre_recovery_commit"] = before->commit;
+  // The plan's versions were read before that capture; the capture writes no module state,
+  // so the compare-and-set still guards against any other writer.
+  REBOUND_RETURN_IF_ERROR(snapshotter_.RestoreModuleStates(*plan));
+  answer["started"] = StartRecordedServices(*plan);
+  Journal("recovered", plan->commit,
+          {{"pre_recovery_commit", before->commit}, {"started", answer["started"]}});
+  return answer;
+}
+
+void SnapshotService::Journal(const std::string& kind, const std::string& commit,
+                              nlohmann::json data) {
+  // The snapshot itself is already durable in git; a journal failure only loses the record.
+  auto appended = store_.journal()
+                      .Append({.category = "snapshot",
+                               .kind = kind,
+                               .subject = commit,
+                               .data = std::move(data)})
+                      .get();
+  if (!appended.ok()) {
+    spdlog::warn("snapshot {} {}: not journaled: {}", kind, commit, appended.error().message());
+  }
+}
+
+}  // namespace rebound::engine

@@ -1,0 +1,59 @@
+#pragma once
+
+// SnapshotService: the snapshot history of one data directory, as the daemon and the offline
+// CLI use it. Capture gathers the services' status (when a daemon supervises them) and the
+// module states; recovery captures the current state first, restores the chosen snapshot's
+// module states (compare-and-set), then starts the services it recorded running that are
+// now stopped, exited or fatal. Each capture and recovery is journaled ("snapshot" events).
+//
+//   auto service = SnapshotService::Open(config, *store, &daemon, clock);  // daemon: live
+//   auto offline = SnapshotService::Open(config, *store, nullptr, clock);  // CLI, daemon down
+//   auto result = (*service)->RecoverSnapshot({.selector = {.at_ms = t}, .dry_run = true});
+//
+// Thread-safe: captures and recoveries run one at a time. Store, services and clock must
+// outlive this.
+
+#include <memory>
+#include <mutex>
+
+#include "engine/config.h"
+#include "engine/service_controller.h"
+#include "engine/snapshot_controller.h"
+#include "snapshot/git_store.h"
+#include "snapshot/snapshotter.h"
+#include "store/store.h"
+
+namespace rebound::engine {
+
+class SnapshotService final : public SnapshotController {
+ public:
+  // `services` null: offline (no service status is recorded, none is started).
+  static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
+                                                       ServiceController* services,
+                                                       const Clock& clock);
+
+  Result<nlohmann::json> ListSnapshots() override;
+  Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
+  Status TagSnapshot(const std::string& revision, const std::string& name) override;
+  Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
+
+  snapshot::GitStore& git() { return *git_; }
+
+ private:
+  SnapshotService(store::Store& store, ServiceController* services,
+                  std::unique_ptr<snapshot::GitStore> git, const Clock& clock,
+                  snapshot::SnapshotterOptions options);
+
+  Result<snapshot::CaptureResult> CaptureLocked(const std::string& message);
+  std::map<std::string, std::string> CurrentServiceStates();
+  nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
+  void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
+
+  std::mutex mutex_;
+  store::Store& store_;
+  ServiceController* services_;
+  std::unique_ptr<snapshot::GitStore> git_;
+  snapshot::Snapshotter snapshotter_;
+};
+
+}  // namespace rebound::engine
