@@ -59,6 +59,7 @@ Status Daemon::Open() {
     return snapshots.error();
   }
   snapshots_ = std::move(*snapshots);
+  snapshot_worker_ = std::make_unique<WorkerPool>(1);
   auto reactor = Reactor::Create();
   if (!reactor.ok()) {
     return reactor.error();
@@ -159,8 +160,10 @@ void Daemon::Run() {
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
   supervisor_->AdoptAll();
   supervisor_->StartAll();
+  ScheduleSnapshots();
   reactor_->Run();
   reliability_->Shutdown();
+  FinishSnapshots();
   Journal("daemon", "stopped", "", nlohmann::json::object());
   store_->Close();  // commits everything queued, including the event above
   spdlog::info("rebound stopped");
@@ -176,6 +179,7 @@ void Daemon::BeginShutdown(const std::string& reason) {
   }
   spdlog::info("{}: stopping services in reverse dependency order", reason);
   Journal("daemon", "stopping", "", {{"reason", reason}});
+  CaptureOnShutdown();
   supervisor_->StopAll([this] { reactor_->Stop(); });
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "base/worker_pool.h"
 #include "engine/config.h"
 #include "engine/data_dir_lock.h"
 #include "engine/reactor.h"
@@ -85,11 +86,18 @@ class Daemon final : public ServiceController,
                             Status (supervise::Supervisor::*action)(const std::string&));
   std::vector<supervise::ServiceSpec> SpecsInStartOrder() const;
   void TrackRunning(const std::string& kind, const std::string& service);
+  // daemon_snapshots.cc: scheduled and shutdown captures.
+  std::map<std::string, snapshot::ServiceRecord> ServiceRecordsOnLoop() const;
+  void CaptureInBackground(const std::string& message);
+  void ScheduleSnapshots();
+  void CaptureOnShutdown();
+  void FinishSnapshots();
 
   DaemonOptions options_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SnapshotService> snapshots_;
+  std::unique_ptr<WorkerPool> snapshot_worker_;  // started after signals are blocked
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;

@@ -5,7 +5,8 @@
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kSnapshotKeys = {"path", "redact"};
+const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown"};
+constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
                                               const std::string& path) {
@@ -45,6 +46,17 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
           }
           settings.repository_path = JoinPath(base_dir, *text);
           return OkStatus();
+        }
+        if (setting.key == "interval") {
+          auto interval = reader.DurationValue(*setting.value, path, Duration::zero());
+          if (interval.ok() && *interval > Duration::zero() && *interval < kMinInterval) {
+            return reader.ErrorAt(*setting.value, path,
+                                  "must be \"0\" (off) or at least \"1s\", e.g. interval = \"1h\"");
+          }
+          return Assign(std::move(interval), settings.interval);
+        }
+        if (setting.key == "on_shutdown") {
+          return Assign(reader.Bool(*setting.value, path), settings.on_shutdown);
         }
         return Assign(ReadPatterns(reader, *setting.value, path), settings.redact);
       });

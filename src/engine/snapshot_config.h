@@ -5,6 +5,8 @@
 //   [snapshots]
 //   path = "snapshots"                         # the git repository; default DATA_DIR/snapshots
 //   redact = ["*key*", "*token*", "*secret*", "*password*", "*pin*"]
+//   interval = "1h"                            # scheduled capture; "0" (default): off
+//   on_shutdown = true                         # capture on graceful shutdown; default false
 //
 // Read by config.cc; errors name the file, the line, the key path and the fix, with a
 // did-you-mean for a misspelt key. Stateless; thread-safe.
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "engine/config_reader.h"
 
@@ -21,6 +24,8 @@ struct SnapshotSettings {
   std::string repository_path = {};  // absolute; "" until resolved: DATA_DIR/snapshots
   // Glob patterns of keys whose values are never stored (snapshot/redaction.h).
   std::vector<std::string> redact = {"*key*", "*token*", "*secret*", "*password*"};
+  Duration interval = Duration::zero();  // zero: no scheduled capture
+  bool on_shutdown = false;              // capture before services are stopped
 };
 
 // Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.

@@ -5,11 +5,11 @@
 #include "base/path.h"
 
 namespace rebound::engine {
-namespace {
 
-std::map<std::string, snapshot::ServiceRecord> Records(const std::vector<ServiceStatus>& all) {
+std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
+    const std::vector<ServiceStatus>& statuses) {
   std::map<std::string, snapshot::ServiceRecord> records;
-  for (const ServiceStatus& status : all) {
+  for (const ServiceStatus& status : statuses) {
     records[status.name] = {.state = status.state,
                             .restarts = status.restarts,
                             .health = status.health,
@@ -17,8 +17,6 @@ std::map<std::string, snapshot::ServiceRecord> Records(const std::vector<Service
   }
   return records;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
                                                                store::Store& store,
@@ -57,18 +55,31 @@ Result<nlohmann::json> SnapshotService::ListSnapshots() {
 
 Result<nlohmann::json> SnapshotService::CaptureSnapshot(const std::string& message) {
   std::lock_guard lock(mutex_);
-  auto taken = CaptureLocked(message);
+  auto taken = CaptureLocked(std::nullopt, message);
   if (!taken.ok()) {
     return taken.error();
   }
   return snapshot::CaptureResultToJson(*taken);
 }
 
-Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(const std::string& message) {
-  auto records = services_ != nullptr ? Records(services_->ListServices())
-                                      : std::map<std::string, snapshot::ServiceRecord>();
-  auto taken =
-      snapshotter_.Capture(std::move(records), services_ != nullptr ? "daemon" : "offline", message);
+Result<nlohmann::json> SnapshotService::CaptureWith(
+    std::map<std::string, snapshot::ServiceRecord> services, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto taken = CaptureLocked(std::move(services), message);
+  if (!taken.ok()) {
+    return taken.error();
+  }
+  return snapshot::CaptureResultToJson(*taken);
+}
+
+Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(
+    std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
+    const std::string& message) {
+  if (!services && services_ != nullptr) {
+    services = Records(services_->ListServices());
+  }
+  auto taken = snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
+                                    services_ != nullptr ? "daemon" : "offline", message);
   if (taken.ok()) {
     Journal("captured", taken->commit,
             {{"message", message}, {"size_bytes", taken->size_bytes}});
@@ -119,7 +130,7 @@ Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& re
   if (request.dry_run) {
     return answer;
   }
-  auto before = CaptureLocked("before recovering to " + plan->commit.substr(0, 12));
+  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12));
   if (!before.ok()) {
     return before.error().WithContext("capturing the current state before recovering");
   }

@@ -34,17 +34,26 @@ class SnapshotService final : public SnapshotController {
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
+  // A capture with service status the caller gathered (the daemon's reactor, for scheduled
+  // and shutdown captures, which must not wait on the reactor).
+  Result<nlohmann::json> CaptureWith(std::map<std::string, snapshot::ServiceRecord> services,
+                                     const std::string& message);
   Status TagSnapshot(const std::string& revision, const std::string& name) override;
   Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
 
   snapshot::GitStore& git() { return *git_; }
+
+  static std::map<std::string, snapshot::ServiceRecord> Records(
+      const std::vector<ServiceStatus>& statuses);
 
  private:
   SnapshotService(store::Store& store, ServiceController* services,
                   std::unique_ptr<snapshot::GitStore> git, const Clock& clock,
                   snapshot::SnapshotterOptions options);
 
-  Result<snapshot::CaptureResult> CaptureLocked(const std::string& message);
+  Result<snapshot::CaptureResult> CaptureLocked(
+      std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
+      const std::string& message);
   std::map<std::string, std::string> CurrentServiceStates();
   nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);

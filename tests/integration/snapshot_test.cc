@@ -169,5 +169,29 @@ TEST(SnapshotIntegrationTest, VerifyPassesOnAnIntactDataDirAndFailsOnAFlippedByt
       << damaged.output;
 }
 
+TEST(SnapshotIntegrationTest, TheDaemonCapturesOnScheduleAndOnGracefulShutdown) {
+  DaemonHarness h;
+  h.Start(kSleeper + "\n[snapshots]\ninterval = \"1s\"\non_shutdown = true\n");
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  auto count = [&](const std::string& message) {
+    auto list = h.Get("/v1/snapshots");
+    int n = 0;
+    for (const auto& snapshot : list ? (*list)["snapshots"] : nlohmann::json::array()) {
+      n += snapshot["message"] == message;
+    }
+    return n;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return count("scheduled") >= 2; }, 5s)) << h.DaemonLog();
+  const int status = h.Terminate();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << h.DaemonLog();
+  CliResult listed = RunCli(h, "--json snapshots");  // offline now
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  const nlohmann::json newest = nlohmann::json::parse(listed.output)["snapshots"][0];
+  EXPECT_EQ(newest["message"], "shutdown");
+  auto text = DefaultFileSystem().ReadFile(h.dir().Path("data/recovery.json"));
+  // Captured before the services were stopped: it records them running.
+  EXPECT_NE(text.value_or("").find("\"state\": \"running\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rebound::testing

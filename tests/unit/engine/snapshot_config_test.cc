@@ -30,6 +30,20 @@ TEST(SnapshotConfigTest, ReadsPathRelativeToTheConfigAndRedactPatterns) {
   EXPECT_EQ(config->snapshots.redact, std::vector<std::string>{"*pin*"});
 }
 
+TEST(SnapshotConfigTest, ReadsIntervalAndOnShutdownWhichDefaultToOff) {
+  auto defaults = Parse("");
+  EXPECT_EQ(defaults->snapshots.interval, Duration::zero());
+  EXPECT_FALSE(defaults->snapshots.on_shutdown);
+  auto config = Parse("[snapshots]\ninterval = \"1h\"\non_shutdown = true\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->snapshots.interval, std::chrono::hours(1));
+  EXPECT_TRUE(config->snapshots.on_shutdown);
+  auto too_often = Parse("[snapshots]\ninterval = \"10ms\"\n");
+  ASSERT_FALSE(too_often.ok());
+  EXPECT_NE(too_often.error().message().find("at least \"1s\""), std::string::npos)
+      << too_often.error().message();
+}
+
 TEST(SnapshotConfigTest, ErrorsNameTheLineTheKeyAndTheFix) {
   auto misspelt = Parse("[snapshots]\nredcat = []\n");
   ASSERT_FALSE(misspelt.ok());
