@@ -5,7 +5,8 @@
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown"};
+const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval",
+                                                   "on_shutdown", "remote"};
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -54,6 +55,14 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                                   "must be \"0\" (off) or at least \"1s\", e.g. interval = \"1h\"");
           }
           return Assign(std::move(interval), settings.interval);
+        }
+        if (setting.key == "remote") {
+          auto url = reader.String(*setting.value, path);
+          if (url.ok() && url->find("://") == std::string::npos) {
+            return reader.ErrorAt(*setting.value, path,
+                                  "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
+          }
+          return Assign(std::move(url), settings.remote);
         }
         if (setting.key == "on_shutdown") {
           return Assign(reader.Bool(*setting.value, path), settings.on_shutdown);

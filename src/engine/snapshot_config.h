@@ -7,6 +7,7 @@
 //   redact = ["*key*", "*token*", "*secret*", "*password*", "*pin*"]
 //   interval = "1h"                            # scheduled capture; "0" (default): off
 //   on_shutdown = true                         # capture on graceful shutdown; default false
+//   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
 //
 // Read by config.cc; errors name the file, the line, the key path and the fix, with a
 // did-you-mean for a misspelt key. Stateless; thread-safe.
@@ -26,6 +27,7 @@ struct SnapshotSettings {
   std::vector<std::string> redact = {"*key*", "*token*", "*secret*", "*password*"};
   Duration interval = Duration::zero();  // zero: no scheduled capture
   bool on_shutdown = false;              // capture before services are stopped
+  std::string remote = {};               // git URL pushed to after each capture; "": none
 };
 
 // Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.

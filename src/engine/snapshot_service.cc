@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/path.h"
+#include "resilience/retry_policy.h"
 
 namespace rebound::engine {
 
@@ -21,7 +22,7 @@ std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
 Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
                                                                store::Store& store,
                                                                ServiceController* services,
-                                                               const Clock& clock) {
+                                                               Clock& clock) {
   const std::string& data_dir = config.daemon.data_dir;
   auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir));
   if (!git.ok()) {
@@ -30,16 +31,19 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
                                        .redact_patterns = config.snapshots.redact};
   return std::unique_ptr<SnapshotService>(
-      new SnapshotService(store, services, std::move(*git), clock, std::move(options)));
+      new SnapshotService(store, services, std::move(*git), clock, std::move(options),
+                          config.snapshots.remote));
 }
 
 SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
-                                 std::unique_ptr<snapshot::GitStore> git, const Clock& clock,
-                                 snapshot::SnapshotterOptions options)
+                                 std::unique_ptr<snapshot::GitStore> git, Clock& clock,
+                                 snapshot::SnapshotterOptions options, std::string remote)
     : store_(store),
       services_(services),
       git_(std::move(git)),
-      snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)) {}
+      snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)),
+      clock_(clock),
+      remote_(std::move(remote)) {}
 
 Result<nlohmann::json> SnapshotService::ListSnapshots() {
   auto summaries = snapshotter_.List();
@@ -59,7 +63,9 @@ Result<nlohmann::json> SnapshotService::CaptureSnapshot(const std::string& messa
   if (!taken.ok()) {
     return taken.error();
   }
-  return snapshot::CaptureResultToJson(*taken);
+  nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
+  PushTo(answer);
+  return answer;
 }
 
 Result<nlohmann::json> SnapshotService::CaptureWith(
@@ -69,7 +75,27 @@ Result<nlohmann::json> SnapshotService::CaptureWith(
   if (!taken.ok()) {
     return taken.error();
   }
-  return snapshot::CaptureResultToJson(*taken);
+  nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
+  PushTo(answer);
+  return answer;
+}
+
+void SnapshotService::PushTo(nlohmann::json& answer) {
+  if (remote_.empty()) {
+    return;
+  }
+  static const resilience::RetryPolicy kPolicy =
+      *resilience::RetryPolicy::Create({.max_attempts = 4,
+                                        .max_elapsed = std::chrono::seconds(10),
+                                        .backoff = {.initial = std::chrono::milliseconds(200),
+                                                    .max = std::chrono::seconds(2)}});
+  Status pushed = resilience::Retry(kPolicy, clock_, random_, [&] { return git_->Push(remote_); });
+  answer["pushed"] = pushed.ok();
+  if (!pushed.ok()) {
+    answer["push_error"] = pushed.error().message();
+    spdlog::warn("snapshot {} not pushed to {}: {}", answer.value("commit", ""), remote_,
+                 pushed.error().message());
+  }
 }
 
 Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(

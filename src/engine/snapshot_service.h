@@ -5,6 +5,9 @@
 // module states; recovery captures the current state first, restores the chosen snapshot's
 // module states (compare-and-set), then starts the services it recorded running that are
 // now stopped, exited or fatal. Each capture and recovery is journaled ("snapshot" events).
+// With [snapshots] remote set, each capture is then pushed there, retried with exponential
+// backoff on transport errors; a push that fails is reported in the answer ("push_error")
+// and logged, and the snapshot stays committed locally.
 //
 //   auto service = SnapshotService::Open(config, *store, &daemon, clock);  // daemon: live
 //   auto offline = SnapshotService::Open(config, *store, nullptr, clock);  // CLI, daemon down
@@ -16,6 +19,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/random.h"
 #include "engine/config.h"
 #include "engine/service_controller.h"
 #include "engine/snapshot_controller.h"
@@ -30,7 +34,7 @@ class SnapshotService final : public SnapshotController {
   // `services` null: offline (no service status is recorded, none is started).
   static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
                                                        ServiceController* services,
-                                                       const Clock& clock);
+                                                       Clock& clock);
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
@@ -48,8 +52,8 @@ class SnapshotService final : public SnapshotController {
 
  private:
   SnapshotService(store::Store& store, ServiceController* services,
-                  std::unique_ptr<snapshot::GitStore> git, const Clock& clock,
-                  snapshot::SnapshotterOptions options);
+                  std::unique_ptr<snapshot::GitStore> git, Clock& clock,
+                  snapshot::SnapshotterOptions options, std::string remote);
 
   Result<snapshot::CaptureResult> CaptureLocked(
       std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
@@ -57,12 +61,17 @@ class SnapshotService final : public SnapshotController {
   std::map<std::string, std::string> CurrentServiceStates();
   nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
+  // Adds "pushed" / "push_error" to a capture's answer when a remote is configured.
+  void PushTo(nlohmann::json& answer);
 
   std::mutex mutex_;
   store::Store& store_;
   ServiceController* services_;
   std::unique_ptr<snapshot::GitStore> git_;
   snapshot::Snapshotter snapshotter_;
+  Clock& clock_;
+  std::string remote_;
+  Random random_{Random::EntropySeed()};
 };
 
 }  // namespace rebound::engine

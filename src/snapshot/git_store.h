@@ -65,6 +65,10 @@ class GitStore {
   Status Tag(const std::string& revision, const std::string& name);
   // The newest commit whose time is at or before `time`; not_found when there is none.
   Result<CommitInfo> FindAtOrBefore(WallTime time);
+  // Pushes HEAD's branch and every tag to the repository at `url` (e.g. file:///backup/s.git,
+  // which must exist: `git init --bare`). Not forced: a remote that diverged is a conflict.
+  // Transport failures are network Errors (retryable); a missing remote is not_found.
+  Status Push(const std::string& url);
   // Reads every object reachable from HEAD and the tags, checking each one's hash.
   Result<ObjectCheck> CheckObjects();
 

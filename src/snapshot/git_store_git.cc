@@ -38,12 +38,19 @@ Error GitError(int code, const std::string& context) {
     case GIT_EAMBIGUOUS:
       return NotFoundError(message);
     case GIT_EEXISTS:
+    case GIT_ENONFASTFORWARD:
       return ConflictError(message);
     case GIT_EINVALIDSPEC:
       return ValidationError(message);
     default:
-      return last != nullptr && last->klass == GIT_ERROR_ZLIB ? CorruptionError(message)
-                                                              : UnknownError(message);
+      if (last != nullptr && last->klass == GIT_ERROR_ZLIB) {
+        return CorruptionError(message);
+      }
+      if (last != nullptr && (last->klass == GIT_ERROR_NET || last->klass == GIT_ERROR_SSL ||
+                              last->klass == GIT_ERROR_HTTP || last->klass == GIT_ERROR_SSH)) {
+        return NetworkError(message);
+      }
+      return UnknownError(message);
   }
 }
 
@@ -381,6 +388,68 @@ Result<CommitInfo> GitStore::FindAtOrBefore(WallTime time) {
   }
   return NotFoundError("no snapshot was taken at or before that time (" +
                        std::to_string(commits->size()) + " snapshots in " + path_ + ")");
+}
+
+namespace {
+
+// Records the first reference the remote refused (push_update_reference callback).
+int OnPushUpdate(const char* reference, const char* status, void* payload) {
+  auto& refused = *static_cast<std::string*>(payload);
+  if (status != nullptr && refused.empty()) {
+    refused = std::string(reference) + ": " + status;
+  }
+  return 0;
+}
+
+// HEAD's branch and every tag, as push refspecs "refs/x:refs/x".
+Result<std::vector<std::string>> PushRefspecs(git_repository* repo) {
+  git_reference* head = nullptr;
+  if (int rc = git_repository_head(&head, repo); rc != 0) {
+    return GitError(rc, "nothing to push: no snapshot yet");
+  }
+  const std::string branch = git_reference_name(head);
+  git_reference_free(head);
+  std::vector<std::string> refspecs = {branch + ":" + branch};
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_tag_foreach(repo, CollectTag, &tags);
+  for (const auto& [name, oid] : tags) {
+    refspecs.push_back("refs/tags/" + name + ":refs/tags/" + name);
+  }
+  return refspecs;
+}
+
+}  // namespace
+
+Status GitStore::Push(const std::string& url) {
+  std::lock_guard lock(mutex_);
+  auto refspecs = PushRefspecs(repo_);
+  if (!refspecs.ok()) {
+    return refspecs.error();
+  }
+  git_remote* remote = nullptr;
+  if (int rc = git_remote_create_anonymous(&remote, repo_, url.c_str()); rc != 0) {
+    return GitError(rc, "remote " + url);
+  }
+  Owned<git_remote, git_remote_free> owned(remote);
+  std::vector<char*> names;
+  for (std::string& refspec : *refspecs) {
+    names.push_back(refspec.data());
+  }
+  const git_strarray array{names.data(), names.size()};
+  git_push_options options;
+  git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION);
+  std::string refused;
+  options.callbacks.push_update_reference = OnPushUpdate;
+  options.callbacks.payload = &refused;
+  if (int rc = git_remote_push(remote, &array, &options); rc != 0) {
+    return GitError(rc, "pushing to " + url);
+  }
+  if (!refused.empty()) {
+    return ConflictError("pushing to " + url + ": the remote refused " + refused +
+                         " (it has snapshots this repository does not; fetch or use another "
+                         "remote)");
+  }
+  return OkStatus();
 }
 
 Result<ObjectCheck> GitStore::CheckObjects() {

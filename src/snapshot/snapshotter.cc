@@ -137,9 +137,9 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   }
   RecoveryPlan plan = BuildRecoveryPlan(*document, *modules, current);
   plan.commit = *commit;
-  for (const SnapshotSummary& summary : List().value_or({})) {
-    if (summary.commit.id == *commit) {
-      plan.message = summary.commit.message;
+  for (const CommitInfo& info : git_.Log().value_or({})) {
+    if (info.id == *commit) {
+      plan.message = info.message;
     }
   }
   return plan;

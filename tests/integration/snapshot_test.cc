@@ -193,5 +193,35 @@ TEST(SnapshotIntegrationTest, TheDaemonCapturesOnScheduleAndOnGracefulShutdown) 
   EXPECT_NE(text.value_or("").find("\"state\": \"running\""), std::string::npos);
 }
 
+TEST(SnapshotIntegrationTest, EachCaptureIsPushedToTheConfiguredRemote) {
+  DaemonHarness h;
+  const std::string remote = h.dir().Path("remote.git");
+  ASSERT_EQ(std::system(("git init -q --bare '" + remote + "'").c_str()), 0);
+  h.Start(kSleeper + "\n[snapshots]\nremote = \"file://" + remote + "\"\n");
+  auto [status, taken] = h.PostJson("/v1/snapshots", R"({"message": "offsite"})");
+  ASSERT_EQ(status, 201) << taken.dump();
+  EXPECT_EQ(taken["pushed"], true) << taken.dump();
+  CliResult head = {};
+  FILE* pipe = ::popen(("git -C '" + remote + "' log -1 --format=%H%n%s 2>&1").c_str(), "r");
+  char buffer[256];
+  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) {
+    head.output += buffer;
+  }
+  ::pclose(pipe);
+  EXPECT_EQ(head.output, taken["commit"].get<std::string>() + "\noffsite\n");
+  EXPECT_TRUE(GitFsckPasses(remote));
+}
+
+TEST(SnapshotIntegrationTest, AnUnreachableRemoteIsReportedAndTheSnapshotKept) {
+  DaemonHarness h;
+  h.Start(kSleeper + "\n[snapshots]\nremote = \"file://" + h.dir().Path("missing.git") + "\"\n");
+  auto [status, taken] = h.PostJson("/v1/snapshots", R"({"message": "local only"})");
+  ASSERT_EQ(status, 201) << taken.dump();
+  EXPECT_EQ(taken["pushed"], false);
+  EXPECT_NE(taken["push_error"].get<std::string>().find("missing.git"), std::string::npos)
+      << taken.dump();
+  EXPECT_EQ((*h.Get("/v1/snapshots"))["snapshots"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace rebound::testing

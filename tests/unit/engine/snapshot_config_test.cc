@@ -38,6 +38,12 @@ TEST(SnapshotConfigTest, ReadsIntervalAndOnShutdownWhichDefaultToOff) {
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(config->snapshots.interval, std::chrono::hours(1));
   EXPECT_TRUE(config->snapshots.on_shutdown);
+  auto remote = Parse("[snapshots]\nremote = \"file:///backup/r.git\"\n");
+  ASSERT_TRUE(remote.ok()) << remote.error().message();
+  EXPECT_EQ(remote->snapshots.remote, "file:///backup/r.git");
+  auto not_a_url = Parse("[snapshots]\nremote = \"/backup/r.git\"\n");
+  ASSERT_FALSE(not_a_url.ok());
+  EXPECT_NE(not_a_url.error().message().find("must be a git URL"), std::string::npos);
   auto too_often = Parse("[snapshots]\ninterval = \"10ms\"\n");
   ASSERT_FALSE(too_often.ok());
   EXPECT_NE(too_often.error().message().find("at least \"1s\""), std::string::npos)

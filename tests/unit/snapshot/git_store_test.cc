@@ -108,3 +108,37 @@ TEST_F(GitStoreTest, CheckObjectsFindsAFlippedByteInACommit) {
 
 }  // namespace
 }  // namespace rebound::snapshot
+
+namespace rebound::snapshot {
+namespace {
+
+TEST_F(GitStoreTest, PushesTheBranchAndTagsToABareRemote) {
+  auto remote = GitStore::Open(dir_.Path("remote.git"));
+  ASSERT_TRUE(remote.ok());
+  const std::string first = Commit("one", "first");
+  ASSERT_TRUE(git_->Tag(first, "good").ok());
+  const std::string second = Commit("two", "second");
+  Status pushed = git_->Push("file://" + dir_.Path("remote.git"));
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message();
+  auto reopened = GitStore::Open(dir_.Path("remote.git"));
+  EXPECT_EQ(**(*reopened)->Head(), second);
+  EXPECT_EQ(*(*reopened)->ResolveCommit("good"), first);
+  EXPECT_TRUE(GitFsckPasses(dir_.Path("remote.git")));
+  Commit("three", "third");
+  EXPECT_TRUE(git_->Push("file://" + dir_.Path("remote.git")).ok());  // fast-forward
+}
+
+TEST_F(GitStoreTest, PushToAMissingRemoteFailsWithoutRetryMeaningAndADivergedOneIsAConflict) {
+  Commit("one", "first");
+  Status missing = git_->Push("file://" + dir_.Path("nowhere.git"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_FALSE(IsRetryableByDefault(missing.error().category())) << missing.error().ToString();
+  auto other = GitStore::Open(dir_.Path("other.git"));
+  ASSERT_TRUE((*other)->CommitFile("recovery.json", "x", "elsewhere", clock_.WallNow()).ok());
+  Status diverged = git_->Push("file://" + dir_.Path("other.git"));
+  ASSERT_FALSE(diverged.ok());
+  EXPECT_EQ(diverged.error().category(), ErrorCategory::kConflict) << diverged.error().ToString();
+}
+
+}  // namespace
+}  // namespace rebound::snapshot
