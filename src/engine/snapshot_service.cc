@@ -24,9 +24,14 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
                                                                ServiceController* services,
                                                                Clock& clock) {
   const std::string& data_dir = config.daemon.data_dir;
-  auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir));
+  // The caller holds the data directory's lock: no other writer can be mid-commit.
+  auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir),
+                                      {.remove_stale_locks = true});
   if (!git.ok()) {
     return git.error();
+  }
+  for (const std::string& lock : (*git)->removed_locks()) {
+    spdlog::warn("snapshots: removed {} left by a writer that died mid-commit", lock);
   }
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
                                        .redact_patterns = config.snapshots.redact};

@@ -32,6 +32,7 @@ namespace rebound::engine {
 class SnapshotService final : public SnapshotController {
  public:
   // `services` null: offline (no service status is recorded, none is started).
+  // REQUIRES: the caller holds the data directory's lock (stale git lock files are removed).
   static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
                                                        ServiceController* services,
                                                        Clock& clock);

@@ -41,14 +41,24 @@ struct ObjectCheck {
   std::vector<std::string> problems = {};  // "object 1a2b...: <why>"
 };
 
+struct GitStoreOptions {
+  // Removes the *.lock files a writer killed mid-commit left (HEAD.lock, refs/**/*.lock,
+  // packed-refs.lock), which would refuse every later commit. REQUIRES: the caller is the
+  // repository's only writer (rebound holds the data directory's lock).
+  bool remove_stale_locks = false;
+};
+
 class GitStore {
  public:
-  static Result<std::unique_ptr<GitStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<GitStore>> Open(const std::string& path,
+                                                GitStoreOptions options = {});
   ~GitStore();
   GitStore(const GitStore&) = delete;
   GitStore& operator=(const GitStore&) = delete;
 
   const std::string& path() const { return path_; }
+  // The stale lock files Open removed (see GitStoreOptions), for the caller to log.
+  const std::vector<std::string>& removed_locks() const { return removed_locks_; }
 
   // A new commit on HEAD whose tree holds `file_path` -> `content`. Returns its id.
   Result<std::string> CommitFile(const std::string& file_path, const std::string& content,
@@ -80,6 +90,7 @@ class GitStore {
   std::string path_;
   std::mutex mutex_;
   git_repository* repo_;
+  std::vector<std::string> removed_locks_;
 };
 
 }  // namespace rebound::snapshot

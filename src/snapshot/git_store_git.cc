@@ -1,6 +1,7 @@
 #include <git2.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -217,8 +218,38 @@ class ObjectChecker {
 
 }  // namespace
 
-Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path) {
+namespace {
+
+// The lock files under a bare repository's HEAD, packed-refs and refs/.
+std::vector<std::string> RemoveStaleLocks(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  std::vector<fs::path> candidates = {fs::path(path) / "HEAD.lock",
+                                      fs::path(path) / "packed-refs.lock"};
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(fs::path(path) / "refs", error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->path().extension() == ".lock") {
+      candidates.push_back(it->path());
+    }
+  }
+  for (const fs::path& candidate : candidates) {
+    if (fs::remove(candidate, error)) {
+      removed.push_back(candidate.string());
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path,
+                                                 GitStoreOptions options) {
   InitLibgit2Once();
+  std::vector<std::string> removed;
+  if (options.remove_stale_locks) {
+    removed = RemoveStaleLocks(path);
+  }
   git_repository* repo = nullptr;
   int rc = git_repository_open_bare(&repo, path.c_str());
   if (rc == GIT_ENOTFOUND) {
@@ -227,7 +258,9 @@ Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path) {
   if (rc != 0) {
     return GitError(rc, "opening the snapshot repository " + path);
   }
-  return std::unique_ptr<GitStore>(new GitStore(path, repo));
+  std::unique_ptr<GitStore> store(new GitStore(path, repo));
+  store->removed_locks_ = std::move(removed);
+  return store;
 }
 
 GitStore::~GitStore() { git_repository_free(repo_); }

@@ -223,5 +223,28 @@ TEST(SnapshotIntegrationTest, AnUnreachableRemoteIsReportedAndTheSnapshotKept) {
   EXPECT_EQ((*h.Get("/v1/snapshots"))["snapshots"].size(), 1u);
 }
 
+TEST(SnapshotIntegrationTest, KillNineDuringOfflineCapturesLeavesAConsistentHistory) {
+  DaemonHarness h;
+  h.WriteConfig(kSleeper);
+  PutModuleState(h, "llm", {{"blob", std::string(200000, 'x')}});
+  ASSERT_EQ(RunCli(h, "capture -m seed").exit_code, 0);
+  std::srand(7);
+  for (int round = 0; round < 25; ++round) {
+    const pid_t pid = SpawnProcess({REBOUND_BINARY, "--config", h.dir().Path("rebound.toml"),
+                                    "capture", "-m", "round " + std::to_string(round)},
+                                   h.dir().Path("kill.log"));
+    std::this_thread::sleep_for(std::chrono::microseconds(std::rand() % 40000));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  CliResult verified = RunCli(h, "verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_TRUE(GitFsckPasses(h.dir().Path("data/snapshots")));
+  CliResult after = RunCli(h, "capture -m after");
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  CliResult recovered = RunCli(h, "recover --dry-run");
+  EXPECT_EQ(recovered.exit_code, 0) << recovered.output;
+}
+
 }  // namespace
 }  // namespace rebound::testing

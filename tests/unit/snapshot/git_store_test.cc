@@ -142,3 +142,23 @@ TEST_F(GitStoreTest, PushToAMissingRemoteFailsWithoutRetryMeaningAndADivergedOne
 
 }  // namespace
 }  // namespace rebound::snapshot
+
+namespace rebound::snapshot {
+namespace {
+
+TEST_F(GitStoreTest, AStaleRefLockLeftByAKilledWriterIsRemovedOnlyWhenAsked) {
+  Commit("one", "first");
+  git_.reset();
+  std::ofstream(dir_.Path("repo/refs/heads/master.lock")) << "";
+  auto plain = GitStore::Open(dir_.Path("repo"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->CommitFile("recovery.json", "two", "m", clock_.WallNow()).ok());
+  plain->reset();
+  auto cleaning = GitStore::Open(dir_.Path("repo"), {.remove_stale_locks = true});
+  ASSERT_TRUE(cleaning.ok());
+  EXPECT_EQ((*cleaning)->removed_locks().size(), 1u);
+  EXPECT_TRUE((*cleaning)->CommitFile("recovery.json", "two", "m", clock_.WallNow()).ok());
+}
+
+}  // namespace
+}  // namespace rebound::snapshot
