@@ -150,6 +150,25 @@ TEST(SnapshotIntegrationTest, OfflineCaptureAndRecoverRestoreModuleStateKeepingS
   EXPECT_TRUE(GitFsckPasses(h.dir().Path("data/snapshots")));
 }
 
+TEST(SnapshotIntegrationTest, ASessionWipeIsRecoveredFromTheRepository) {
+  DaemonHarness h;
+  h.WriteConfig(kSleeper);
+  PutModuleState(h, "llm_orchestrator", {{"current_model", "gpt-4"}, {"fallback_active", false}});
+  PutModuleState(h, "suno_service", {{"queue", 5}});
+  ASSERT_EQ(RunCli(h, "capture -m 'before the wipe'").exit_code, 0);
+  for (const char* file : {"rebound.db", "rebound.db-wal", "rebound.db-shm", "recovery.json"}) {
+    std::filesystem::remove(h.dir().Path(std::string("data/") + file));
+  }
+  CliResult recovered = RunCli(h, "recover");
+  ASSERT_EQ(recovered.exit_code, 0) << recovered.output;
+  EXPECT_NE(recovered.output.find("module llm_orchestrator: create"), std::string::npos)
+      << recovered.output;
+  EXPECT_EQ(GetModuleState(h, "llm_orchestrator")["current_model"], "gpt-4");
+  EXPECT_EQ(GetModuleState(h, "suno_service")["queue"], 5);
+  h.Start();  // the daemon comes up on the recovered store and starts its services
+  EXPECT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+}
+
 TEST(SnapshotIntegrationTest, VerifyPassesOnAnIntactDataDirAndFailsOnAFlippedByte) {
   DaemonHarness h;
   h.WriteConfig(kSleeper);
