@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "base/path.h"
 #include "resilience/retry_policy.h"
 
@@ -37,18 +39,20 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
                                        .redact_patterns = config.snapshots.redact};
   return std::unique_ptr<SnapshotService>(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
-                          config.snapshots.remote));
+                          config.snapshots.remote, config.start_order));
 }
 
 SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
                                  std::unique_ptr<snapshot::GitStore> git, Clock& clock,
-                                 snapshot::SnapshotterOptions options, std::string remote)
+                                 snapshot::SnapshotterOptions options, std::string remote,
+                                 std::vector<std::string> start_order)
     : store_(store),
       services_(services),
       git_(std::move(git)),
       snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)),
       clock_(clock),
-      remote_(std::move(remote)) {}
+      remote_(std::move(remote)),
+      start_order_(std::move(start_order)) {}
 
 Result<nlohmann::json> SnapshotService::ListSnapshots() {
   auto summaries = snapshotter_.List();
@@ -137,12 +141,14 @@ std::map<std::string, std::string> SnapshotService::CurrentServiceStates() {
 
 nlohmann::json SnapshotService::StartRecordedServices(const snapshot::RecoveryPlan& plan) {
   nlohmann::json started = nlohmann::json::array();
-  for (const snapshot::ServiceAction& action : plan.services) {
-    if (action.action != "start" || services_ == nullptr) {
+  for (const std::string& name : start_order_) {
+    const auto action = std::find_if(plan.services.begin(), plan.services.end(),
+                                     [&](const auto& a) { return a.name == name; });
+    if (action == plan.services.end() || action->action != "start" || services_ == nullptr) {
       continue;
     }
-    auto result = services_->StartService(action.name);
-    started.push_back({{"name", action.name},
+    auto result = services_->StartService(name);
+    started.push_back({{"name", name},
                        {"ok", result.ok()},
                        {"state", result.ok() ? result->state : ""},
                        {"error", result.ok() ? "" : result.error().message()}});

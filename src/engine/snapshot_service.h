@@ -4,7 +4,7 @@
 // CLI use it. Capture gathers the services' status (when a daemon supervises them) and the
 // module states; recovery captures the current state first, restores the chosen snapshot's
 // module states (compare-and-set), then starts the services it recorded running that are
-// now stopped, exited or fatal. Each capture and recovery is journaled ("snapshot" events).
+// now stopped, exited or fatal, dependencies first (the configuration's start order). Each capture and recovery is journaled ("snapshot" events).
 // With [snapshots] remote set, each capture is then pushed there, retried with exponential
 // backoff on transport errors; a push that fails is reported in the answer ("push_error")
 // and logged, and the snapshot stays committed locally.
@@ -54,7 +54,8 @@ class SnapshotService final : public SnapshotController {
  private:
   SnapshotService(store::Store& store, ServiceController* services,
                   std::unique_ptr<snapshot::GitStore> git, Clock& clock,
-                  snapshot::SnapshotterOptions options, std::string remote);
+                  snapshot::SnapshotterOptions options, std::string remote,
+                  std::vector<std::string> start_order);
 
   Result<snapshot::CaptureResult> CaptureLocked(
       std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
@@ -72,6 +73,7 @@ class SnapshotService final : public SnapshotController {
   snapshot::Snapshotter snapshotter_;
   Clock& clock_;
   std::string remote_;
+  std::vector<std::string> start_order_;  // dependencies first
   Random random_{Random::EntropySeed()};
 };
 

@@ -13,6 +13,7 @@ class SnapshotServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_.daemon.data_dir = dir_.path();
+    config_.start_order = {"db", "api"};  // api depends on db
     store_ = std::move(*store::Store::OpenInMemory(clock_));
     services_.AddService({.name = "api", .state = "running", .restarts = 2});
     services_.AddService({.name = "db", .state = "running"});
@@ -74,6 +75,15 @@ TEST_F(SnapshotServiceTest, RecoverCapturesFirstRestoresModulesAndStartsStoppedS
   EXPECT_EQ((*service_->ListSnapshots())["snapshots"][0]["commit"], before);
   auto text = service_->git().ReadFile(before, "recovery.json");
   EXPECT_EQ(snapshot::ParseRecoveryDocument(*text)->module_states["llm"]["model"], "b");
+}
+
+TEST_F(SnapshotServiceTest, ServicesStartDependenciesFirst) {
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  ASSERT_TRUE(services_.StopService("db").ok());
+  ASSERT_TRUE(service_->RecoverSnapshot({}).ok());
+  EXPECT_EQ(services_.calls(),
+            (std::vector<std::string>{"stop api", "stop db", "start db", "start api"}));
 }
 
 TEST_F(SnapshotServiceTest, AServiceThatFailsToStartIsReportedNotHidden) {
