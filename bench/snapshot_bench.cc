@@ -126,8 +126,8 @@ int main(int argc, char** argv) {
                 ours.p50_ms, ours.p99_ms);
     std::printf("%-8s  %-40s  %9.2f  %9.2f\n", size.c_str(), "git add + git commit (default)",
                 cli.p50_ms, cli.p99_ms);
-    std::printf("%-8s  %-40s  %9.2f  %9.2f\n", size.c_str(), "git add + git commit (core.fsync=all)",
-                cli_fsync.p50_ms, cli_fsync.p99_ms);
+    std::printf("%-8s  %-40s  %9.2f  %9.2f\n", size.c_str(),
+                "git add + git commit (core.fsync=all)", cli_fsync.p50_ms, cli_fsync.p99_ms);
     std::printf("%-8s  speed-up vs git CLI: %.1fx (default), %.1fx (fsync)\n", size.c_str(),
                 cli.p50_ms / ours.p50_ms, cli_fsync.p50_ms / ours.p50_ms);
   }

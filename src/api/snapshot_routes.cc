@@ -58,9 +58,8 @@ Result<engine::RecoverRequest> ParseRecoverRequest(const nlohmann::json& body) {
 }
 
 void RegisterSnapshotRoutes(HttpServer& server, engine::SnapshotController& controller) {
-  server.Get("/v1/snapshots", [&controller](const HttpRequest&) {
-    return Answer(200, controller.ListSnapshots());
-  });
+  server.Get("/v1/snapshots",
+             [&controller](const HttpRequest&) { return Answer(200, controller.ListSnapshots()); });
   server.Post("/v1/snapshots", [&controller](const HttpRequest& r) {
     auto message = OptionalString(r.json, "message");
     if (!message.ok()) {
@@ -78,7 +77,8 @@ void RegisterSnapshotRoutes(HttpServer& server, engine::SnapshotController& cont
   server.Post("/v1/snapshots/:commit/tags", [&controller](const HttpRequest& r) {
     auto name = OptionalString(r.json, "name");
     if (!name.ok() || !name->has_value()) {
-      return ErrorResponse(ValidationError("field \"name\" is required, e.g. {\"name\": \"good\"}"));
+      return ErrorResponse(
+          ValidationError("field \"name\" is required, e.g. {\"name\": \"good\"}"));
     }
     const std::string& commit = r.PathParam("commit");
     if (Status tagged = controller.TagSnapshot(commit, **name); !tagged.ok()) {

@@ -11,9 +11,10 @@ namespace {
 
 Error ReplyError(const ClientOptions& options, int status, const nlohmann::json& reply) {
   if (status == 401) {
-    return PermissionError("not authorized (HTTP 401): the daemon wants its token; the CLI "
-                           "looked in " +
-                           (options.token_source.empty() ? "--token" : options.token_source));
+    return PermissionError(
+        "not authorized (HTTP 401): the daemon wants its token; the CLI "
+        "looked in " +
+        (options.token_source.empty() ? "--token" : options.token_source));
   }
   const nlohmann::json error =
       reply.is_object() ? reply.value("error", nlohmann::json::object()) : nlohmann::json();

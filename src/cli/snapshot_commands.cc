@@ -4,12 +4,12 @@
 #include <memory>
 
 #include "base/path.h"
+#include "cli/snapshot_api_client.h"
 #include "engine/config.h"
 #include "engine/data_dir_lock.h"
 #include "engine/snapshot_service.h"
 #include "snapshot/integrity_report.h"
 #include "snapshot/timestamp.h"
-#include "cli/snapshot_api_client.h"
 
 namespace rebound::cli {
 namespace {
@@ -80,8 +80,8 @@ Result<Backend> OpenBackend(const SnapshotCommandContext& context) {
 std::string Short(const std::string& commit) { return commit.substr(0, 12); }
 
 void PrintCapture(const nlohmann::json& taken, std::ostream& out) {
-  out << "captured " << Short(taken.value("commit", "")) << " ("
-      << taken.value("timestamp", "") << ", " << taken.value("size_bytes", 0) << " bytes";
+  out << "captured " << Short(taken.value("commit", "")) << " (" << taken.value("timestamp", "")
+      << ", " << taken.value("size_bytes", 0) << " bytes";
   const int redacted = taken.value("redacted_values", 0);
   if (redacted > 0) {
     out << ", " << redacted << (redacted == 1 ? " value" : " values") << " redacted";
@@ -138,8 +138,7 @@ int PrintRecovery(const nlohmann::json& answer, std::ostream& out, std::ostream&
     out << "dry run: nothing was changed\n";
     return kExitOk;
   }
-  out << "current state saved first as " << Short(answer.value("pre_recovery_commit", ""))
-      << "\n";
+  out << "current state saved first as " << Short(answer.value("pre_recovery_commit", "")) << "\n";
   int code = kExitOk;
   for (const nlohmann::json& started : answer.value("started", nlohmann::json::array())) {
     if (started.value("ok", false)) {
@@ -219,8 +218,7 @@ int RunVerify(const SnapshotCommandContext& context, std::ostream& out, std::ost
   }
   const std::string& data_dir = config->daemon.data_dir;
   FileSystem& fs = DefaultFileSystem();
-  snapshot::IntegrityInputs inputs{.fs = &fs,
-                                   .document_path = JoinPath(data_dir, "recovery.json")};
+  snapshot::IntegrityInputs inputs{.fs = &fs, .document_path = JoinPath(data_dir, "recovery.json")};
   std::unique_ptr<store::Database> database;
   if (!fs.Exists(JoinPath(data_dir, "rebound.db"))) {
     inputs.database_error = "no database at " + JoinPath(data_dir, "rebound.db");
@@ -256,8 +254,7 @@ void AddSnapshotCommands(CLI::App& app, SnapshotCommandLine& line) {
   line.list = app.add_subcommand("snapshots", "List snapshots (newest first); tag one");
   line.list->require_subcommand(0, 1);
   line.tag = line.list->add_subcommand("tag", "Give a snapshot a name to recover to");
-  line.tag->add_option("ID", line.tag_commit, "the snapshot's commit id (or a prefix)")
-      ->required();
+  line.tag->add_option("ID", line.tag_commit, "the snapshot's commit id (or a prefix)")->required();
   line.tag->add_option("NAME", line.tag_name, "the tag, e.g. known-good")->required();
   line.recover = app.add_subcommand(
       "recover", "Recover module state and services to a snapshot (the newest by default)");

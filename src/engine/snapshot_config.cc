@@ -5,8 +5,8 @@
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval",
-                                                   "on_shutdown", "remote"};
+const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown",
+                                                "remote"};
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -59,8 +59,9 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
         if (setting.key == "remote") {
           auto url = reader.String(*setting.value, path);
           if (url.ok() && url->find("://") == std::string::npos) {
-            return reader.ErrorAt(*setting.value, path,
-                                  "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
+            return reader.ErrorAt(
+                *setting.value, path,
+                "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
           }
           return Assign(std::move(url), settings.remote);
         }

@@ -93,11 +93,10 @@ void SnapshotService::PushTo(nlohmann::json& answer) {
   if (remote_.empty()) {
     return;
   }
-  static const resilience::RetryPolicy kPolicy =
-      *resilience::RetryPolicy::Create({.max_attempts = 4,
-                                        .max_elapsed = std::chrono::seconds(10),
-                                        .backoff = {.initial = std::chrono::milliseconds(200),
-                                                    .max = std::chrono::seconds(2)}});
+  static const resilience::RetryPolicy kPolicy = *resilience::RetryPolicy::Create(
+      {.max_attempts = 4,
+       .max_elapsed = std::chrono::seconds(10),
+       .backoff = {.initial = std::chrono::milliseconds(200), .max = std::chrono::seconds(2)}});
   Status pushed = resilience::Retry(kPolicy, clock_, random_, [&] { return git_->Push(remote_); });
   answer["pushed"] = pushed.ok();
   if (!pushed.ok()) {
@@ -113,11 +112,11 @@ Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(
   if (!services && services_ != nullptr) {
     services = Records(services_->ListServices());
   }
-  auto taken = snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
-                                    services_ != nullptr ? "daemon" : "offline", message);
+  auto taken =
+      snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
+                           services_ != nullptr ? "daemon" : "offline", message);
   if (taken.ok()) {
-    Journal("captured", taken->commit,
-            {{"message", message}, {"size_bytes", taken->size_bytes}});
+    Journal("captured", taken->commit, {{"message", message}, {"size_bytes", taken->size_bytes}});
   }
   return taken;
 }
@@ -184,12 +183,11 @@ Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& re
 void SnapshotService::Journal(const std::string& kind, const std::string& commit,
                               nlohmann::json data) {
   // The snapshot itself is already durable in git; a journal failure only loses the record.
-  auto appended = store_.journal()
-                      .Append({.category = "snapshot",
-                               .kind = kind,
-                               .subject = commit,
-                               .data = std::move(data)})
-                      .get();
+  auto appended =
+      store_.journal()
+          .Append(
+              {.category = "snapshot", .kind = kind, .subject = commit, .data = std::move(data)})
+          .get();
   if (!appended.ok()) {
     spdlog::warn("snapshot {} {}: not journaled: {}", kind, commit, appended.error().message());
   }

@@ -4,10 +4,10 @@
 // CLI use it. Capture gathers the services' status (when a daemon supervises them) and the
 // module states; recovery captures the current state first, restores the chosen snapshot's
 // module states (compare-and-set), then starts the services it recorded running that are
-// now stopped, exited or fatal, dependencies first (the configuration's start order). Each capture and recovery is journaled ("snapshot" events).
-// With [snapshots] remote set, each capture is then pushed there, retried with exponential
-// backoff on transport errors; a push that fails is reported in the answer ("push_error")
-// and logged, and the snapshot stays committed locally.
+// now stopped, exited or fatal, dependencies first (the configuration's start order). Each capture
+// and recovery is journaled ("snapshot" events). With [snapshots] remote set, each capture is then
+// pushed there, retried with exponential backoff on transport errors; a push that fails is reported
+// in the answer ("push_error") and logged, and the snapshot stays committed locally.
 //
 //   auto service = SnapshotService::Open(config, *store, &daemon, clock);  // daemon: live
 //   auto offline = SnapshotService::Open(config, *store, nullptr, clock);  // CLI, daemon down
@@ -34,8 +34,7 @@ class SnapshotService final : public SnapshotController {
   // `services` null: offline (no service status is recorded, none is started).
   // REQUIRES: the caller holds the data directory's lock (stale git lock files are removed).
   static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
-                                                       ServiceController* services,
-                                                       Clock& clock);
+                                                       ServiceController* services, Clock& clock);
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;

@@ -32,8 +32,9 @@ using OwnedOdbObject = Owned<git_odb_object, git_odb_object_free>;
 Error GitError(int code, const std::string& context) {
   const git_error* last = git_error_last();
   const std::string message =
-      context + ": " + (last != nullptr && last->message != nullptr ? last->message : "error " +
-                                                                              std::to_string(code));
+      context + ": " +
+      (last != nullptr && last->message != nullptr ? last->message
+                                                   : "error " + std::to_string(code));
   switch (code) {
     case GIT_ENOTFOUND:
     case GIT_EAMBIGUOUS:
@@ -115,8 +116,8 @@ Result<git_oid> WriteTree(git_repository* repo, const std::string& file_path,
     return GitError(rc, "starting a tree");
   }
   OwnedBuilder owned(builder);
-  if (int rc = git_treebuilder_insert(nullptr, builder, file_path.c_str(), &blob_id,
-                                      GIT_FILEMODE_BLOB);
+  if (int rc =
+          git_treebuilder_insert(nullptr, builder, file_path.c_str(), &blob_id, GIT_FILEMODE_BLOB);
       rc != 0) {
     return GitError(rc, "adding " + file_path + " to the tree");
   }
@@ -243,8 +244,7 @@ std::vector<std::string> RemoveStaleLocks(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path,
-                                                 GitStoreOptions options) {
+Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitStoreOptions options) {
   InitLibgit2Once();
   std::vector<std::string> removed;
   if (options.remove_stale_locks) {

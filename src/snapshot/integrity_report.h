@@ -25,7 +25,7 @@
 namespace rebound::snapshot {
 
 struct IntegrityCheck {
-  std::string name = {};    // "database", "recovery_document", "snapshot_repository"
+  std::string name = {};  // "database", "recovery_document", "snapshot_repository"
   bool ok = true;
   std::string detail = {};  // "ok", "absent", or what is damaged
 };

@@ -102,15 +102,15 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
   for (const auto& [module, state] : document.module_states) {
     modules[module] = state;
   }
-  return {{"schema_version", document.schema_version},
-          {"timestamp", FormatUtcMillis(document.timestamp_ms)},
-          {"timestamp_ms", document.timestamp_ms},
-          {"rebound_version", document.rebound_version},
-          {"parent_commit", document.parent_commit.empty()
-                                ? nlohmann::json(nullptr)
-                                : nlohmann::json(document.parent_commit)},
-          {"system_status", {{"captured_by", document.captured_by}, {"services", services}}},
-          {"module_states", modules}};
+  return {
+      {"schema_version", document.schema_version},
+      {"timestamp", FormatUtcMillis(document.timestamp_ms)},
+      {"timestamp_ms", document.timestamp_ms},
+      {"rebound_version", document.rebound_version},
+      {"parent_commit", document.parent_commit.empty() ? nlohmann::json(nullptr)
+                                                       : nlohmann::json(document.parent_commit)},
+      {"system_status", {{"captured_by", document.captured_by}, {"services", services}}},
+      {"module_states", modules}};
 }
 
 std::string SerializeRecoveryDocument(const RecoveryDocument& document) {

@@ -26,9 +26,9 @@ namespace rebound::snapshot {
 
 struct ModuleChange {
   std::string module = {};
-  std::string action = {};             // "restore", "create", "unchanged"
-  int64_t current_version = 0;    // 0: absent now; the CAS expectation of the restore
-  nlohmann::json target = {};          // the document it will hold
+  std::string action = {};      // "restore", "create", "unchanged"
+  int64_t current_version = 0;  // 0: absent now; the CAS expectation of the restore
+  nlohmann::json target = {};   // the document it will hold
 };
 
 struct ServiceAction {

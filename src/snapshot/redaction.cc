@@ -5,8 +5,7 @@
 namespace rebound::snapshot {
 
 const std::vector<std::string>& DefaultRedactPatterns() {
-  static const std::vector<std::string> patterns = {"*key*", "*token*", "*secret*",
-                                                    "*password*"};
+  static const std::vector<std::string> patterns = {"*key*", "*token*", "*secret*", "*password*"};
   return patterns;
 }
 

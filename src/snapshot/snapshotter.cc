@@ -55,8 +55,8 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
   }
   const std::string text = SerializeRecoveryDocument(document);
   REBOUND_RETURN_IF_ERROR(WriteChecksummedFile(fs_, options_.document_path, text, 0600));
-  auto commit = git_.CommitFile(kDocumentFileName, text, message.empty() ? "snapshot" : message,
-                                now);
+  auto commit =
+      git_.CommitFile(kDocumentFileName, text, message.empty() ? "snapshot" : message, now);
   if (!commit.ok()) {
     return commit.error().WithContext("capture");
   }
@@ -84,8 +84,8 @@ Status Snapshotter::Tag(const std::string& revision, const std::string& name) {
 }
 
 Result<std::string> Snapshotter::ResolveSelector(const SnapshotSelector& selector) {
-  const int chosen = selector.commit.has_value() + selector.tag.has_value() +
-                     selector.at_ms.has_value();
+  const int chosen =
+      selector.commit.has_value() + selector.tag.has_value() + selector.at_ms.has_value();
   if (chosen > 1) {
     return ValidationError("choose one of commit, tag and at, not " + std::to_string(chosen));
   }

@@ -184,8 +184,7 @@ TEST(SnapshotIntegrationTest, VerifyPassesOnAnIntactDataDirAndFailsOnAFlippedByt
   }
   CliResult damaged = RunCli(h, "verify");
   EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
-  EXPECT_NE(damaged.output.find("DAMAGED  recovery_document"), std::string::npos)
-      << damaged.output;
+  EXPECT_NE(damaged.output.find("DAMAGED  recovery_document"), std::string::npos) << damaged.output;
 }
 
 TEST(SnapshotIntegrationTest, TheDaemonCapturesOnScheduleAndOnGracefulShutdown) {

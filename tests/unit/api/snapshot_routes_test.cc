@@ -12,8 +12,7 @@ TEST(SnapshotRoutesTest, ParsesEachSelectorAndDryRun) {
   EXPECT_FALSE(newest->dry_run);
   EXPECT_EQ(*ParseRecoverRequest({{"commit", "abc123"}})->selector.commit, "abc123");
   EXPECT_EQ(*ParseRecoverRequest({{"tag", "good"}})->selector.tag, "good");
-  EXPECT_EQ(*ParseRecoverRequest({{"at", "2026-01-01T00:00:00Z"}})->selector.at_ms,
-            1767225600000);
+  EXPECT_EQ(*ParseRecoverRequest({{"at", "2026-01-01T00:00:00Z"}})->selector.at_ms, 1767225600000);
   EXPECT_TRUE(ParseRecoverRequest({{"dry_run", true}})->dry_run);
 }
 

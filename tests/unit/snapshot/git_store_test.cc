@@ -68,7 +68,7 @@ TEST_F(GitStoreTest, UnknownRevisionsAreNotFound) {
 
 TEST_F(GitStoreTest, FindsTheLastCommitAtOrBeforeATime) {
   const WallTime t0 = clock_.WallNow();
-  const std::string first = Commit("one", "first");   // at t0
+  const std::string first = Commit("one", "first");    // at t0
   const std::string second = Commit("two", "second");  // at t0 + 10 s
   EXPECT_EQ(git_->FindAtOrBefore(t0)->id, first);
   EXPECT_EQ(git_->FindAtOrBefore(t0 + std::chrono::seconds(9))->id, first);

@@ -61,8 +61,7 @@ TEST(RecoveryDocumentTest, NamesTheBadField) {
     json[nlohmann::json::json_pointer(c.pointer)] = c.value;
     auto parsed = RecoveryDocumentFromJson(json);
     ASSERT_FALSE(parsed.ok()) << c.pointer;
-    EXPECT_NE(parsed.error().message().find(std::string("\"") + c.field + "\""),
-              std::string::npos)
+    EXPECT_NE(parsed.error().message().find(std::string("\"") + c.field + "\""), std::string::npos)
         << parsed.error().message();
   }
 }

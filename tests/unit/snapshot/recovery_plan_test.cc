@@ -40,11 +40,9 @@ TEST(RecoveryPlanTest, StartsServicesRecordedRunningThatAreNowDown) {
   doc.services["was_stopped"] = {.state = "stopped"};
   doc.services["retrying"] = {.state = "running"};
   doc.services["gone"] = {.state = "running"};
-  const RecoveryPlan plan = BuildRecoveryPlan(doc, {},
-                                              {{"up", "running"},
-                                               {"down", "fatal"},
-                                               {"was_stopped", "stopped"},
-                                               {"retrying", "backoff"}});
+  const RecoveryPlan plan = BuildRecoveryPlan(
+      doc, {},
+      {{"up", "running"}, {"down", "fatal"}, {"was_stopped", "stopped"}, {"retrying", "backoff"}});
   std::map<std::string, std::string> actions;
   for (const ServiceAction& action : plan.services) {
     actions[action.name] = action.action;

@@ -78,7 +78,9 @@ TEST_F(SnapshotterTest, RecoversModuleStatesByTagCommitAndTimeKeepingLiveSecrets
   for (const SnapshotSelector& selector :
        {SnapshotSelector{.tag = "good"}, SnapshotSelector{.commit = old_commit.substr(0, 8)},
         SnapshotSelector{.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      before.time_since_epoch()).count() + 1000}}) {
+                                      before.time_since_epoch())
+                                      .count() +
+                                  1000}}) {
     Put("llm", {{"model", "gpt-4"}, {"token", "live-2"}});
     auto plan = snapshots_->Plan(selector, {});
     ASSERT_TRUE(plan.ok()) << plan.error().message();
@@ -111,15 +113,14 @@ TEST_F(SnapshotterTest, PlanningWithoutSnapshotsOrWithTwoSelectorsFailsClearly) 
   Capture("one");
   EXPECT_EQ(snapshots_->Plan({.commit = "abc", .tag = "x"}, {}).error().category(),
             ErrorCategory::kValidation);
-  EXPECT_EQ(snapshots_->Plan({.tag = "missing"}, {}).error().category(),
-            ErrorCategory::kNotFound);
+  EXPECT_EQ(snapshots_->Plan({.tag = "missing"}, {}).error().category(), ErrorCategory::kNotFound);
 }
 
 TEST_F(SnapshotterTest, AFutureSchemaVersionInTheRepositoryIsRefused) {
   nlohmann::json doc = nlohmann::json::parse(*git_->ReadFile(Capture("one"), "recovery.json"));
   doc["schema_version"] = 99;
-  ASSERT_TRUE(git_->CommitFile("recovery.json", doc.dump(), "from the future", clock_.WallNow())
-                  .ok());
+  ASSERT_TRUE(
+      git_->CommitFile("recovery.json", doc.dump(), "from the future", clock_.WallNow()).ok());
   auto plan = snapshots_->Plan({}, {});
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.error().message().find("upgrade rebound"), std::string::npos);
