@@ -19,6 +19,7 @@
 #include "cli/http_client.h"
 #include "cli/job_commands.h"
 #include "cli/serve.h"
+#include "cli/snapshot_commands.h"
 #include "engine/config.h"
 
 namespace rebound::cli {
@@ -214,6 +215,8 @@ int RunCommandLine(int argc, char** argv) {
   AddDaemonCommands(app, api_commands);
   app.footer(kExitCodes);
   JobCommands jobs = AddJobCommands(app);
+  SnapshotCommandLine snapshot_line;
+  AddSnapshotCommands(app, snapshot_line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -224,6 +227,13 @@ int RunCommandLine(int argc, char** argv) {
   }
   if (*check) {
     return RunCheckConfig(check_path, std::cout, std::cerr);
+  }
+  const SnapshotCommandContext snapshot_context{
+      .config_path = ConfigPath(flags),
+      .resolve_client = [&flags] { return ResolveClient(flags); },
+      .json = flags.json};
+  if (auto code = RunSnapshotCommand(snapshot_line, snapshot_context, std::cout, std::cerr)) {
+    return *code;
   }
   if (*status) {
     return RunStatus(ResolveClient(flags), std::cout, std::cerr);

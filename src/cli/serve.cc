@@ -13,6 +13,7 @@
 #include "api/reliability_routes.h"
 #include "api/service_routes.h"
 #include "api/state_routes.h"
+#include "api/snapshot_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
 #include "engine/daemon.h"
@@ -44,6 +45,7 @@ void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
   });
   api::RegisterJobRoutes(server, jobs);
   api::RegisterReliabilityRoutes(server, daemon);
+  api::RegisterSnapshotRoutes(server, daemon.snapshots());
   api::RegisterLogRoutes(server, daemon, DefaultFileSystem(),
                          daemon.config().daemon.data_dir + "/logs");
   api::RegisterEventRoutes(server, daemon.store().journal(), DefaultClock());

@@ -11,13 +11,14 @@
 #include "engine/config_reader.h"
 #include "engine/queue_config.h"
 #include "engine/service_config.h"
+#include "engine/snapshot_config.h"
 #include "supervise/dependency_graph.h"
 
 namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues",
-                                                "jobs"};
+                                                "jobs",     "snapshots"};
 const std::vector<std::string> kDaemonKeys = {"data_dir",
                                               "listen",
                                               "log_level",
@@ -294,6 +295,8 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(ReadQueues(reader, entry, config.queues));
     } else if (entry.key == "jobs") {
       REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention));
+    } else if (entry.key == "snapshots") {
+      REBOUND_RETURN_IF_ERROR(ReadSnapshotSettings(reader, entry, base_dir, config.snapshots));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
           reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config));

@@ -34,6 +34,7 @@
 #include "base/file_system.h"
 #include "engine/reliability_config.h"
 #include "jobs/job_queue.h"
+#include "engine/snapshot_config.h"
 #include "resilience/backoff.h"
 #include "supervise/service_spec.h"
 
@@ -79,6 +80,7 @@ struct Config {
   std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
+  SnapshotSettings snapshots;            // [snapshots]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.

@@ -66,6 +66,12 @@ Status Daemon::Open() {
     return store.error();
   }
   store_ = std::move(*store);
+  auto snapshots = SnapshotService::Open(options_.config, *store_, this, DefaultClock());
+  if (!snapshots.ok()) {
+    return snapshots.error();
+  }
+  snapshots_ = std::move(*snapshots);
+  snapshot_worker_ = std::make_unique<WorkerPool>(1);
   auto reactor = Reactor::Create();
   if (!reactor.ok()) {
     return reactor.error();
@@ -248,8 +254,10 @@ void Daemon::Run() {
                   recovered.error().message());
     jobs_->Stop();
   }
+  ScheduleSnapshots();
   reactor_->Run();
   reliability_->Shutdown();
+  FinishSnapshots();
   Journal("daemon", "stopped", "", nlohmann::json::object());
   store_->Close();  // commits everything queued, including the event above
   spdlog::info("rebound stopped");
@@ -266,6 +274,7 @@ void Daemon::BeginShutdown(const std::string& reason) {
   spdlog::info("{}: stopping services in reverse dependency order", reason);
   Journal("daemon", "stopping", "", {{"reason", reason}});
   jobs_->Stop();  // running jobs go on under their shims; the next daemon re-adopts them
+  CaptureOnShutdown();
   supervisor_->StopAll([this] { reactor_->Stop(); });
 }
 

@@ -22,6 +22,7 @@
 
 #include "base/metrics.h"
 #include "base/random.h"
+#include "base/worker_pool.h"
 #include "engine/config.h"
 #include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
@@ -31,6 +32,7 @@
 #include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
 #include "jobs/job_service.h"
+#include "engine/snapshot_service.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
@@ -62,6 +64,8 @@ class Daemon final : public ServiceController,
   MetricsRegistry& metrics() { return metrics_; }
   // Durable jobs: the JobController for the API, and JobsSummary() for health and metrics.
   jobs::JobService& jobs() { return *jobs_; }
+  // Captures, lists and recovers snapshots with this daemon's live service status.
+  SnapshotController& snapshots() { return *snapshots_; }
 
   std::vector<ServiceStatus> ListServices() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
@@ -110,6 +114,12 @@ class Daemon final : public ServiceController,
   // Health checks, breakers and recovery follow a reload (daemon_reload.cc).
   Status ReconfigureReliability(const Config& next, const ReloadOutcome& outcome);
   void OnReloadSignal();
+  // daemon_snapshots.cc: scheduled and shutdown captures.
+  std::map<std::string, snapshot::ServiceRecord> ServiceRecordsOnLoop() const;
+  void CaptureInBackground(const std::string& message);
+  void ScheduleSnapshots();
+  void CaptureOnShutdown();
+  void FinishSnapshots();
 
   DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
   const std::string config_path_;  // never changes: readable from any thread
@@ -121,6 +131,8 @@ class Daemon final : public ServiceController,
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<SnapshotService> snapshots_;
+  std::unique_ptr<WorkerPool> snapshot_worker_;  // started after signals are blocked
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;

@@ -1,0 +1,40 @@
+#pragma once
+
+// The [snapshots] table of the configuration (docs/configuration.md):
+//
+//   [snapshots]
+//   path = "snapshots"                         # the git repository; default DATA_DIR/snapshots
+//   redact = ["*key*", "*token*", "*secret*", "*password*", "*pin*"]
+//   interval = "1h"                            # scheduled capture; "0" (default): off
+//   on_shutdown = true                         # capture on graceful shutdown; default false
+//   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
+//
+// Read by config.cc; errors name the file, the line, the key path and the fix, with a
+// did-you-mean for a misspelt key. Stateless; thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "engine/config_reader.h"
+
+namespace rebound::engine {
+
+struct SnapshotSettings {
+  std::string repository_path = {};  // absolute; "" until resolved: DATA_DIR/snapshots
+  // Glob patterns of keys whose values are never stored (snapshot/redaction.h).
+  std::vector<std::string> redact = {"*key*", "*token*", "*secret*", "*password*"};
+  Duration interval = Duration::zero();  // zero: no scheduled capture
+  bool on_shutdown = false;              // capture before services are stopped
+  std::string remote = {};               // git URL pushed to after each capture; "": none
+};
+
+// Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.
+Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry,
+                            const std::string& base_dir, SnapshotSettings& settings);
+
+// `settings.repository_path`, or DATA_DIR/snapshots when it is not set.
+std::string SnapshotRepositoryPath(const SnapshotSettings& settings, const std::string& data_dir);
+
+}  // namespace rebound::engine

@@ -1,0 +1,196 @@
+#include "engine/snapshot_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/path.h"
+#include "resilience/retry_policy.h"
+
+namespace rebound::engine {
+
+std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
+    const std::vector<ServiceStatus>& statuses) {
+  std::map<std::string, snapshot::ServiceRecord> records;
+  for (const ServiceStatus& status : statuses) {
+    records[status.name] = {.state = status.state,
+                            .restarts = status.restarts,
+                            .health = status.health,
+                            .breaker = status.breaker};
+  }
+  return records;
+}
+
+Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
+                                                               store::Store& store,
+                                                               ServiceController* services,
+                                                               Clock& clock) {
+  const std::string& data_dir = config.daemon.data_dir;
+  // The caller holds the data directory's lock: no other writer can be mid-commit.
+  auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir),
+                                      {.remove_stale_locks = true});
+  if (!git.ok()) {
+    return git.error();
+  }
+  for (const std::string& lock : (*git)->removed_locks()) {
+    spdlog::warn("snapshots: removed {} left by a writer that died mid-commit", lock);
+  }
+  snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
+                                       .redact_patterns = config.snapshots.redact};
+  return std::unique_ptr<SnapshotService>(
+      new SnapshotService(store, services, std::move(*git), clock, std::move(options),
+                          config.snapshots.remote, config.start_order));
+}
+
+SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
+                                 std::unique_ptr<snapshot::GitStore> git, Clock& clock,
+                                 snapshot::SnapshotterOptions options, std::string remote,
+                                 std::vector<std::string> start_order)
+    : store_(store),
+      services_(services),
+      git_(std::move(git)),
+      snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)),
+      clock_(clock),
+      remote_(std::move(remote)),
+      start_order_(std::move(start_order)) {}
+
+Result<nlohmann::json> SnapshotService::ListSnapshots() {
+  auto summaries = snapshotter_.List();
+  if (!summaries.ok()) {
+    return summaries.error();
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const snapshot::SnapshotSummary& summary : *summaries) {
+    list.push_back(snapshot::SnapshotSummaryToJson(summary));
+  }
+  return nlohmann::json{{"snapshots", list}, {"repository", git_->path()}};
+}
+
+Result<nlohmann::json> SnapshotService::CaptureSnapshot(const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto taken = CaptureLocked(std::nullopt, message);
+  if (!taken.ok()) {
+    return taken.error();
+  }
+  nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
+  PushTo(answer);
+  return answer;
+}
+
+Result<nlohmann::json> SnapshotService::CaptureWith(
+    std::map<std::string, snapshot::ServiceRecord> services, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto taken = CaptureLocked(std::move(services), message);
+  if (!taken.ok()) {
+    return taken.error();
+  }
+  nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
+  PushTo(answer);
+  return answer;
+}
+
+void SnapshotService::PushTo(nlohmann::json& answer) {
+  if (remote_.empty()) {
+    return;
+  }
+  static const resilience::RetryPolicy kPolicy = *resilience::RetryPolicy::Create(
+      {.max_attempts = 4,
+       .max_elapsed = std::chrono::seconds(10),
+       .backoff = {.initial = std::chrono::milliseconds(200), .max = std::chrono::seconds(2)}});
+  Status pushed = resilience::Retry(kPolicy, clock_, random_, [&] { return git_->Push(remote_); });
+  answer["pushed"] = pushed.ok();
+  if (!pushed.ok()) {
+    answer["push_error"] = pushed.error().message();
+    spdlog::warn("snapshot {} not pushed to {}: {}", answer.value("commit", ""), remote_,
+                 pushed.error().message());
+  }
+}
+
+Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(
+    std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
+    const std::string& message) {
+  if (!services && services_ != nullptr) {
+    services = Records(services_->ListServices());
+  }
+  auto taken =
+      snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
+                           services_ != nullptr ? "daemon" : "offline", message);
+  if (taken.ok()) {
+    Journal("captured", taken->commit, {{"message", message}, {"size_bytes", taken->size_bytes}});
+  }
+  return taken;
+}
+
+Status SnapshotService::TagSnapshot(const std::string& revision, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  REBOUND_RETURN_IF_ERROR(snapshotter_.Tag(revision, name));
+  Journal("tagged", revision, {{"tag", name}});
+  return OkStatus();
+}
+
+std::map<std::string, std::string> SnapshotService::CurrentServiceStates() {
+  std::map<std::string, std::string> states;
+  if (services_ != nullptr) {
+    for (const ServiceStatus& status : services_->ListServices()) {
+      states[status.name] = status.state;
+    }
+  }
+  return states;
+}
+
+nlohmann::json SnapshotService::StartRecordedServices(const snapshot::RecoveryPlan& plan) {
+  nlohmann::json started = nlohmann::json::array();
+  for (const std::string& name : start_order_) {
+    const auto action = std::find_if(plan.services.begin(), plan.services.end(),
+                                     [&](const auto& a) { return a.name == name; });
+    if (action == plan.services.end() || action->action != "start" || services_ == nullptr) {
+      continue;
+    }
+    auto result = services_->StartService(name);
+    started.push_back({{"name", name},
+                       {"ok", result.ok()},
+                       {"state", result.ok() ? result->state : ""},
+                       {"error", result.ok() ? "" : result.error().message()}});
+  }
+  return started;
+}
+
+Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& request) {
+  std::lock_guard lock(mutex_);
+  auto plan = snapshotter_.Plan(request.selector, CurrentServiceStates());
+  if (!plan.ok()) {
+    return plan.error();
+  }
+  nlohmann::json answer = {{"dry_run", request.dry_run},
+                           {"plan", snapshot::RecoveryPlanToJson(*plan)}};
+  if (request.dry_run) {
+    return answer;
+  }
+  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12));
+  if (!before.ok()) {
+    return before.error().WithContext("capturing the current state before recovering");
+  }
+  answer["pre_recovery_commit"] = before->commit;
+  // The plan's versions were read before that capture; the capture writes no module state,
+  // so the compare-and-set still guards against any other writer.
+  REBOUND_RETURN_IF_ERROR(snapshotter_.RestoreModuleStates(*plan));
+  answer["started"] = StartRecordedServices(*plan);
+  Journal("recovered", plan->commit,
+          {{"pre_recovery_commit", before->commit}, {"started", answer["started"]}});
+  return answer;
+}
+
+void SnapshotService::Journal(const std::string& kind, const std::string& commit,
+                              nlohmann::json data) {
+  // The snapshot itself is already durable in git; a journal failure only loses the record.
+  auto appended =
+      store_.journal()
+          .Append(
+              {.category = "snapshot", .kind = kind, .subject = commit, .data = std::move(data)})
+          .get();
+  if (!appended.ok()) {
+    spdlog::warn("snapshot {} {}: not journaled: {}", kind, commit, appended.error().message());
+  }
+}
+
+}  // namespace rebound::engine

@@ -1,0 +1,79 @@
+#pragma once
+
+// SnapshotService: the snapshot history of one data directory, as the daemon and the offline
+// CLI use it. Capture gathers the services' status (when a daemon supervises them) and the
+// module states; recovery captures the current state first, restores the chosen snapshot's
+// module states (compare-and-set), then starts the services it recorded running that are
+// now stopped, exited or fatal, dependencies first (the configuration's start order). Each capture
+// and recovery is journaled ("snapshot" events). With [snapshots] remote set, each capture is then
+// pushed there, retried with exponential backoff on transport errors; a push that fails is reported
+// in the answer ("push_error") and logged, and the snapshot stays committed locally.
+//
+//   auto service = SnapshotService::Open(config, *store, &daemon, clock);  // daemon: live
+//   auto offline = SnapshotService::Open(config, *store, nullptr, clock);  // CLI, daemon down
+//   auto result = (*service)->RecoverSnapshot({.selector = {.at_ms = t}, .dry_run = true});
+//
+// Thread-safe: captures and recoveries run one at a time. Store, services and clock must
+// outlive this.
+
+#include <memory>
+#include <mutex>
+
+#include "base/random.h"
+#include "engine/config.h"
+#include "engine/service_controller.h"
+#include "engine/snapshot_controller.h"
+#include "snapshot/git_store.h"
+#include "snapshot/snapshotter.h"
+#include "store/store.h"
+
+namespace rebound::engine {
+
+class SnapshotService final : public SnapshotController {
+ public:
+  // `services` null: offline (no service status is recorded, none is started).
+  // REQUIRES: the caller holds the data directory's lock (stale git lock files are removed).
+  static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
+                                                       ServiceController* services, Clock& clock);
+
+  Result<nlohmann::json> ListSnapshots() override;
+  Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
+  // A capture with service status the caller gathered (the daemon's reactor, for scheduled
+  // and shutdown captures, which must not wait on the reactor).
+  Result<nlohmann::json> CaptureWith(std::map<std::string, snapshot::ServiceRecord> services,
+                                     const std::string& message);
+  Status TagSnapshot(const std::string& revision, const std::string& name) override;
+  Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
+
+  snapshot::GitStore& git() { return *git_; }
+
+  static std::map<std::string, snapshot::ServiceRecord> Records(
+      const std::vector<ServiceStatus>& statuses);
+
+ private:
+  SnapshotService(store::Store& store, ServiceController* services,
+                  std::unique_ptr<snapshot::GitStore> git, Clock& clock,
+                  snapshot::SnapshotterOptions options, std::string remote,
+                  std::vector<std::string> start_order);
+
+  Result<snapshot::CaptureResult> CaptureLocked(
+      std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
+      const std::string& message);
+  std::map<std::string, std::string> CurrentServiceStates();
+  nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
+  void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
+  // Adds "pushed" / "push_error" to a capture's answer when a remote is configured.
+  void PushTo(nlohmann::json& answer);
+
+  std::mutex mutex_;
+  store::Store& store_;
+  ServiceController* services_;
+  std::unique_ptr<snapshot::GitStore> git_;
+  snapshot::Snapshotter snapshotter_;
+  Clock& clock_;
+  std::string remote_;
+  std::vector<std::string> start_order_;  // dependencies first
+  Random random_{Random::EntropySeed()};
+};
+
+}  // namespace rebound::engine

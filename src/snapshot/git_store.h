@@ -1,0 +1,96 @@
+#pragma once
+
+// GitStore: the snapshot history, a bare git repository written through libgit2.
+//
+//   auto repo = GitStore::Open("/var/lib/rebound/snapshots");   // creates it if missing
+//   auto id = (*repo)->CommitFile("recovery.json", json, "before upgrade", now);
+//   REBOUND_RETURN_IF_ERROR((*repo)->Tag(*id, "pre-upgrade"));
+//   auto text = (*repo)->ReadFile("pre-upgrade", "recovery.json");   // id, prefix or tag
+//   auto last = (*repo)->FindAtOrBefore(some_time);                  // point in time
+//
+// Each commit's tree holds just the files committed, written directly (no index, no work
+// tree), on top of HEAD. libgit2's fsync of the git directory is turned on, so a commit that
+// returned is on disk. Commit times have one-second resolution (git's).
+// Thread-safe: one mutex serializes every call. Errors: not_found for an unknown revision,
+// validation for a bad tag name, conflict for an existing tag, corruption for a damaged
+// object, unknown for other libgit2 failures (each with libgit2's message).
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+
+struct git_repository;
+
+namespace rebound::snapshot {
+
+struct CommitInfo {
+  std::string id = {};  // 40 hex digits
+  int64_t time_s = 0;
+  std::string message = {};  // first line
+  std::vector<std::string> tags = {};
+};
+
+struct ObjectCheck {
+  int64_t objects_checked = 0;
+  std::vector<std::string> problems = {};  // "object 1a2b...: <why>"
+};
+
+struct GitStoreOptions {
+  // Removes the *.lock files a writer killed mid-commit left (HEAD.lock, refs/**/*.lock,
+  // packed-refs.lock), which would refuse every later commit. REQUIRES: the caller is the
+  // repository's only writer (rebound holds the data directory's lock).
+  bool remove_stale_locks = false;
+};
+
+class GitStore {
+ public:
+  static Result<std::unique_ptr<GitStore>> Open(const std::string& path,
+                                                GitStoreOptions options = {});
+  ~GitStore();
+  GitStore(const GitStore&) = delete;
+  GitStore& operator=(const GitStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The stale lock files Open removed (see GitStoreOptions), for the caller to log.
+  const std::vector<std::string>& removed_locks() const { return removed_locks_; }
+
+  // A new commit on HEAD whose tree holds `file_path` -> `content`. Returns its id.
+  Result<std::string> CommitFile(const std::string& file_path, const std::string& content,
+                                 const std::string& message, WallTime time);
+  // Newest first (by commit time, then by ancestry). Empty for a fresh repository.
+  Result<std::vector<CommitInfo>> Log();
+  // nullopt for a repository without commits.
+  Result<std::optional<std::string>> Head();
+  // `revision`: a full or abbreviated id, or a tag name.
+  Result<std::string> ResolveCommit(const std::string& revision);
+  Result<std::string> ReadFile(const std::string& revision, const std::string& file_path);
+  // Size in bytes of `file_path` at the commit `revision`.
+  Result<int64_t> FileSize(const std::string& revision, const std::string& file_path);
+  Status Tag(const std::string& revision, const std::string& name);
+  // The newest commit whose time is at or before `time`; not_found when there is none.
+  Result<CommitInfo> FindAtOrBefore(WallTime time);
+  // Pushes HEAD's branch and every tag to the repository at `url` (e.g. file:///backup/s.git,
+  // which must exist: `git init --bare`). Not forced: a remote that diverged is a conflict.
+  // Transport failures are network Errors (retryable); a missing remote is not_found.
+  Status Push(const std::string& url);
+  // Reads every object reachable from HEAD and the tags, checking each one's hash.
+  Result<ObjectCheck> CheckObjects();
+
+ private:
+  GitStore(std::string path, git_repository* repo) : path_(std::move(path)), repo_(repo) {}
+
+  Result<std::vector<CommitInfo>> LogLocked();
+
+  std::string path_;
+  std::mutex mutex_;
+  git_repository* repo_;
+  std::vector<std::string> removed_locks_;
+};
+
+}  // namespace rebound::snapshot

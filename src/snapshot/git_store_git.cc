@@ -1,0 +1,512 @@
+#include <git2.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "snapshot/git_store.h"
+
+namespace rebound::snapshot {
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Freer {
+  void operator()(T* object) const { Free(object); }
+};
+template <typename T, void (*Free)(T*)>
+using Owned = std::unique_ptr<T, Freer<T, Free>>;
+
+using OwnedObject = Owned<git_object, git_object_free>;
+using OwnedCommit = Owned<git_commit, git_commit_free>;
+using OwnedTree = Owned<git_tree, git_tree_free>;
+using OwnedTreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
+using OwnedBlob = Owned<git_blob, git_blob_free>;
+using OwnedBuilder = Owned<git_treebuilder, git_treebuilder_free>;
+using OwnedSignature = Owned<git_signature, git_signature_free>;
+using OwnedWalk = Owned<git_revwalk, git_revwalk_free>;
+using OwnedOdb = Owned<git_odb, git_odb_free>;
+using OwnedOdbObject = Owned<git_odb_object, git_odb_object_free>;
+
+// Classifies a libgit2 return code, with its last error message, once, here.
+Error GitError(int code, const std::string& context) {
+  const git_error* last = git_error_last();
+  const std::string message =
+      context + ": " +
+      (last != nullptr && last->message != nullptr ? last->message
+                                                   : "error " + std::to_string(code));
+  switch (code) {
+    case GIT_ENOTFOUND:
+    case GIT_EAMBIGUOUS:
+      return NotFoundError(message);
+    case GIT_EEXISTS:
+    case GIT_ENONFASTFORWARD:
+      return ConflictError(message);
+    case GIT_EINVALIDSPEC:
+      return ValidationError(message);
+    default:
+      if (last != nullptr && last->klass == GIT_ERROR_ZLIB) {
+        return CorruptionError(message);
+      }
+      if (last != nullptr && (last->klass == GIT_ERROR_NET || last->klass == GIT_ERROR_SSL ||
+                              last->klass == GIT_ERROR_HTTP || last->klass == GIT_ERROR_SSH)) {
+        return NetworkError(message);
+      }
+      return UnknownError(message);
+  }
+}
+
+std::string OidHex(const git_oid* oid) {
+  char text[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(text, sizeof(text), oid);
+  return text;
+}
+
+void InitLibgit2Once() {
+  static const bool initialized = [] {
+    git_libgit2_init();
+    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+    return true;
+  }();
+  (void)initialized;
+}
+
+Result<OwnedCommit> LookupCommit(git_repository* repo, const std::string& revision) {
+  git_object* object = nullptr;
+  if (int rc = git_revparse_single(&object, repo, revision.c_str()); rc != 0) {
+    return GitError(rc == GIT_EINVALIDSPEC ? GIT_ENOTFOUND : rc,
+                    "no snapshot \"" + revision + "\" (expected a commit id or a tag)");
+  }
+  OwnedObject owned(object);
+  git_object* peeled = nullptr;
+  if (int rc = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT); rc != 0) {
+    return GitError(GIT_ENOTFOUND, "\"" + revision + "\" is not a commit");
+  }
+  return OwnedCommit(reinterpret_cast<git_commit*>(peeled));
+}
+
+Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std::string& path) {
+  git_tree* tree = nullptr;
+  if (int rc = git_commit_tree(&tree, commit); rc != 0) {
+    return GitError(rc, "reading the tree of " + OidHex(git_commit_id(commit)));
+  }
+  OwnedTree owned_tree(tree);
+  git_tree_entry* entry = nullptr;
+  if (int rc = git_tree_entry_bypath(&entry, tree, path.c_str()); rc != 0) {
+    return GitError(rc, "commit " + OidHex(git_commit_id(commit)) + " has no " + path);
+  }
+  OwnedTreeEntry owned_entry(entry);
+  git_blob* blob = nullptr;
+  if (int rc = git_blob_lookup(&blob, repo, git_tree_entry_id(entry)); rc != 0) {
+    return GitError(rc, "reading " + path);
+  }
+  return OwnedBlob(blob);
+}
+
+Result<git_oid> WriteTree(git_repository* repo, const std::string& file_path,
+                          const std::string& content) {
+  git_oid blob_id;
+  if (int rc = git_blob_create_from_buffer(&blob_id, repo, content.data(), content.size());
+      rc != 0) {
+    return GitError(rc, "writing the blob of " + file_path);
+  }
+  git_treebuilder* builder = nullptr;
+  if (int rc = git_treebuilder_new(&builder, repo, nullptr); rc != 0) {
+    return GitError(rc, "starting a tree");
+  }
+  OwnedBuilder owned(builder);
+  if (int rc =
+          git_treebuilder_insert(nullptr, builder, file_path.c_str(), &blob_id, GIT_FILEMODE_BLOB);
+      rc != 0) {
+    return GitError(rc, "adding " + file_path + " to the tree");
+  }
+  git_oid tree_id;
+  if (int rc = git_treebuilder_write(&tree_id, builder); rc != 0) {
+    return GitError(rc, "writing the tree");
+  }
+  return tree_id;
+}
+
+int CollectTag(const char* name, git_oid* oid, void* payload) {
+  auto& tags = *static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload);
+  std::string short_name = name;
+  constexpr std::string_view kPrefix = "refs/tags/";
+  if (short_name.starts_with(kPrefix)) {
+    short_name.erase(0, kPrefix.size());
+  }
+  tags.emplace_back(short_name, *oid);
+  return 0;
+}
+
+// Tag name -> the id of the commit it points at (annotated tags peeled).
+std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_tag_foreach(repo, CollectTag, &tags);
+  std::multimap<std::string, std::string> by_commit;
+  for (const auto& [name, oid] : tags) {
+    auto commit = LookupCommit(repo, OidHex(&oid));
+    if (commit.ok()) {
+      by_commit.emplace(OidHex(git_commit_id(commit->get())), name);
+    }
+  }
+  return by_commit;
+}
+
+class ObjectChecker {
+ public:
+  ObjectChecker(git_repository* repo, git_odb* odb) : repo_(repo), odb_(odb) {}
+
+  bool Read(const git_oid* id, const std::string& what) {
+    if (!seen_.insert(OidHex(id)).second) {
+      return false;
+    }
+    ++check_.objects_checked;
+    git_odb_object* object = nullptr;
+    if (int rc = git_odb_read(&object, odb_, id); rc != 0) {
+      check_.problems.push_back(what + " " + OidHex(id) + ": " +
+                                GitError(rc, "unreadable").message());
+      return false;
+    }
+    git_odb_object_free(object);
+    return true;
+  }
+
+  void Commit(const git_oid* id) {
+    if (!Read(id, "commit")) {
+      return;
+    }
+    git_commit* commit = nullptr;
+    if (git_commit_lookup(&commit, repo_, id) != 0) {
+      check_.problems.push_back("commit " + OidHex(id) + ": cannot be parsed");
+      return;
+    }
+    OwnedCommit owned(commit);
+    Tree(git_commit_tree_id(commit));
+    for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+      Commit(git_commit_parent_id(commit, i));
+    }
+  }
+
+  void Tree(const git_oid* id) {
+    if (!Read(id, "tree")) {
+      return;
+    }
+    git_tree* tree = nullptr;
+    if (git_tree_lookup(&tree, repo_, id) != 0) {
+      check_.problems.push_back("tree " + OidHex(id) + ": cannot be parsed");
+      return;
+    }
+    OwnedTree owned(tree);
+    for (size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+      const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
+      if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+        Tree(git_tree_entry_id(entry));
+      } else {
+        Read(git_tree_entry_id(entry), std::string("blob ") + git_tree_entry_name(entry));
+      }
+    }
+  }
+
+  ObjectCheck& result() { return check_; }
+
+ private:
+  git_repository* repo_;
+  git_odb* odb_;
+  std::set<std::string> seen_;
+  ObjectCheck check_;
+};
+
+}  // namespace
+
+namespace {
+
+// The lock files under a bare repository's HEAD, packed-refs and refs/.
+std::vector<std::string> RemoveStaleLocks(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  std::vector<fs::path> candidates = {fs::path(path) / "HEAD.lock",
+                                      fs::path(path) / "packed-refs.lock"};
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(fs::path(path) / "refs", error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->path().extension() == ".lock") {
+      candidates.push_back(it->path());
+    }
+  }
+  for (const fs::path& candidate : candidates) {
+    if (fs::remove(candidate, error)) {
+      removed.push_back(candidate.string());
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitStoreOptions options) {
+  InitLibgit2Once();
+  std::vector<std::string> removed;
+  if (options.remove_stale_locks) {
+    removed = RemoveStaleLocks(path);
+  }
+  git_repository* repo = nullptr;
+  int rc = git_repository_open_bare(&repo, path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    rc = git_repository_init(&repo, path.c_str(), /*is_bare=*/1);
+  }
+  if (rc != 0) {
+    return GitError(rc, "opening the snapshot repository " + path);
+  }
+  std::unique_ptr<GitStore> store(new GitStore(path, repo));
+  store->removed_locks_ = std::move(removed);
+  return store;
+}
+
+GitStore::~GitStore() { git_repository_free(repo_); }
+
+Result<std::optional<std::string>> GitStore::Head() {
+  std::lock_guard lock(mutex_);
+  if (git_repository_head_unborn(repo_) == 1) {
+    return std::optional<std::string>();
+  }
+  git_oid id;
+  if (int rc = git_reference_name_to_id(&id, repo_, "HEAD"); rc != 0) {
+    return GitError(rc, "reading HEAD of " + path_);
+  }
+  return std::optional<std::string>(OidHex(&id));
+}
+
+Result<std::string> GitStore::CommitFile(const std::string& file_path, const std::string& content,
+                                         const std::string& message, WallTime time) {
+  std::lock_guard lock(mutex_);
+  auto tree_id = WriteTree(repo_, file_path, content);
+  if (!tree_id.ok()) {
+    return tree_id.error();
+  }
+  git_tree* tree = nullptr;
+  if (int rc = git_tree_lookup(&tree, repo_, &*tree_id); rc != 0) {
+    return GitError(rc, "reading back the tree");
+  }
+  OwnedTree owned_tree(tree);
+  OwnedCommit parent;
+  if (git_repository_head_unborn(repo_) != 1) {
+    auto head = LookupCommit(repo_, "HEAD");
+    if (!head.ok()) {
+      return head.error();
+    }
+    parent = std::move(*head);
+  }
+  git_signature* signature = nullptr;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
+  if (int rc = git_signature_new(&signature, "rebound", "rebound@localhost", seconds.count(), 0);
+      rc != 0) {
+    return GitError(rc, "making the commit signature");
+  }
+  OwnedSignature owned_signature(signature);
+  const git_commit* parents[] = {parent.get()};
+  git_oid commit_id;
+  if (int rc = git_commit_create(&commit_id, repo_, "HEAD", signature, signature, nullptr,
+                                 message.c_str(), tree, parent ? 1 : 0, parents);
+      rc != 0) {
+    return GitError(rc, "committing " + file_path);
+  }
+  return OidHex(&commit_id);
+}
+
+Result<std::vector<CommitInfo>> GitStore::Log() {
+  std::lock_guard lock(mutex_);
+  return LogLocked();
+}
+
+Result<std::vector<CommitInfo>> GitStore::LogLocked() {
+  std::vector<CommitInfo> commits;
+  if (git_repository_head_unborn(repo_) == 1) {
+    return commits;
+  }
+  git_revwalk* walk = nullptr;
+  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
+    return GitError(rc, "walking the snapshot history");
+  }
+  OwnedWalk owned(walk);
+  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  if (int rc = git_revwalk_push_head(walk); rc != 0) {
+    return GitError(rc, "walking the snapshot history from HEAD");
+  }
+  const auto tags = TagsByCommit(repo_);
+  git_oid id;
+  while (git_revwalk_next(&id, walk) == 0) {
+    git_commit* commit = nullptr;
+    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
+      return GitError(rc, "reading commit " + OidHex(&id));
+    }
+    OwnedCommit owned_commit(commit);
+    CommitInfo info{.id = OidHex(&id), .time_s = git_commit_time(commit)};
+    const char* summary = git_commit_summary(commit);
+    info.message = summary != nullptr ? summary : "";
+    for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
+      info.tags.push_back(it->second);
+    }
+    commits.push_back(std::move(info));
+  }
+  return commits;
+}
+
+Result<std::string> GitStore::ResolveCommit(const std::string& revision) {
+  std::lock_guard lock(mutex_);
+  auto commit = LookupCommit(repo_, revision);
+  if (!commit.ok()) {
+    return commit.error();
+  }
+  return OidHex(git_commit_id(commit->get()));
+}
+
+Result<std::string> GitStore::ReadFile(const std::string& revision, const std::string& file_path) {
+  std::lock_guard lock(mutex_);
+  auto commit = LookupCommit(repo_, revision);
+  if (!commit.ok()) {
+    return commit.error();
+  }
+  auto blob = LookupBlob(repo_, commit->get(), file_path);
+  if (!blob.ok()) {
+    return blob.error();
+  }
+  const auto* data = static_cast<const char*>(git_blob_rawcontent(blob->get()));
+  return std::string(data, static_cast<size_t>(git_blob_rawsize(blob->get())));
+}
+
+Result<int64_t> GitStore::FileSize(const std::string& revision, const std::string& file_path) {
+  std::lock_guard lock(mutex_);
+  auto commit = LookupCommit(repo_, revision);
+  if (!commit.ok()) {
+    return commit.error();
+  }
+  auto blob = LookupBlob(repo_, commit->get(), file_path);
+  if (!blob.ok()) {
+    return blob.error();
+  }
+  return static_cast<int64_t>(git_blob_rawsize(blob->get()));
+}
+
+Status GitStore::Tag(const std::string& revision, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto commit = LookupCommit(repo_, revision);
+  if (!commit.ok()) {
+    return commit.error();
+  }
+  git_oid tag_id;
+  const auto* target = reinterpret_cast<const git_object*>(commit->get());
+  if (int rc = git_tag_create_lightweight(&tag_id, repo_, name.c_str(), target, /*force=*/0);
+      rc != 0) {
+    if (rc == GIT_EEXISTS) {
+      return ConflictError("tag \"" + name + "\" already exists; choose another name");
+    }
+    return GitError(rc, "tag \"" + name + "\"");
+  }
+  return OkStatus();
+}
+
+Result<CommitInfo> GitStore::FindAtOrBefore(WallTime time) {
+  std::lock_guard lock(mutex_);
+  auto commits = LogLocked();
+  if (!commits.ok()) {
+    return commits.error();
+  }
+  const int64_t limit_s =
+      std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+  for (CommitInfo& commit : *commits) {
+    if (commit.time_s <= limit_s) {
+      return std::move(commit);
+    }
+  }
+  return NotFoundError("no snapshot was taken at or before that time (" +
+                       std::to_string(commits->size()) + " snapshots in " + path_ + ")");
+}
+
+namespace {
+
+// Records the first reference the remote refused (push_update_reference callback).
+int OnPushUpdate(const char* reference, const char* status, void* payload) {
+  auto& refused = *static_cast<std::string*>(payload);
+  if (status != nullptr && refused.empty()) {
+    refused = std::string(reference) + ": " + status;
+  }
+  return 0;
+}
+
+// HEAD's branch and every tag, as push refspecs "refs/x:refs/x".
+Result<std::vector<std::string>> PushRefspecs(git_repository* repo) {
+  git_reference* head = nullptr;
+  if (int rc = git_repository_head(&head, repo); rc != 0) {
+    return GitError(rc, "nothing to push: no snapshot yet");
+  }
+  const std::string branch = git_reference_name(head);
+  git_reference_free(head);
+  std::vector<std::string> refspecs = {branch + ":" + branch};
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_tag_foreach(repo, CollectTag, &tags);
+  for (const auto& [name, oid] : tags) {
+    refspecs.push_back("refs/tags/" + name + ":refs/tags/" + name);
+  }
+  return refspecs;
+}
+
+}  // namespace
+
+Status GitStore::Push(const std::string& url) {
+  std::lock_guard lock(mutex_);
+  auto refspecs = PushRefspecs(repo_);
+  if (!refspecs.ok()) {
+    return refspecs.error();
+  }
+  git_remote* remote = nullptr;
+  if (int rc = git_remote_create_anonymous(&remote, repo_, url.c_str()); rc != 0) {
+    return GitError(rc, "remote " + url);
+  }
+  Owned<git_remote, git_remote_free> owned(remote);
+  std::vector<char*> names;
+  for (std::string& refspec : *refspecs) {
+    names.push_back(refspec.data());
+  }
+  const git_strarray array{names.data(), names.size()};
+  git_push_options options;
+  git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION);
+  std::string refused;
+  options.callbacks.push_update_reference = OnPushUpdate;
+  options.callbacks.payload = &refused;
+  if (int rc = git_remote_push(remote, &array, &options); rc != 0) {
+    return GitError(rc, "pushing to " + url);
+  }
+  if (!refused.empty()) {
+    return ConflictError("pushing to " + url + ": the remote refused " + refused +
+                         " (it has snapshots this repository does not; fetch or use another "
+                         "remote)");
+  }
+  return OkStatus();
+}
+
+Result<ObjectCheck> GitStore::CheckObjects() {
+  std::lock_guard lock(mutex_);
+  git_odb* odb = nullptr;
+  if (int rc = git_repository_odb(&odb, repo_); rc != 0) {
+    return GitError(rc, "opening the object database of " + path_);
+  }
+  OwnedOdb owned(odb);
+  ObjectChecker checker(repo_, odb);
+  if (git_repository_head_unborn(repo_) != 1) {
+    git_oid head;
+    if (int rc = git_reference_name_to_id(&head, repo_, "HEAD"); rc != 0) {
+      checker.result().problems.push_back(GitError(rc, "HEAD").message());
+    } else {
+      checker.Commit(&head);
+    }
+  }
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_tag_foreach(repo_, CollectTag, &tags);
+  for (const auto& [name, oid] : tags) {
+    checker.Commit(&oid);
+  }
+  return std::move(checker.result());
+}
+
+}  // namespace rebound::snapshot

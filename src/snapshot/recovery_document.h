@@ -1,0 +1,56 @@
+#pragma once
+
+// RecoveryDocument: what one snapshot records (docs/recovery-document.md): the services'
+// status and every module's state, at one instant.
+//
+//   RecoveryDocument doc{.timestamp_ms = now_ms, .rebound_version = kVersion};
+//   doc.services["api"] = {.state = "running", .restarts = 2, .health = "healthy"};
+//   doc.module_states["llm_orchestrator"] = {{"current_model", "gpt-4"}};
+//   std::string text = SerializeRecoveryDocument(doc);
+//   Result<RecoveryDocument> back = ParseRecoveryDocument(text);   // validates every field
+//
+// Parse errors are validation Errors naming the field and the fix; a schema_version newer
+// than this build's is refused (upgrade rebound to read it). Pure values; thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/error.h"
+
+namespace rebound::snapshot {
+
+inline constexpr int kRecoveryDocumentSchemaVersion = 1;
+
+struct ServiceRecord {
+  std::string state = {};  // "running", "stopped", ... (engine::ServiceStatus::state)
+  int64_t restarts = 0;
+  std::string health = "none";
+  std::string breaker = "closed";
+
+  bool operator==(const ServiceRecord&) const = default;
+};
+
+struct RecoveryDocument {
+  int schema_version = kRecoveryDocumentSchemaVersion;
+  int64_t timestamp_ms = 0;
+  std::string rebound_version = {};
+  std::string parent_commit = {};  // "" for the first snapshot of a repository
+  // "daemon" when a running daemon captured it; "offline" when the CLI did, with the daemon
+  // down (then services is empty: nothing was supervising them).
+  std::string captured_by = "daemon";
+  std::map<std::string, ServiceRecord> services = {};
+  std::map<std::string, nlohmann::json> module_states = {};
+
+  bool operator==(const RecoveryDocument&) const = default;
+};
+
+nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document);
+// Pretty-printed (two spaces), keys sorted: the same document always gives the same bytes.
+std::string SerializeRecoveryDocument(const RecoveryDocument& document);
+
+Result<RecoveryDocument> RecoveryDocumentFromJson(const nlohmann::json& json);
+Result<RecoveryDocument> ParseRecoveryDocument(std::string_view text);
+
+}  // namespace rebound::snapshot

@@ -1,0 +1,100 @@
+#include "engine/snapshot_service.h"
+
+#include <gtest/gtest.h>
+
+#include "base/manual_clock.h"
+#include "testing/fake_service_controller.h"
+#include "testing/temp_dir.h"
+
+namespace rebound::engine {
+namespace {
+
+class SnapshotServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.daemon.data_dir = dir_.path();
+    config_.start_order = {"db", "api"};  // api depends on db
+    store_ = std::move(*store::Store::OpenInMemory(clock_));
+    services_.AddService({.name = "api", .state = "running", .restarts = 2});
+    services_.AddService({.name = "db", .state = "running"});
+    auto opened = SnapshotService::Open(config_, *store_, &services_, clock_);
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    service_ = std::move(*opened);
+  }
+  void Put(const std::string& module, nlohmann::json document) {
+    ASSERT_TRUE(store_->states().Put(module, std::move(document), std::nullopt).get().ok());
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  testing::FakeServiceController services_;
+  std::unique_ptr<SnapshotService> service_;
+};
+
+TEST_F(SnapshotServiceTest, CaptureRecordsServiceStatusAndJournalsIt) {
+  auto taken = service_->CaptureSnapshot("first");
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  auto text = service_->git().ReadFile((*taken)["commit"], "recovery.json");
+  auto document = snapshot::ParseRecoveryDocument(*text);
+  EXPECT_EQ(document->services["api"].restarts, 2);
+  EXPECT_EQ(document->captured_by, "daemon");
+  auto events = store_->journal().Query({.category = "snapshot"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kind, "captured");
+}
+
+TEST_F(SnapshotServiceTest, DryRunChangesNothing) {
+  Put("llm", {{"model", "a"}});
+  auto taken = service_->CaptureSnapshot("good");
+  Put("llm", {{"model", "b"}});
+  ASSERT_TRUE(services_.StopService("api").ok());
+  auto plan = service_->RecoverSnapshot({.dry_run = true});
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ((*plan)["plan"]["modules"][0]["action"], "restore");
+  EXPECT_FALSE(plan->contains("pre_recovery_commit"));
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "b");
+  EXPECT_EQ(services_.calls(), std::vector<std::string>{"stop api"});
+  EXPECT_EQ((*service_->ListSnapshots())["snapshots"].size(), 1u);
+}
+
+TEST_F(SnapshotServiceTest, RecoverCapturesFirstRestoresModulesAndStartsStoppedServices) {
+  Put("llm", {{"model", "a"}});
+  const std::string good = (*service_->CaptureSnapshot("good"))["commit"];
+  Put("llm", {{"model", "b"}});
+  ASSERT_TRUE(services_.StopService("api").ok());
+  auto recovered = service_->RecoverSnapshot({.selector = {.commit = good}});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "a");
+  EXPECT_EQ(services_.calls(), (std::vector<std::string>{"stop api", "start api"}));
+  EXPECT_EQ((*recovered)["started"][0]["ok"], true);
+  // The state before the recovery is the newest snapshot, and it holds model "b".
+  const std::string before = (*recovered)["pre_recovery_commit"];
+  EXPECT_EQ((*service_->ListSnapshots())["snapshots"][0]["commit"], before);
+  auto text = service_->git().ReadFile(before, "recovery.json");
+  EXPECT_EQ(snapshot::ParseRecoveryDocument(*text)->module_states["llm"]["model"], "b");
+}
+
+TEST_F(SnapshotServiceTest, ServicesStartDependenciesFirst) {
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  ASSERT_TRUE(services_.StopService("db").ok());
+  ASSERT_TRUE(service_->RecoverSnapshot({}).ok());
+  EXPECT_EQ(services_.calls(),
+            (std::vector<std::string>{"stop api", "stop db", "start db", "start api"}));
+}
+
+TEST_F(SnapshotServiceTest, AServiceThatFailsToStartIsReportedNotHidden) {
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("db").ok());
+  services_.FailNextCall(ConflictError("db is stopping"));
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ((*recovered)["started"][0]["ok"], false);
+  EXPECT_EQ((*recovered)["started"][0]["error"], "db is stopping");
+}
+
+}  // namespace
+}  // namespace rebound::engine
