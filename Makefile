@@ -8,11 +8,13 @@
 #   make fuzz    clang + libFuzzer (ASan, UBSan) on the API's parsers for FUZZ_SECONDS (30)
 #   make format  clang-format every source file
 #
-# SANITIZE=address,undefined or SANITIZE=thread builds into its own folder.
+# SANITIZE=address,undefined or SANITIZE=thread builds into its own folder; TARGET=NAME builds
+# only that target (e.g. TARGET=unit_tests, as .ci/run does for its sanitizer pass).
 
 SANITIZE ?=
 JOBS ?= 2
 CTEST_ARGS ?=
+TARGET ?=
 
 comma := ,
 ifeq ($(SANITIZE),)
@@ -53,7 +55,7 @@ install-packages:
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DREBOUND_SANITIZE=$(SANITIZE)
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) $(if $(TARGET),--target $(TARGET))
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
