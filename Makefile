@@ -57,8 +57,10 @@ build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DREBOUND_SANITIZE=$(SANITIZE)
 	cmake --build $(BUILD_DIR) -j $(JOBS) $(if $(TARGET),--target $(TARGET))
 
+# LSAN_OPTIONS only matters to sanitizer builds: third-party leaks listed in tests/lsan.supp.
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	cd $(BUILD_DIR) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 bench: deps
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
