@@ -2,8 +2,7 @@
 
 #include <httplib.h>
 
-#include <cctype>
-
+#include "cli/http_client.h"
 #include "snapshot/timestamp.h"
 
 namespace rebound::cli {
@@ -22,20 +21,6 @@ Error ReplyError(const ClientOptions& options, int status, const nlohmann::json&
   const std::string message =
       error.is_object() ? error.value("message", "no details") : "HTTP " + std::to_string(status);
   return Error(CategoryFromName(code).value_or(ErrorCategory::kUnknown), message);
-}
-
-// Percent-encodes everything but RFC 3986 unreserved characters, for a path segment.
-std::string EncodeSegment(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      encoded.push_back(static_cast<char>(c));
-    } else {
-      encoded += {'%', kHex[c >> 4], kHex[c & 0x0f]};
-    }
-  }
-  return encoded;
 }
 
 }  // namespace
@@ -94,7 +79,7 @@ Result<nlohmann::json> SnapshotApiClient::CaptureSnapshot(const std::string& mes
 }
 
 Status SnapshotApiClient::TagSnapshot(const std::string& revision, const std::string& name) {
-  auto reply = Send("POST", "/v1/snapshots/" + EncodeSegment(revision) + "/tags", {{"name", name}});
+  auto reply = Send("POST", "/v1/snapshots/" + EncodeComponent(revision) + "/tags", {{"name", name}});
   return reply.ok() ? OkStatus() : Status(reply.error());
 }
 
