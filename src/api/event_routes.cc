@@ -1,7 +1,9 @@
 #include "api/event_routes.h"
 
 #include <charconv>
+#include <memory>
 
+#include "api/event_fanout.h"
 #include "api/event_query.h"
 #include "api/sse.h"
 
@@ -31,40 +33,70 @@ Result<store::EventFilter> StreamFilter(const HttpRequest& request, store::Event
   return filter;
 }
 
-// Writes `events` and advances filter.after_seq; false once the client has gone.
+// Writes `events` and advances filter.after_seq; false once the client has gone. One write
+// (one chunk, one syscall) for the whole batch: with many subscribers at thousands of events
+// per second, a write per event cost more than the rest of the delivery.
 bool WriteEvents(StreamSink& sink, const std::vector<store::Event>& events,
                  store::EventFilter& filter) {
-  for (const store::Event& event : events) {
-    const std::string name = event.category + "." + event.kind;
-    if (!sink.Write(FormatSseEvent(event.seq, name, store::EventToJson(event).dump()))) {
-      return false;
-    }
-    filter.after_seq = event.seq;
+  if (events.empty()) {
+    return true;
   }
+  std::string frames;
+  for (const store::Event& event : events) {
+    frames += FormatSseEvent(event.seq, event.category + "." + event.kind,
+                             store::EventToJson(event).dump());
+  }
+  if (!sink.Write(frames)) {
+    return false;
+  }
+  filter.after_seq = events.back().seq;
   return true;
 }
 
-void StreamEvents(StreamSink& sink, store::EventJournal& journal, store::EventFilter filter,
-                  const EventStreamOptions& options) {
+// The next events for this stream: from the shared fanout, or, while the stream is further
+// behind than the fanout's ring holds (a resume from long ago), from the journal itself.
+// Writes them and advances filter.after_seq; false when the stream must end.
+bool Deliver(StreamSink& sink, store::EventJournal& journal, EventFanout& fanout,
+             store::EventFilter& filter, const EventStreamOptions& options, bool& idle) {
+  Result<std::optional<FanoutBatch>> batch = fanout.Read(filter, options.poll_interval);
+  if (batch.ok() && *batch) {
+    idle = (*batch)->frames.empty();
+    if (!idle && !sink.Write((*batch)->frames)) {
+      return false;
+    }
+    filter.after_seq = (*batch)->last_seq;
+    return true;
+  }
+  if (!batch.ok()) {
+    (void)sink.Write(FormatSseEvent(filter.after_seq, "error", batch.error().message()));
+    return false;
+  }
+  Result<std::vector<store::Event>> events = journal.Follow(filter, options.poll_interval);
+  if (!events.ok()) {
+    (void)sink.Write(FormatSseEvent(filter.after_seq, "error", events.error().message()));
+    return false;
+  }
+  idle = events->empty();
+  return WriteEvents(sink, *events, filter);
+}
+
+void StreamEvents(StreamSink& sink, store::EventJournal& journal, EventFanout& fanout,
+                  store::EventFilter filter, const EventStreamOptions& options) {
   // Sent at once: the client knows the stream is open before the first event, and where it
   // stands (its Last-Event-ID if it reconnects before any event arrives).
   if (!sink.Write(FormatSseComment("rebound events after " + std::to_string(filter.after_seq)) +
                   FormatSseId(filter.after_seq))) {
     return;
   }
-  Duration idle{0};
+  Duration idle_for{0};
   while (sink.IsOpen()) {
-    Result<std::vector<store::Event>> events = journal.Follow(filter, options.poll_interval);
-    if (!events.ok()) {
-      (void)sink.Write(FormatSseEvent(filter.after_seq, "error", events.error().message()));
+    bool idle = false;
+    if (!Deliver(sink, journal, fanout, filter, options, idle)) {
       return;
     }
-    if (!WriteEvents(sink, *events, filter)) {
-      return;
-    }
-    idle = events->empty() ? idle + options.poll_interval : Duration{0};
-    if (idle >= options.heartbeat_interval) {
-      idle = Duration{0};
+    idle_for = idle ? idle_for + options.poll_interval : Duration{0};
+    if (idle_for >= options.heartbeat_interval) {
+      idle_for = Duration{0};
       if (!sink.Write(FormatSseComment("keepalive"))) {
         return;
       }
@@ -97,15 +129,16 @@ void RegisterEventRoutes(HttpServer& server, store::EventJournal& journal, const
     return JsonResponse(200,
                         {{"events", std::move(list)}, {"last_seq", journal.LastCommittedSeq()}});
   });
-  server.Get("/v1/events/stream", [&journal, &clock, options](const HttpRequest& request) {
+  auto fanout = std::make_shared<EventFanout>(journal);
+  server.Get("/v1/events/stream", [&journal, &clock, options, fanout](const HttpRequest& request) {
     Result<store::EventFilter> filter = StreamFilter(request, journal, clock);
     if (!filter.ok()) {
       return ErrorResponse(filter.error());
     }
     HttpResponse response{.status = 200, .content_type = std::string(kEventStreamType)};
     response.headers.emplace_back("Cache-Control", "no-cache");
-    response.stream = [&journal, filter = *filter, options](StreamSink& sink) {
-      StreamEvents(sink, journal, filter, options);
+    response.stream = [&journal, fanout, filter = *filter, options](StreamSink& sink) {
+      StreamEvents(sink, journal, *fanout, filter, options);
     };
     return response;
   });

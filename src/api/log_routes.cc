@@ -60,28 +60,54 @@ HttpResponse TailService(engine::ServiceController& controller, FileSystem& fs,
   return JsonResponse(200, {{"service", name}, {"lines", TailLines(contents, *lines)}});
 }
 
-void StreamLines(StreamSink& sink, LogFollower& follower, std::vector<std::string> tail,
-                 const LogStreamOptions& options) {
-  int64_t line_number = 0;
-  auto send = [&](const std::vector<std::string>& lines) {
-    for (const std::string& line : lines) {
-      if (!sink.Write(FormatSseEvent(++line_number, "line", line))) {
-        return false;
-      }
-    }
+// Each line goes with its cursor as SSE id: what a reconnecting client sends back as
+// Last-Event-ID to resume right after it.
+// One write for the batch.
+bool SendLines(StreamSink& sink, const std::vector<LogLine>& lines) {
+  if (lines.empty()) {
     return true;
-  };
-  if (!sink.Write(FormatSseComment("rebound logs")) || !send(tail)) {
+  }
+  std::string frames;
+  for (const LogLine& line : lines) {
+    frames += FormatSseEvent(line.end.ToString(), "line", line.text);
+  }
+  return sink.Write(frames);
+}
+
+// The start of a stream: the tail (its lines carry no cursor of their own; the id block after
+// them marks where they end), or, for a resumed follower, nothing: its first read has it all.
+std::string StreamStart(const LogFollower& follower, const std::vector<std::string>& tail,
+                        bool gap) {
+  std::string start = FormatSseComment("rebound logs");
+  if (gap) {
+    start += FormatSseEvent(follower.cursor().ToString(), "gap",
+                            "the log was rotated past the resume point: lines written meanwhile "
+                            "may be missing; the last " +
+                                std::to_string(tail.size()) + " lines follow");
+  }
+  if (!follower.resumed()) {
+    for (const std::string& line : tail) {
+      start += FormatSseEventWithoutId("line", line);
+    }
+    start += FormatSseId(follower.cursor().ToString());
+  }
+  return start;
+}
+
+void StreamLines(StreamSink& sink, LogFollower& follower, const std::string& start,
+                 const LogStreamOptions& options) {
+  if (!sink.Write(start)) {
     return;
   }
   Duration idle{0};
   while (sink.IsOpen()) {
-    Result<std::vector<std::string>> lines = follower.ReadNewLines();
+    Result<std::vector<LogLine>> lines = follower.ReadNewLines();
     if (!lines.ok()) {
-      (void)sink.Write(FormatSseEvent(line_number, "error", lines.error().message()));
+      (void)sink.Write(
+          FormatSseEvent(follower.cursor().ToString(), "error", lines.error().message()));
       return;
     }
-    if (!send(*lines)) {
+    if (!SendLines(sink, *lines)) {
       return;
     }
     idle = lines->empty() ? idle + options.poll_interval : Duration{0};
@@ -95,6 +121,19 @@ void StreamLines(StreamSink& sink, LogFollower& follower, std::vector<std::strin
   }
 }
 
+Result<std::optional<LogCursor>> ResumePoint(const HttpRequest& request) {
+  std::optional<std::string> last_id = request.Header("Last-Event-ID");
+  if (!last_id) {
+    return std::optional<LogCursor>();
+  }
+  std::optional<LogCursor> cursor = LogCursor::Parse(*last_id);
+  if (!cursor) {
+    return ValidationError("header Last-Event-ID = \"" + *last_id +
+                           "\": expected INODE:OFFSET, the id of the last line received");
+  }
+  return cursor;
+}
+
 HttpResponse FollowService(engine::ServiceController& controller, FileSystem& fs,
                            const std::string& log_dir, const LogStreamOptions& options,
                            const HttpRequest& request) {
@@ -103,19 +142,29 @@ HttpResponse FollowService(engine::ServiceController& controller, FileSystem& fs
   if (!lines.ok()) {
     return ErrorResponse(lines.error());
   }
+  Result<std::optional<LogCursor>> resume = ResumePoint(request);
+  if (!resume.ok()) {
+    return ErrorResponse(resume.error());
+  }
   Result<engine::ServiceStatus> service = controller.GetService(name);
   if (!service.ok()) {
     return ErrorResponse(service.error());
   }
   // Opened first: the tail and what follows meet exactly where the follower starts.
-  std::shared_ptr<LogFollower> follower = LogFollower::Open(log_dir + "/" + name + ".log");
-  std::vector<std::string> contents = ReadRotated(fs, log_dir, name);
-  contents.push_back(follower->initial_content());
+  const std::string path = log_dir + "/" + name + ".log";
+  std::shared_ptr<LogFollower> follower =
+      *resume ? LogFollower::OpenAfter(path, **resume) : LogFollower::Open(path);
+  std::vector<std::string> tail;
+  if (!follower->resumed()) {
+    std::vector<std::string> contents = ReadRotated(fs, log_dir, name);
+    contents.push_back(follower->initial_content());
+    tail = TailLines(contents, *lines);
+  }
   HttpResponse response{.status = 200, .content_type = std::string(kEventStreamType)};
   response.headers.emplace_back("Cache-Control", "no-cache");
-  response.stream = [follower, tail = TailLines(contents, *lines), options](StreamSink& sink) {
-    StreamLines(sink, *follower, tail, options);
-  };
+  response.stream =
+      [follower, start = StreamStart(*follower, tail, resume->has_value() && !follower->resumed()),
+       options](StreamSink& sink) { StreamLines(sink, *follower, start, options); };
   return response;
 }
 

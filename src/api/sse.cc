@@ -3,7 +3,15 @@
 namespace rebound::api {
 
 std::string FormatSseEvent(int64_t id, std::string_view event, std::string_view data) {
-  std::string frame = "id: " + std::to_string(id) + "\n";
+  return FormatSseEvent(std::string_view(std::to_string(id)), event, data);
+}
+
+std::string FormatSseEvent(std::string_view id, std::string_view event, std::string_view data) {
+  return "id: " + std::string(id) + "\n" + FormatSseEventWithoutId(event, data);
+}
+
+std::string FormatSseEventWithoutId(std::string_view event, std::string_view data) {
+  std::string frame;
   if (!event.empty()) {
     frame += "event: " + std::string(event) + "\n";
   }
@@ -21,7 +29,9 @@ std::string FormatSseEvent(int64_t id, std::string_view event, std::string_view 
 
 std::string FormatSseComment(std::string_view text) { return ": " + std::string(text) + "\n\n"; }
 
-std::string FormatSseId(int64_t id) { return "id: " + std::to_string(id) + "\n\n"; }
+std::string FormatSseId(int64_t id) { return FormatSseId(std::string_view(std::to_string(id))); }
+
+std::string FormatSseId(std::string_view id) { return "id: " + std::string(id) + "\n\n"; }
 
 std::vector<SseEvent> SseParser::Feed(std::string_view bytes) {
   buffer_.append(bytes);

@@ -21,11 +21,16 @@ inline constexpr std::string_view kEventStreamType = "text/event-stream";
 
 // A data value with newlines becomes one "data:" line per line, as the format requires.
 std::string FormatSseEvent(int64_t id, std::string_view event, std::string_view data);
+// The same with a textual id (e.g. a log cursor "INODE:OFFSET").
+std::string FormatSseEvent(std::string_view id, std::string_view event, std::string_view data);
+// An event without an id: the client's resume point stays where it was.
+std::string FormatSseEventWithoutId(std::string_view event, std::string_view data);
 // A comment line: keeps idle connections (and proxies) from timing out; clients ignore it.
 std::string FormatSseComment(std::string_view text);
 // An id without data: sets the client's resume point (what it sends as Last-Event-ID when it
 // reconnects) without delivering an event.
 std::string FormatSseId(int64_t id);
+std::string FormatSseId(std::string_view id);
 
 struct SseEvent {
   std::string id;

@@ -100,7 +100,8 @@ void AddEventCommands(CLI::App& app, ApiCommands& commands) {
   commands.logs->add_option("-n,--lines", commands.logs_args.lines, "how many (default 100)")
       ->check(CLI::Range(1, 10000));
   commands.logs->add_flag("-f,--follow", commands.logs_args.follow,
-                          "keep printing new lines as they are written (Ctrl-C stops)");
+                          "keep printing new lines as they are written (Ctrl-C stops); survives a "
+                          "daemon restart of up to 30 s, resuming after the last line printed");
 }
 
 void AddDaemonCommands(CLI::App& app, ApiCommands& commands) {

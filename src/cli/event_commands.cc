@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -78,20 +79,25 @@ StreamOutcome StreamOnce(const ClientOptions& options, const EventsArgs& args, i
   return {*reply, ""};
 }
 
-// Follows the stream after `last_seq` (-1: from the next event). A daemon that cannot be
-// reached at first is one line and exit 2. Once connected, a stream that ends or breaks (a
-// daemon restart) is reconnected every second for args.reconnect_for, resuming after the
-// last event printed, so nothing is missed or printed twice.
-int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t last_seq,
-                 std::ostream& out, std::ostream& err) {
-  EventsArgs stream_args = args;
-  stream_args.after.reset();  // the resume point travels as Last-Event-ID
+// What a reconnecting follower needs to know about its stream.
+struct FollowedStream {
+  std::string name;  // "event", "log": for the lines on stderr
+  std::chrono::seconds reconnect_for;
+  std::function<StreamOutcome()> stream_once;  // one connection, from the resume point
+  std::function<std::string()> resume_point;   // "#42": where the next connection resumes
+  std::function<void(const Reply&)> refused;   // prints why a non-200 answer refused us
+};
+
+// Follows `stream`. A daemon that cannot be reached at first is one line and exit 2. Once
+// connected, a stream that ends or breaks (a daemon restart) is reconnected every second for
+// reconnect_for, resuming after the last event printed, so nothing is missed or printed twice.
+int FollowReconnecting(const FollowedStream& stream, std::ostream& out, std::ostream& err) {
   bool was_connected = false;
   std::chrono::steady_clock::time_point give_up_at;
   while (true) {
-    StreamOutcome outcome = StreamOnce(options, stream_args, last_seq, out);
+    StreamOutcome outcome = stream.stream_once();
     if (outcome.reply && outcome.reply->status != 200) {
-      err << Refusal(options, "events", *outcome.reply) << "\n";
+      stream.refused(*outcome.reply);
       return kExitRefused;
     }
     if (!out) {
@@ -104,15 +110,17 @@ int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t l
     const auto now = std::chrono::steady_clock::now();
     if (outcome.reply) {  // it was streaming: a new outage starts now
       was_connected = true;
-      give_up_at = now + args.reconnect_for;
-      if (args.reconnect_for.count() > 0) {
-        err << "rebound: the event stream ended; reconnecting for up to "
-            << args.reconnect_for.count() << "s, resuming after #" << last_seq << "\n";
+      give_up_at = now + stream.reconnect_for;
+      if (stream.reconnect_for.count() > 0) {
+        err << "rebound: the " << stream.name << " stream ended; reconnecting for up to "
+            << stream.reconnect_for.count() << "s, resuming after " << stream.resume_point()
+            << "\n";
       }
     }
     if (now >= give_up_at) {
-      err << (outcome.reply ? "rebound: the daemon ended the event stream (shutting down?)"
-                            : outcome.error)
+      err << (outcome.reply
+                  ? "rebound: the daemon ended the " + stream.name + " stream (shutting down?)"
+                  : outcome.error)
           << "\n";
       return kExitNoAnswer;
     }
@@ -120,39 +128,70 @@ int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t l
   }
 }
 
-// `rebound logs -f`: the last lines, then each new one, until the stream ends.
+// Follows the event stream after `last_seq` (-1: from the next event).
+int FollowEvents(const ClientOptions& options, const EventsArgs& args, int64_t last_seq,
+                 std::ostream& out, std::ostream& err) {
+  EventsArgs stream_args = args;
+  stream_args.after.reset();  // the resume point travels as Last-Event-ID
+  return FollowReconnecting(
+      {.name = "event",
+       .reconnect_for = args.reconnect_for,
+       .stream_once = [&] { return StreamOnce(options, stream_args, last_seq, out); },
+       .resume_point = [&] { return "#" + std::to_string(last_seq); },
+       .refused = [&](const Reply& reply) { err << Refusal(options, "events", reply) << "\n"; }},
+      out, err);
+}
+
+// One connection to a service's log stream: prints its lines (each as a JSON string with
+// --json) and keeps the id of the last one, the cursor to resume after ("": the tail).
+StreamOutcome StreamLogOnce(const ClientOptions& options, const LogsArgs& args,
+                            std::string& last_id, std::ostream& out, std::ostream& err) {
+  std::map<std::string, std::string> headers;
+  if (!last_id.empty()) {
+    headers["Last-Event-ID"] = last_id;
+  }
+  api::SseParser parser;
+  Result<Reply> reply = StreamRequest(
+      options,
+      "/v1/services/" + EncodeComponent(args.service) +
+          "/logs/stream?lines=" + std::to_string(args.lines),
+      headers, [&](std::string_view bytes) {
+        for (const api::SseEvent& event : parser.Feed(bytes)) {
+          if (event.event == "line") {
+            out << (options.json ? nlohmann::json(event.data).dump() : event.data) << "\n";
+          } else if (event.event == "gap") {
+            err << "rebound: " << event.data << "\n";
+          }
+        }
+        out.flush();
+        if (!parser.last_event_id().empty()) {
+          last_id = parser.last_event_id();
+        }
+        return static_cast<bool>(out);
+      });
+  if (!reply.ok()) {
+    return {std::nullopt, reply.error().message()};
+  }
+  return {*reply, ""};
+}
+
+// `rebound logs -f`: the last lines, then each new one; after a lost connection, the lines
+// written meanwhile, from where the stream left off.
 int FollowLogs(const ClientOptions& options, const LogsArgs& args, std::ostream& out,
                std::ostream& err) {
-  api::SseParser parser;
-  Result<Reply> reply = StreamRequest(options,
-                                      "/v1/services/" + EncodeComponent(args.service) +
-                                          "/logs/stream?lines=" + std::to_string(args.lines),
-                                      {}, [&](std::string_view bytes) {
-                                        for (const api::SseEvent& event : parser.Feed(bytes)) {
-                                          if (event.event == "line") {
-                                            out << event.data << "\n";
-                                          }
-                                        }
-                                        out.flush();
-                                        return static_cast<bool>(out);
-                                      });
-  if (!reply.ok()) {
-    err << reply.error().message() << "\n";
-    return kExitNoAnswer;
-  }
-  if (reply->status == 404) {
-    err << "rebound: no service named \"" << args.service << "\"\n";
-    return kExitRefused;
-  }
-  if (reply->status != 200) {
-    err << Refusal(options, "logs " + args.service, *reply) << "\n";
-    return kExitRefused;
-  }
-  if (!out) {
-    return kExitOk;
-  }
-  err << "rebound: the daemon ended the log stream (shutting down?)\n";
-  return kExitNoAnswer;
+  std::string last_id;
+  return FollowReconnecting(
+      {.name = "log",
+       .reconnect_for = args.reconnect_for,
+       .stream_once = [&] { return StreamLogOnce(options, args, last_id, out, err); },
+       .resume_point = [] { return std::string("the last line printed"); },
+       .refused =
+           [&](const Reply& reply) {
+             err << (reply.status == 404 ? "rebound: no service named \"" + args.service + "\""
+                                         : Refusal(options, "logs " + args.service, reply))
+                 << "\n";
+           }},
+      out, err);
 }
 
 }  // namespace

@@ -12,8 +12,9 @@
 // Logs print the lines as they were written (--json: the daemon's JSON; with --follow, each
 // line as a JSON string); --follow streams new ones as they are written (across log
 // rotations) until the daemon stops.
-// Following events survives a daemon restart: the stream is resumed (Last-Event-ID) after
-// the last event printed, for up to reconnect_for.
+// Following events or logs survives a daemon restart or a dropped connection: the stream is
+// resumed (Last-Event-ID) after the last event or line printed, for up to reconnect_for, with
+// one line on stderr while it waits.
 
 #include <chrono>
 #include <optional>
@@ -45,6 +46,8 @@ struct LogsArgs {
   std::string service;
   int lines = 100;
   bool follow = false;
+  // As EventsArgs::reconnect_for.
+  std::chrono::seconds reconnect_for{30};
 };
 
 int RunLogs(const ClientOptions& options, const LogsArgs& args, std::ostream& out,

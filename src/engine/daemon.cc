@@ -102,6 +102,8 @@ Status Daemon::Open() {
   reliability_->Attach(*supervisor_);
   LoadDesiredState();
   OpenJobs(fs);
+  reactor_->SetAfterRound([this] { PublishStatus(); });
+  PublishStatus();  // readers before the loop runs see every service, not an empty list
   return OkStatus();
 }
 
@@ -255,6 +257,7 @@ void Daemon::Run() {
     jobs_->Stop();
   }
   ScheduleSnapshots();
+  PublishStatus();
   reactor_->Run();
   reliability_->Shutdown();
   FinishSnapshots();
@@ -279,23 +282,31 @@ void Daemon::BeginShutdown(const std::string& reason) {
 }
 
 std::vector<ServiceStatus> Daemon::ListServices() {
-  return reactor_->Call([this] {
-    std::vector<ServiceStatus> statuses;
-    for (const auto& view : supervisor_->Views()) {
-      statuses.push_back(ToStatus(view));
-    }
-    return statuses;
-  });
+  return WithUptimes(*status_board_.Current(), std::chrono::system_clock::now());
 }
 
+std::shared_ptr<const ServicesSnapshot> Daemon::Snapshot() { return status_board_.Current(); }
+
 Result<ServiceStatus> Daemon::GetService(const std::string& name) {
-  return reactor_->Call([&]() -> Result<ServiceStatus> {
-    auto view = supervisor_->View(name);
-    if (!view.ok()) {
-      return view.error();
+  std::shared_ptr<const ServicesSnapshot> snapshot = status_board_.Current();
+  for (const ServiceStatus& service : snapshot->services) {
+    if (service.name == name) {
+      ServiceStatus found = service;
+      if (found.running_since) {
+        found.uptime_seconds = ToSeconds(std::chrono::system_clock::now() - *found.running_since);
+      }
+      return found;
     }
-    return ToStatus(*view);
-  });
+  }
+  return NotFoundError("no service named '" + name + "'");
+}
+
+void Daemon::PublishStatus() {
+  std::vector<ServiceStatus> statuses;
+  for (const auto& view : supervisor_->Views()) {
+    statuses.push_back(ToStatus(view));
+  }
+  status_board_.Publish(std::move(statuses));
 }
 
 Result<ServiceStatus> Daemon::Act(const std::string& name,
@@ -304,7 +315,7 @@ Result<ServiceStatus> Daemon::Act(const std::string& name,
   if (shutting_down_) {
     return ResourceError("the daemon is shutting down");
   }
-  return reactor_->Call([&]() -> Result<ServiceStatus> {
+  return CallAndPublish([&]() -> Result<ServiceStatus> {
     REBOUND_RETURN_IF_ERROR(((*supervisor_).*action)(name));
     if (desired_.IsStoppedByHand(name) != stopped_by_hand) {
       desired_.SetStoppedByHand(name, stopped_by_hand);
@@ -336,6 +347,7 @@ ServiceStatus Daemon::ToStatus(const supervise::ServiceView& view) const {
   }
   if (view.state == supervise::ServiceState::kRunning && view.started) {
     status.uptime_seconds = ToSeconds(std::chrono::system_clock::now() - *view.started);
+    status.running_since = *view.started;
   }
   if (view.last_exit) {
     status.last_exit = ExitJson(*view.last_exit);
@@ -358,19 +370,19 @@ Result<bool> Daemon::TriggerRecovery(const std::string& name) {
   if (shutting_down_) {
     return ResourceError("the daemon is shutting down");
   }
-  return reactor_->Call([&] { return reliability_->TriggerRecovery(name); });
+  return CallAndPublish([&] { return reliability_->TriggerRecovery(name); });
 }
 
 Status Daemon::ResetBreaker(const std::string& name) {
-  return reactor_->Call([&] { return reliability_->ResetBreakerAndRecovery(name); });
+  return CallAndPublish([&] { return reliability_->ResetBreakerAndRecovery(name); });
 }
 
 Status Daemon::Heartbeat(const std::string& name) {
-  return reactor_->Call([&] { return reliability_->Heartbeat(name); });
+  return CallAndPublish([&] { return reliability_->Heartbeat(name); });
 }
 
 Result<std::string> Daemon::ReportCall(const std::string& name, bool success, Duration latency) {
-  return reactor_->Call([&] { return reliability_->Report(name, success, latency); });
+  return CallAndPublish([&] { return reliability_->Report(name, success, latency); });
 }
 
 }  // namespace rebound::engine

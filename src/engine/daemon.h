@@ -31,8 +31,9 @@
 #include "engine/reliability.h"
 #include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
-#include "jobs/job_service.h"
 #include "engine/snapshot_service.h"
+#include "engine/status_board.h"
+#include "jobs/job_service.h"
 #include "store/store.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
@@ -67,7 +68,9 @@ class Daemon final : public ServiceController,
   // Captures, lists and recovers snapshots with this daemon's live service status.
   SnapshotController& snapshots() { return *snapshots_; }
 
+  // Reads come from the status board (no hop onto the reactor): any thread, the reactor's too.
   std::vector<ServiceStatus> ListServices() override;
+  std::shared_ptr<const ServicesSnapshot> Snapshot() override;
   Result<ServiceStatus> GetService(const std::string& name) override;
   Result<ServiceStatus> StartService(const std::string& name) override;
   Result<ServiceStatus> StopService(const std::string& name) override;
@@ -78,8 +81,7 @@ class Daemon final : public ServiceController,
   Result<bool> TriggerRecovery(const std::string& name) override;
   Status ResetBreaker(const std::string& name) override;
   Status Heartbeat(const std::string& name) override;
-  Result<std::string> ReportCall(const std::string& name, bool success,
-                                 Duration latency) override;
+  Result<std::string> ReportCall(const std::string& name, bool success, Duration latency) override;
 
   DaemonInfo Info() override;
   Result<ReloadOutcome> Reload() override;
@@ -97,6 +99,19 @@ class Daemon final : public ServiceController,
   void Journal(const std::string& category, const std::string& kind, const std::string& subject,
                nlohmann::json data);
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
+  // On the reactor (or before/after it runs): every service's status onto the board. Runs
+  // after each reactor round, and at the end of every call that changes state, so that the
+  // caller's next read already sees its change.
+  void PublishStatus();
+  // reactor_->Call(fn), then PublishStatus() on the loop before the caller gets the result.
+  template <typename Fn>
+  auto CallAndPublish(Fn fn) {
+    return reactor_->Call([this, &fn] {
+      auto result = fn();
+      PublishStatus();
+      return result;
+    });
+  }
   // Runs a person's start/stop/restart and remembers whether the service is now stopped by
   // hand, so that a daemon restarted after a crash respects it.
   Result<ServiceStatus> Act(const std::string& name,
@@ -121,7 +136,7 @@ class Daemon final : public ServiceController,
   void CaptureOnShutdown();
   void FinishSnapshots();
 
-  DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
+  DaemonOptions options_;          // options_.config: the configuration in force (reactor thread)
   const std::string config_path_;  // never changes: readable from any thread
   // Metrics, declared in one block (names are API: docs/operations.md).
   MetricsRegistry metrics_;
@@ -140,6 +155,7 @@ class Daemon final : public ServiceController,
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;
   std::unique_ptr<jobs::JobService> jobs_;
+  StatusBoard status_board_;
   std::atomic<bool> shutting_down_{false};
   int signal_fd_ = -1;
 };

@@ -39,7 +39,7 @@ Result<ReloadOutcome> Daemon::Reload() {
     reloads_total_.WithLabels({"refused"}).Increment();
     return config.error();
   }
-  return reactor_->Call(
+  return CallAndPublish(
       [this, &config]() -> Result<ReloadOutcome> { return ApplyConfig(std::move(*config)); });
 }
 

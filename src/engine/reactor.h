@@ -53,6 +53,9 @@ class Reactor final : public Scheduler, public FdWatcher {
     return result.get();
   }
   bool InLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
+  // Runs `hook` on the loop thread after each round of callbacks (one epoll wake-up), e.g. to
+  // publish what the round changed. REQUIRES: before Run.
+  void SetAfterRound(std::function<void()> hook) { after_round_ = std::move(hook); }
 
   TimerId ScheduleAt(MonoTime deadline, std::function<void()> callback) override;
   void Cancel(TimerId id) override;
@@ -83,6 +86,7 @@ class Reactor final : public Scheduler, public FdWatcher {
   uint64_t next_watch_ = 3;
   std::map<uint64_t, std::shared_ptr<std::function<void()>>> watches_;  // by watch id
   std::map<int, uint64_t> watch_of_fd_;
+  std::function<void()> after_round_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   bool closed_ = false;           // guarded by posted_mutex_: Run has returned

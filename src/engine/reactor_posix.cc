@@ -173,6 +173,9 @@ void Reactor::Run() {
         (*callback)();
       }
     }
+    if (after_round_) {
+      after_round_();
+    }
   }
   std::vector<std::function<void()>> leftover;
   {

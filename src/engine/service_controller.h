@@ -11,11 +11,13 @@
 // process has finished stopping.
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 
 namespace rebound::engine {
@@ -37,6 +39,18 @@ struct ServiceStatus {
   std::string breaker = "closed";
   std::string recovery = "idle";
   std::string status_text = {};
+  // When the current run began (set while running): uptime_seconds derives from it.
+  std::optional<WallTime> running_since = {};
+
+  bool operator==(const ServiceStatus&) const = default;
+};
+
+// Every service's status as the engine last published it. `version` changes whenever any
+// field but uptime_seconds does (uptime grows on its own and is 0 here: readers derive it
+// from running_since), so readers may cache what they compute from a version.
+struct ServicesSnapshot {
+  uint64_t version = 0;
+  std::vector<ServiceStatus> services = {};
 };
 
 class ServiceController {
@@ -44,6 +58,8 @@ class ServiceController {
   virtual ~ServiceController() = default;
 
   virtual std::vector<ServiceStatus> ListServices() = 0;
+  // The last published statuses; cheap (no copy of the statuses), never waits on the engine.
+  virtual std::shared_ptr<const ServicesSnapshot> Snapshot() = 0;
   virtual Result<ServiceStatus> GetService(const std::string& name) = 0;
   virtual Result<ServiceStatus> StartService(const std::string& name) = 0;
   virtual Result<ServiceStatus> StopService(const std::string& name) = 0;

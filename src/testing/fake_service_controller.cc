@@ -11,6 +11,7 @@ Error UnknownService(const std::string& name) {
 
 void FakeServiceController::AddService(engine::ServiceStatus status) {
   std::lock_guard lock(mutex_);
+  ++version_;
   if (engine::ServiceStatus* existing = Find(status.name)) {
     *existing = std::move(status);
     return;
@@ -36,6 +37,12 @@ std::vector<std::string> FakeServiceController::calls() const {
 std::vector<engine::ServiceStatus> FakeServiceController::ListServices() {
   std::lock_guard lock(mutex_);
   return services_;
+}
+
+std::shared_ptr<const engine::ServicesSnapshot> FakeServiceController::Snapshot() {
+  std::lock_guard lock(mutex_);
+  return std::make_shared<const engine::ServicesSnapshot>(
+      engine::ServicesSnapshot{.version = version_, .services = services_});
 }
 
 Result<engine::ServiceStatus> FakeServiceController::GetService(const std::string& name) {
@@ -78,6 +85,7 @@ Result<engine::ServiceStatus> FakeServiceController::Apply(Action action, const 
     return UnknownService(name);
   }
   service->uptime_seconds = 0;
+  ++version_;
   if (action == Action::kStop) {
     service->state = "stopped";
     service->pid.reset();

@@ -34,6 +34,8 @@ class FakeServiceController final : public engine::ServiceController {
   std::vector<std::string> calls() const;
 
   std::vector<engine::ServiceStatus> ListServices() override;
+  // The statuses with a version that AddService and every successful action bump.
+  std::shared_ptr<const engine::ServicesSnapshot> Snapshot() override;
   Result<engine::ServiceStatus> GetService(const std::string& name) override;
   // state "running", a new pid, uptime 0.
   Result<engine::ServiceStatus> StartService(const std::string& name) override;
@@ -58,6 +60,7 @@ class FakeServiceController final : public engine::ServiceController {
   std::optional<Error> next_error_;
   bool shutting_down_ = false;
   int64_t next_pid_ = 10000;
+  uint64_t version_ = 1;
 };
 
 }  // namespace rebound::testing

@@ -284,6 +284,55 @@ TEST_F(ApiRoutesTest, LogStreamSendsTheTailThenNewLinesAcrossARotation) {
   ExpectError(client_->Get("/v1/services/api/logs/stream?lines=x"), 422, "validation");
 }
 
+// Reads a log stream until `count` lines came; returns them with the last id the stream set.
+std::pair<std::vector<std::string>, std::string> ReadLogStream(int port, const std::string& last_id,
+                                                               size_t count,
+                                                               std::vector<std::string>* gaps) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5s);
+  httplib::Headers headers;
+  if (!last_id.empty()) {
+    headers.emplace("Last-Event-ID", last_id);
+  }
+  SseParser parser;
+  std::vector<std::string> lines;
+  client.Get("/v1/services/api/logs/stream?lines=1", headers, [&](const char* data, size_t length) {
+    for (const SseEvent& event : parser.Feed(std::string_view(data, length))) {
+      if (event.event == "line") {
+        lines.push_back(event.data);
+      } else if (event.event == "gap" && gaps != nullptr) {
+        gaps->push_back(event.data);
+      }
+    }
+    return lines.size() < count || parser.last_event_id().empty();
+  });
+  return {lines, parser.last_event_id()};
+}
+
+TEST_F(ApiRoutesTest, LogStreamResumesAfterTheLastEventIdAcrossARotation) {
+  std::ofstream(dir_.Path("api.log")) << "one\ntwo\n";
+  auto [first, last_id] = ReadLogStream(server_->port(), "", 1, nullptr);
+  EXPECT_EQ(first, std::vector<std::string>{"two"});
+  ASSERT_FALSE(last_id.empty());  // the id block after the tail
+  std::ofstream(dir_.Path("api.log"), std::ios::app) << "three\n";
+  std::rename(dir_.Path("api.log").c_str(), dir_.Path("api.log.1").c_str());
+  std::ofstream(dir_.Path("api.log")) << "four\n";
+  auto [rest, rest_id] = ReadLogStream(server_->port(), last_id, 2, nullptr);
+  EXPECT_EQ(rest, (std::vector<std::string>{"three", "four"}));
+  EXPECT_NE(rest_id, last_id);
+}
+
+TEST_F(ApiRoutesTest, LogStreamSaysSoWhenItsResumePointWasRotatedAway) {
+  std::ofstream(dir_.Path("api.log")) << "one\ntwo\n";
+  std::vector<std::string> gaps;
+  auto [lines, id] = ReadLogStream(server_->port(), "1:0", 1, &gaps);  // inode 1: no log file
+  EXPECT_EQ(lines, std::vector<std::string>{"two"});
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_NE(gaps[0].find("rotated past the resume point"), std::string::npos) << gaps[0];
+  ExpectError(client_->Get("/v1/services/api/logs/stream", {{"Last-Event-ID", "7"}}), 422,
+              "validation", "Last-Event-ID");
+}
+
 // ---- daemon ----
 
 TEST_F(ApiRoutesTest, DaemonInfo) {

@@ -110,6 +110,22 @@ TEST_F(ApiTest, HealthIs503ShuttingDown) {
   EXPECT_EQ(Json(result)["status"], "shutting_down");
 }
 
+TEST_F(ApiTest, HealthFollowsEachStatusChangeAndRepeatsTheSameBodyOtherwise) {
+  auto before = client_->Get("/health");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(client_->Get("/health")->body, before->body);  // answered from the cache
+  ASSERT_TRUE(client_->Post("/v1/services/api/stop", Auth(token_)));
+  auto after = client_->Get("/health");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 503);
+  EXPECT_EQ(Json(after)["components"]["api"]["state"], "stopped");
+  EXPECT_EQ(after->get_header_value("Content-Type"), "application/json");
+  controller_.SetShuttingDown(true);
+  EXPECT_EQ(Json(client_->Get("/health"))["status"], "shutting_down");
+  controller_.SetShuttingDown(false);
+  EXPECT_EQ(Json(client_->Get("/health"))["status"], "unhealthy");
+}
+
 TEST_F(ApiTest, ListServicesShowsEveryField) {
   auto result = client_->Get("/v1/services");
   ASSERT_TRUE(result);
@@ -270,9 +286,9 @@ TEST_F(ApiTest, MalformedRequestIs400Json) {
 }
 
 TEST_F(ApiTest, OversizedHeaderOrUriIsRefusedWithJson) {
-  const std::string header =
-      RawExchange(server_->port(), "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                       std::string(10000, 'a') + "\r\n\r\n");
+  const std::string header = RawExchange(
+      server_->port(),
+      "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10000, 'a') + "\r\n\r\n");
   EXPECT_TRUE(header.starts_with("HTTP/1.1 400")) << header.substr(0, 200);
   EXPECT_NE(header.find(R"({"error":{"code":"malformed")"), std::string::npos);
   const std::string uri = RawExchange(

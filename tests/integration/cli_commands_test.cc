@@ -161,11 +161,43 @@ TEST_F(CliCommandsTest, LogsFollowPrintsNewLinesUntilTheStreamEnds) {
     std::this_thread::sleep_for(600ms);
     server_->Stop();
   });
-  const int code = RunLogs(options_, {.service = "api", .lines = 1, .follow = true}, out_, err_);
+  const int code = RunLogs(
+      options_, {.service = "api", .lines = 1, .follow = true, .reconnect_for = 0s}, out_, err_);
   later.join();
   EXPECT_EQ(code, 2);
   EXPECT_EQ(out_.str(), "b\nc\n");
   EXPECT_EQ(err_.str(), "rebound: the daemon ended the log stream (shutting down?)\n");
+}
+
+TEST_F(CliCommandsTest, LogsFollowResumesAfterADaemonRestartMissingNothing) {
+  auto append = [this](const std::string& line) {
+    std::ofstream(dir_.Path("api.log"), std::ios::app) << line << "\n";
+  };
+  append("a");
+  append("b");
+  const int port = server_->port();
+  std::thread daemon_restarts([&] {
+    std::this_thread::sleep_for(300ms);
+    append("c");
+    std::this_thread::sleep_for(500ms);  // the stream polls the file every 250 ms
+    server_->Stop();
+    append("d");  // while the daemon is down
+    Serve(port);
+    std::this_thread::sleep_for(1500ms);  // the follower reconnects within a second
+    append("e");
+    std::this_thread::sleep_for(500ms);
+    server_->Stop();  // for good: the follower gives up after reconnect_for
+  });
+  const int code = RunLogs(
+      options_, {.service = "api", .lines = 1, .follow = true, .reconnect_for = 1s}, out_, err_);
+  daemon_restarts.join();
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(out_.str(), "b\nc\nd\ne\n") << err_.str();  // each line once, in order
+  EXPECT_NE(err_.str().find("rebound: the log stream ended; reconnecting for up to 1s, resuming "
+                            "after the last line printed"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("rebound: cannot reach the daemon"), std::string::npos) << err_.str();
 }
 
 TEST_F(CliCommandsTest, StatePutThenGetAndAStaleIfMatchExits1) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "daemon_harness.h"
 
 namespace rebound::testing {
@@ -150,6 +152,53 @@ TEST(DaemonApiTest, AnOpenEventStreamSeesTheShutdownAndDoesNotHoldItUp) {
   EXPECT_NE(received.find("event: daemon.stopping"), std::string::npos) << received;
   EXPECT_NE(received.find("event: service.stopped"), std::string::npos) << received;
   EXPECT_NE(received.find("event: daemon.stopped"), std::string::npos) << received;
+}
+
+// The "lineN" lines `output` holds, as numbers, in the order printed.
+std::vector<int> CountedLines(const std::string& output) {
+  std::vector<int> numbers;
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("line")) {
+      numbers.push_back(std::stoi(line.substr(4)));
+    }
+  }
+  return numbers;
+}
+
+TEST(DaemonApiTest, LogsFollowCarriesOnAcrossADaemonRestartWithoutLosingOrRepeatingALine) {
+  DaemonHarness h;
+  h.Start(R"([services.counter]
+command = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo line$i; sleep 0.05; done"]
+stop_timeout = "2s"
+)");
+  ASSERT_GT(h.WaitForPid("counter"), 0);
+  const std::string output = h.dir().Path("follow.out");
+  const pid_t follower = SpawnProcess({REBOUND_BINARY, "logs", "counter", "-f", "-n", "1", "--url",
+                                       "http://127.0.0.1:" + std::to_string(h.port())},
+                                      output);
+  auto printed = [&] { return CountedLines(DefaultFileSystem().ReadFile(output).value_or("")); };
+  ASSERT_TRUE(WaitUntil([&] { return printed().size() >= 5; })) << h.DaemonLog();
+  h.Kill();  // the service keeps writing under its shim while no daemon runs
+  std::this_thread::sleep_for(500ms);
+  const int printed_before_restart = printed().back();
+  h.Start();
+  EXPECT_TRUE(WaitUntil([&] {
+    std::vector<int> lines = printed();
+    return !lines.empty() && lines.back() >= printed_before_restart + 20;
+  })) << DefaultFileSystem().ReadFile(output).value_or("");
+  ::kill(follower, SIGTERM);
+  ::waitpid(follower, nullptr, 0);
+  const std::vector<int> lines = printed();
+  ASSERT_FALSE(lines.empty());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i], lines[i - 1] + 1) << "a line lost or repeated at #" << i << ":\n"
+                                          << DefaultFileSystem().ReadFile(output).value_or("");
+  }
+  EXPECT_NE(DefaultFileSystem().ReadFile(output).value_or("").find(
+                "rebound: the log stream ended; reconnecting for up to 30s"),
+            std::string::npos);
 }
 
 }  // namespace
