@@ -142,9 +142,9 @@ Options Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options options = Parse(argc, argv);
-  const std::string dir = options.dir.empty()
-                              ? std::filesystem::temp_directory_path() / "rebound-sse-bench"
-                              : options.dir;
+  const std::string dir =
+      options.dir.empty() ? (std::filesystem::temp_directory_path() / "rebound-sse-bench").string()
+                          : options.dir;
   std::filesystem::remove_all(dir);
   auto store = rebound::store::Store::Open(dir);
   if (!store.ok()) {

@@ -44,8 +44,10 @@ void PrintEvent(const ClientOptions& options, const nlohmann::json& event, std::
 }
 
 struct StreamOutcome {
-  std::optional<Reply> reply;  // none: the daemon could not be reached
+  std::optional<Reply> reply;  // none: the daemon could not be reached, or the stream broke
   std::string error;           // the one line to print when it could not
+  bool streamed = false;       // bytes came: it was connected (a killed daemon breaks the
+                               // stream without ending it, which is no reply but no refusal)
 };
 
 // One connection to the stream; prints its events and advances `last_seq`.
@@ -56,9 +58,11 @@ StreamOutcome StreamOnce(const ClientOptions& options, const EventsArgs& args, i
     headers["Last-Event-ID"] = std::to_string(last_seq);  // resume exactly after it
   }
   api::SseParser parser;
+  bool streamed = false;
   Result<Reply> reply =
       StreamRequest(options, "/v1/events/stream" + EventsQuery(args, /*stream=*/true), headers,
                     [&](std::string_view bytes) {
+                      streamed = true;
                       for (const api::SseEvent& event : parser.Feed(bytes)) {
                         nlohmann::json json = nlohmann::json::parse(event.data, nullptr, false);
                         if (json.is_object()) {
@@ -74,9 +78,9 @@ StreamOutcome StreamOnce(const ClientOptions& options, const EventsArgs& args, i
                       return static_cast<bool>(out);
                     });
   if (!reply.ok()) {
-    return {std::nullopt, reply.error().message()};
+    return {std::nullopt, reply.error().message(), streamed};
   }
-  return {*reply, ""};
+  return {*reply, "", streamed};
 }
 
 // What a reconnecting follower needs to know about its stream.
@@ -103,12 +107,13 @@ int FollowReconnecting(const FollowedStream& stream, std::ostream& out, std::ost
     if (!out) {
       return kExitOk;  // whoever read our output has gone (e.g. `| head`)
     }
-    if (!outcome.reply && !was_connected) {
+    const bool was_streaming = outcome.reply || outcome.streamed;
+    if (!was_streaming && !was_connected) {
       err << outcome.error << "\n";
       return kExitNoAnswer;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (outcome.reply) {  // it was streaming: a new outage starts now
+    if (was_streaming) {  // a new outage starts now
       was_connected = true;
       give_up_at = now + stream.reconnect_for;
       if (stream.reconnect_for.count() > 0) {
@@ -118,7 +123,7 @@ int FollowReconnecting(const FollowedStream& stream, std::ostream& out, std::ost
       }
     }
     if (now >= give_up_at) {
-      err << (outcome.reply
+      err << (was_streaming
                   ? "rebound: the daemon ended the " + stream.name + " stream (shutting down?)"
                   : outcome.error)
           << "\n";
@@ -151,11 +156,13 @@ StreamOutcome StreamLogOnce(const ClientOptions& options, const LogsArgs& args,
     headers["Last-Event-ID"] = last_id;
   }
   api::SseParser parser;
+  bool streamed = false;
   Result<Reply> reply = StreamRequest(
       options,
       "/v1/services/" + EncodeComponent(args.service) +
           "/logs/stream?lines=" + std::to_string(args.lines),
       headers, [&](std::string_view bytes) {
+        streamed = true;
         for (const api::SseEvent& event : parser.Feed(bytes)) {
           if (event.event == "line") {
             out << (options.json ? nlohmann::json(event.data).dump() : event.data) << "\n";
@@ -170,9 +177,9 @@ StreamOutcome StreamLogOnce(const ClientOptions& options, const LogsArgs& args,
         return static_cast<bool>(out);
       });
   if (!reply.ok()) {
-    return {std::nullopt, reply.error().message()};
+    return {std::nullopt, reply.error().message(), streamed};
   }
-  return {*reply, ""};
+  return {*reply, "", streamed};
 }
 
 // `rebound logs -f`: the last lines, then each new one; after a lost connection, the lines

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/clock.h"
@@ -303,10 +304,30 @@ Result<ServiceStatus> Daemon::GetService(const std::string& name) {
 
 void Daemon::PublishStatus() {
   std::vector<ServiceStatus> statuses;
+  bool pid_pending = false;
   for (const auto& view : supervisor_->Views()) {
     statuses.push_back(ToStatus(view));
+    pid_pending = pid_pending || (view.state == supervise::ServiceState::kRunning && !view.pid);
   }
   status_board_.Publish(std::move(statuses));
+  RecheckPidsSoon(pid_pending);
+}
+
+// A service's pid comes from the child record its shim writes a moment after the start, read
+// on demand, with no event of its own: until every running service's pid is known, the loop
+// wakes up again (after 10 ms, then less and less often) so that the next round publishes it.
+void Daemon::RecheckPidsSoon(bool pid_pending) {
+  if (!pid_pending) {
+    pid_recheck_delay_ = kFirstPidRecheck;
+    return;
+  }
+  if (pid_recheck_pending_ || !reactor_->InLoopThread()) {
+    return;
+  }
+  pid_recheck_pending_ = true;
+  reactor_->ScheduleAt(std::chrono::steady_clock::now() + pid_recheck_delay_,
+                       [this] { pid_recheck_pending_ = false; });
+  pid_recheck_delay_ = std::min<Duration>(pid_recheck_delay_ * 2, std::chrono::seconds(1));
 }
 
 Result<ServiceStatus> Daemon::Act(const std::string& name,

@@ -103,6 +103,7 @@ class Daemon final : public ServiceController,
   // after each reactor round, and at the end of every call that changes state, so that the
   // caller's next read already sees its change.
   void PublishStatus();
+  void RecheckPidsSoon(bool pid_pending);
   // reactor_->Call(fn), then PublishStatus() on the loop before the caller gets the result.
   template <typename Fn>
   auto CallAndPublish(Fn fn) {
@@ -156,6 +157,9 @@ class Daemon final : public ServiceController,
   std::unique_ptr<supervise::Supervisor> supervisor_;
   std::unique_ptr<jobs::JobService> jobs_;
   StatusBoard status_board_;
+  static constexpr Duration kFirstPidRecheck = std::chrono::milliseconds(10);
+  Duration pid_recheck_delay_ = kFirstPidRecheck;  // reactor thread, as the next one
+  bool pid_recheck_pending_ = false;
   std::atomic<bool> shutting_down_{false};
   int signal_fd_ = -1;
 };
