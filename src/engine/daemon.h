@@ -11,9 +11,9 @@
 //   (*daemon)->Run();                                             // until shut down
 //
 // Create() blocks SIGTERM, SIGINT and SIGHUP in the calling thread: call it before starting
-// any other thread, so that the reactor's signalfd receives them. The ServiceController
-// methods are thread-safe (they run on the reactor thread through Reactor::Call) and must not
-// be called from the reactor thread.
+// any other thread, so that the reactor's signalfd receives them. The controller methods are
+// thread-safe: the ones that act run on the reactor thread through Reactor::Call and must not
+// be called from it; ListServices, GetService and Snapshot read the status board (any thread).
 
 #include <atomic>
 #include <memory>
