@@ -13,6 +13,8 @@
 //
 // Formats are in docs/api.md. Mutating routes answer 503 shutting_down once the controller
 // is shutting down; reads keep working so that operators can watch the shutdown.
+// /health reads controller.Snapshot() and answers the body it serialized last while the
+// snapshot's version, the shutdown flag and the extra components are unchanged.
 //
 // The controller must outlive the server's Stop(); it is called from the server's threads.
 
