@@ -3,32 +3,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <fstream>
 #include <set>
 
+#include "snapshot/git_internal_git.h"
 #include "snapshot/git_store.h"
+#include "snapshot/timestamp.h"
 
 namespace rebound::snapshot {
-namespace {
+namespace git_internal {
 
-template <typename T, void (*Free)(T*)>
-struct Freer {
-  void operator()(T* object) const { Free(object); }
-};
-template <typename T, void (*Free)(T*)>
-using Owned = std::unique_ptr<T, Freer<T, Free>>;
-
-using OwnedObject = Owned<git_object, git_object_free>;
-using OwnedCommit = Owned<git_commit, git_commit_free>;
-using OwnedTree = Owned<git_tree, git_tree_free>;
-using OwnedTreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
-using OwnedBlob = Owned<git_blob, git_blob_free>;
-using OwnedBuilder = Owned<git_treebuilder, git_treebuilder_free>;
-using OwnedSignature = Owned<git_signature, git_signature_free>;
-using OwnedWalk = Owned<git_revwalk, git_revwalk_free>;
-using OwnedOdb = Owned<git_odb, git_odb_free>;
-using OwnedOdbObject = Owned<git_odb_object, git_odb_object_free>;
-
-// Classifies a libgit2 return code, with its last error message, once, here.
 Error GitError(int code, const std::string& context) {
   const git_error* last = git_error_last();
   const std::string message =
@@ -86,9 +70,54 @@ Result<OwnedCommit> LookupCommit(git_repository* repo, const std::string& revisi
   return OwnedCommit(reinterpret_cast<git_commit*>(peeled));
 }
 
+namespace {
+
+int CollectTag(const char* name, git_oid* oid, void* payload) {
+  auto& tags = *static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload);
+  std::string short_name = name;
+  constexpr std::string_view kPrefix = "refs/tags/";
+  if (short_name.starts_with(kPrefix)) {
+    short_name.erase(0, kPrefix.size());
+  }
+  tags.emplace_back(short_name, *oid);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, git_oid>> ListTags(git_repository* repo) {
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_tag_foreach(repo, CollectTag, &tags);
+  return tags;
+}
+
+std::set<std::string> ReadShallow(const std::string& repo_path) {
+  std::set<std::string> ids;
+  std::ifstream file(repo_path + "/shallow");
+  for (std::string line; std::getline(file, line);) {
+    if (line.size() == GIT_OID_HEXSZ) {
+      ids.insert(line);
+    }
+  }
+  return ids;
+}
+
+}  // namespace git_internal
+
+// This file is the adapter itself: its helpers are used unqualified.
+using namespace git_internal;  // NOLINT(build/namespaces)
+
+namespace {
+
 Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std::string& path) {
   git_tree* tree = nullptr;
   if (int rc = git_commit_tree(&tree, commit); rc != 0) {
+    if (rc == GIT_ENOTFOUND) {  // retention keeps a pruned snapshot's commit, not its tree
+      return NotFoundError("the document of snapshot " +
+                           OidHex(git_commit_id(commit)).substr(0, 12) +
+                           " is gone: pruned by [snapshots] keep (\"rebound snapshots\" lists "
+                           "the kept ones), or lost (\"rebound verify\", \"rebound repair\")");
+    }
     return GitError(rc, "reading the tree of " + OidHex(git_commit_id(commit)));
   }
   OwnedTree owned_tree(tree);
@@ -128,21 +157,9 @@ Result<git_oid> WriteTree(git_repository* repo, const std::string& file_path,
   return tree_id;
 }
 
-int CollectTag(const char* name, git_oid* oid, void* payload) {
-  auto& tags = *static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload);
-  std::string short_name = name;
-  constexpr std::string_view kPrefix = "refs/tags/";
-  if (short_name.starts_with(kPrefix)) {
-    short_name.erase(0, kPrefix.size());
-  }
-  tags.emplace_back(short_name, *oid);
-  return 0;
-}
-
 // Tag name -> the id of the commit it points at (annotated tags peeled).
 std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo, CollectTag, &tags);
+  const auto tags = ListTags(repo);
   std::multimap<std::string, std::string> by_commit;
   for (const auto& [name, oid] : tags) {
     auto commit = LookupCommit(repo, OidHex(&oid));
@@ -155,7 +172,8 @@ std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
 
 class ObjectChecker {
  public:
-  ObjectChecker(git_repository* repo, git_odb* odb) : repo_(repo), odb_(odb) {}
+  ObjectChecker(git_repository* repo, git_odb* odb, std::set<std::string> shallow)
+      : repo_(repo), odb_(odb), shallow_(std::move(shallow)) {}
 
   bool Read(const git_oid* id, const std::string& what) {
     if (!seen_.insert(OidHex(id)).second) {
@@ -166,6 +184,7 @@ class ObjectChecker {
     if (int rc = git_odb_read(&object, odb_, id); rc != 0) {
       check_.problems.push_back(what + " " + OidHex(id) + ": " +
                                 GitError(rc, "unreadable").message());
+      check_.bad_objects.push_back(OidHex(id));
       return false;
     }
     git_odb_object_free(object);
@@ -183,6 +202,9 @@ class ObjectChecker {
     }
     OwnedCommit owned(commit);
     Tree(git_commit_tree_id(commit));
+    if (shallow_.count(OidHex(id)) > 0) {
+      return;  // a retention boundary: the older documents were pruned
+    }
     for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
       Commit(git_commit_parent_id(commit, i));
     }
@@ -213,6 +235,7 @@ class ObjectChecker {
  private:
   git_repository* repo_;
   git_odb* odb_;
+  std::set<std::string> shallow_;
   std::set<std::string> seen_;
   ObjectCheck check_;
 };
@@ -264,6 +287,16 @@ Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitSto
 }
 
 GitStore::~GitStore() { git_repository_free(repo_); }
+
+Status GitStore::ReopenLocked() {
+  git_repository* reopened = nullptr;
+  if (int rc = git_repository_open_bare(&reopened, path_.c_str()); rc != 0) {
+    return GitError(rc, "reopening the snapshot repository " + path_);
+  }
+  git_repository_free(repo_);
+  repo_ = reopened;
+  return OkStatus();
+}
 
 Result<std::optional<std::string>> GitStore::Head() {
   std::lock_guard lock(mutex_);
@@ -324,18 +357,26 @@ Result<std::vector<CommitInfo>> GitStore::LogLocked() {
   if (git_repository_head_unborn(repo_) == 1) {
     return commits;
   }
-  git_revwalk* walk = nullptr;
-  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
-    return GitError(rc, "walking the snapshot history");
+  // Not git_revwalk: libgit2 1.5 ignores the `shallow` file that retention writes, and would
+  // list the snapshots whose documents were pruned. Breadth first from HEAD, then the tags.
+  auto head = LookupCommit(repo_, "HEAD");
+  if (!head.ok()) {
+    return head.error();
   }
-  OwnedWalk owned(walk);
-  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-  if (int rc = git_revwalk_push_head(walk); rc != 0) {
-    return GitError(rc, "walking the snapshot history from HEAD");
+  std::vector<git_oid> queue = {*git_commit_id(head->get())};
+  for (const auto& [name, oid] : ListTags(repo_)) {
+    if (auto tagged = LookupCommit(repo_, OidHex(&oid)); tagged.ok()) {
+      queue.push_back(*git_commit_id(tagged->get()));
+    }
   }
+  const std::set<std::string> shallow = ReadShallow(path_);
   const auto tags = TagsByCommit(repo_);
-  git_oid id;
-  while (git_revwalk_next(&id, walk) == 0) {
+  std::set<std::string> seen;
+  for (size_t next = 0; next < queue.size(); ++next) {
+    const git_oid id = queue[next];
+    if (!seen.insert(OidHex(&id)).second) {
+      continue;
+    }
     git_commit* commit = nullptr;
     if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
       return GitError(rc, "reading commit " + OidHex(&id));
@@ -347,8 +388,16 @@ Result<std::vector<CommitInfo>> GitStore::LogLocked() {
     for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
       info.tags.push_back(it->second);
     }
+    if (shallow.count(info.id) == 0) {
+      for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+        queue.push_back(*git_commit_parent_id(commit, i));
+      }
+    }
     commits.push_back(std::move(info));
   }
+  // Newest first; within one second (git's resolution) the walk's order puts children first.
+  std::stable_sort(commits.begin(), commits.end(),
+                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
   return commits;
 }
 
@@ -419,6 +468,12 @@ Result<CommitInfo> GitStore::FindAtOrBefore(WallTime time) {
       return std::move(commit);
     }
   }
+  if (!commits->empty() && !ReadShallow(path_).empty()) {
+    const CommitInfo& oldest = commits->back();
+    return NotFoundError("no kept snapshot at or before that time: the oldest kept is " +
+                         oldest.id.substr(0, 12) + " at " + FormatUtcMillis(oldest.time_s * 1000) +
+                         "; older snapshots were pruned ([snapshots] keep)");
+  }
   return NotFoundError("no snapshot was taken at or before that time (" +
                        std::to_string(commits->size()) + " snapshots in " + path_ + ")");
 }
@@ -443,12 +498,26 @@ Result<std::vector<std::string>> PushRefspecs(git_repository* repo) {
   const std::string branch = git_reference_name(head);
   git_reference_free(head);
   std::vector<std::string> refspecs = {branch + ":" + branch};
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo, CollectTag, &tags);
-  for (const auto& [name, oid] : tags) {
+  for (const auto& [name, oid] : ListTags(repo)) {
     refspecs.push_back("refs/tags/" + name + ":refs/tags/" + name);
   }
   return refspecs;
+}
+
+// Points kPushedRef at HEAD, which the remote now has: retention keeps what is newer.
+Status RecordPushed(git_repository* repo, const std::string& url) {
+  git_oid head;
+  if (int rc = git_reference_name_to_id(&head, repo, "HEAD"); rc != 0) {
+    return GitError(rc, "reading HEAD after pushing to " + url);
+  }
+  git_reference* ref = nullptr;
+  if (int rc = git_reference_create(&ref, repo, kPushedRef, &head, /*force=*/1,
+                                    ("pushed to " + url).c_str());
+      rc != 0) {
+    return GitError(rc, "recording the push to " + url);
+  }
+  git_reference_free(ref);
+  return OkStatus();
 }
 
 }  // namespace
@@ -482,17 +551,21 @@ Status GitStore::Push(const std::string& url) {
                          " (it has snapshots this repository does not; fetch or use another "
                          "remote)");
   }
-  return OkStatus();
+  return RecordPushed(repo_, url);
 }
 
 Result<ObjectCheck> GitStore::CheckObjects() {
   std::lock_guard lock(mutex_);
+  return CheckObjectsLocked();
+}
+
+Result<ObjectCheck> GitStore::CheckObjectsLocked() {
   git_odb* odb = nullptr;
   if (int rc = git_repository_odb(&odb, repo_); rc != 0) {
     return GitError(rc, "opening the object database of " + path_);
   }
   OwnedOdb owned(odb);
-  ObjectChecker checker(repo_, odb);
+  ObjectChecker checker(repo_, odb, ReadShallow(path_));
   if (git_repository_head_unborn(repo_) != 1) {
     git_oid head;
     if (int rc = git_reference_name_to_id(&head, repo_, "HEAD"); rc != 0) {
@@ -501,9 +574,7 @@ Result<ObjectCheck> GitStore::CheckObjects() {
       checker.Commit(&head);
     }
   }
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo_, CollectTag, &tags);
-  for (const auto& [name, oid] : tags) {
+  for (const auto& [name, oid] : ListTags(repo_)) {
     checker.Commit(&oid);
   }
   return std::move(checker.result());
