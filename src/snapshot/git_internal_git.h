@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,14 @@ std::set<std::string> ReadShallow(const std::string& repo_path);
 Status FetchAll(git_repository* repo, const std::string& url);
 // Every object id in the pack whose index file is `index_path`.
 Result<std::vector<git_oid>> ListPack(const std::string& index_path);
+// The branch HEAD names ("refs/heads/master"), also before the first commit.
+Result<std::string> HeadBranch(git_repository* repo);
+// git_loose_writer_git.cc: writes the loose object `id` (of `type`, content `raw`) into
+// `objects_dir` unless it is there, without any fsync; SyncFileSystemOf makes it durable.
+Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
+                                git_object_t type, std::string_view raw);
+// syncfs(2) of the file system holding `path`: one device flush for everything written.
+Status SyncFileSystemOf(const std::string& path);
 // The ref a successful push records (the commit the remote's branch then held).
 inline constexpr char kPushedRef[] = "refs/rebound/pushed";
 

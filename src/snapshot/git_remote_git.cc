@@ -19,20 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The branch HEAD names ("refs/heads/master"), also before the first commit.
-Result<std::string> HeadBranch(git_repository* repo) {
-  git_reference* head = nullptr;
-  if (int rc = git_reference_lookup(&head, repo, "HEAD"); rc != 0) {
-    return GitError(rc, "reading HEAD");
-  }
-  OwnedReference owned(head);
-  const char* target = git_reference_symbolic_target(head);
-  if (target == nullptr) {
-    return ValidationError("HEAD is detached; the snapshot repository must be on a branch");
-  }
-  return std::string(target);
-}
-
 struct RemoteHeads {
   std::map<std::string, git_oid> refs;  // name -> id
   std::string default_branch;           // what the remote's HEAD names; "" if unknown
@@ -124,6 +110,19 @@ Status CloneInto(const std::string& url, const std::string& path) {
 }  // namespace
 
 namespace git_internal {
+
+Result<std::string> HeadBranch(git_repository* repo) {
+  git_reference* head = nullptr;
+  if (int rc = git_reference_lookup(&head, repo, "HEAD"); rc != 0) {
+    return GitError(rc, "reading HEAD");
+  }
+  OwnedReference owned(head);
+  const char* target = git_reference_symbolic_target(head);
+  if (target == nullptr) {
+    return ValidationError("HEAD is detached; the snapshot repository must be on a branch");
+  }
+  return std::string(target);
+}
 
 Status FetchAll(git_repository* repo, const std::string& url) {
   git_remote* remote = nullptr;

@@ -5,6 +5,7 @@
 #include <map>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "snapshot/git_internal_git.h"
 #include "snapshot/git_store.h"
@@ -133,28 +134,38 @@ Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std
   return OwnedBlob(blob);
 }
 
-Result<git_oid> WriteTree(git_repository* repo, const std::string& file_path,
-                          const std::string& content) {
-  git_oid blob_id;
-  if (int rc = git_blob_create_from_buffer(&blob_id, repo, content.data(), content.size());
-      rc != 0) {
-    return GitError(rc, "writing the blob of " + file_path);
+// The blob, tree and commit of one snapshot, in the order they must be written (the commit
+// last), as git's canonical bytes: the same objects git_commit_create would make.
+struct SnapshotObjects {
+  std::vector<std::tuple<git_oid, git_object_t, std::string>> all;
+};
+
+git_oid Hash(const std::string& raw, git_object_t type) {
+  git_oid id;
+  git_odb_hash(&id, raw.data(), raw.size(), type);
+  return id;
+}
+
+SnapshotObjects BuildObjects(const std::string& file_path, const std::string& content,
+                             const std::string& message, WallTime time,
+                             const std::optional<git_oid>& parent) {
+  SnapshotObjects objects;
+  const git_oid blob = Hash(content, GIT_OBJECT_BLOB);
+  objects.all.emplace_back(blob, GIT_OBJECT_BLOB, content);
+  std::string tree = "100644 " + file_path + std::string(1, '\0');
+  tree.append(reinterpret_cast<const char*>(blob.id), GIT_OID_RAWSZ);
+  const git_oid tree_id = Hash(tree, GIT_OBJECT_TREE);
+  objects.all.emplace_back(tree_id, GIT_OBJECT_TREE, std::move(tree));
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
+  const std::string signature =
+      "rebound <rebound@localhost> " + std::to_string(seconds.count()) + " +0000\n";
+  std::string commit = "tree " + OidHex(&tree_id) + "\n";
+  if (parent) {
+    commit += "parent " + OidHex(&*parent) + "\n";
   }
-  git_treebuilder* builder = nullptr;
-  if (int rc = git_treebuilder_new(&builder, repo, nullptr); rc != 0) {
-    return GitError(rc, "starting a tree");
-  }
-  OwnedBuilder owned(builder);
-  if (int rc =
-          git_treebuilder_insert(nullptr, builder, file_path.c_str(), &blob_id, GIT_FILEMODE_BLOB);
-      rc != 0) {
-    return GitError(rc, "adding " + file_path + " to the tree");
-  }
-  git_oid tree_id;
-  if (int rc = git_treebuilder_write(&tree_id, builder); rc != 0) {
-    return GitError(rc, "writing the tree");
-  }
-  return tree_id;
+  commit += "author " + signature + "committer " + signature + "\n" + message;
+  objects.all.emplace_back(Hash(commit, GIT_OBJECT_COMMIT), GIT_OBJECT_COMMIT, std::move(commit));
+  return objects;
 }
 
 // Tag name -> the id of the commit it points at (annotated tags peeled).
@@ -240,6 +251,33 @@ class ObjectChecker {
   ObjectCheck check_;
 };
 
+Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
+                                  const std::multimap<std::string, std::string>& tags) {
+  git_commit* commit = nullptr;
+  if (int rc = git_commit_lookup(&commit, repo, &id); rc != 0) {
+    return GitError(rc, "reading commit " + OidHex(&id));
+  }
+  OwnedCommit owned(commit);
+  CommitInfo info{.id = OidHex(&id), .time_s = git_commit_time(commit)};
+  const char* summary = git_commit_summary(commit);
+  info.message = summary != nullptr ? summary : "";
+  for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
+    info.tags.push_back(it->second);
+  }
+  return info;
+}
+
+void AppendParents(git_repository* repo, const git_oid& id, std::vector<git_oid>& queue) {
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &id) != 0) {
+    return;
+  }
+  OwnedCommit owned(commit);
+  for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+    queue.push_back(*git_commit_parent_id(commit, i));
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -312,38 +350,42 @@ Result<std::optional<std::string>> GitStore::Head() {
 
 Result<std::string> GitStore::CommitFile(const std::string& file_path, const std::string& content,
                                          const std::string& message, WallTime time) {
+  if (file_path.empty() || file_path.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+    return ValidationError("a snapshot file name must be one path component, not \"" +
+                           file_path + "\"");
+  }
   std::lock_guard lock(mutex_);
-  auto tree_id = WriteTree(repo_, file_path, content);
-  if (!tree_id.ok()) {
-    return tree_id.error();
+  auto branch = HeadBranch(repo_);
+  if (!branch.ok()) {
+    return branch.error();
   }
-  git_tree* tree = nullptr;
-  if (int rc = git_tree_lookup(&tree, repo_, &*tree_id); rc != 0) {
-    return GitError(rc, "reading back the tree");
-  }
-  OwnedTree owned_tree(tree);
-  OwnedCommit parent;
+  std::optional<git_oid> parent;
   if (git_repository_head_unborn(repo_) != 1) {
-    auto head = LookupCommit(repo_, "HEAD");
-    if (!head.ok()) {
-      return head.error();
+    git_oid head;
+    if (int rc = git_reference_name_to_id(&head, repo_, "HEAD"); rc != 0) {
+      return GitError(rc, "reading HEAD of " + path_);
     }
-    parent = std::move(*head);
+    parent = head;
   }
-  git_signature* signature = nullptr;
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
-  if (int rc = git_signature_new(&signature, "rebound", "rebound@localhost", seconds.count(), 0);
-      rc != 0) {
-    return GitError(rc, "making the commit signature");
+  const SnapshotObjects objects = BuildObjects(file_path, content, message, time, parent);
+  // Objects durable first (one flush for the three), then the ref that names them: a crash
+  // never leaves the branch pointing at a missing object.
+  const std::string objects_dir = path_ + "/objects";
+  for (const auto& [id, type, raw] : objects.all) {
+    REBOUND_RETURN_IF_ERROR(WriteLooseObjectUnsynced(objects_dir, id, type, raw));
   }
-  OwnedSignature owned_signature(signature);
-  const git_commit* parents[] = {parent.get()};
-  git_oid commit_id;
-  if (int rc = git_commit_create(&commit_id, repo_, "HEAD", signature, signature, nullptr,
-                                 message.c_str(), tree, parent ? 1 : 0, parents);
-      rc != 0) {
-    return GitError(rc, "committing " + file_path);
+  REBOUND_RETURN_IF_ERROR(SyncFileSystemOf(objects_dir));
+  git_reference* ref = nullptr;
+  const git_oid& commit_id = std::get<0>(objects.all.back());
+  const std::string log = "snapshot: " + message;
+  const int rc = parent ? git_reference_create_matching(&ref, repo_, branch->c_str(), &commit_id,
+                                                        /*force=*/1, &*parent, log.c_str())
+                        : git_reference_create(&ref, repo_, branch->c_str(), &commit_id,
+                                               /*force=*/0, log.c_str());
+  if (rc != 0) {
+    return GitError(rc, "moving " + *branch + " to the new snapshot");
   }
+  git_reference_free(ref);
   return OidHex(&commit_id);
 }
 
@@ -363,37 +405,32 @@ Result<std::vector<CommitInfo>> GitStore::LogLocked() {
   if (!head.ok()) {
     return head.error();
   }
-  std::vector<git_oid> queue = {*git_commit_id(head->get())};
+  std::vector<git_oid> roots = {*git_commit_id(head->get())};
   for (const auto& [name, oid] : ListTags(repo_)) {
     if (auto tagged = LookupCommit(repo_, OidHex(&oid)); tagged.ok()) {
-      queue.push_back(*git_commit_id(tagged->get()));
+      roots.push_back(*git_commit_id(tagged->get()));
     }
   }
   const std::set<std::string> shallow = ReadShallow(path_);
   const auto tags = TagsByCommit(repo_);
   std::set<std::string> seen;
-  for (size_t next = 0; next < queue.size(); ++next) {
-    const git_oid id = queue[next];
-    if (!seen.insert(OidHex(&id)).second) {
-      continue;
-    }
-    git_commit* commit = nullptr;
-    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
-      return GitError(rc, "reading commit " + OidHex(&id));
-    }
-    OwnedCommit owned_commit(commit);
-    CommitInfo info{.id = OidHex(&id), .time_s = git_commit_time(commit)};
-    const char* summary = git_commit_summary(commit);
-    info.message = summary != nullptr ? summary : "";
-    for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
-      info.tags.push_back(it->second);
-    }
-    if (shallow.count(info.id) == 0) {
-      for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
-        queue.push_back(*git_commit_parent_id(commit, i));
+  // HEAD's history first, then what only tags reach: children always before their parents.
+  for (const git_oid& root : roots) {
+    std::vector<git_oid> queue = {root};
+    for (size_t next = 0; next < queue.size(); ++next) {
+      const git_oid id = queue[next];
+      if (!seen.insert(OidHex(&id)).second) {
+        continue;
       }
+      auto info = ReadCommitInfo(repo_, id, tags);
+      if (!info.ok()) {
+        return info.error();
+      }
+      if (shallow.count(info->id) == 0) {
+        AppendParents(repo_, id, queue);
+      }
+      commits.push_back(std::move(*info));
     }
-    commits.push_back(std::move(info));
   }
   // Newest first; within one second (git's resolution) the walk's order puts children first.
   std::stable_sort(commits.begin(), commits.end(),

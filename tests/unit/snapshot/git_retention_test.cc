@@ -67,6 +67,17 @@ TEST_F(GitRetentionTest, KeepsTheNewestNAndEveryTaggedSnapshotWithTheirIds) {
   EXPECT_EQ(GitOutput(Repo(), "log --format=%H known-good"), ids[1] + "\n");
 }
 
+TEST_F(GitRetentionTest, WithinOneSecondTheListIsNewestFirstWithTaggedOnesAfterTheBoundary) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {  // the same commit second for all
+    ids.push_back(*git_->CommitFile("recovery.json", std::to_string(i), "m", clock_.WallNow()));
+  }
+  ASSERT_TRUE(git_->Tag(ids[0], "first").ok());
+  EXPECT_EQ(LoggedIds(), (std::vector<std::string>{ids[3], ids[2], ids[1], ids[0]}));
+  ASSERT_TRUE(git_->Prune({.keep = 2}).ok());
+  EXPECT_EQ(LoggedIds(), (std::vector<std::string>{ids[3], ids[2], ids[0]}));
+}
+
 TEST_F(GitRetentionTest, KeepZeroKeepsEverythingAndPruningTwiceIsANoOp) {
   const auto ids = CommitMany(4);
   EXPECT_EQ(git_->Prune({.keep = 0})->dropped, 0);
