@@ -203,9 +203,10 @@ int RunMaintenance(const SnapshotCommandLine& line, const SnapshotCommandContext
   if (context.json) {
     out << answer->dump(2) << "\n";
   } else if (*line.prune) {
-    out << "kept " << answer->value("kept", 0) << " snapshots (newest " << answer->value("keep", 0)
-        << " and tagged ones), pruned " << answer->value("dropped", 0) << " ("
-        << answer->value("objects_removed", 0) << " objects removed)\n";
+    const int64_t kept = answer->value("kept", int64_t{0});
+    out << "kept " << kept << (kept == 1 ? " snapshot" : " snapshots") << " (newest "
+        << answer->value("keep", 0) << " and tagged ones), pruned " << answer->value("dropped", 0)
+        << " (" << answer->value("objects_removed", 0) << " objects removed)\n";
   } else if (*line.push) {
     out << "pushed " << Short(answer->value("head", "")) << " to " << answer->value("remote", "")
         << "\n";
@@ -299,7 +300,8 @@ int RunVerify(const SnapshotCommandContext& context, std::ostream& out, std::ost
 
 void PrintRepair(const snapshot::RepairResult& repaired, const std::string& url,
                  std::ostream& out) {
-  out << "repair: " << repaired.restored << " objects fetched back from " << url << "\n";
+  out << "repair: " << repaired.restored << (repaired.restored == 1 ? " object" : " objects")
+      << " fetched back from " << url << "\n";
   for (const std::string& moved : repaired.quarantined) {
     out << "repair: damaged file moved aside to " << moved << "\n";
   }

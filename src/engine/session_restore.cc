@@ -37,11 +37,12 @@ Result<SessionRestore> RecoverClonedHistory(const Config& config, const std::str
   if (!captured.ok()) {
     return captured.error().WithContext("capturing the restored state");
   }
+  const int64_t modules = CountModules(*recovered);
   restore.summary = "recovered from " + url + ": snapshot " +
                     restore.recovered_commit.substr(0, 12) + " (" +
                     (*recovered)["plan"].value("timestamp", "") + "), " +
-                    std::to_string(CountModules(*recovered)) +
-                    " module states restored; starting the services";
+                    std::to_string(modules) + (modules == 1 ? " module state" : " module states") +
+                    " restored; starting the services";
   return restore;
 }
 

@@ -49,6 +49,17 @@ void SnapshotService::ApplyRetention(nlohmann::json& answer) {
   answer["pruned"] = pruned->dropped;
 }
 
+void SnapshotService::PushTagged(const std::string& tag) {
+  if (remote_.empty()) {
+    return;
+  }
+  nlohmann::json outcome;
+  PushTo(outcome);  // retried on transport errors; a failure is logged there
+  if (!outcome.value("pushed", false)) {
+    spdlog::warn("snapshots: tag {} stays local until the next push", tag);
+  }
+}
+
 Result<nlohmann::json> SnapshotService::PruneSnapshots(std::optional<int> keep) {
   const int count = keep.value_or(keep_);
   if (count <= 0) {

@@ -129,6 +129,7 @@ Status SnapshotService::TagSnapshot(const std::string& revision, const std::stri
   std::lock_guard lock(mutex_);
   REBOUND_RETURN_IF_ERROR(snapshotter_.Tag(revision, name));
   Journal("tagged", revision, {{"tag", name}});
+  PushTagged(name);
   return OkStatus();
 }
 

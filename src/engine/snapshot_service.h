@@ -71,6 +71,9 @@ class SnapshotService final : public SnapshotController {
   // After a capture, with [snapshots] keep set: prunes, adding "pruned" / "prune_error".
   void ApplyRetention(nlohmann::json& answer);
   Result<snapshot::PruneResult> PruneLocked(int keep);
+  // With a remote: pushes right after tagging, so a tag survives a wipe that comes before
+  // the next capture. A failure is logged; the next capture or push sends the tag.
+  void PushTagged(const std::string& tag);
 
   std::mutex mutex_;
   store::Store& store_;

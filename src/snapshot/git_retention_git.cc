@@ -68,7 +68,7 @@ Status CollectTree(git_repository* repo, const git_oid* tree_id, std::set<std::s
   return OkStatus();
 }
 
-// The trees and blobs of `commits`.
+// The trees and blobs of `commits` (none for a commit whose document is already gone).
 Result<std::set<std::string>> DocumentObjects(git_repository* repo,
                                               const std::set<std::string>& commits) {
   std::set<std::string> ids;
@@ -77,6 +77,11 @@ Result<std::set<std::string>> DocumentObjects(git_repository* repo,
     if (!commit.ok()) {
       return commit.error();
     }
+    git_tree* tree = nullptr;
+    if (git_commit_tree(&tree, commit->get()) != 0) {
+      continue;
+    }
+    git_tree_free(tree);
     REBOUND_RETURN_IF_ERROR(CollectTree(repo, git_commit_tree_id(commit->get()), ids));
   }
   return ids;

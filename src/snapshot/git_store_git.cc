@@ -480,6 +480,12 @@ Status GitStore::Tag(const std::string& revision, const std::string& name) {
   if (!commit.ok()) {
     return commit.error();
   }
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, commit->get()) != 0) {  // a pruned snapshot cannot be kept again
+    return NotFoundError("snapshot " + revision + " was pruned ([snapshots] keep): its document "
+                         "is gone, so it cannot be tagged");
+  }
+  git_tree_free(tree);
   git_oid tag_id;
   const auto* target = reinterpret_cast<const git_object*>(commit->get());
   if (int rc = git_tag_create_lightweight(&tag_id, repo_, name.c_str(), target, /*force=*/0);

@@ -67,6 +67,8 @@ TEST(SnapshotRemoteIntegrationTest, ServeRecoverFromBringsAWipedDataDirBack) {
   auto [status, taken] = h.PostJson("/v1/snapshots", R"({"message": "before the wipe"})");
   ASSERT_EQ(status, 201) << taken.dump();
   ASSERT_EQ(taken["pushed"], true) << taken.dump();
+  const std::string tag_path = "/v1/snapshots/" + taken["commit"].get<std::string>() + "/tags";
+  ASSERT_EQ(h.PostJson(tag_path, R"({"name": "known-good"})").first, 201);  // pushed at once
 
   h.Kill();  // the session is wiped: daemon, services and the whole data directory gone
   h.KillServices();
@@ -85,7 +87,8 @@ TEST(SnapshotRemoteIntegrationTest, ServeRecoverFromBringsAWipedDataDirBack) {
   ASSERT_TRUE(list.has_value());
   bool found = false;
   for (const auto& snapshot : (*list)["snapshots"]) {
-    found |= snapshot["commit"] == taken["commit"];
+    found |= snapshot["commit"] == taken["commit"] &&
+             snapshot["tags"] == nlohmann::json::array({"known-good"});
   }
   EXPECT_TRUE(found) << list->dump();
   EXPECT_NE((*list)["snapshots"][0]["message"].get<std::string>().find("restored from"),
@@ -189,7 +192,7 @@ TEST(SnapshotRemoteIntegrationTest, RepairFetchesBackWhatWasDeletedAndVerifyThen
 
   CommandResult repaired = Cli(h, "repair");
   EXPECT_EQ(repaired.exit_code, 0) << repaired.output;
-  EXPECT_NE(repaired.output.find("1 objects fetched back"), std::string::npos) << repaired.output;
+  EXPECT_NE(repaired.output.find("1 object fetched back"), std::string::npos) << repaired.output;
   EXPECT_NE(repaired.output.find("all checks passed"), std::string::npos) << repaired.output;
   EXPECT_EQ(Git(repo, "fsck --strict").exit_code, 0);
 

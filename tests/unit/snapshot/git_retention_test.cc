@@ -65,6 +65,11 @@ TEST_F(GitRetentionTest, KeepsTheNewestNAndEveryTaggedSnapshotWithTheirIds) {
   EXPECT_TRUE(GitFsckPasses(Repo()));
   EXPECT_EQ(GitOutput(Repo(), "log --format=%H"), ids[5] + "\n" + ids[4] + "\n");
   EXPECT_EQ(GitOutput(Repo(), "log --format=%H known-good"), ids[1] + "\n");
+  auto late_tag = git_->Tag(ids[2], "too-late");  // its document is gone
+  ASSERT_FALSE(late_tag.ok());
+  EXPECT_EQ(late_tag.error().category(), ErrorCategory::kNotFound);
+  auto recovered = git_->ReadFile(ids[2], "recovery.json");
+  EXPECT_NE(recovered.error().message().find("pruned"), std::string::npos);
 }
 
 TEST_F(GitRetentionTest, WithinOneSecondTheListIsNewestFirstWithTaggedOnesAfterTheBoundary) {
