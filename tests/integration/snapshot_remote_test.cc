@@ -202,5 +202,27 @@ TEST(SnapshotRemoteIntegrationTest, RepairFetchesBackWhatWasDeletedAndVerifyThen
   EXPECT_NE(refused.output.find("stop the daemon first"), std::string::npos) << refused.output;
 }
 
+TEST(SnapshotRemoteIntegrationTest, KillNineDuringCapturesWithRetentionLeavesAWholeRepository) {
+  DaemonHarness h;
+  h.WriteConfig(kTwoServices + "\n[snapshots]\nkeep = 2\n");
+  std::filesystem::create_directories(h.dir().Path("data"));
+  ASSERT_EQ(Cli(h, "capture -m seed").exit_code, 0);
+  std::srand(11);
+  for (int round = 0; round < 25; ++round) {  // each capture also prunes: kill either
+    const pid_t pid = SpawnProcess({REBOUND_BINARY, "--config", h.dir().Path("rebound.toml"),
+                                    "capture", "-m", "round " + std::to_string(round)},
+                                   h.dir().Path("kill.log"));
+    std::this_thread::sleep_for(std::chrono::microseconds(std::rand() % 40000));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  CommandResult verified = Cli(h, "verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_EQ(Git(h.dir().Path("data/snapshots"), "fsck --strict").exit_code, 0);
+  ASSERT_EQ(Cli(h, "capture -m after").exit_code, 0);  // and it still captures and prunes
+  EXPECT_EQ(Git(h.dir().Path("data/snapshots"), "rev-list --count HEAD").output, "2\n");
+  EXPECT_EQ(Git(h.dir().Path("data/snapshots"), "fsck --strict").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace rebound::testing
