@@ -95,8 +95,9 @@ void RegisterSnapshotRoutes(HttpServer& server, engine::SnapshotController& cont
     }
     return Answer(200, controller.PruneSnapshots(*keep));
   });
-  server.Post("/v1/snapshots/push",
-              [&controller](const HttpRequest&) { return Answer(200, controller.PushSnapshots()); });
+  server.Post("/v1/snapshots/push", [&controller](const HttpRequest&) {
+    return Answer(200, controller.PushSnapshots());
+  });
   server.Get("/v1/snapshots/remote", [&controller](const HttpRequest&) {
     return Answer(200, controller.SnapshotRemoteStatus());
   });

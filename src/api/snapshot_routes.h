@@ -20,7 +20,8 @@
 // A body field of the wrong type or two of commit/tag/at are 422 naming the field; an
 // unknown commit, tag or time is 404; an existing tag 409; a module changed during recovery
 // 409; push or remote without a configured remote 422, a diverged remote 409, an unreachable
-// one 500 with code "network" (retry later). Formats are in docs/api.md. The controller must outlive the server's Stop().
+// one 500 with code "network" (retry later). Formats are in docs/api.md. The controller must
+// outlive the server's Stop().
 
 #include "api/http_server.h"
 #include "engine/snapshot_controller.h"

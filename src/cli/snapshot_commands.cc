@@ -198,7 +198,7 @@ int RunMaintenance(const SnapshotCommandLine& line, const SnapshotCommandContext
   if (!answer.ok()) {
     err << "rebound: " << answer.error().message() << "\n";
     return answer.error().category() == ErrorCategory::kValidation ? kExitUsage
-                                                                    : ExitCodeFor(answer.error());
+                                                                   : ExitCodeFor(answer.error());
   }
   if (context.json) {
     out << answer->dump(2) << "\n";
@@ -340,7 +340,8 @@ int RunRepair(const SnapshotCommandLine& line, const SnapshotCommandContext& con
       return kExitFailed;
     }
     auto git = snapshot::GitStore::Open(repository, {.remove_stale_locks = true});
-    auto repaired = git.ok() ? (*git)->RepairFrom(url) : Result<snapshot::RepairResult>(git.error());
+    auto repaired =
+        git.ok() ? (*git)->RepairFrom(url) : Result<snapshot::RepairResult>(git.error());
     if (!repaired.ok()) {
       err << "rebound: " << repaired.error().message() << "\n";
       return kExitFailed;

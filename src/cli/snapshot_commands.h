@@ -12,9 +12,9 @@
 //   rebound verify                       database, recovery.json and git object checks
 //   rebound repair [--from URL]          re-fetch missing/damaged git objects, then verify
 //
-// capture, snapshots (and its subcommands) and recover go through the daemon's API when a daemon holds the data
-// directory's lock, and work directly on the data directory (store and repository opened
-// here, the lock held meanwhile) when none does. verify always reads the files itself.
+// capture, snapshots (and its subcommands) and recover go through the daemon's API when a daemon
+// holds the data directory's lock, and work directly on the data directory (store and repository
+// opened here, the lock held meanwhile) when none does. verify always reads the files itself.
 //
 //   SnapshotCommandLine line;
 //   AddSnapshotCommands(app, line);

@@ -38,11 +38,10 @@ Result<SessionRestore> RecoverClonedHistory(const Config& config, const std::str
     return captured.error().WithContext("capturing the restored state");
   }
   const int64_t modules = CountModules(*recovered);
-  restore.summary = "recovered from " + url + ": snapshot " +
-                    restore.recovered_commit.substr(0, 12) + " (" +
-                    (*recovered)["plan"].value("timestamp", "") + "), " +
-                    std::to_string(modules) + (modules == 1 ? " module state" : " module states") +
-                    " restored; starting the services";
+  restore.summary =
+      "recovered from " + url + ": snapshot " + restore.recovered_commit.substr(0, 12) + " (" +
+      (*recovered)["plan"].value("timestamp", "") + "), " + std::to_string(modules) +
+      (modules == 1 ? " module state" : " module states") + " restored; starting the services";
   return restore;
 }
 

@@ -24,9 +24,9 @@
 namespace rebound::engine {
 
 struct SessionRestore {
-  bool cloned = false;            // false: a repository was already there, left as it was
-  std::string summary = {};       // one line for the operator
-  nlohmann::json recovery = {};   // RecoverSnapshot's answer when cloned
+  bool cloned = false;           // false: a repository was already there, left as it was
+  std::string summary = {};      // one line for the operator
+  nlohmann::json recovery = {};  // RecoverSnapshot's answer when cloned
   std::string recovered_commit = {};
 };
 

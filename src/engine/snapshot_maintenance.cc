@@ -42,8 +42,7 @@ void SnapshotService::ApplyRetention(nlohmann::json& answer) {
   if (!pruned.ok()) {
     // The capture itself is committed; a failed prune only leaves more history than asked.
     answer["prune_error"] = pruned.error().message();
-    spdlog::warn("snapshots: pruning to the newest {} failed: {}", keep_,
-                 pruned.error().message());
+    spdlog::warn("snapshots: pruning to the newest {} failed: {}", keep_, pruned.error().message());
     return;
   }
   answer["pruned"] = pruned->dropped;

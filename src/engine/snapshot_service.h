@@ -82,7 +82,7 @@ class SnapshotService final : public SnapshotController {
   snapshot::Snapshotter snapshotter_;
   Clock& clock_;
   std::string remote_;
-  int keep_ = 0;  // [snapshots] keep; 0: keep every snapshot
+  int keep_ = 0;                          // [snapshots] keep; 0: keep every snapshot
   std::vector<std::string> start_order_;  // dependencies first
   Random random_{Random::EntropySeed()};
 };

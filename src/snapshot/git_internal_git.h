@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal to the libgit2 adapter of GitStore (git_store_git.cc, git_retention_git.cc,
-// git_remote_git.cc, git_repair_git.cc): owning wrappers for libgit2 objects and the one place
-// libgit2 return codes are classified. Include only from *_git.cc files.
+// git_remote_git.cc, git_repair_git.cc, git_loose_writer_git.cc; defined in git_internal_git.cc):
+// owning wrappers for libgit2 objects and the one place libgit2 return codes are classified.
+// Include only from *_git.cc files.
 //
 //   OwnedCommit commit = std::move(*LookupCommit(repo, "HEAD"));
 //   if (int rc = git_...(...); rc != 0) return GitError(rc, "what was being done");
@@ -10,12 +11,15 @@
 #include <git2.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 
 namespace rebound::snapshot::git_internal {
@@ -60,6 +64,14 @@ Status FetchAll(git_repository* repo, const std::string& url);
 Result<std::vector<git_oid>> ListPack(const std::string& index_path);
 // The branch HEAD names ("refs/heads/master"), also before the first commit.
 Result<std::string> HeadBranch(git_repository* repo);
+// The blob, tree and commit of one snapshot, in the order they must be written (the commit
+// last), as git's canonical bytes: the same objects git_commit_create would make.
+struct SnapshotObjects {
+  std::vector<std::tuple<git_oid, git_object_t, std::string>> all;
+};
+SnapshotObjects BuildSnapshotObjects(const std::string& file_path, const std::string& content,
+                                     const std::string& message, WallTime time,
+                                     const std::optional<git_oid>& parent);
 // git_loose_writer_git.cc: writes the loose object `id` (of `type`, content `raw`) into
 // `objects_dir` unless it is there, without any fsync; SyncFileSystemOf makes it durable.
 Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,

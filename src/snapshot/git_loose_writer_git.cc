@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <string>
 
 #include "snapshot/git_internal_git.h"
@@ -20,8 +21,8 @@ namespace {
 
 // "blob 123\0" + raw, deflated as git's loose format wants.
 Result<std::string> Deflate(git_object_t type, std::string_view raw) {
-  std::string plain = std::string(git_object_type2string(type)) + " " +
-                      std::to_string(raw.size()) + '\0';
+  std::string plain =
+      std::string(git_object_type2string(type)) + " " + std::to_string(raw.size()) + '\0';
   plain.append(raw);
   uLongf size = compressBound(plain.size());
   std::string deflated(size, '\0');
@@ -48,7 +49,35 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
   return OkStatus();
 }
 
+git_oid Hash(const std::string& raw, git_object_t type) {
+  git_oid id;
+  git_odb_hash(&id, raw.data(), raw.size(), type);
+  return id;
+}
+
 }  // namespace
+
+SnapshotObjects BuildSnapshotObjects(const std::string& file_path, const std::string& content,
+                                     const std::string& message, WallTime time,
+                                     const std::optional<git_oid>& parent) {
+  SnapshotObjects objects;
+  const git_oid blob = Hash(content, GIT_OBJECT_BLOB);
+  objects.all.emplace_back(blob, GIT_OBJECT_BLOB, content);
+  std::string tree = "100644 " + file_path + std::string(1, '\0');
+  tree.append(reinterpret_cast<const char*>(blob.id), GIT_OID_RAWSZ);
+  const git_oid tree_id = Hash(tree, GIT_OBJECT_TREE);
+  objects.all.emplace_back(tree_id, GIT_OBJECT_TREE, std::move(tree));
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
+  const std::string signature =
+      "rebound <rebound@localhost> " + std::to_string(seconds.count()) + " +0000\n";
+  std::string commit = "tree " + OidHex(&tree_id) + "\n";
+  if (parent) {
+    commit += "parent " + OidHex(&*parent) + "\n";
+  }
+  commit += "author " + signature + "committer " + signature + "\n" + message;
+  objects.all.emplace_back(Hash(commit, GIT_OBJECT_COMMIT), GIT_OBJECT_COMMIT, std::move(commit));
+  return objects;
+}
 
 Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
                                 git_object_t type, std::string_view raw) {

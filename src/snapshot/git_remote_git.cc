@@ -181,8 +181,7 @@ Result<RemoteComparison> GitStore::CompareWithRemote(const std::string& url) {
   }
   OwnedOdb owned_odb(odb);
   if (git_odb_exists(odb, &found->second) != 1 ||
-      git_graph_ahead_behind(&ahead, &behind, repo_, &local, &found->second) != 0 ||
-      behind > 0) {
+      git_graph_ahead_behind(&ahead, &behind, repo_, &local, &found->second) != 0 || behind > 0) {
     comparison.remote_behind_by = -1;
     return comparison;
   }

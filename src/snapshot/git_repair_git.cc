@@ -52,7 +52,8 @@ std::string Quarantine(const fs::path& file, const fs::path& quarantine, const s
 // The .idx of the pack in `repo_path` that lists `id`, or "".
 std::string PackHolding(const std::string& repo_path, const std::string& id) {
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(fs::path(repo_path) / "objects" / "pack", error)) {
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(repo_path) / "objects" / "pack", error)) {
     if (entry.path().extension() != ".idx") {
       continue;
     }
@@ -98,8 +99,8 @@ Result<bool> CopyObject(git_odb* from, git_odb* to, const std::string& id) {
   }
   OwnedOdbObject owned(object);
   git_oid written;
-  if (int rc = git_odb_write(&written, to, git_odb_object_data(object),
-                             git_odb_object_size(object), git_odb_object_type(object));
+  if (int rc = git_odb_write(&written, to, git_odb_object_data(object), git_odb_object_size(object),
+                             git_odb_object_type(object));
       rc != 0) {
     return GitError(rc, "writing back " + id);
   }

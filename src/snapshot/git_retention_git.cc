@@ -241,13 +241,12 @@ Result<PruneResult> GitStore::Prune(const RetentionPolicy& policy) {
     if (git_reference_name_to_id(&pushed_id, repo_, kPushedRef) == 0) {
       pushed = &pushed_id;
     }
-    const auto at = pushed == nullptr ? chain->end()
-                                      : std::find(chain->begin(), chain->end(), OidHex(pushed));
-    keep_count = at == chain->end() ? chain->size()
-                                    : std::max(keep_count, size_t(at - chain->begin()) + 1);
+    const auto at =
+        pushed == nullptr ? chain->end() : std::find(chain->begin(), chain->end(), OidHex(pushed));
+    keep_count =
+        at == chain->end() ? chain->size() : std::max(keep_count, size_t(at - chain->begin()) + 1);
   }
-  std::set<std::string> kept(chain->begin(),
-                             chain->begin() + std::min(keep_count, chain->size()));
+  std::set<std::string> kept(chain->begin(), chain->begin() + std::min(keep_count, chain->size()));
   for (const auto& [name, oid] : ListTags(repo_)) {
     if (auto tagged = LookupCommit(repo_, OidHex(&oid)); tagged.ok()) {
       kept.insert(OidHex(git_commit_id(tagged->get())));

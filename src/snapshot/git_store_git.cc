@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -12,98 +12,6 @@
 #include "snapshot/timestamp.h"
 
 namespace rebound::snapshot {
-namespace git_internal {
-
-Error GitError(int code, const std::string& context) {
-  const git_error* last = git_error_last();
-  const std::string message =
-      context + ": " +
-      (last != nullptr && last->message != nullptr ? last->message
-                                                   : "error " + std::to_string(code));
-  switch (code) {
-    case GIT_ENOTFOUND:
-    case GIT_EAMBIGUOUS:
-      return NotFoundError(message);
-    case GIT_EEXISTS:
-    case GIT_ENONFASTFORWARD:
-      return ConflictError(message);
-    case GIT_EINVALIDSPEC:
-      return ValidationError(message);
-    default:
-      if (last != nullptr && last->klass == GIT_ERROR_ZLIB) {
-        return CorruptionError(message);
-      }
-      if (last != nullptr && (last->klass == GIT_ERROR_NET || last->klass == GIT_ERROR_SSL ||
-                              last->klass == GIT_ERROR_HTTP || last->klass == GIT_ERROR_SSH)) {
-        return NetworkError(message);
-      }
-      return UnknownError(message);
-  }
-}
-
-std::string OidHex(const git_oid* oid) {
-  char text[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(text, sizeof(text), oid);
-  return text;
-}
-
-void InitLibgit2Once() {
-  static const bool initialized = [] {
-    git_libgit2_init();
-    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-    return true;
-  }();
-  (void)initialized;
-}
-
-Result<OwnedCommit> LookupCommit(git_repository* repo, const std::string& revision) {
-  git_object* object = nullptr;
-  if (int rc = git_revparse_single(&object, repo, revision.c_str()); rc != 0) {
-    return GitError(rc == GIT_EINVALIDSPEC ? GIT_ENOTFOUND : rc,
-                    "no snapshot \"" + revision + "\" (expected a commit id or a tag)");
-  }
-  OwnedObject owned(object);
-  git_object* peeled = nullptr;
-  if (int rc = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT); rc != 0) {
-    return GitError(GIT_ENOTFOUND, "\"" + revision + "\" is not a commit");
-  }
-  return OwnedCommit(reinterpret_cast<git_commit*>(peeled));
-}
-
-namespace {
-
-int CollectTag(const char* name, git_oid* oid, void* payload) {
-  auto& tags = *static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload);
-  std::string short_name = name;
-  constexpr std::string_view kPrefix = "refs/tags/";
-  if (short_name.starts_with(kPrefix)) {
-    short_name.erase(0, kPrefix.size());
-  }
-  tags.emplace_back(short_name, *oid);
-  return 0;
-}
-
-}  // namespace
-
-std::vector<std::pair<std::string, git_oid>> ListTags(git_repository* repo) {
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo, CollectTag, &tags);
-  return tags;
-}
-
-std::set<std::string> ReadShallow(const std::string& repo_path) {
-  std::set<std::string> ids;
-  std::ifstream file(repo_path + "/shallow");
-  for (std::string line; std::getline(file, line);) {
-    if (line.size() == GIT_OID_HEXSZ) {
-      ids.insert(line);
-    }
-  }
-  return ids;
-}
-
-}  // namespace git_internal
 
 // This file is the adapter itself: its helpers are used unqualified.
 using namespace git_internal;  // NOLINT(build/namespaces)
@@ -132,40 +40,6 @@ Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std
     return GitError(rc, "reading " + path);
   }
   return OwnedBlob(blob);
-}
-
-// The blob, tree and commit of one snapshot, in the order they must be written (the commit
-// last), as git's canonical bytes: the same objects git_commit_create would make.
-struct SnapshotObjects {
-  std::vector<std::tuple<git_oid, git_object_t, std::string>> all;
-};
-
-git_oid Hash(const std::string& raw, git_object_t type) {
-  git_oid id;
-  git_odb_hash(&id, raw.data(), raw.size(), type);
-  return id;
-}
-
-SnapshotObjects BuildObjects(const std::string& file_path, const std::string& content,
-                             const std::string& message, WallTime time,
-                             const std::optional<git_oid>& parent) {
-  SnapshotObjects objects;
-  const git_oid blob = Hash(content, GIT_OBJECT_BLOB);
-  objects.all.emplace_back(blob, GIT_OBJECT_BLOB, content);
-  std::string tree = "100644 " + file_path + std::string(1, '\0');
-  tree.append(reinterpret_cast<const char*>(blob.id), GIT_OID_RAWSZ);
-  const git_oid tree_id = Hash(tree, GIT_OBJECT_TREE);
-  objects.all.emplace_back(tree_id, GIT_OBJECT_TREE, std::move(tree));
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
-  const std::string signature =
-      "rebound <rebound@localhost> " + std::to_string(seconds.count()) + " +0000\n";
-  std::string commit = "tree " + OidHex(&tree_id) + "\n";
-  if (parent) {
-    commit += "parent " + OidHex(&*parent) + "\n";
-  }
-  commit += "author " + signature + "committer " + signature + "\n" + message;
-  objects.all.emplace_back(Hash(commit, GIT_OBJECT_COMMIT), GIT_OBJECT_COMMIT, std::move(commit));
-  return objects;
 }
 
 // Tag name -> the id of the commit it points at (annotated tags peeled).
@@ -351,8 +225,8 @@ Result<std::optional<std::string>> GitStore::Head() {
 Result<std::string> GitStore::CommitFile(const std::string& file_path, const std::string& content,
                                          const std::string& message, WallTime time) {
   if (file_path.empty() || file_path.find_first_of(std::string("/\0", 2)) != std::string::npos) {
-    return ValidationError("a snapshot file name must be one path component, not \"" +
-                           file_path + "\"");
+    return ValidationError("a snapshot file name must be one path component, not \"" + file_path +
+                           "\"");
   }
   std::lock_guard lock(mutex_);
   auto branch = HeadBranch(repo_);
@@ -367,7 +241,7 @@ Result<std::string> GitStore::CommitFile(const std::string& file_path, const std
     }
     parent = head;
   }
-  const SnapshotObjects objects = BuildObjects(file_path, content, message, time, parent);
+  const SnapshotObjects objects = BuildSnapshotObjects(file_path, content, message, time, parent);
   // Objects durable first (one flush for the three), then the ref that names them: a crash
   // never leaves the branch pointing at a missing object.
   const std::string objects_dir = path_ + "/objects";
@@ -482,7 +356,8 @@ Status GitStore::Tag(const std::string& revision, const std::string& name) {
   }
   git_tree* tree = nullptr;
   if (git_commit_tree(&tree, commit->get()) != 0) {  // a pruned snapshot cannot be kept again
-    return NotFoundError("snapshot " + revision + " was pruned ([snapshots] keep): its document "
+    return NotFoundError("snapshot " + revision +
+                         " was pruned ([snapshots] keep): its document "
                          "is gone, so it cannot be tagged");
   }
   git_tree_free(tree);

@@ -96,7 +96,8 @@ class DaemonHarness {
     if (!services.empty()) {
       WriteConfig(services);
     }
-    std::vector<std::string> argv = {REBOUND_BINARY, "serve", "--config", dir_.Path("rebound.toml")};
+    std::vector<std::string> argv = {REBOUND_BINARY, "serve", "--config",
+                                     dir_.Path("rebound.toml")};
     argv.insert(argv.end(), serve_args.begin(), serve_args.end());
     daemon_ = SpawnProcess(argv, dir_.Path("daemon.log"));
     WaitUntil([&] { return Get("/v1/services").has_value(); });

@@ -107,8 +107,7 @@ TEST(SnapshotRemoteIntegrationTest, ServeRecoverFromBringsAWipedDataDirBack) {
 TEST(SnapshotRemoteIntegrationTest, AnUnreachableRecoverFromRemoteStopsTheStartWithAClearError) {
   DaemonHarness h;
   h.WriteConfig(kTwoServices);
-  CommandResult served =
-      Cli(h, "serve --recover-from file://" + h.dir().Path("nowhere.git"));
+  CommandResult served = Cli(h, "serve --recover-from file://" + h.dir().Path("nowhere.git"));
   EXPECT_EQ(served.exit_code, 1) << served.output;
   EXPECT_NE(served.output.find("nowhere.git"), std::string::npos) << served.output;
   EXPECT_FALSE(std::filesystem::exists(h.dir().Path("data/snapshots/HEAD")));
@@ -152,12 +151,12 @@ TEST(SnapshotRemoteIntegrationTest, TheDaemonKeepsTheNewestNAndTaggedSnapshots) 
   h.Start(kTwoServices + "\n[snapshots]\nkeep = 2\n");
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    auto [status, taken] = h.PostJson("/v1/snapshots", R"({"message": "n)" + std::to_string(i) + "\"}");
+    auto [status, taken] =
+        h.PostJson("/v1/snapshots", R"({"message": "n)" + std::to_string(i) + "\"}");
     ASSERT_EQ(status, 201) << taken.dump();
     ids.push_back(taken["commit"]);
     if (i == 0) {
-      ASSERT_EQ(h.PostJson("/v1/snapshots/" + ids[0] + "/tags", R"({"name": "first"})").first,
-                201);
+      ASSERT_EQ(h.PostJson("/v1/snapshots/" + ids[0] + "/tags", R"({"name": "first"})").first, 201);
     }
   }
   auto list = h.Get("/v1/snapshots");
@@ -186,7 +185,8 @@ TEST(SnapshotRemoteIntegrationTest, RepairFetchesBackWhatWasDeletedAndVerifyThen
   ASSERT_EQ(Cli(h, "capture -m two").exit_code, 0);
   const std::string repo = h.dir().Path("data/snapshots");
   const std::string blob = Git(repo, "rev-parse HEAD~1:recovery.json").output.substr(0, 40);
-  ASSERT_TRUE(std::filesystem::remove(repo + "/objects/" + blob.substr(0, 2) + "/" + blob.substr(2)));
+  ASSERT_TRUE(
+      std::filesystem::remove(repo + "/objects/" + blob.substr(0, 2) + "/" + blob.substr(2)));
   CommandResult damaged = Cli(h, "verify");
   EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
 

@@ -53,7 +53,7 @@ TEST_F(GitRetentionTest, KeepsTheNewestNAndEveryTaggedSnapshotWithTheirIds) {
   auto pruned = git_->Prune({.keep = 2});
   ASSERT_TRUE(pruned.ok()) << pruned.error().message();
   EXPECT_EQ(pruned->kept, 3);
-  EXPECT_EQ(pruned->dropped, 3);           // 1, 3, 4
+  EXPECT_EQ(pruned->dropped, 3);          // 1, 3, 4
   EXPECT_EQ(pruned->objects_removed, 6);  // their trees and blobs
   EXPECT_EQ(LoggedIds(), (std::vector<std::string>{ids[5], ids[4], ids[1]}));
   EXPECT_EQ(*git_->ReadFile(ids[4], "recovery.json"), "doc 5.....");
