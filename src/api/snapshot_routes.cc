@@ -57,6 +57,20 @@ Result<engine::RecoverRequest> ParseRecoverRequest(const nlohmann::json& body) {
   return request;
 }
 
+Result<std::optional<int>> ParsePruneRequest(const nlohmann::json& body) {
+  if (!body.is_null() && !body.is_object()) {
+    return ValidationError("the body must be a JSON object, e.g. {\"keep\": 30}");
+  }
+  if (body.is_null() || !body.contains("keep") || body["keep"].is_null()) {
+    return std::optional<int>();
+  }
+  const nlohmann::json& keep = body["keep"];
+  if (!keep.is_number_integer() || keep.get<int64_t>() < 1 || keep.get<int64_t>() > 1000000) {
+    return ValidationError("field \"keep\" must be an integer from 1 to 1000000");
+  }
+  return std::optional<int>(keep.get<int>());
+}
+
 void RegisterSnapshotRoutes(HttpServer& server, engine::SnapshotController& controller) {
   server.Get("/v1/snapshots",
              [&controller](const HttpRequest&) { return Answer(200, controller.ListSnapshots()); });
@@ -73,6 +87,19 @@ void RegisterSnapshotRoutes(HttpServer& server, engine::SnapshotController& cont
       return ErrorResponse(request.error());
     }
     return Answer(200, controller.RecoverSnapshot(*request));
+  });
+  server.Post("/v1/snapshots/prune", [&controller](const HttpRequest& r) {
+    auto keep = ParsePruneRequest(r.json);
+    if (!keep.ok()) {
+      return ErrorResponse(keep.error());
+    }
+    return Answer(200, controller.PruneSnapshots(*keep));
+  });
+  server.Post("/v1/snapshots/push", [&controller](const HttpRequest&) {
+    return Answer(200, controller.PushSnapshots());
+  });
+  server.Get("/v1/snapshots/remote", [&controller](const HttpRequest&) {
+    return Answer(200, controller.SnapshotRemoteStatus());
   });
   server.Post("/v1/snapshots/:commit/tags", [&controller](const HttpRequest& r) {
     auto name = OptionalString(r.json, "name");

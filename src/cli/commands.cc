@@ -189,6 +189,10 @@ int RunCommandLine(int argc, char** argv) {
   app.add_flag("--json", flags.json, "print the daemon's JSON instead of a table");
 
   CLI::App* serve = app.add_subcommand("serve", "Run the daemon in the foreground");
+  std::string recover_from;
+  serve->add_option("--recover-from", recover_from,
+                    "git URL of the snapshot remote: if the data directory has no snapshot "
+                    "history (wiped), clone it, restore the newest snapshot, then start");
   std::string check_path;
   CLI::App* check = app.add_subcommand(
       "check-config", "Validate a configuration file and print the service start order");
@@ -224,7 +228,7 @@ int RunCommandLine(int argc, char** argv) {
     return app.exit(error);
   }
   if (*serve) {
-    return RunServe(ConfigPath(flags), std::cerr);
+    return RunServe(ConfigPath(flags), std::cerr, recover_from);
   }
   if (*check) {
     return RunCheckConfig(check_path, std::cout, std::cerr);

@@ -17,6 +17,7 @@
 #include "api/token.h"
 #include "engine/config.h"
 #include "engine/daemon.h"
+#include "engine/session_restore.h"
 
 namespace rebound::cli {
 namespace {
@@ -59,11 +60,19 @@ void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
 
 }  // namespace
 
-int RunServe(const std::string& config_path, std::ostream& err) {
+int RunServe(const std::string& config_path, std::ostream& err, const std::string& recover_from) {
   auto config = engine::LoadConfig(config_path, engine::ProcessEnvironment());
   if (!config.ok()) {
     err << "rebound: " << config.error().message() << "\n";
     return 1;
+  }
+  if (!recover_from.empty()) {
+    auto restored = engine::RestoreSession(*config, recover_from);
+    if (!restored.ok()) {
+      err << "rebound: " << restored.error().message() << "\n";
+      return 1;
+    }
+    err << "rebound: " << restored->summary << "\n";
   }
   auto daemon = engine::Daemon::Create({.config = *config, .rebound_binary = ShimExecutable()});
   if (!daemon.ok()) {

@@ -87,4 +87,20 @@ Result<nlohmann::json> SnapshotApiClient::RecoverSnapshot(const engine::RecoverR
   return Send("POST", "/v1/snapshots/recover", RecoverRequestToJson(request));
 }
 
+Result<nlohmann::json> SnapshotApiClient::PruneSnapshots(std::optional<int> keep) {
+  nlohmann::json body = nlohmann::json::object();
+  if (keep) {
+    body["keep"] = *keep;
+  }
+  return Send("POST", "/v1/snapshots/prune", body);
+}
+
+Result<nlohmann::json> SnapshotApiClient::PushSnapshots() {
+  return Send("POST", "/v1/snapshots/push", nlohmann::json::object());
+}
+
+Result<nlohmann::json> SnapshotApiClient::SnapshotRemoteStatus() {
+  return Send("GET", "/v1/snapshots/remote", nullptr);
+}
+
 }  // namespace rebound::cli

@@ -24,6 +24,9 @@ class SnapshotApiClient final : public engine::SnapshotController {
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
   Status TagSnapshot(const std::string& revision, const std::string& name) override;
   Result<nlohmann::json> RecoverSnapshot(const engine::RecoverRequest& request) override;
+  Result<nlohmann::json> PruneSnapshots(std::optional<int> keep) override;  // POST .../prune
+  Result<nlohmann::json> PushSnapshots() override;                          // POST .../push
+  Result<nlohmann::json> SnapshotRemoteStatus() override;                   // GET .../remote
 
  private:
   Result<nlohmann::json> Send(const std::string& method, const std::string& path,

@@ -166,6 +166,56 @@ Result<engine::RecoverRequest> RecoverRequestFrom(const SnapshotCommandLine& lin
   return request;
 }
 
+void PrintRemoteStatus(const nlohmann::json& status, std::ostream& out) {
+  const int64_t behind = status.value("remote_behind_by", int64_t{0});
+  out << "remote " << status.value("remote", "") << " (" << status.value("branch", "") << ")\n";
+  out << "  local head   " << Short(status.value("local_head", "")) << "\n";
+  out << "  remote head  "
+      << (status.value("remote_head", "").empty() ? std::string("(none)")
+                                                  : Short(status.value("remote_head", "")))
+      << "\n";
+  out << "  last pushed  "
+      << (status.value("last_pushed", "").empty() ? std::string("(never from here)")
+                                                  : Short(status.value("last_pushed", "")))
+      << "\n";
+  if (behind == 0) {
+    out << "up to date\n";
+  } else if (behind > 0) {
+    out << "the remote is behind by " << behind << (behind == 1 ? " snapshot" : " snapshots")
+        << "; \"rebound snapshots push\" sends them\n";
+  } else {
+    out << "the remote has snapshots this repository does not (diverged): pushing will be "
+           "refused\n";
+  }
+}
+
+// prune, push, status: one call each, printed.
+int RunMaintenance(const SnapshotCommandLine& line, const SnapshotCommandContext& context,
+                   engine::SnapshotController& controller, std::ostream& out, std::ostream& err) {
+  Result<nlohmann::json> answer = *line.prune  ? controller.PruneSnapshots(line.keep)
+                                  : *line.push ? controller.PushSnapshots()
+                                               : controller.SnapshotRemoteStatus();
+  if (!answer.ok()) {
+    err << "rebound: " << answer.error().message() << "\n";
+    return answer.error().category() == ErrorCategory::kValidation ? kExitUsage
+                                                                   : ExitCodeFor(answer.error());
+  }
+  if (context.json) {
+    out << answer->dump(2) << "\n";
+  } else if (*line.prune) {
+    const int64_t kept = answer->value("kept", int64_t{0});
+    out << "kept " << kept << (kept == 1 ? " snapshot" : " snapshots") << " (newest "
+        << answer->value("keep", 0) << " and tagged ones), pruned " << answer->value("dropped", 0)
+        << " (" << answer->value("objects_removed", 0) << " objects removed)\n";
+  } else if (*line.push) {
+    out << "pushed " << Short(answer->value("head", "")) << " to " << answer->value("remote", "")
+        << "\n";
+  } else {
+    PrintRemoteStatus(*answer, out);
+  }
+  return kExitOk;
+}
+
 int RunOnBackend(const SnapshotCommandLine& line, const SnapshotCommandContext& context,
                  engine::SnapshotController& controller, std::ostream& out, std::ostream& err) {
   auto fail = [&](const Error& error) {
@@ -179,6 +229,9 @@ int RunOnBackend(const SnapshotCommandLine& line, const SnapshotCommandContext& 
     }
     out << "tagged " << line.tag_commit << " as " << line.tag_name << "\n";
     return kExitOk;
+  }
+  if (*line.prune || *line.push || *line.remote_status) {
+    return RunMaintenance(line, context, controller, out, err);
   }
   Result<nlohmann::json> answer = UnknownError("no command");
   if (*line.capture) {
@@ -245,6 +298,59 @@ int RunVerify(const SnapshotCommandContext& context, std::ostream& out, std::ost
   return report.ok() ? kExitOk : kExitFailed;
 }
 
+void PrintRepair(const snapshot::RepairResult& repaired, const std::string& url,
+                 std::ostream& out) {
+  out << "repair: " << repaired.restored << (repaired.restored == 1 ? " object" : " objects")
+      << " fetched back from " << url << "\n";
+  for (const std::string& moved : repaired.quarantined) {
+    out << "repair: damaged file moved aside to " << moved << "\n";
+  }
+  for (const std::string& id : repaired.unrepairable) {
+    out << "repair: object " << id << " is damaged or missing and the remote lacks it too\n";
+  }
+}
+
+// Offline only: the repository's objects are replaced under it.
+int RunRepair(const SnapshotCommandLine& line, const SnapshotCommandContext& context,
+              std::ostream& out, std::ostream& err) {
+  auto config = LoadConfigFor(context);
+  if (!config.ok()) {
+    err << "rebound: " << config.error().message() << "\n";
+    return kExitUsage;
+  }
+  const std::string url = line.repair_from.empty() ? config->snapshots.remote : line.repair_from;
+  if (url.empty()) {
+    err << "rebound: repair needs a copy to fetch from: pass --from URL or set [snapshots] "
+           "remote in "
+        << config->path << "\n";
+    return kExitUsage;
+  }
+  const std::string& data_dir = config->daemon.data_dir;
+  const std::string repository = engine::SnapshotRepositoryPath(config->snapshots, data_dir);
+  if (!DefaultFileSystem().Exists(repository + "/HEAD")) {
+    err << "rebound: no snapshot repository at " << repository
+        << "; to bring it back, start with \"rebound serve --recover-from " << url << "\"\n";
+    return kExitFailed;
+  }
+  {
+    auto lock = engine::DataDirLock::Acquire(data_dir);
+    if (!lock.ok()) {
+      err << "rebound: " << lock.error().message() << "; stop the daemon first: repair works "
+          << "on the data directory alone\n";
+      return kExitFailed;
+    }
+    auto git = snapshot::GitStore::Open(repository, {.remove_stale_locks = true});
+    auto repaired =
+        git.ok() ? (*git)->RepairFrom(url) : Result<snapshot::RepairResult>(git.error());
+    if (!repaired.ok()) {
+      err << "rebound: " << repaired.error().message() << "\n";
+      return kExitFailed;
+    }
+    PrintRepair(*repaired, url, out);
+  }
+  return RunVerify(context, out, err);
+}
+
 }  // namespace
 
 void AddSnapshotCommands(CLI::App& app, SnapshotCommandLine& line) {
@@ -256,6 +362,13 @@ void AddSnapshotCommands(CLI::App& app, SnapshotCommandLine& line) {
   line.tag = line.list->add_subcommand("tag", "Give a snapshot a name to recover to");
   line.tag->add_option("ID", line.tag_commit, "the snapshot's commit id (or a prefix)")->required();
   line.tag->add_option("NAME", line.tag_name, "the tag, e.g. known-good")->required();
+  line.prune = line.list->add_subcommand(
+      "prune", "Keep the newest N snapshots and every tagged one; delete the others' documents");
+  line.prune->add_option("--keep", line.keep, "N (default: [snapshots] keep)")
+      ->check(CLI::Range(1, 1000000));
+  line.push = line.list->add_subcommand("push", "Push the snapshots to [snapshots] remote now");
+  line.remote_status = line.list->add_subcommand(
+      "status", "Compare with [snapshots] remote: is it behind, up to date or diverged");
   line.recover = app.add_subcommand(
       "recover", "Recover module state and services to a snapshot (the newest by default)");
   line.recover->alias("recover-state");
@@ -268,6 +381,10 @@ void AddSnapshotCommands(CLI::App& app, SnapshotCommandLine& line) {
   line.recover->add_flag("--dry-run", line.dry_run, "print the plan; change nothing");
   line.verify = app.add_subcommand(
       "verify", "Check the database, recovery.json and the snapshot repository for damage");
+  line.repair = app.add_subcommand(
+      "repair", "Fetch missing or damaged snapshot objects back from the remote, then verify");
+  line.repair->add_option("--from", line.repair_from,
+                          "git URL to fetch from (default: [snapshots] remote)");
 }
 
 std::optional<int> RunSnapshotCommand(const SnapshotCommandLine& line,
@@ -275,6 +392,9 @@ std::optional<int> RunSnapshotCommand(const SnapshotCommandLine& line,
                                       std::ostream& err) {
   if (*line.verify) {
     return RunVerify(context, out, err);
+  }
+  if (*line.repair) {
+    return RunRepair(line, context, out, err);
   }
   if (!*line.capture && !*line.list && !*line.recover) {
     return std::nullopt;

@@ -5,12 +5,16 @@
 //   rebound capture -m MSG               (alias capture-state --message MSG)
 //   rebound snapshots                    time, commit, size, tags, message; newest first
 //   rebound snapshots tag ID NAME
+//   rebound snapshots prune [--keep N]   keep the newest N (default [snapshots] keep) + tagged
+//   rebound snapshots push               push to [snapshots] remote now
+//   rebound snapshots status             how far the remote is behind
 //   rebound recover [--commit ID | --tag NAME | --at TIME] [--dry-run]   (alias recover-state)
 //   rebound verify                       database, recovery.json and git object checks
+//   rebound repair [--from URL]          re-fetch missing/damaged git objects, then verify
 //
-// capture, snapshots and recover go through the daemon's API when a daemon holds the data
-// directory's lock, and work directly on the data directory (store and repository opened
-// here, the lock held meanwhile) when none does. verify always reads the files itself.
+// capture, snapshots (and its subcommands) and recover go through the daemon's API when a daemon
+// holds the data directory's lock, and work directly on the data directory (store and repository
+// opened here, the lock held meanwhile) when none does. verify always reads the files itself.
 //
 //   SnapshotCommandLine line;
 //   AddSnapshotCommands(app, line);
@@ -34,8 +38,14 @@ struct SnapshotCommandLine {
   CLI::App* capture = nullptr;
   CLI::App* list = nullptr;
   CLI::App* tag = nullptr;
+  CLI::App* prune = nullptr;
+  CLI::App* push = nullptr;
+  CLI::App* remote_status = nullptr;
+  std::optional<int> keep;
   CLI::App* recover = nullptr;
   CLI::App* verify = nullptr;
+  CLI::App* repair = nullptr;
+  std::string repair_from;
   std::string message;
   std::string tag_commit;
   std::string tag_name;

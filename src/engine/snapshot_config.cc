@@ -5,8 +5,9 @@
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown",
-                                                "remote"};
+const std::vector<std::string> kSnapshotKeys = {"path",        "redact", "interval",
+                                                "on_shutdown", "remote", "keep"};
+constexpr int64_t kMaxKeep = 1000000;
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -64,6 +65,10 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                 "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
           }
           return Assign(std::move(url), settings.remote);
+        }
+        if (setting.key == "keep") {
+          // 0: keep every snapshot; N: the newest N plus every tagged one.
+          return Assign(reader.Integer(*setting.value, path, 0, kMaxKeep), settings.keep);
         }
         if (setting.key == "on_shutdown") {
           return Assign(reader.Bool(*setting.value, path), settings.on_shutdown);

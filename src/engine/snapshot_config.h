@@ -8,6 +8,7 @@
 //   interval = "1h"                            # scheduled capture; "0" (default): off
 //   on_shutdown = true                         # capture on graceful shutdown; default false
 //   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
+//   keep = 100                                 # newest N plus tagged ones; 0 (default): all
 //
 // Read by config.cc; errors name the file, the line, the key path and the fix, with a
 // did-you-mean for a misspelt key. Stateless; thread-safe.
@@ -28,6 +29,7 @@ struct SnapshotSettings {
   Duration interval = Duration::zero();  // zero: no scheduled capture
   bool on_shutdown = false;              // capture before services are stopped
   std::string remote = {};               // git URL pushed to after each capture; "": none
+  int keep = 0;  // retention: the newest N snapshots plus every tagged one; 0: keep all
 };
 
 // Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.

@@ -10,6 +10,7 @@
 // Results are the JSON bodies the API answers with. Implementations are thread-safe.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -34,6 +35,17 @@ class SnapshotController {
   virtual Status TagSnapshot(const std::string& revision, const std::string& name) = 0;
   // {"dry_run", "plan": {...}, and unless dry_run: "pre_recovery_commit", "started": [...]}.
   virtual Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) = 0;
+
+  // Retention, push and remote status (docs/api.md "Snapshots").
+  // {"keep", "kept", "dropped", "objects_removed"}; `keep` nullopt: the configured keep.
+  // validation when neither gives a positive count.
+  virtual Result<nlohmann::json> PruneSnapshots(std::optional<int> keep) = 0;
+  // {"remote", "pushed": true, "head"}; validation without a configured remote; the push's
+  // error otherwise (network: retry later; conflict: the remote diverged).
+  virtual Result<nlohmann::json> PushSnapshots() = 0;
+  // {"remote", "branch", "local_head", "remote_head", "remote_behind_by", "last_pushed"};
+  // remote_behind_by -1: the remote has snapshots this repository does not.
+  virtual Result<nlohmann::json> SnapshotRemoteStatus() = 0;
 };
 
 }  // namespace rebound::engine

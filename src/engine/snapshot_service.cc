@@ -37,9 +37,11 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
   }
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
                                        .redact_patterns = config.snapshots.redact};
-  return std::unique_ptr<SnapshotService>(
+  std::unique_ptr<SnapshotService> service(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
                           config.snapshots.remote, config.start_order));
+  service->keep_ = config.snapshots.keep;
+  return service;
 }
 
 SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
@@ -74,6 +76,7 @@ Result<nlohmann::json> SnapshotService::CaptureSnapshot(const std::string& messa
   }
   nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
   PushTo(answer);
+  ApplyRetention(answer);
   return answer;
 }
 
@@ -86,6 +89,7 @@ Result<nlohmann::json> SnapshotService::CaptureWith(
   }
   nlohmann::json answer = snapshot::CaptureResultToJson(*taken);
   PushTo(answer);
+  ApplyRetention(answer);
   return answer;
 }
 
@@ -125,6 +129,7 @@ Status SnapshotService::TagSnapshot(const std::string& revision, const std::stri
   std::lock_guard lock(mutex_);
   REBOUND_RETURN_IF_ERROR(snapshotter_.Tag(revision, name));
   Journal("tagged", revision, {{"tag", name}});
+  PushTagged(name);
   return OkStatus();
 }
 

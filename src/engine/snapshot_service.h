@@ -44,6 +44,10 @@ class SnapshotService final : public SnapshotController {
                                      const std::string& message);
   Status TagSnapshot(const std::string& revision, const std::string& name) override;
   Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
+  // snapshot_maintenance.cc: retention, push on demand, remote status.
+  Result<nlohmann::json> PruneSnapshots(std::optional<int> keep) override;
+  Result<nlohmann::json> PushSnapshots() override;
+  Result<nlohmann::json> SnapshotRemoteStatus() override;
 
   snapshot::GitStore& git() { return *git_; }
 
@@ -64,6 +68,12 @@ class SnapshotService final : public SnapshotController {
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
   // Adds "pushed" / "push_error" to a capture's answer when a remote is configured.
   void PushTo(nlohmann::json& answer);
+  // After a capture, with [snapshots] keep set: prunes, adding "pruned" / "prune_error".
+  void ApplyRetention(nlohmann::json& answer);
+  Result<snapshot::PruneResult> PruneLocked(int keep);
+  // With a remote: pushes right after tagging, so a tag survives a wipe that comes before
+  // the next capture. A failure is logged; the next capture or push sends the tag.
+  void PushTagged(const std::string& tag);
 
   std::mutex mutex_;
   store::Store& store_;
@@ -72,6 +82,7 @@ class SnapshotService final : public SnapshotController {
   snapshot::Snapshotter snapshotter_;
   Clock& clock_;
   std::string remote_;
+  int keep_ = 0;                          // [snapshots] keep; 0: keep every snapshot
   std::vector<std::string> start_order_;  // dependencies first
   Random random_{Random::EntropySeed()};
 };

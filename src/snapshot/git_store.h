@@ -38,7 +38,38 @@ struct CommitInfo {
 
 struct ObjectCheck {
   int64_t objects_checked = 0;
-  std::vector<std::string> problems = {};  // "object 1a2b...: <why>"
+  std::vector<std::string> problems = {};     // "object 1a2b...: <why>"
+  std::vector<std::string> bad_objects = {};  // the ids of the missing or damaged objects
+};
+
+struct RetentionPolicy {
+  int keep = 0;  // the newest snapshots on HEAD to keep; 0: keep every snapshot
+  // Also keep every snapshot newer than the last successful Push, so the next push never
+  // needs a document that was pruned (set when a remote is configured).
+  bool keep_unpushed = false;
+};
+
+struct PruneResult {
+  int64_t kept = 0;             // snapshots listed after pruning (HEAD's newest, and tagged ones)
+  int64_t dropped = 0;          // snapshots whose documents this call removed
+  int64_t objects_removed = 0;  // trees and blobs deleted
+};
+
+struct RepairResult {
+  int64_t restored = 0;                        // objects copied back from the remote
+  std::vector<std::string> quarantined = {};   // damaged files moved to PATH/quarantine/
+  std::vector<std::string> unrepairable = {};  // missing or damaged, and not on the remote
+};
+
+// What a remote holds compared with this repository (GitStore::CompareWithRemote).
+struct RemoteComparison {
+  std::string branch = {};       // "refs/heads/master"
+  std::string local_head = {};   // "" for a repository without snapshots
+  std::string remote_head = {};  // "" when the remote has no such branch yet
+  // Local snapshots the remote does not have yet; -1 when the remote has snapshots this
+  // repository does not (diverged or ahead).
+  int64_t remote_behind_by = 0;
+  std::string last_pushed = {};  // the commit the last successful Push left there, or ""
 };
 
 struct GitStoreOptions {
@@ -82,10 +113,35 @@ class GitStore {
   // Reads every object reachable from HEAD and the tags, checking each one's hash.
   Result<ObjectCheck> CheckObjects();
 
+  // Retention (git_retention_git.cc): keeps HEAD's newest `policy.keep` snapshots and every
+  // tagged one; deletes the documents (trees, blobs) of the others. Commit objects are never
+  // rewritten (ids stay valid); the kept commits whose parents were pruned are listed in the
+  // repository's `shallow` file, so the git CLI (log, fsck) stops there, as does Log().
+  // The commit objects of pruned snapshots (~200 bytes each) stay, because libgit2 1.5 does
+  // not honour `shallow` when it walks history to push. docs/operations.md has the details.
+  Result<PruneResult> Prune(const RetentionPolicy& policy);
+
+  // Remotes (git_remote_git.cc). Lists the remote's refs (no objects are transferred) and
+  // compares its copy of HEAD's branch with HEAD.
+  Result<RemoteComparison> CompareWithRemote(const std::string& url);
+  // A new repository at `path` (which must not hold one) with every branch and tag of the
+  // remote at `url`, HEAD on the branch the remote's HEAD names (or its only branch).
+  static Result<std::unique_ptr<GitStore>> CloneFrom(const std::string& url,
+                                                     const std::string& path);
+
+  // Repair (git_repair_git.cc): moves damaged loose objects, and packs holding a damaged
+  // object, to PATH/quarantine/, then copies every object reachable from HEAD and the tags
+  // that is missing back from a fresh fetch of `url`; repeats until CheckObjects() passes
+  // or nothing more can be fetched. REQUIRES: the only writer (the data directory's lock).
+  Result<RepairResult> RepairFrom(const std::string& url);
+
  private:
   GitStore(std::string path, git_repository* repo) : path_(std::move(path)), repo_(repo) {}
 
   Result<std::vector<CommitInfo>> LogLocked();
+  Result<ObjectCheck> CheckObjectsLocked();
+  // Frees and reopens repo_, so libgit2 forgets packs and objects deleted under it.
+  Status ReopenLocked();
 
   std::string path_;
   std::mutex mutex_;

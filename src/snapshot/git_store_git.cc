@@ -2,93 +2,31 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
+#include "snapshot/git_internal_git.h"
 #include "snapshot/git_store.h"
+#include "snapshot/timestamp.h"
 
 namespace rebound::snapshot {
+
+// This file is the adapter itself: its helpers are used unqualified.
+using namespace git_internal;  // NOLINT(build/namespaces)
+
 namespace {
-
-template <typename T, void (*Free)(T*)>
-struct Freer {
-  void operator()(T* object) const { Free(object); }
-};
-template <typename T, void (*Free)(T*)>
-using Owned = std::unique_ptr<T, Freer<T, Free>>;
-
-using OwnedObject = Owned<git_object, git_object_free>;
-using OwnedCommit = Owned<git_commit, git_commit_free>;
-using OwnedTree = Owned<git_tree, git_tree_free>;
-using OwnedTreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
-using OwnedBlob = Owned<git_blob, git_blob_free>;
-using OwnedBuilder = Owned<git_treebuilder, git_treebuilder_free>;
-using OwnedSignature = Owned<git_signature, git_signature_free>;
-using OwnedWalk = Owned<git_revwalk, git_revwalk_free>;
-using OwnedOdb = Owned<git_odb, git_odb_free>;
-using OwnedOdbObject = Owned<git_odb_object, git_odb_object_free>;
-
-// Classifies a libgit2 return code, with its last error message, once, here.
-Error GitError(int code, const std::string& context) {
-  const git_error* last = git_error_last();
-  const std::string message =
-      context + ": " +
-      (last != nullptr && last->message != nullptr ? last->message
-                                                   : "error " + std::to_string(code));
-  switch (code) {
-    case GIT_ENOTFOUND:
-    case GIT_EAMBIGUOUS:
-      return NotFoundError(message);
-    case GIT_EEXISTS:
-    case GIT_ENONFASTFORWARD:
-      return ConflictError(message);
-    case GIT_EINVALIDSPEC:
-      return ValidationError(message);
-    default:
-      if (last != nullptr && last->klass == GIT_ERROR_ZLIB) {
-        return CorruptionError(message);
-      }
-      if (last != nullptr && (last->klass == GIT_ERROR_NET || last->klass == GIT_ERROR_SSL ||
-                              last->klass == GIT_ERROR_HTTP || last->klass == GIT_ERROR_SSH)) {
-        return NetworkError(message);
-      }
-      return UnknownError(message);
-  }
-}
-
-std::string OidHex(const git_oid* oid) {
-  char text[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(text, sizeof(text), oid);
-  return text;
-}
-
-void InitLibgit2Once() {
-  static const bool initialized = [] {
-    git_libgit2_init();
-    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-    return true;
-  }();
-  (void)initialized;
-}
-
-Result<OwnedCommit> LookupCommit(git_repository* repo, const std::string& revision) {
-  git_object* object = nullptr;
-  if (int rc = git_revparse_single(&object, repo, revision.c_str()); rc != 0) {
-    return GitError(rc == GIT_EINVALIDSPEC ? GIT_ENOTFOUND : rc,
-                    "no snapshot \"" + revision + "\" (expected a commit id or a tag)");
-  }
-  OwnedObject owned(object);
-  git_object* peeled = nullptr;
-  if (int rc = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT); rc != 0) {
-    return GitError(GIT_ENOTFOUND, "\"" + revision + "\" is not a commit");
-  }
-  return OwnedCommit(reinterpret_cast<git_commit*>(peeled));
-}
 
 Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std::string& path) {
   git_tree* tree = nullptr;
   if (int rc = git_commit_tree(&tree, commit); rc != 0) {
+    if (rc == GIT_ENOTFOUND) {  // retention keeps a pruned snapshot's commit, not its tree
+      return NotFoundError("the document of snapshot " +
+                           OidHex(git_commit_id(commit)).substr(0, 12) +
+                           " is gone: pruned by [snapshots] keep (\"rebound snapshots\" lists "
+                           "the kept ones), or lost (\"rebound verify\", \"rebound repair\")");
+    }
     return GitError(rc, "reading the tree of " + OidHex(git_commit_id(commit)));
   }
   OwnedTree owned_tree(tree);
@@ -104,45 +42,9 @@ Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std
   return OwnedBlob(blob);
 }
 
-Result<git_oid> WriteTree(git_repository* repo, const std::string& file_path,
-                          const std::string& content) {
-  git_oid blob_id;
-  if (int rc = git_blob_create_from_buffer(&blob_id, repo, content.data(), content.size());
-      rc != 0) {
-    return GitError(rc, "writing the blob of " + file_path);
-  }
-  git_treebuilder* builder = nullptr;
-  if (int rc = git_treebuilder_new(&builder, repo, nullptr); rc != 0) {
-    return GitError(rc, "starting a tree");
-  }
-  OwnedBuilder owned(builder);
-  if (int rc =
-          git_treebuilder_insert(nullptr, builder, file_path.c_str(), &blob_id, GIT_FILEMODE_BLOB);
-      rc != 0) {
-    return GitError(rc, "adding " + file_path + " to the tree");
-  }
-  git_oid tree_id;
-  if (int rc = git_treebuilder_write(&tree_id, builder); rc != 0) {
-    return GitError(rc, "writing the tree");
-  }
-  return tree_id;
-}
-
-int CollectTag(const char* name, git_oid* oid, void* payload) {
-  auto& tags = *static_cast<std::vector<std::pair<std::string, git_oid>>*>(payload);
-  std::string short_name = name;
-  constexpr std::string_view kPrefix = "refs/tags/";
-  if (short_name.starts_with(kPrefix)) {
-    short_name.erase(0, kPrefix.size());
-  }
-  tags.emplace_back(short_name, *oid);
-  return 0;
-}
-
 // Tag name -> the id of the commit it points at (annotated tags peeled).
 std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo, CollectTag, &tags);
+  const auto tags = ListTags(repo);
   std::multimap<std::string, std::string> by_commit;
   for (const auto& [name, oid] : tags) {
     auto commit = LookupCommit(repo, OidHex(&oid));
@@ -155,7 +57,8 @@ std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
 
 class ObjectChecker {
  public:
-  ObjectChecker(git_repository* repo, git_odb* odb) : repo_(repo), odb_(odb) {}
+  ObjectChecker(git_repository* repo, git_odb* odb, std::set<std::string> shallow)
+      : repo_(repo), odb_(odb), shallow_(std::move(shallow)) {}
 
   bool Read(const git_oid* id, const std::string& what) {
     if (!seen_.insert(OidHex(id)).second) {
@@ -166,6 +69,7 @@ class ObjectChecker {
     if (int rc = git_odb_read(&object, odb_, id); rc != 0) {
       check_.problems.push_back(what + " " + OidHex(id) + ": " +
                                 GitError(rc, "unreadable").message());
+      check_.bad_objects.push_back(OidHex(id));
       return false;
     }
     git_odb_object_free(object);
@@ -183,6 +87,9 @@ class ObjectChecker {
     }
     OwnedCommit owned(commit);
     Tree(git_commit_tree_id(commit));
+    if (shallow_.count(OidHex(id)) > 0) {
+      return;  // a retention boundary: the older documents were pruned
+    }
     for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
       Commit(git_commit_parent_id(commit, i));
     }
@@ -213,9 +120,37 @@ class ObjectChecker {
  private:
   git_repository* repo_;
   git_odb* odb_;
+  std::set<std::string> shallow_;
   std::set<std::string> seen_;
   ObjectCheck check_;
 };
+
+Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
+                                  const std::multimap<std::string, std::string>& tags) {
+  git_commit* commit = nullptr;
+  if (int rc = git_commit_lookup(&commit, repo, &id); rc != 0) {
+    return GitError(rc, "reading commit " + OidHex(&id));
+  }
+  OwnedCommit owned(commit);
+  CommitInfo info{.id = OidHex(&id), .time_s = git_commit_time(commit)};
+  const char* summary = git_commit_summary(commit);
+  info.message = summary != nullptr ? summary : "";
+  for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
+    info.tags.push_back(it->second);
+  }
+  return info;
+}
+
+void AppendParents(git_repository* repo, const git_oid& id, std::vector<git_oid>& queue) {
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, &id) != 0) {
+    return;
+  }
+  OwnedCommit owned(commit);
+  for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+    queue.push_back(*git_commit_parent_id(commit, i));
+  }
+}
 
 }  // namespace
 
@@ -265,6 +200,16 @@ Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitSto
 
 GitStore::~GitStore() { git_repository_free(repo_); }
 
+Status GitStore::ReopenLocked() {
+  git_repository* reopened = nullptr;
+  if (int rc = git_repository_open_bare(&reopened, path_.c_str()); rc != 0) {
+    return GitError(rc, "reopening the snapshot repository " + path_);
+  }
+  git_repository_free(repo_);
+  repo_ = reopened;
+  return OkStatus();
+}
+
 Result<std::optional<std::string>> GitStore::Head() {
   std::lock_guard lock(mutex_);
   if (git_repository_head_unborn(repo_) == 1) {
@@ -279,38 +224,42 @@ Result<std::optional<std::string>> GitStore::Head() {
 
 Result<std::string> GitStore::CommitFile(const std::string& file_path, const std::string& content,
                                          const std::string& message, WallTime time) {
+  if (file_path.empty() || file_path.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+    return ValidationError("a snapshot file name must be one path component, not \"" + file_path +
+                           "\"");
+  }
   std::lock_guard lock(mutex_);
-  auto tree_id = WriteTree(repo_, file_path, content);
-  if (!tree_id.ok()) {
-    return tree_id.error();
+  auto branch = HeadBranch(repo_);
+  if (!branch.ok()) {
+    return branch.error();
   }
-  git_tree* tree = nullptr;
-  if (int rc = git_tree_lookup(&tree, repo_, &*tree_id); rc != 0) {
-    return GitError(rc, "reading back the tree");
-  }
-  OwnedTree owned_tree(tree);
-  OwnedCommit parent;
+  std::optional<git_oid> parent;
   if (git_repository_head_unborn(repo_) != 1) {
-    auto head = LookupCommit(repo_, "HEAD");
-    if (!head.ok()) {
-      return head.error();
+    git_oid head;
+    if (int rc = git_reference_name_to_id(&head, repo_, "HEAD"); rc != 0) {
+      return GitError(rc, "reading HEAD of " + path_);
     }
-    parent = std::move(*head);
+    parent = head;
   }
-  git_signature* signature = nullptr;
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
-  if (int rc = git_signature_new(&signature, "rebound", "rebound@localhost", seconds.count(), 0);
-      rc != 0) {
-    return GitError(rc, "making the commit signature");
+  const SnapshotObjects objects = BuildSnapshotObjects(file_path, content, message, time, parent);
+  // Objects durable first (one flush for the three), then the ref that names them: a crash
+  // never leaves the branch pointing at a missing object.
+  const std::string objects_dir = path_ + "/objects";
+  for (const auto& [id, type, raw] : objects.all) {
+    REBOUND_RETURN_IF_ERROR(WriteLooseObjectUnsynced(objects_dir, id, type, raw));
   }
-  OwnedSignature owned_signature(signature);
-  const git_commit* parents[] = {parent.get()};
-  git_oid commit_id;
-  if (int rc = git_commit_create(&commit_id, repo_, "HEAD", signature, signature, nullptr,
-                                 message.c_str(), tree, parent ? 1 : 0, parents);
-      rc != 0) {
-    return GitError(rc, "committing " + file_path);
+  REBOUND_RETURN_IF_ERROR(SyncFileSystemOf(objects_dir));
+  git_reference* ref = nullptr;
+  const git_oid& commit_id = std::get<0>(objects.all.back());
+  const std::string log = "snapshot: " + message;
+  const int rc = parent ? git_reference_create_matching(&ref, repo_, branch->c_str(), &commit_id,
+                                                        /*force=*/1, &*parent, log.c_str())
+                        : git_reference_create(&ref, repo_, branch->c_str(), &commit_id,
+                                               /*force=*/0, log.c_str());
+  if (rc != 0) {
+    return GitError(rc, "moving " + *branch + " to the new snapshot");
   }
+  git_reference_free(ref);
   return OidHex(&commit_id);
 }
 
@@ -324,31 +273,42 @@ Result<std::vector<CommitInfo>> GitStore::LogLocked() {
   if (git_repository_head_unborn(repo_) == 1) {
     return commits;
   }
-  git_revwalk* walk = nullptr;
-  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
-    return GitError(rc, "walking the snapshot history");
+  // Not git_revwalk: libgit2 1.5 ignores the `shallow` file that retention writes, and would
+  // list the snapshots whose documents were pruned. Breadth first from HEAD, then the tags.
+  auto head = LookupCommit(repo_, "HEAD");
+  if (!head.ok()) {
+    return head.error();
   }
-  OwnedWalk owned(walk);
-  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-  if (int rc = git_revwalk_push_head(walk); rc != 0) {
-    return GitError(rc, "walking the snapshot history from HEAD");
+  std::vector<git_oid> roots = {*git_commit_id(head->get())};
+  for (const auto& [name, oid] : ListTags(repo_)) {
+    if (auto tagged = LookupCommit(repo_, OidHex(&oid)); tagged.ok()) {
+      roots.push_back(*git_commit_id(tagged->get()));
+    }
   }
+  const std::set<std::string> shallow = ReadShallow(path_);
   const auto tags = TagsByCommit(repo_);
-  git_oid id;
-  while (git_revwalk_next(&id, walk) == 0) {
-    git_commit* commit = nullptr;
-    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
-      return GitError(rc, "reading commit " + OidHex(&id));
+  std::set<std::string> seen;
+  // HEAD's history first, then what only tags reach: children always before their parents.
+  for (const git_oid& root : roots) {
+    std::vector<git_oid> queue = {root};
+    for (size_t next = 0; next < queue.size(); ++next) {
+      const git_oid id = queue[next];
+      if (!seen.insert(OidHex(&id)).second) {
+        continue;
+      }
+      auto info = ReadCommitInfo(repo_, id, tags);
+      if (!info.ok()) {
+        return info.error();
+      }
+      if (shallow.count(info->id) == 0) {
+        AppendParents(repo_, id, queue);
+      }
+      commits.push_back(std::move(*info));
     }
-    OwnedCommit owned_commit(commit);
-    CommitInfo info{.id = OidHex(&id), .time_s = git_commit_time(commit)};
-    const char* summary = git_commit_summary(commit);
-    info.message = summary != nullptr ? summary : "";
-    for (auto [it, end] = tags.equal_range(info.id); it != end; ++it) {
-      info.tags.push_back(it->second);
-    }
-    commits.push_back(std::move(info));
   }
+  // Newest first; within one second (git's resolution) the walk's order puts children first.
+  std::stable_sort(commits.begin(), commits.end(),
+                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
   return commits;
 }
 
@@ -394,6 +354,13 @@ Status GitStore::Tag(const std::string& revision, const std::string& name) {
   if (!commit.ok()) {
     return commit.error();
   }
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, commit->get()) != 0) {  // a pruned snapshot cannot be kept again
+    return NotFoundError("snapshot " + revision +
+                         " was pruned ([snapshots] keep): its document "
+                         "is gone, so it cannot be tagged");
+  }
+  git_tree_free(tree);
   git_oid tag_id;
   const auto* target = reinterpret_cast<const git_object*>(commit->get());
   if (int rc = git_tag_create_lightweight(&tag_id, repo_, name.c_str(), target, /*force=*/0);
@@ -419,6 +386,12 @@ Result<CommitInfo> GitStore::FindAtOrBefore(WallTime time) {
       return std::move(commit);
     }
   }
+  if (!commits->empty() && !ReadShallow(path_).empty()) {
+    const CommitInfo& oldest = commits->back();
+    return NotFoundError("no kept snapshot at or before that time: the oldest kept is " +
+                         oldest.id.substr(0, 12) + " at " + FormatUtcMillis(oldest.time_s * 1000) +
+                         "; older snapshots were pruned ([snapshots] keep)");
+  }
   return NotFoundError("no snapshot was taken at or before that time (" +
                        std::to_string(commits->size()) + " snapshots in " + path_ + ")");
 }
@@ -443,12 +416,26 @@ Result<std::vector<std::string>> PushRefspecs(git_repository* repo) {
   const std::string branch = git_reference_name(head);
   git_reference_free(head);
   std::vector<std::string> refspecs = {branch + ":" + branch};
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo, CollectTag, &tags);
-  for (const auto& [name, oid] : tags) {
+  for (const auto& [name, oid] : ListTags(repo)) {
     refspecs.push_back("refs/tags/" + name + ":refs/tags/" + name);
   }
   return refspecs;
+}
+
+// Points kPushedRef at HEAD, which the remote now has: retention keeps what is newer.
+Status RecordPushed(git_repository* repo, const std::string& url) {
+  git_oid head;
+  if (int rc = git_reference_name_to_id(&head, repo, "HEAD"); rc != 0) {
+    return GitError(rc, "reading HEAD after pushing to " + url);
+  }
+  git_reference* ref = nullptr;
+  if (int rc = git_reference_create(&ref, repo, kPushedRef, &head, /*force=*/1,
+                                    ("pushed to " + url).c_str());
+      rc != 0) {
+    return GitError(rc, "recording the push to " + url);
+  }
+  git_reference_free(ref);
+  return OkStatus();
 }
 
 }  // namespace
@@ -482,17 +469,21 @@ Status GitStore::Push(const std::string& url) {
                          " (it has snapshots this repository does not; fetch or use another "
                          "remote)");
   }
-  return OkStatus();
+  return RecordPushed(repo_, url);
 }
 
 Result<ObjectCheck> GitStore::CheckObjects() {
   std::lock_guard lock(mutex_);
+  return CheckObjectsLocked();
+}
+
+Result<ObjectCheck> GitStore::CheckObjectsLocked() {
   git_odb* odb = nullptr;
   if (int rc = git_repository_odb(&odb, repo_); rc != 0) {
     return GitError(rc, "opening the object database of " + path_);
   }
   OwnedOdb owned(odb);
-  ObjectChecker checker(repo_, odb);
+  ObjectChecker checker(repo_, odb, ReadShallow(path_));
   if (git_repository_head_unborn(repo_) != 1) {
     git_oid head;
     if (int rc = git_reference_name_to_id(&head, repo_, "HEAD"); rc != 0) {
@@ -501,9 +492,7 @@ Result<ObjectCheck> GitStore::CheckObjects() {
       checker.Commit(&head);
     }
   }
-  std::vector<std::pair<std::string, git_oid>> tags;
-  git_tag_foreach(repo_, CollectTag, &tags);
-  for (const auto& [name, oid] : tags) {
+  for (const auto& [name, oid] : ListTags(repo_)) {
     checker.Commit(&oid);
   }
   return std::move(checker.result());

@@ -91,13 +91,15 @@ class DaemonHarness {
   void WriteConfig(const std::string& services) {
     std::ofstream(dir_.Path("rebound.toml")) << Config(services);
   }
-  // Starts `rebound serve` and waits until its API answers.
-  pid_t Start(const std::string& services = "") {
+  // Starts `rebound serve [serve_args...]` and waits until its API answers.
+  pid_t Start(const std::string& services = "", const std::vector<std::string>& serve_args = {}) {
     if (!services.empty()) {
       WriteConfig(services);
     }
-    daemon_ = SpawnProcess({REBOUND_BINARY, "serve", "--config", dir_.Path("rebound.toml")},
-                           dir_.Path("daemon.log"));
+    std::vector<std::string> argv = {REBOUND_BINARY, "serve", "--config",
+                                     dir_.Path("rebound.toml")};
+    argv.insert(argv.end(), serve_args.begin(), serve_args.end());
+    daemon_ = SpawnProcess(argv, dir_.Path("daemon.log"));
     WaitUntil([&] { return Get("/v1/services").has_value(); });
     return daemon_;
   }

@@ -35,5 +35,17 @@ TEST(SnapshotRoutesTest, RefusesBadBodiesNamingTheField) {
   }
 }
 
+TEST(SnapshotRoutesTest, PruneTakesAnOptionalPositiveKeep) {
+  EXPECT_FALSE(ParsePruneRequest(nullptr)->has_value());
+  EXPECT_FALSE(ParsePruneRequest(nlohmann::json::object())->has_value());
+  EXPECT_EQ(**ParsePruneRequest({{"keep", 30}}), 30);
+  for (const nlohmann::json& bad : {nlohmann::json{{"keep", 0}}, nlohmann::json{{"keep", "3"}},
+                                    nlohmann::json{{"keep", 2.5}}, nlohmann::json::array()}) {
+    auto parsed = ParsePruneRequest(bad);
+    ASSERT_FALSE(parsed.ok()) << bad.dump();
+    EXPECT_EQ(parsed.error().category(), ErrorCategory::kValidation);
+  }
+}
+
 }  // namespace
 }  // namespace rebound::api

@@ -50,6 +50,18 @@ TEST(SnapshotConfigTest, ReadsIntervalAndOnShutdownWhichDefaultToOff) {
       << too_often.error().message();
 }
 
+TEST(SnapshotConfigTest, KeepDefaultsToEverythingAndRefusesANegativeCount) {
+  EXPECT_EQ(Parse("")->snapshots.keep, 0);
+  auto config = Parse("[snapshots]\nkeep = 30\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->snapshots.keep, 30);
+  auto negative = Parse("[snapshots]\nkeep = -1\n");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().message().find("snapshots.keep"), std::string::npos)
+      << negative.error().message();
+  EXPECT_FALSE(Parse("[snapshots]\nkeep = \"ten\"\n").ok());
+}
+
 TEST(SnapshotConfigTest, ErrorsNameTheLineTheKeyAndTheFix) {
   auto misspelt = Parse("[snapshots]\nredcat = []\n");
   ASSERT_FALSE(misspelt.ok());

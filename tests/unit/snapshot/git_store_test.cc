@@ -49,6 +49,23 @@ TEST_F(GitStoreTest, CommitsReadBackAtEachCommitNewestFirst) {
   EXPECT_EQ(*git_->FileSize(second, "recovery.json"), 3);
 }
 
+TEST_F(GitStoreTest, CommitsAreCanonicalObjectsTheGitCliReads) {
+  const std::string first = Commit("one\n", "first");
+  const std::string second = Commit("two\n", "second\n\nbody");
+  const std::string repo = dir_.Path("repo");
+  EXPECT_EQ(GitOutput(repo, "log --format='%H %P|%an <%ae>|%s'"),
+            second + " " + first + "|rebound <rebound@localhost>|second\n" + first +
+                " |rebound <rebound@localhost>|first\n");
+  EXPECT_EQ(GitOutput(repo, "show " + first + ":recovery.json"), "one\n");
+  // The blob id is git's own hash of the content ("two\n" hashes to this in any git).
+  EXPECT_EQ(GitOutput(repo, "rev-parse " + second + ":recovery.json"),
+            "f719efd430d52bcfc8566a43b2eb655688d38871\n");
+  EXPECT_EQ(GitOutput(repo, "ls-tree --name-only " + second), "recovery.json\n");
+  EXPECT_TRUE(GitFsckPasses(repo));
+  EXPECT_EQ(git_->CommitFile("a/b.json", "x", "m", clock_.WallNow()).error().category(),
+            ErrorCategory::kValidation);
+}
+
 TEST_F(GitStoreTest, TagsNameCommitsAndAreListed) {
   const std::string first = Commit("one", "first");
   Commit("two", "second");

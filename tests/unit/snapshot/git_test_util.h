@@ -2,6 +2,8 @@
 
 // Helpers for tests of the snapshot repository: run the git CLI, damage an object file.
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,6 +30,29 @@ inline void FlipByteOfObject(const std::string& repo, const std::string& id) {
   byte = static_cast<char>(byte ^ 0x5a);
   stream.seekp(middle);
   stream.write(&byte, 1);
+}
+
+}  // namespace rebound::snapshot
+
+namespace rebound::snapshot {
+
+// The standard output of `git -C repo ARGS` (ARGS already shell-quoted where needed).
+inline std::string GitOutput(const std::string& repo, const std::string& args) {
+  const std::string command = "git -C '" + repo + "' " + args + " 2>/dev/null";
+  std::string output;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) {
+      output.append(buffer, n);
+    }
+    ::pclose(pipe);
+  }
+  return output;
+}
+
+// A bare repository made by the git CLI, as an operator would set up a remote.
+inline bool GitInitBare(const std::string& path) {
+  return std::system(("git init -q --bare '" + path + "'").c_str()) == 0;
 }
 
 }  // namespace rebound::snapshot

@@ -1,0 +1,84 @@
+#pragma once
+
+// Internal to the libgit2 adapter of GitStore (git_store_git.cc, git_retention_git.cc,
+// git_remote_git.cc, git_repair_git.cc, git_loose_writer_git.cc; defined in git_internal_git.cc):
+// owning wrappers for libgit2 objects and the one place libgit2 return codes are classified.
+// Include only from *_git.cc files.
+//
+//   OwnedCommit commit = std::move(*LookupCommit(repo, "HEAD"));
+//   if (int rc = git_...(...); rc != 0) return GitError(rc, "what was being done");
+
+#include <git2.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+
+namespace rebound::snapshot::git_internal {
+
+template <typename T, void (*Free)(T*)>
+struct Freer {
+  void operator()(T* object) const { Free(object); }
+};
+template <typename T, void (*Free)(T*)>
+using Owned = std::unique_ptr<T, Freer<T, Free>>;
+
+using OwnedObject = Owned<git_object, git_object_free>;
+using OwnedCommit = Owned<git_commit, git_commit_free>;
+using OwnedTree = Owned<git_tree, git_tree_free>;
+using OwnedTreeEntry = Owned<git_tree_entry, git_tree_entry_free>;
+using OwnedBlob = Owned<git_blob, git_blob_free>;
+using OwnedBuilder = Owned<git_treebuilder, git_treebuilder_free>;
+using OwnedSignature = Owned<git_signature, git_signature_free>;
+using OwnedWalk = Owned<git_revwalk, git_revwalk_free>;
+using OwnedOdb = Owned<git_odb, git_odb_free>;
+using OwnedOdbObject = Owned<git_odb_object, git_odb_object_free>;
+using OwnedRemote = Owned<git_remote, git_remote_free>;
+using OwnedReference = Owned<git_reference, git_reference_free>;
+using OwnedRepository = Owned<git_repository, git_repository_free>;
+using OwnedPackBuilder = Owned<git_packbuilder, git_packbuilder_free>;
+
+// Classifies a libgit2 return code, with its last error message.
+Error GitError(int code, const std::string& context);
+std::string OidHex(const git_oid* oid);
+// Turns on fsync of the git directory and strict hash checks, once per process.
+void InitLibgit2Once();
+// `revision` (id, prefix, tag, HEAD) peeled to a commit.
+Result<OwnedCommit> LookupCommit(git_repository* repo, const std::string& revision);
+// Every tag as (short name, the id it points at: the commit, or an annotated tag object).
+std::vector<std::pair<std::string, git_oid>> ListTags(git_repository* repo);
+// The commits named in the repository's `shallow` file: their parents' documents were pruned
+// (docs/operations.md "Snapshot retention"), so no walk descends below them.
+std::set<std::string> ReadShallow(const std::string& repo_path);
+// Fetches every branch and tag of `url` into `repo`, overwriting its refs of the same name.
+Status FetchAll(git_repository* repo, const std::string& url);
+// Every object id in the pack whose index file is `index_path`.
+Result<std::vector<git_oid>> ListPack(const std::string& index_path);
+// The branch HEAD names ("refs/heads/master"), also before the first commit.
+Result<std::string> HeadBranch(git_repository* repo);
+// The blob, tree and commit of one snapshot, in the order they must be written (the commit
+// last), as git's canonical bytes: the same objects git_commit_create would make.
+struct SnapshotObjects {
+  std::vector<std::tuple<git_oid, git_object_t, std::string>> all;
+};
+SnapshotObjects BuildSnapshotObjects(const std::string& file_path, const std::string& content,
+                                     const std::string& message, WallTime time,
+                                     const std::optional<git_oid>& parent);
+// git_loose_writer_git.cc: writes the loose object `id` (of `type`, content `raw`) into
+// `objects_dir` unless it is there, without any fsync; SyncFileSystemOf makes it durable.
+Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
+                                git_object_t type, std::string_view raw);
+// syncfs(2) of the file system holding `path`: one device flush for everything written.
+Status SyncFileSystemOf(const std::string& path);
+// The ref a successful push records (the commit the remote's branch then held).
+inline constexpr char kPushedRef[] = "refs/rebound/pushed";
+
+}  // namespace rebound::snapshot::git_internal
