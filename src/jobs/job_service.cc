@@ -118,6 +118,11 @@ void JobService::DiscardLeftoverRecords() {
   }
 }
 
+void JobService::SetObserver(JobObserver observer) {
+  observer_ = observer;
+  manager_->SetObserver(std::move(observer));
+}
+
 void JobService::Stop() {
   stopping_ = true;
   manager_->Stop();
@@ -133,6 +138,9 @@ Result<SubmitOutcome> JobService::SubmitJob(const JobSpec& spec) {
                            " (add a [queues." + spec.queue + "] table to the config)");
   }
   auto outcome = store_.Submit(spec);
+  if (outcome.ok() && outcome->created && observer_.submitted) {
+    observer_.submitted(outcome->job);
+  }
   if (outcome.ok() && outcome->created) {
     post_([this, job = outcome->job] { manager_->OnSubmitted(job); });
   }
@@ -166,11 +174,7 @@ Result<JobRecord> JobService::RetryJob(int64_t id) {
 Result<JobsSummary> JobService::Summary() {
   auto summary = store_.Summary();
   if (summary.ok()) {
-    for (const std::string& queue : queue_names_) {
-      for (const auto& [state, count] : summary->by_state) {
-        summary->by_queue[queue].try_emplace(state, 0);  // configured queues show, even empty
-      }
-    }
+    IncludeQueues(*summary, {queue_names_.begin(), queue_names_.end()});
   }
   return summary;
 }

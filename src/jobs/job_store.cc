@@ -272,6 +272,25 @@ std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int 
   });
 }
 
+void IncludeQueues(JobsSummary& summary, const std::vector<std::string>& queues) {
+  for (const std::string& queue : queues) {
+    for (const auto& [state, count] : summary.by_state) {
+      summary.by_queue[queue].try_emplace(state, 0);
+    }
+  }
+}
+
+std::map<std::string, std::map<std::string, int64_t>> QueueBacklogs(const JobsSummary& summary) {
+  std::map<std::string, std::map<std::string, int64_t>> backlogs;
+  for (const auto& [queue, states] : summary.by_queue) {
+    for (const char* state : {"queued", "running", "retrying"}) {
+      auto it = states.find(state);
+      backlogs[queue][state] = it == states.end() ? 0 : it->second;
+    }
+  }
+  return backlogs;
+}
+
 Result<JobsSummary> JobStore::Summary() {
   return database_.Read([](SqliteConnection& db) -> Result<JobsSummary> {
     auto stmt = db.Prepare("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
