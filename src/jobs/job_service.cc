@@ -67,8 +67,9 @@ JobService::~JobService() {
 }
 
 Status JobService::Recover() {
-  REBOUND_RETURN_IF_ERROR(manager_->Recover());
+  // First: the store is exactly as earlier daemons left it, with no outcome of ours in flight.
   DiscardLeftoverRecords();
+  REBOUND_RETURN_IF_ERROR(manager_->Recover());
   if (options_.retention > Duration(0)) {
     ScheduleRetention(Duration(0));
   }
@@ -104,15 +105,26 @@ void JobService::ApplyRetention() {
       });
 }
 
-// Records of jobs that ended while their outcome's commit was in flight when a daemon died.
+// Records of jobs whose outcome an earlier daemon committed but that it died before removing.
+// Only jobs the store says ended (or no longer has) lose their records: a job still "running"
+// there may have its only outcome in its exit record, which must stay until this daemon has
+// committed that outcome (the manager removes it then). Removing it earlier, while that
+// commit was in flight, let a crash at that moment run a finished job again.
 void JobService::DiscardLeftoverRecords() {
   auto files = fs_.ListDir(options_.run_dir);
   if (!files.ok()) {
     return;
   }
+  std::set<int64_t> seen;
   for (const std::string& file : *files) {
     const std::optional<int64_t> id = JobIdOfRecord(file);
-    if (id && !manager_->IsActive(*id)) {
+    if (!id || !seen.insert(*id).second) {
+      continue;
+    }
+    auto job = store_.Get(*id);
+    const bool ended =
+        job.ok() ? IsTerminal(job->state) : job.error().category() == ErrorCategory::kNotFound;
+    if (ended) {
       launcher_->DiscardRecords(ShimName(*id));
     }
   }

@@ -86,6 +86,20 @@ std::map<int64_t, std::pair<int, int>> ResultLines(const std::string& path) {
   return counts;
 }
 
+// How many jobs are in each state, and the first few that did not succeed, in full.
+std::string Unfinished(DaemonHarness& h, const std::map<int64_t, std::string>& states) {
+  std::map<std::string, int> counts;
+  std::string report;
+  int shown = 0;
+  for (const auto& [id, state] : states) {
+    ++counts[state];
+    if (state != "succeeded" && shown++ < 5) {
+      report += "\n" + h.Get("/v1/jobs/" + std::to_string(id)).value_or(json()).dump();
+    }
+  }
+  return json(counts).dump() + report;
+}
+
 TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
   DaemonHarness h;
   h.Start(kConfig);
@@ -134,7 +148,7 @@ TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
       },
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
                                                             std::chrono::steady_clock::now())))
-      << "not every acknowledged job succeeded";
+      << "not every acknowledged job succeeded: " << Unfinished(h, states);
   const auto lines = ResultLines(results);
   for (int64_t id : acknowledged) {
     ASSERT_TRUE(lines.contains(id)) << "job " << id << " never ran";
