@@ -152,7 +152,9 @@ TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
   const auto lines = ResultLines(results);
   for (int64_t id : acknowledged) {
     ASSERT_TRUE(lines.contains(id)) << "job " << id << " never ran";
-    EXPECT_EQ(lines.at(id).second, 1) << "job " << id << " completed more than once";
+    EXPECT_EQ(lines.at(id).second, 1)
+        << "job " << id << " completed more than once; its journal: "
+        << h.Get("/v1/events?subject=job:" + std::to_string(id)).value_or(json()).dump(1);
   }
   ASSERT_EQ(h.Terminate(), 0);
   auto store = store::Store::Open(h.dir().Path("data"));
