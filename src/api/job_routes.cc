@@ -142,21 +142,11 @@ nlohmann::json JobsHealthComponent(jobs::JobController& controller) {
   if (!summary.ok()) {
     return {{"status", "unknown"}, {"required", false}, {"message", summary.error().message()}};
   }
-  nlohmann::json queues = nlohmann::json::object();
-  for (const auto& [queue, states] : summary->by_queue) {
-    auto count = [&states](const char* state) {
-      auto it = states.find(state);
-      return it == states.end() ? int64_t{0} : it->second;
-    };
-    queues[queue] = {{"queued", count("queued")},
-                     {"running", count("running")},
-                     {"retrying", count("retrying")}};
-  }
   // Not required: failing jobs never make the daemon unhealthy.
   return {{"status", "healthy"},
           {"required", false},
           {"by_state", summary->by_state},
-          {"queues", std::move(queues)}};
+          {"queues", jobs::QueueBacklogs(*summary)}};
 }
 
 }  // namespace rebound::api

@@ -122,4 +122,75 @@ void RegisterStoreMetrics(MetricsRegistry& registry, store::GroupCommitWriter& w
       });
 }
 
+namespace {
+
+// Attempts run from milliseconds (a /bin/true) to hours (a nightly import).
+const std::vector<double> kJobDurationBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,
+                                                 10,   30,   60,  120,  300, 600, 1800, 3600};
+constexpr const char* kJobOutcomes[] = {"succeeded", "failed", "exhausted", "cancelled",
+                                        "interrupted"};
+
+// Counters and the histogram, updated as jobs move (JobObserver), with a series for every
+// configured queue from the start so that rate() sees the first increment.
+void AddJobEventMetrics(MetricsRegistry& registry, jobs::JobService& jobs) {
+  CounterFamily& submitted =
+      registry.AddCounter("rebound_jobs_submitted_total",
+                          "Jobs created by a submit (not idempotent resubmits)", {"queue"});
+  CounterFamily& completed =
+      registry.AddCounter("rebound_jobs_completed_total",
+                          "Jobs that reached a final state, by that state", {"queue", "outcome"});
+  CounterFamily& attempts =
+      registry.AddCounter("rebound_job_attempts_total", "Job attempts launched", {"queue"});
+  HistogramFamily& duration = registry.AddHistogram("rebound_job_duration_seconds",
+                                                    "Run time of each job attempt, launch to exit",
+                                                    {"queue"}, kJobDurationBuckets);
+  for (const std::string& queue : jobs.QueueNames()) {
+    submitted.WithLabels({queue});
+    attempts.WithLabels({queue});
+    duration.WithLabels({queue});
+    for (const char* outcome : kJobOutcomes) {
+      completed.WithLabels({queue, outcome});
+    }
+  }
+  jobs.SetObserver(jobs::JobObserver{
+      .submitted =
+          [&submitted](const jobs::JobRecord& job) {
+            submitted.WithLabels({job.spec.queue}).Increment();
+          },
+      .attempt_started =
+          [&attempts](const jobs::JobRecord& job) {
+            attempts.WithLabels({job.spec.queue}).Increment();
+          },
+      .attempt_ended =
+          [&duration](const jobs::JobRecord& job, Duration ran) {
+            duration.WithLabels({job.spec.queue}).Observe(ToSeconds(ran));
+          },
+      .ended =
+          [&completed](const jobs::JobRecord& job) {
+            completed.WithLabels({job.spec.queue, std::string(jobs::JobStateName(job.state))})
+                .Increment();
+          }});
+}
+
+}  // namespace
+
+void RegisterJobMetrics(MetricsRegistry& registry, jobs::JobService& jobs) {
+  registry.AddCollector(
+      "rebound_jobs", "Jobs in the store by queue and state (ended ones until [jobs] retention)",
+      MetricType::kGauge, {"queue", "state"}, [&jobs] {
+        std::vector<MetricSample> samples;
+        auto summary = jobs.Summary();
+        if (!summary.ok()) {
+          return samples;  // the store is unreadable: no sample rather than a wrong zero
+        }
+        for (const auto& [queue, states] : summary->by_queue) {
+          for (const auto& [state, count] : states) {
+            samples.push_back({{queue, state}, static_cast<double>(count)});
+          }
+        }
+        return samples;
+      });
+  AddJobEventMetrics(registry, jobs);
+}
+
 }  // namespace rebound::api

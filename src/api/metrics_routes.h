@@ -6,6 +6,7 @@
 //   MetricsRegistry& registry = daemon.metrics();
 //   RegisterServiceMetrics(registry, controller);        // rebound_service_up, ..._restarts
 //   RegisterStoreMetrics(registry, store.writer());      // commit latency, writes
+//   RegisterJobMetrics(registry, daemon.jobs());         // rebound_jobs{queue,state}, ...
 //   RegisterMetricsRoute(server, registry);
 //
 // Metric names are API (docs/operations.md lists them). Registry, controller and writer
@@ -15,6 +16,7 @@
 #include "base/metrics.h"
 #include "engine/reliability_controller.h"
 #include "engine/service_controller.h"
+#include "jobs/job_service.h"
 #include "store/group_commit.h"
 
 namespace rebound::api {
@@ -38,5 +40,11 @@ void RegisterReliabilityMetrics(MetricsRegistry& registry,
 // rebound_store_commit_duration_seconds (histogram, observed on the writer thread),
 // rebound_store_writes_total, rebound_store_commit_failures_total.
 void RegisterStoreMetrics(MetricsRegistry& registry, store::GroupCommitWriter& writer);
+
+// Durable jobs: rebound_jobs{queue,state} (jobs in the store, read at scrape time),
+// rebound_jobs_submitted_total{queue}, rebound_jobs_completed_total{queue,outcome},
+// rebound_job_attempts_total{queue}, rebound_job_duration_seconds{queue} (histogram of each
+// attempt's run time). REQUIRES: before jobs.Recover() (it installs the jobs' observer).
+void RegisterJobMetrics(MetricsRegistry& registry, jobs::JobService& jobs);
 
 }  // namespace rebound::api

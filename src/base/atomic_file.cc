@@ -18,13 +18,16 @@ std::string TempPathFor(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
 
-Status WriteAndSync(FileSystem& fs, const std::string& path, std::string_view data, int mode) {
+Status WriteAndSync(FileSystem& fs, const std::string& path, std::string_view data, int mode,
+                    FileDurability durability) {
   auto file = fs.NewWritableFile(path, mode);
   if (!file.ok()) {
     return file.error();
   }
   REBOUND_RETURN_IF_ERROR((*file)->Append(data));
-  REBOUND_RETURN_IF_ERROR((*file)->Sync());
+  if (durability == FileDurability::kDurable) {
+    REBOUND_RETURN_IF_ERROR((*file)->Sync());
+  }
   return (*file)->Close();
 }
 
@@ -38,16 +41,19 @@ std::string ParentDir(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data,
-                           int mode) {
+Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data, int mode,
+                           FileDurability durability) {
   const std::string temp = TempPathFor(path);
-  Status written = WriteAndSync(fs, temp, data, mode);
+  Status written = WriteAndSync(fs, temp, data, mode, durability);
   if (written.ok()) {
     written = fs.Rename(temp, path);
   }
   if (!written.ok()) {
     (void)fs.RemoveFile(temp);  // best effort: the error that matters is `written`
     return written.error().WithContext("atomic write of " + path);
+  }
+  if (durability == FileDurability::kAtomicOnly) {
+    return OkStatus();
   }
   Status synced = fs.SyncDir(ParentDir(path));
   if (!synced.ok()) {
@@ -104,8 +110,8 @@ Result<std::string> UnframeChecksummed(std::string_view framed, std::string_view
 }
 
 Status WriteChecksummedFile(FileSystem& fs, const std::string& path, std::string_view payload,
-                            int mode) {
-  return WriteFileAtomically(fs, path, FrameWithChecksum(payload), mode);
+                            int mode, FileDurability durability) {
+  return WriteFileAtomically(fs, path, FrameWithChecksum(payload), mode, durability);
 }
 
 Result<std::string> ReadChecksummedFile(FileSystem& fs, const std::string& path) {

@@ -22,11 +22,18 @@
 
 namespace rebound {
 
+// kDurable: on disk when the call returns (fdatasync before the rename, fsync of the
+// directory after). kAtomicOnly: the same temp-and-rename, so a reader (a daemon restarted
+// after a crash) sees the old file or the new one, never a mix, but only the page cache holds
+// it: a power loss may lose it. Only for facts a power loss makes moot anyway (which process
+// is running now); it saves two fsyncs.
+enum class FileDurability { kDurable, kAtomicOnly };
+
 Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data,
-                           int mode = 0644);
+                           int mode = 0644, FileDurability durability = FileDurability::kDurable);
 
 Status WriteChecksummedFile(FileSystem& fs, const std::string& path, std::string_view payload,
-                            int mode = 0644);
+                            int mode = 0644, FileDurability durability = FileDurability::kDurable);
 Result<std::string> ReadChecksummedFile(FileSystem& fs, const std::string& path);
 
 // The checksummed framing on its own, for callers that store the bytes elsewhere.

@@ -55,6 +55,7 @@ void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
   api::RegisterServiceMetrics(daemon.metrics(), daemon);
   api::RegisterReliabilityMetrics(daemon.metrics(), daemon);
   api::RegisterStoreMetrics(daemon.metrics(), daemon.store().writer());
+  api::RegisterJobMetrics(daemon.metrics(), daemon.jobs());
   api::RegisterMetricsRoute(server, daemon.metrics());
 }
 

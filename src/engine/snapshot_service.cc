@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "base/path.h"
+#include "jobs/job_queue.h"
+#include "jobs/job_store.h"
 #include "resilience/retry_policy.h"
 
 namespace rebound::engine {
@@ -20,6 +22,31 @@ std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
   }
   return records;
 }
+
+namespace {
+
+// system_status.jobs from the jobs table, which is the truth with or without a daemon (an
+// offline capture records the queues as the last daemon left them). Configured queues show
+// even when empty. A read error leaves jobs out of the document rather than failing the capture.
+std::function<std::optional<snapshot::JobsRecord>()> JobsStatusReader(const Config& config,
+                                                                      store::Store& store,
+                                                                      const Clock& clock) {
+  return
+      [&store, &clock,
+       queues = jobs::JobQueues(config.queues).Names()]() -> std::optional<snapshot::JobsRecord> {
+        jobs::JobStore jobs(store.database(), store.writer(), nullptr, clock);
+        auto summary = jobs.Summary();
+        if (!summary.ok()) {
+          spdlog::warn("snapshot: jobs not recorded: {}", summary.error().message());
+          return std::nullopt;
+        }
+        jobs::IncludeQueues(*summary, queues);
+        return snapshot::JobsRecord{.by_state = summary->by_state,
+                                    .queues = jobs::QueueBacklogs(*summary)};
+      };
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
                                                                store::Store& store,
@@ -37,6 +64,7 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
   }
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
                                        .redact_patterns = config.snapshots.redact};
+  options.jobs_status = JobsStatusReader(config, store, clock);
   std::unique_ptr<SnapshotService> service(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
                           config.snapshots.remote, config.start_order));

@@ -87,6 +87,7 @@ void JobManager::Adopt(Active& active) {
   if (adoption.ok() && adoption->outcome == AdoptOutcome::kRunning) {
     ++stats_.adopted;
     active.launched = true;  // unchanged in the store: its row still dates the attempt's start
+    active.attempt_started = FromUnixMillis(active.job.updated_at_ms);
     if (active.job.spec.timeout > Duration(0)) {
       ArmTimeout(active, active.job.spec.timeout - SinceMillis(clock_, active.job.updated_at_ms));
     }
@@ -192,6 +193,10 @@ void JobManager::Launch(Active& active) {
   }
   ++stats_.launched;
   active.launched = true;
+  active.attempt_started = clock_.WallNow();
+  if (observer_.attempt_started) {
+    observer_.attempt_started(active.job);
+  }
   if (active.job.spec.timeout > Duration(0)) {
     ArmTimeout(active, active.job.spec.timeout);
   }
@@ -230,6 +235,11 @@ void JobManager::OnExit(int64_t id, const ExitInfo& exit) {
   Active& active = it->second;
   CancelTimers(active);
   queues_.Finished(active.job.spec.queue);
+  if (active.launched && observer_.attempt_ended) {
+    observer_.attempt_ended(active.job,
+                            std::max(Duration(0), std::chrono::duration_cast<Duration>(
+                                                      exit.ended - active.attempt_started)));
+  }
   active.launched = false;
   Conclude(active, exit);
   Dispatch();
@@ -266,6 +276,9 @@ void JobManager::Apply(Active& active, JobEvent event, std::string message) {
     }
   });
   if (terminal) {
+    if (observer_.ended) {
+      observer_.ended(active.job);
+    }
     active_.erase(id);
   }
 }

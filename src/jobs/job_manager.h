@@ -32,6 +32,7 @@
 #include "base/scheduler.h"
 #include "jobs/commit_waiter.h"
 #include "jobs/job.h"
+#include "jobs/job_observer.h"
 #include "jobs/job_queue.h"
 #include "jobs/job_store.h"
 #include "resilience/error_classifier.h"
@@ -73,6 +74,8 @@ class JobManager {
   Result<JobRecord> Retry(int64_t id);
   // No new attempts start from now on; running ones go on under their shims.
   void Stop();
+  // REQUIRES: before Recover.
+  void SetObserver(JobObserver observer) { observer_ = std::move(observer); }
 
   bool IsActive(int64_t id) const { return active_.contains(id); }
   std::map<std::string, jobs::QueueCounts> Queues() const { return queues_.Counts(); }
@@ -83,6 +86,7 @@ class JobManager {
     JobRecord job;
     bool launched = false;  // its shim runs (launched or re-adopted)
     bool timed_out = false;
+    WallTime attempt_started = {};  // when its shim was launched (or its run was recorded)
     std::optional<TimerId> timeout_timer = {};
     std::optional<TimerId> kill_timer = {};
     std::optional<TimerId> backoff_timer = {};
@@ -120,6 +124,7 @@ class JobManager {
   bool stopping_ = false;
   bool recovering_ = false;
   JobManagerStats stats_;
+  JobObserver observer_;
 };
 
 }  // namespace rebound::jobs

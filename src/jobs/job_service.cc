@@ -67,8 +67,9 @@ JobService::~JobService() {
 }
 
 Status JobService::Recover() {
-  REBOUND_RETURN_IF_ERROR(manager_->Recover());
+  // First: the store is exactly as earlier daemons left it, with no outcome of ours in flight.
   DiscardLeftoverRecords();
+  REBOUND_RETURN_IF_ERROR(manager_->Recover());
   if (options_.retention > Duration(0)) {
     ScheduleRetention(Duration(0));
   }
@@ -104,18 +105,34 @@ void JobService::ApplyRetention() {
       });
 }
 
-// Records of jobs that ended while their outcome's commit was in flight when a daemon died.
+// Records of jobs whose outcome an earlier daemon committed but that it died before removing.
+// Only jobs the store says ended (or no longer has) lose their records: a job still "running"
+// there may have its only outcome in its exit record, which must stay until this daemon has
+// committed that outcome (the manager removes it then). Removing it earlier, while that
+// commit was in flight, let a crash at that moment run a finished job again.
 void JobService::DiscardLeftoverRecords() {
   auto files = fs_.ListDir(options_.run_dir);
   if (!files.ok()) {
     return;
   }
+  std::set<int64_t> seen;
   for (const std::string& file : *files) {
     const std::optional<int64_t> id = JobIdOfRecord(file);
-    if (id && !manager_->IsActive(*id)) {
+    if (!id || !seen.insert(*id).second) {
+      continue;
+    }
+    auto job = store_.Get(*id);
+    const bool ended =
+        job.ok() ? IsTerminal(job->state) : job.error().category() == ErrorCategory::kNotFound;
+    if (ended) {
       launcher_->DiscardRecords(ShimName(*id));
     }
   }
+}
+
+void JobService::SetObserver(JobObserver observer) {
+  observer_ = observer;
+  manager_->SetObserver(std::move(observer));
 }
 
 void JobService::Stop() {
@@ -133,6 +150,9 @@ Result<SubmitOutcome> JobService::SubmitJob(const JobSpec& spec) {
                            " (add a [queues." + spec.queue + "] table to the config)");
   }
   auto outcome = store_.Submit(spec);
+  if (outcome.ok() && outcome->created && observer_.submitted) {
+    observer_.submitted(outcome->job);
+  }
   if (outcome.ok() && outcome->created) {
     post_([this, job = outcome->job] { manager_->OnSubmitted(job); });
   }
@@ -166,11 +186,7 @@ Result<JobRecord> JobService::RetryJob(int64_t id) {
 Result<JobsSummary> JobService::Summary() {
   auto summary = store_.Summary();
   if (summary.ok()) {
-    for (const std::string& queue : queue_names_) {
-      for (const auto& [state, count] : summary->by_state) {
-        summary->by_queue[queue].try_emplace(state, 0);  // configured queues show, even empty
-      }
-    }
+    IncludeQueues(*summary, {queue_names_.begin(), queue_names_.end()});
   }
   return summary;
 }

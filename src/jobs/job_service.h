@@ -58,6 +58,11 @@ class JobService final : public JobController {
   Status Recover();
   void Stop();
   std::map<std::string, QueueCounts> QueueCountsOnLoop() const { return manager_->Queues(); }
+  // The configured queues' names, "default" included.
+  std::vector<std::string> QueueNames() const { return {queue_names_.begin(), queue_names_.end()}; }
+  // Tells `observer` of submits, attempts and final states (metrics). REQUIRES: before
+  // Recover and before any submit (the daemon's API is not serving yet).
+  void SetObserver(JobObserver observer);
 
   Result<SubmitOutcome> SubmitJob(const JobSpec& spec) override;
   Result<JobRecord> GetJob(int64_t id) override;
@@ -76,6 +81,7 @@ class JobService final : public JobController {
   void ScheduleRetention(Duration delay);
 
   JobServiceOptions options_;
+  JobObserver observer_;
   FileSystem& fs_;
   Scheduler& scheduler_;
   const Clock& clock_;

@@ -48,6 +48,13 @@ struct JobsSummary {
   std::map<std::string, std::map<std::string, int64_t>> by_queue;
 };
 
+// Gives each of `queues` (configured ones, even empty) every state, 0 where it has no job.
+void IncludeQueues(JobsSummary& summary, const std::vector<std::string>& queues);
+
+// Each queue's backlog, {"queued", "running", "retrying"} -> count: what /health and the
+// recovery document show per queue.
+std::map<std::string, std::map<std::string, int64_t>> QueueBacklogs(const JobsSummary& summary);
+
 struct UnfinishedJobs {
   std::vector<JobRecord> jobs;
   // The highest id stored when they were read: every job up to it is either in `jobs` or

@@ -56,6 +56,47 @@ Result<ServiceRecord> ServiceFromJson(const std::string& name, const nlohmann::j
   return record;
 }
 
+// An object of non-negative integer counts, e.g. {"queued": 3, "running": 1}.
+Result<std::map<std::string, int64_t>> CountsFromJson(const std::string& path,
+                                                      const nlohmann::json& json) {
+  if (!json.is_object()) {
+    return FieldError(path, "must be an object of counts");
+  }
+  std::map<std::string, int64_t> counts;
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+      return FieldError(path + "." + key, "must be a non-negative integer");
+    }
+    counts[key] = value.get<int64_t>();
+  }
+  return counts;
+}
+
+Result<JobsRecord> JobsFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) {
+    return FieldError("system_status.jobs", "must be an object with \"by_state\" and \"queues\"");
+  }
+  JobsRecord record;
+  auto by_state = CountsFromJson("system_status.jobs.by_state",
+                                 json.value("by_state", nlohmann::json::object()));
+  if (!by_state.ok()) {
+    return by_state.error();
+  }
+  record.by_state = std::move(*by_state);
+  const nlohmann::json queues = json.value("queues", nlohmann::json::object());
+  if (!queues.is_object()) {
+    return FieldError("system_status.jobs.queues", "must be an object (queue name -> counts)");
+  }
+  for (const auto& [name, counts] : queues.items()) {
+    auto read = CountsFromJson("system_status.jobs.queues." + name, counts);
+    if (!read.ok()) {
+      return read.error();
+    }
+    record.queues[name] = std::move(*read);
+  }
+  return record;
+}
+
 Status ReadServices(const nlohmann::json& json, RecoveryDocument& document) {
   if (!json.contains("system_status") || !json["system_status"].is_object()) {
     return FieldError("system_status", "must be an object with a \"services\" object");
@@ -71,6 +112,13 @@ Status ReadServices(const nlohmann::json& json, RecoveryDocument& document) {
       return record.error();
     }
     document.services[name] = *record;
+  }
+  if (status.contains("jobs")) {
+    auto jobs = JobsFromJson(status["jobs"]);
+    if (!jobs.ok()) {
+      return jobs.error();
+    }
+    document.jobs = std::move(*jobs);
   }
   return OkStatus();
 }
@@ -102,6 +150,10 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
   for (const auto& [module, state] : document.module_states) {
     modules[module] = state;
   }
+  nlohmann::json status = {{"captured_by", document.captured_by}, {"services", services}};
+  if (document.jobs) {
+    status["jobs"] = {{"by_state", document.jobs->by_state}, {"queues", document.jobs->queues}};
+  }
   return {
       {"schema_version", document.schema_version},
       {"timestamp", FormatUtcMillis(document.timestamp_ms)},
@@ -109,7 +161,7 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
       {"rebound_version", document.rebound_version},
       {"parent_commit", document.parent_commit.empty() ? nlohmann::json(nullptr)
                                                        : nlohmann::json(document.parent_commit)},
-      {"system_status", {{"captured_by", document.captured_by}, {"services", services}}},
+      {"system_status", std::move(status)},
       {"module_states", modules}};
 }
 

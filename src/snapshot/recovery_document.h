@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -32,6 +33,17 @@ struct ServiceRecord {
   bool operator==(const ServiceRecord&) const = default;
 };
 
+// The durable jobs at capture time, as /health's "jobs" component shows them: how many jobs
+// are in each state, and each queue's backlog. Informative: recovering never changes jobs
+// (they carry on from the store by themselves).
+struct JobsRecord {
+  std::map<std::string, int64_t> by_state = {};  // "queued" -> 3, "succeeded" -> 40, ...
+  // queue -> {"queued", "running", "retrying"} -> count
+  std::map<std::string, std::map<std::string, int64_t>> queues = {};
+
+  bool operator==(const JobsRecord&) const = default;
+};
+
 struct RecoveryDocument {
   int schema_version = kRecoveryDocumentSchemaVersion;
   int64_t timestamp_ms = 0;
@@ -41,6 +53,8 @@ struct RecoveryDocument {
   // down (then services is empty: nothing was supervising them).
   std::string captured_by = "daemon";
   std::map<std::string, ServiceRecord> services = {};
+  // Absent in documents written before jobs were recorded, or when they could not be read.
+  std::optional<JobsRecord> jobs = {};
   std::map<std::string, nlohmann::json> module_states = {};
 
   bool operator==(const RecoveryDocument&) const = default;

@@ -48,6 +48,9 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
                             .parent_commit = head->value_or(""),
                             .captured_by = captured_by,
                             .services = std::move(services)};
+  if (options_.jobs_status) {
+    document.jobs = options_.jobs_status();
+  }
   int redacted = 0;
   for (store::ModuleState& state : *modules) {
     redacted += RedactSecrets(state.document, options_.redact_patterns);

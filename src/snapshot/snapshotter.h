@@ -15,6 +15,7 @@
 // ModuleStateStore are (they are); all references must outlive this.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ inline constexpr char kDocumentFileName[] = "recovery.json";
 struct SnapshotterOptions {
   std::string document_path = {};  // the checksummed working copy, DATA_DIR/recovery.json
   std::vector<std::string> redact_patterns = DefaultRedactPatterns();
+  // The durable jobs' counts for system_status.jobs, read at each capture; nullopt (or no
+  // function) leaves them out. Called on the capturing thread.
+  std::function<std::optional<JobsRecord>()> jobs_status = {};
 };
 
 struct CaptureResult {

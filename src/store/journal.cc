@@ -99,26 +99,40 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
   // UTF-8 (raw command output, say) is replaced rather than thrown.
   std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return writer_.Submit<int64_t>(
-      [this, event = std::move(event),
-       data = std::move(data)](SqliteConnection& db) -> Result<int64_t> {
-        auto stmt = db.Cached(
-            "INSERT INTO events(time_ms, category, kind, subject, data) VALUES (?1,?2,?3,?4,?5)");
-        if (!stmt.ok()) {
-          return stmt.error();
-        }
-        (*stmt)
-            ->BindInt(1, event.time_ms)
-            .BindText(2, event.category)
-            .BindText(3, event.kind)
-            .BindText(4, event.subject)
-            .BindText(5, data);
-        REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
-        const int64_t seq = db.LastInsertRowId();
-        std::lock_guard lock(mutex_);
-        pending_seq_ = std::max(pending_seq_, seq);
-        return seq;
-      },
+      [this, event = std::move(event), data = std::move(data)](
+          SqliteConnection& db) -> Result<int64_t> { return Insert(db, event, data); },
       GroupCommitWriter::Isolation::kSingleStatement);
+}
+
+Result<int64_t> EventJournal::AppendIn(SqliteConnection& db, Event event) {
+  if (event.category.empty() || event.kind.empty()) {
+    return ValidationError("event: category and kind must not be empty");
+  }
+  if (event.time_ms == 0) {
+    event.time_ms = ToUnixMillis(clock_.WallNow());
+  }
+  return Insert(db, event,
+                event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Result<int64_t> EventJournal::Insert(SqliteConnection& db, const Event& event,
+                                     const std::string& data) {
+  auto stmt = db.Cached(
+      "INSERT INTO events(time_ms, category, kind, subject, data) VALUES (?1,?2,?3,?4,?5)");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  (*stmt)
+      ->BindInt(1, event.time_ms)
+      .BindText(2, event.category)
+      .BindText(3, event.kind)
+      .BindText(4, event.subject)
+      .BindText(5, data);
+  REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
+  const int64_t seq = db.LastInsertRowId();
+  std::lock_guard lock(mutex_);
+  pending_seq_ = std::max(pending_seq_, seq);
+  return seq;
 }
 
 void EventJournal::OnCommit() {

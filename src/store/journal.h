@@ -66,6 +66,11 @@ class EventJournal {
 
   // REQUIRES: category and kind not empty (else the future holds a validation Error).
   std::future<Result<int64_t>> Append(Event event);
+  // The same append inside a write the writer is running (a GroupCommitWriter task), so the
+  // event commits, or rolls back, with that write's own rows: a state change and its event
+  // are durable together or not at all. Serializes `event.data` on the writer thread.
+  // REQUIRES: `db` is the connection the writer passed to the running task.
+  Result<int64_t> AppendIn(SqliteConnection& db, Event event);
   Result<std::vector<Event>> Query(const EventFilter& filter);
   Result<std::vector<Event>> Follow(const EventFilter& filter, Duration timeout);
   // Deletes events older than max_age and beyond the newest max_count; returns how many.
@@ -79,6 +84,8 @@ class EventJournal {
   int64_t LastCommittedSeq() const;
 
  private:
+  Result<int64_t> Insert(SqliteConnection& db, const Event& event, const std::string& data);
+
   Result<int64_t> Delete(SqliteConnection& db, const RetentionPolicy& policy);
   void OnCommit();
 

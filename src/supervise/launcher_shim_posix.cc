@@ -114,7 +114,8 @@ std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) co
                                    "--run-dir",       options_.run_dir,
                                    "--log",           options_.log_dir + "/" + spec.name + ".log",
                                    "--log-max-bytes", std::to_string(spec.log.max_bytes),
-                                   "--log-keep",      std::to_string(spec.log.keep)};
+                                   "--log-keep",      std::to_string(spec.log.keep),
+                                   "--parent-pid",    std::to_string(::getpid())};
   if (!spec.cwd.empty()) {
     args.insert(args.end(), {"--cwd", spec.cwd});
   }

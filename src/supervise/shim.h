@@ -4,7 +4,8 @@
 // "Processes: shims and re-adoption"; the contract is in docs/shim.md).
 //
 //   rebound shim --name api --run-dir /run/rebound --log /var/log/rebound/api.log
-//       [--log-max-bytes N] [--log-keep K] [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]
+//       [--log-max-bytes N] [--log-keep K] [--parent-pid PID] [--cwd DIR] [--env KEY=VALUE]...
+//       -- COMMAND [ARGS...]
 //
 //   auto options = ParseShimArgs({"--name", "api", ..., "--", "redis-server"});
 //   if (!options.ok()) { std::cerr << options.error().message(); return kShimUsageExitCode; }
@@ -32,6 +33,9 @@ inline constexpr int kShimUsageExitCode = 2;
 // Exit status when the service ended but its exit record could not be written: the daemon
 // must not mistake this for a clean record.
 inline constexpr int kShimRecordFailedExitCode = 1;
+// Exit status when the process that started the shim (--parent-pid) was no longer its parent
+// by the time the shim ran: it started nothing and wrote no record.
+inline constexpr int kShimParentGoneExitCode = 3;
 
 struct ShimOptions {
   std::string name;      // service name: a file name, no '/'
@@ -43,6 +47,11 @@ struct ShimOptions {
   // Added to (or replacing entries of) the shim's own environment, in command-line order;
   // a PATH given here is also the one COMMAND is looked up in.
   std::vector<std::pair<std::string, std::string>> env = {};
+  // The daemon that starts the shim. A daemon killed while it starts a shim (posix_spawn's
+  // child not yet exec'd) leaves a process that the next daemon cannot recognize by its
+  // command line, so that daemon may decide the service or job never started and start
+  // another. A shim whose parent is no longer this pid when it runs therefore starts nothing.
+  std::optional<int> parent_pid = {};
   std::vector<std::string> command;  // argv; command[0] via PATH
 
   bool operator==(const ShimOptions&) const = default;

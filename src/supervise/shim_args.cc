@@ -63,6 +63,15 @@ Status SetLogKeep(const std::string& value, ShimOptions& options) {
   return OkStatus();
 }
 
+Status SetParentPid(const std::string& value, ShimOptions& options) {
+  auto pid = ParseInteger<int>("--parent-pid", value, 1, std::numeric_limits<int>::max());
+  if (!pid.ok()) {
+    return pid.error();
+  }
+  options.parent_pid = *pid;
+  return OkStatus();
+}
+
 Status AddEnv(const std::string& value, ShimOptions& options) {
   const size_t equals = value.find('=');
   if (equals == std::string::npos || equals == 0) {
@@ -88,6 +97,7 @@ const std::map<std::string, OptionSetter>& Setters() {
       {"--log", PathSetter("--log", &ShimOptions::log_path)},
       {"--log-max-bytes", SetLogMaxBytes},
       {"--log-keep", SetLogKeep},
+      {"--parent-pid", SetParentPid},
       {"--cwd",
        [](const std::string& value, ShimOptions& options) -> Status {
          REBOUND_RETURN_IF_ERROR(NotEmpty("--cwd", value));
@@ -147,7 +157,7 @@ Status CheckRequired(const ShimOptions& options, bool saw_separator) {
 
 std::string ShimUsage() {
   return "usage: rebound shim --name NAME --run-dir DIR --log FILE [--log-max-bytes N]\n"
-         "                    [--log-keep K] [--cwd DIR] [--env KEY=VALUE]...\n"
+         "                    [--log-keep K] [--parent-pid PID] [--cwd DIR] [--env KEY=VALUE]...\n"
          "                    -- COMMAND [ARGS...]\n"
          "Internal: started by the rebound daemon to parent one service.\n";
 }

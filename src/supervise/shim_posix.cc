@@ -390,7 +390,18 @@ class Shim {
 
 }  // namespace
 
-int RunShim(const ShimOptions& options) { return Shim(options).Run(); }
+int RunShim(const ShimOptions& options) {
+  // Before anything else: if the daemon died while starting us, the next one may already have
+  // concluded that nothing started (it could not know this pre-exec process), so running the
+  // command now could run it twice. Once past this check, our command line is visible in
+  // /proc, and a daemon started after our parent's death finds us there.
+  if (options.parent_pid && ::getppid() != *options.parent_pid) {
+    std::cerr << "rebound shim: the daemon that started " << options.name << " is gone (parent pid "
+              << ::getppid() << ", expected " << *options.parent_pid << "); starting nothing\n";
+    return kShimParentGoneExitCode;
+  }
+  return Shim(options).Run();
+}
 
 int ShimMain(const std::vector<std::string>& args) {
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "base/file_system.h"
 
@@ -31,13 +32,24 @@ class FaultFileSystem final : public FileSystem {
   // Rename() fails with EIO.
   void set_fail_rename(bool fail) { fail_rename_ = fail; }
 
+  // Called with each path before RemoveFile removes it (to check what is true at that moment).
+  // Set it before the file system is in use.
+  void set_on_remove(std::function<void(const std::string& path)> on_remove) {
+    on_remove_ = std::move(on_remove);
+  }
+
   int sync_calls() const { return sync_calls_; }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, int mode) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
-  Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }
+  Status RemoveFile(const std::string& path) override {
+    if (on_remove_) {
+      on_remove_(path);
+    }
+    return base_.RemoveFile(path);
+  }
   Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
   bool Exists(const std::string& path) override { return base_.Exists(path); }
   Result<int> FileMode(const std::string& path) override { return base_.FileMode(path); }
@@ -54,6 +66,7 @@ class FaultFileSystem final : public FileSystem {
   std::atomic<bool> tear_next_write_{false};
   std::atomic<bool> fail_rename_{false};
   std::atomic<int> sync_calls_{0};
+  std::function<void(const std::string&)> on_remove_;
 };
 
 }  // namespace rebound::testing

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "daemon_harness.h"
@@ -171,6 +173,48 @@ TEST_F(JobsTest, HealthShowsJobCountsAndQueues) {
   EXPECT_EQ(health["components"]["jobs"]["queues"]["solo"]["running"], 0);
   EXPECT_EQ(health["components"]["jobs"]["queues"]["pair"]["queued"], 0);  // configured, unused
   EXPECT_EQ(health["components"]["jobs"]["required"], false);
+}
+
+// What `promtool check metrics` says of `text`: "" when it is valid and lint-free.
+std::string PromtoolFindings(const std::string& text, const std::string& file) {
+  std::ofstream(file) << text;
+  const std::string command = std::string(PROMTOOL_PATH) + " check metrics < " + file + " 2>&1";
+  FILE* promtool = ::popen(command.c_str(), "r");
+  if (promtool == nullptr) {
+    return "cannot run " + command;
+  }
+  std::string verdict;
+  char buffer[256];
+  while (::fgets(buffer, sizeof(buffer), promtool) != nullptr) {
+    verdict += buffer;
+  }
+  const int status = ::pclose(promtool);
+  return status == 0 ? verdict : "exit status " + std::to_string(status) + ": " + verdict;
+}
+
+TEST_F(JobsTest, MetricsCountJobsByQueueStateAndOutcome) {
+  const int64_t ok = Submit({{"command", {"true"}}, {"queue", "solo"}});
+  const int64_t bad = Submit(Shell("exit 64", {{"queue", "pair"}}));
+  ASSERT_TRUE(WaitForState(ok, "succeeded"));
+  ASSERT_TRUE(WaitForState(bad, "failed"));
+  httplib::Client client("127.0.0.1", h_.port());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string& text = metrics->body;
+  for (const char* line : {"rebound_jobs{queue=\"solo\",state=\"succeeded\"} 1\n",
+                           "rebound_jobs{queue=\"pair\",state=\"failed\"} 1\n",
+                           "rebound_jobs{queue=\"pair\",state=\"queued\"} 0\n",
+                           "rebound_jobs_submitted_total{queue=\"solo\"} 1\n",
+                           "rebound_jobs_submitted_total{queue=\"default\"} 0\n",
+                           "rebound_jobs_completed_total{queue=\"solo\",outcome=\"succeeded\"} 1\n",
+                           "rebound_jobs_completed_total{queue=\"pair\",outcome=\"failed\"} 1\n",
+                           "rebound_jobs_completed_total{queue=\"pair\",outcome=\"succeeded\"} 0\n",
+                           "rebound_job_attempts_total{queue=\"pair\"} 1\n",
+                           "rebound_job_duration_seconds_count{queue=\"solo\"} 1\n",
+                           "rebound_job_duration_seconds_bucket{queue=\"solo\",le=\"+Inf\"} 1\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(PromtoolFindings(text, h_.dir().Path("metrics.txt")), "");
 }
 
 TEST_F(JobsTest, LogsAreReadBack) {

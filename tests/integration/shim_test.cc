@@ -1,6 +1,8 @@
 // Integration tests of `rebound shim`: the real binary, real child processes, a temp dir.
 // Every wait is bounded (kTimeout) and every process started is killed and reaped.
 
+#include "supervise/shim.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -198,6 +200,26 @@ TEST_F(ShimTest, RecordsExitCodeOutputAndTheChild) {
       << log;
   EXPECT_NE(log.find("out\nerr\n"), std::string::npos) << log;
   EXPECT_NE(log.find("[rebound-shim] svc exited with code 3\n"), std::string::npos) << log;
+}
+
+// A daemon killed while starting a shim: the shim's parent is no longer the daemon when it
+// runs, and the next daemon may already have decided that nothing started.
+TEST_F(ShimTest, StartsNothingWhenItsParentIsNotTheDaemonThatStartedIt) {
+  const std::string marker = dir_.Path("ran");
+  const pid_t not_our_parent = ::getpid() + 1;  // never this test: it is the shim's parent
+  const pid_t shim = StartShim({"touch", marker}, {"--parent-pid", std::to_string(not_our_parent)});
+  const std::optional<int> status = WaitForExit(shim);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == kShimParentGoneExitCode) << *status;
+  EXPECT_NE(ReadText(StderrPath()).find("starting nothing"), std::string::npos);
+  EXPECT_FALSE(fs_.Exists(marker));
+  EXPECT_FALSE(fs_.Exists(ExitRecordPath(RunDir(), kName)));
+  EXPECT_FALSE(fs_.Exists(ChildRecordPath(RunDir(), kName)));
+}
+
+TEST_F(ShimTest, RunsWhenItsParentIsTheDaemonThatStartedIt) {
+  const pid_t shim = StartShim({"true"}, {"--parent-pid", std::to_string(::getpid())});
+  EXPECT_EQ(FinishedRecord(shim).exit_code, 0);
 }
 
 TEST_F(ShimTest, RemovesAStaleExitRecordBeforeStarting) {

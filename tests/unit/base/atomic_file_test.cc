@@ -49,6 +49,21 @@ TEST_F(AtomicFileTest, FileModeOfAMissingFileIsNotFound) {
   EXPECT_NE(mode.error().message().find("stat " + Path("missing")), std::string::npos);
 }
 
+TEST_F(AtomicFileTest, DurableWritesSyncTheFileAndTheDirectoryAtomicOnlyNeither) {
+  testing::FaultFileSystem counted(fs_);
+  ASSERT_TRUE(WriteChecksummedFile(counted, Path("durable"), "x").ok());
+  EXPECT_EQ(counted.sync_calls(), 2);  // fdatasync of the temp file, fsync of the directory
+  ASSERT_TRUE(
+      WriteChecksummedFile(counted, Path("child"), "first", 0644, FileDurability::kAtomicOnly)
+          .ok());
+  ASSERT_TRUE(
+      WriteChecksummedFile(counted, Path("child"), "second", 0644, FileDurability::kAtomicOnly)
+          .ok());
+  EXPECT_EQ(counted.sync_calls(), 2);
+  EXPECT_EQ(*ReadChecksummedFile(fs_, Path("child")), "second");  // still replaced whole
+  EXPECT_EQ(Entries(), (std::vector<std::string>{"child", "durable"}));
+}
+
 TEST_F(AtomicFileTest, FailedSyncKeepsTheOldFileAndRemovesTheTemp) {
   ASSERT_TRUE(WriteFileAtomically(fs_, Path("a.json"), "good").ok());
   testing::FaultFileSystem faulty(fs_);

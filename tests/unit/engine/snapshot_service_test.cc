@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/manual_clock.h"
+#include "jobs/job_store.h"
 #include "testing/fake_service_controller.h"
 #include "testing/temp_dir.h"
 
@@ -44,6 +45,31 @@ TEST_F(SnapshotServiceTest, CaptureRecordsServiceStatusAndJournalsIt) {
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].kind, "captured");
+}
+
+TEST_F(SnapshotServiceTest, CaptureRecordsJobCountsAndQueueBacklogs) {
+  config_.queues = {{.name = "mail"}, {.name = "reports"}};
+  service_ = std::move(*SnapshotService::Open(config_, *store_, &services_, clock_));
+  jobs::JobStore jobs(store_->database(), store_->writer(), nullptr, clock_);
+  auto first = jobs.Submit({.command = {"true"}, .queue = "mail"});
+  ASSERT_TRUE(jobs.Submit({.command = {"true"}, .queue = "mail"}).ok());
+  ASSERT_TRUE(first.ok());
+  first->job.state = jobs::JobState::kRunning;
+  ASSERT_TRUE(jobs.Save(first->job).get().ok());
+
+  auto taken = service_->CaptureSnapshot("with jobs");
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  auto document = snapshot::ParseRecoveryDocument(
+      *service_->git().ReadFile((*taken)["commit"], "recovery.json"));
+  ASSERT_TRUE(document.ok() && document->jobs.has_value());
+  EXPECT_EQ(document->jobs->by_state["queued"], 1);
+  EXPECT_EQ(document->jobs->by_state["running"], 1);
+  EXPECT_EQ(document->jobs->by_state["succeeded"], 0);
+  EXPECT_EQ(document->jobs->queues["mail"],
+            (std::map<std::string, int64_t>{{"queued", 1}, {"running", 1}, {"retrying", 0}}));
+  // Configured queues show even when empty, the default queue included.
+  EXPECT_EQ(document->jobs->queues["reports"]["queued"], 0);
+  EXPECT_TRUE(document->jobs->queues.contains("default"));
 }
 
 TEST_F(SnapshotServiceTest, DryRunChangesNothing) {

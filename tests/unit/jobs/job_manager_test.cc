@@ -142,6 +142,47 @@ TEST_F(JobManagerTest, FailsTwiceWithTempfailThenSucceedsAfterBackoff) {
   EXPECT_EQ(manager_->stats().retried, 2);
 }
 
+TEST_F(JobManagerTest, ObserverHearsEachAttemptItsRunTimeAndTheFinalState) {
+  Manager();
+  std::vector<std::string> heard;
+  manager_->SetObserver(
+      {.attempt_started = [&](const JobRecord& job) { heard.push_back("start " + job.spec.queue); },
+       .attempt_ended =
+           [&](const JobRecord& job, Duration ran) {
+             heard.push_back(
+                 "ran " + std::to_string(job.attempt) + " " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(ran).count()) +
+                 "s");
+           },
+       .ended =
+           [&](const JobRecord& job) {
+             heard.push_back("ended " + std::string(JobStateName(job.state)));
+           }});
+  const int64_t id = Submit({.command = {"flaky"}, .retry = FixedRetry(5, 1s)});
+  Advance(3s);
+  Exit(id, 75);  // retryable: an attempt ended, the job did not
+  Advance(1s);
+  Advance(2s);
+  Exit(id, 0);
+  EXPECT_EQ(heard, (std::vector<std::string>{"start default", "ran 1 3s", "start default",
+                                             "ran 2 2s", "ended succeeded"}));
+}
+
+TEST_F(JobManagerTest, ObserverHearsACancelledQueuedJobEndWithoutAnAttempt) {
+  Manager({{.name = "default", .concurrency = 1}});
+  std::vector<std::string> heard;
+  manager_->SetObserver({.attempt_started = [&](const JobRecord&) { heard.push_back("start"); },
+                         .ended =
+                             [&](const JobRecord& job) {
+                               heard.push_back("ended " + std::string(JobStateName(job.state)));
+                             }});
+  Submit({.command = {"first"}});
+  const int64_t waiting = Submit({.command = {"second"}});
+  ASSERT_TRUE(manager_->Cancel(waiting).ok());
+  Settle();
+  EXPECT_EQ(heard, (std::vector<std::string>{"start", "ended cancelled"}));
+}
+
 TEST_F(JobManagerTest, ExitRecordsAreDiscardedOnlyOnceTheOutcomeIsDurable) {
   Manager();
   const int64_t id = Submit({.command = {"x"}});

@@ -38,6 +38,31 @@ TEST_F(JobStoreTest, SubmitAssignsIdsAndStoresQueued) {
   EXPECT_EQ(read->spec.command, std::vector<std::string>{"b"});
 }
 
+TEST_F(JobStoreTest, AStateChangeAndItsEventCommitTogetherOrNotAtAll) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  JobRecord job = submitted->job;
+  job.state = JobState::kRunning;
+  ASSERT_TRUE(jobs_->Save(job).get().ok());
+  auto events = store_->journal().Query({.category = "job", .kind = "running"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].subject, ShimName(job.id));
+
+  // An event that cannot be written takes the state change down with it.
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_events BEFORE INSERT ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'journal unavailable'); END");
+                  })
+                  .get()
+                  .ok());
+  job.state = JobState::kSucceeded;
+  EXPECT_FALSE(jobs_->Save(job).get().ok());
+  EXPECT_EQ(jobs_->Get(job.id)->state, JobState::kRunning);
+}
+
 TEST_F(JobStoreTest, SameKeyReturnsTheExistingJob) {
   auto first = jobs_->Submit({.command = {"a"}, .key = "k"});
   auto again = jobs_->Submit({.command = {"different"}, .key = "k"});

@@ -66,6 +66,52 @@ TEST(RecoveryDocumentTest, NamesTheBadField) {
   }
 }
 
+RecoveryDocument WithJobs() {
+  RecoveryDocument doc = Example();
+  doc.jobs = JobsRecord{.by_state = {{"queued", 3}, {"running", 2}, {"succeeded", 40}},
+                        .queues = {{"mail", {{"queued", 3}, {"running", 2}, {"retrying", 0}}}}};
+  return doc;
+}
+
+TEST(RecoveryDocumentTest, RecordsJobCountsAndQueueLengthsInSystemStatus) {
+  const nlohmann::json json = RecoveryDocumentToJson(WithJobs());
+  EXPECT_EQ(json["system_status"]["jobs"]["by_state"]["succeeded"], 40);
+  EXPECT_EQ(json["system_status"]["jobs"]["queues"]["mail"]["queued"], 3);
+  auto back = RecoveryDocumentFromJson(json);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, WithJobs());
+}
+
+TEST(RecoveryDocumentTest, ADocumentWithoutJobsStillReads) {
+  // Documents captured before jobs were recorded have no system_status.jobs.
+  EXPECT_FALSE(RecoveryDocumentToJson(Example())["system_status"].contains("jobs"));
+  auto back = RecoveryDocumentFromJson(RecoveryDocumentToJson(Example()));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_FALSE(back->jobs.has_value());
+}
+
+TEST(RecoveryDocumentTest, NamesTheBadJobsField) {
+  struct Case {
+    const char* pointer;
+    nlohmann::json value;
+    const char* field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/system_status/jobs", 3, "system_status.jobs"},
+           {"/system_status/jobs/by_state/queued", -1, "system_status.jobs.by_state.queued"},
+           {"/system_status/jobs/queues", "mail", "system_status.jobs.queues"},
+           {"/system_status/jobs/queues/mail/running", "two",
+            "system_status.jobs.queues.mail.running"},
+       }) {
+    nlohmann::json json = RecoveryDocumentToJson(WithJobs());
+    json[nlohmann::json::json_pointer(c.pointer)] = c.value;
+    auto parsed = RecoveryDocumentFromJson(json);
+    ASSERT_FALSE(parsed.ok()) << c.pointer;
+    EXPECT_NE(parsed.error().message().find(std::string("\"") + c.field + "\""), std::string::npos)
+        << parsed.error().message();
+  }
+}
+
 TEST(RecoveryDocumentTest, RefusesABadModuleNameAndNonJson) {
   nlohmann::json json = RecoveryDocumentToJson(Example());
   json["module_states"]["bad name!"] = 1;

@@ -103,10 +103,22 @@ TEST(ShimArgsTest, NumbersMustBeInRange) {
   EXPECT_NE(ErrorFor(With({"--log-keep", ""})).find("got ''"), std::string::npos);
 }
 
+TEST(ShimArgsTest, ParentPidIsOptionalAndMustBeAPositivePid) {
+  EXPECT_FALSE(ParseShimArgs(With(Required()))->parent_pid.has_value());
+  std::vector<std::string> args = Required();
+  args.insert(args.end(), {"--parent-pid", "4242"});
+  auto parsed = ParseShimArgs(With(args));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->parent_pid, 4242);
+  EXPECT_NE(ErrorFor(With({"--parent-pid", "0"})).find("option --parent-pid needs an integer"),
+            std::string::npos);
+  EXPECT_NE(ErrorFor(With({"--parent-pid", "me"})).find("got 'me'"), std::string::npos);
+}
+
 TEST(ShimArgsTest, UsageListsEveryOption) {
   const std::string usage = ShimUsage();
   for (const char* option : {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep",
-                             "--cwd", "--env", "-- COMMAND"}) {
+                             "--parent-pid", "--cwd", "--env", "-- COMMAND"}) {
     EXPECT_NE(usage.find(option), std::string::npos) << option;
   }
 }
