@@ -99,9 +99,10 @@ class GroupCommitWriter {
 
   std::future<Status> SubmitStatus(std::function<Status(SqliteConnection&)> write);
 
-  // Called on the writer thread after every successful commit (e.g. to wake followers).
+  // Called on the writer thread after every successful commit, with the write connection so
+  // that it can read what is now committed (e.g. to wake followers). Must not write.
   // REQUIRES: added before writes are submitted.
-  void AddCommitListener(std::function<void()> listener);
+  void AddCommitListener(std::function<void(SqliteConnection&)> listener);
   // Called on the writer thread with the duration of every commit, successful or not (e.g.
   // a latency histogram). May be added at any time; must be cheap and must not throw.
   void AddCommitTimeObserver(std::function<void(Duration elapsed)> observer);
@@ -136,7 +137,7 @@ class GroupCommitWriter {
   // One transaction over `pending`: the commit's status, or the index of a write whose error
   // made SQLite abort the whole transaction.
   std::variant<Status, size_t> TryCommit(std::vector<Task>& pending);
-  void RecordCommit(size_t writes, const Status& commit, Duration elapsed);
+  void RecordCommit(SqliteConnection& db, size_t writes, const Status& commit, Duration elapsed);
   // Resolving futures wakes one thread per write: a second thread does it, so the writer
   // starts the next transaction (and its fsync) meanwhile.
   void Complete(Completion completion);
@@ -150,7 +151,7 @@ class GroupCommitWriter {
   std::condition_variable wake_;
   std::vector<Task> queue_;
   bool stopping_ = false;
-  std::vector<std::function<void()>> commit_listeners_;
+  std::vector<std::function<void(SqliteConnection&)>> commit_listeners_;
   std::vector<std::function<void(Duration)>> commit_time_observers_;  // guarded by mutex_
   std::vector<Maintenance> maintenance_;
   WriterStats stats_;  // guarded by mutex_

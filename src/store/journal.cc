@@ -82,8 +82,8 @@ EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const 
     : database_(database), writer_(writer), clock_(clock) {
   auto last = database_.Read(
       [](SqliteConnection& db) { return db.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM events"); });
-  committed_seq_ = pending_seq_ = last.value_or(0);
-  writer_.AddCommitListener([this] { OnCommit(); });
+  committed_seq_ = last.value_or(0);
+  writer_.AddCommitListener([this](SqliteConnection& db) { OnCommit(db); });
 }
 
 std::future<Result<int64_t>> EventJournal::Append(Event event) {
@@ -113,18 +113,23 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
             .BindText(4, event.subject)
             .BindText(5, data);
         REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
-        const int64_t seq = db.LastInsertRowId();
-        std::lock_guard lock(mutex_);
-        pending_seq_ = std::max(pending_seq_, seq);
-        return seq;
+        return db.LastInsertRowId();
       },
       GroupCommitWriter::Isolation::kSingleStatement);
 }
 
-void EventJournal::OnCommit() {
+void EventJournal::OnCommit(SqliteConnection& db) {
+  // Read back rather than noted at insert time: a transaction whose COMMIT failed hands its
+  // sequence numbers out again, and a count kept from its inserts would run ahead of the
+  // table, so that followers would sleep through the events that reuse those numbers.
+  auto stmt = db.Cached("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!stmt.ok() || !(*stmt)->Step().value_or(false)) {
+    return;
+  }
+  const int64_t last = (*stmt)->ColumnInt(0);
   std::lock_guard lock(mutex_);
-  if (pending_seq_ > committed_seq_) {
-    committed_seq_ = pending_seq_;
+  if (last > committed_seq_) {
+    committed_seq_ = last;
     committed_.notify_all();
   }
 }

@@ -80,15 +80,14 @@ class EventJournal {
 
  private:
   Result<int64_t> Delete(SqliteConnection& db, const RetentionPolicy& policy);
-  void OnCommit();
+  void OnCommit(SqliteConnection& db);
 
   Database& database_;
   GroupCommitWriter& writer_;
   const Clock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable committed_;
-  int64_t committed_seq_ = 0;
-  int64_t pending_seq_ = 0;  // written by the writer thread, moved to committed_seq_ on commit
+  int64_t committed_seq_ = 0;  // the highest sequence number in the table after a commit
 };
 
 }  // namespace rebound::store
