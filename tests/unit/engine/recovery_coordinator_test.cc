@@ -36,7 +36,8 @@ class FakeHost final : public RecoveryHost {
     log.push_back("notify " + name + " " + url);
     notified = payload;
   }
-  void Emit(const std::string& kind, const std::string& name, const nlohmann::json& data) override {
+  void Emit(const std::string& kind, const std::string& name,
+            const nlohmann::json& data) override {
     events.push_back(kind + " " + name);
     messages.push_back(data.value("message", ""));
   }
@@ -55,7 +56,8 @@ class RecoveryCoordinatorTest : public ::testing::Test {
  protected:
   RecoverySpec Spec() {
     RecoverySpec spec;
-    spec.controller = {.cooldown = 60s, .max_attempts = 3, .backoff = 2.0, .attempt_delay = 1s};
+    spec.controller = {.cooldown = 60s, .max_attempts = 3, .backoff = 2.0,
+                       .attempt_delay = 1s};
     return spec;
   }
   // The service comes back after a restart: it started, then its probe says healthy.
@@ -92,8 +94,8 @@ TEST_F(RecoveryCoordinatorTest, HealthyBeforeTheRestartIsNotProofOfRecovery) {
   ASSERT_TRUE(coordinator_.AddService("model", Spec(), 10s).ok());
   host_.healthy.insert("model");  // the probe still says healthy; the breaker opened
   ASSERT_TRUE(coordinator_.TriggerManually("model").ok());  // the probe still said healthy
-  EXPECT_EQ(coordinator_.PhaseOf("model"), "recovering");   // waits for the new process
-  host_.healthy.insert("model");                            // old verdict, before it stopped
+  EXPECT_EQ(coordinator_.PhaseOf("model"), "recovering");  // waits for the new process
+  host_.healthy.insert("model");                           // old verdict, before it stopped
   coordinator_.OnHealthChanged("model");
   EXPECT_EQ(coordinator_.PhaseOf("model"), "recovering");
   Recovered("model");
@@ -225,7 +227,7 @@ TEST_F(RecoveryCoordinatorTest, WaitingForDependenciesHasADeadlineAndEndsIfHealt
                       "Recovery failed for: api: its dependencies were not healthy within "
                       "10s: db"),
             host_.messages.end());
-  scheduler_.AdvanceBy(2s);     // attempt 2 waits again...
+  scheduler_.AdvanceBy(2s);  // attempt 2 waits again...
   host_.healthy.insert("api");  // ...and api comes back by itself (db's restart fixed it)
   coordinator_.OnHealthChanged("api");
   EXPECT_EQ(coordinator_.PhaseOf("api"), "idle");
