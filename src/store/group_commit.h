@@ -75,26 +75,38 @@ class GroupCommitWriter {
   template <typename T>
   std::future<Result<T>> Submit(std::function<Result<T>(SqliteConnection&)> write,
                                 Isolation isolation = Isolation::kSavepoint) {
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    std::future<Result<T>> future = promise->get_future();
+    SubmitThen<T>(
+        std::move(write), [promise](Result<T> outcome) { promise->set_value(std::move(outcome)); },
+        isolation);
+    return future;
+  }
+
+  // As Submit, for a caller that must not wait: `done` gets the outcome once it is durable (or
+  // has failed), on the writer's or its completion thread. It must be quick and not throw.
+  template <typename T>
+  void SubmitThen(std::function<Result<T>(SqliteConnection&)> write,
+                  std::function<void(Result<T>)> done,
+                  Isolation isolation = Isolation::kSavepoint) {
     struct Shared {
       std::function<Result<T>(SqliteConnection&)> write;
-      std::promise<Result<T>> promise;
+      std::function<void(Result<T>)> done;
       std::optional<Result<T>> outcome;
     };
-    auto shared = std::make_shared<Shared>(Shared{std::move(write), {}, std::nullopt});
-    std::future<Result<T>> future = shared->promise.get_future();
+    auto shared = std::make_shared<Shared>(Shared{std::move(write), std::move(done), std::nullopt});
     Enqueue({[shared](SqliteConnection& db) -> Status {
                shared->outcome.emplace(detail::CallWrite(shared->write, db));
                return shared->outcome->ok() ? OkStatus() : Status(shared->outcome->error());
              },
              [shared](const Status& commit) {
                if (!commit.ok()) {
-                 shared->promise.set_value(commit.error());
+                 shared->done(commit.error());
                } else {
-                 shared->promise.set_value(std::move(*shared->outcome));
+                 shared->done(std::move(*shared->outcome));
                }
              },
              isolation == Isolation::kSavepoint});
-    return future;
   }
 
   std::future<Status> SubmitStatus(std::function<Status(SqliteConnection&)> write);

@@ -87,10 +87,16 @@ EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const 
 }
 
 std::future<Result<int64_t>> EventJournal::Append(Event event) {
+  auto promise = std::make_shared<std::promise<Result<int64_t>>>();
+  std::future<Result<int64_t>> future = promise->get_future();
+  Append(std::move(event), [promise](Result<int64_t> seq) { promise->set_value(std::move(seq)); });
+  return future;
+}
+
+void EventJournal::Append(Event event, std::function<void(Result<int64_t>)> done) {
   if (event.category.empty() || event.kind.empty()) {
-    std::promise<Result<int64_t>> rejected;
-    rejected.set_value(ValidationError("event: category and kind must not be empty"));
-    return rejected.get_future();
+    done(ValidationError("event: category and kind must not be empty"));
+    return;
   }
   if (event.time_ms == 0) {
     event.time_ms = ToUnixMillis(clock_.WallNow());
@@ -98,9 +104,8 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
   // Serialized here, on the caller's thread, to keep the writer thread's work small. Invalid
   // UTF-8 (raw command output, say) is replaced rather than thrown.
   std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return writer_.Submit<int64_t>(
-      [this, event = std::move(event),
-       data = std::move(data)](SqliteConnection& db) -> Result<int64_t> {
+  writer_.SubmitThen<int64_t>(
+      [event = std::move(event), data = std::move(data)](SqliteConnection& db) -> Result<int64_t> {
         auto stmt = db.Cached(
             "INSERT INTO events(time_ms, category, kind, subject, data) VALUES (?1,?2,?3,?4,?5)");
         if (!stmt.ok()) {
@@ -115,7 +120,7 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
         REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
         return db.LastInsertRowId();
       },
-      GroupCommitWriter::Isolation::kSingleStatement);
+      std::move(done), GroupCommitWriter::Isolation::kSingleStatement);
 }
 
 void EventJournal::OnCommit(SqliteConnection& db) {

@@ -66,6 +66,9 @@ class EventJournal {
 
   // REQUIRES: category and kind not empty (else the future holds a validation Error).
   std::future<Result<int64_t>> Append(Event event);
+  // As above, for a caller that must not wait (the reactor): `done` gets the sequence number
+  // once it is durable, or the error, on a store thread. It must be quick and not throw.
+  void Append(Event event, std::function<void(Result<int64_t>)> done);
   Result<std::vector<Event>> Query(const EventFilter& filter);
   Result<std::vector<Event>> Follow(const EventFilter& filter, Duration timeout);
   // Deletes events older than max_age and beyond the newest max_count; returns how many.

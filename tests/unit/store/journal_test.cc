@@ -96,6 +96,23 @@ TEST(JournalCommitTest, AFailedCommitDoesNotMoveTheCommittedSequenceAhead) {
   EXPECT_EQ((*followed)[0].kind, "d");
 }
 
+TEST_F(JournalTest, AppendWithACallbackReportsTheDurableSequenceOrTheError) {
+  std::promise<Result<int64_t>> durable;
+  store_->journal().Append({.category = "service", .kind = "started"},
+                           [&](Result<int64_t> seq) { durable.set_value(std::move(seq)); });
+  Result<int64_t> seq = durable.get_future().get();
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(*seq, 1);
+  EXPECT_EQ(store_->journal().Query({})->size(), 1u);
+
+  std::promise<Result<int64_t>> refused;
+  store_->journal().Append({.category = "service", .kind = ""},
+                           [&](Result<int64_t> seq) { refused.set_value(std::move(seq)); });
+  Result<int64_t> error = refused.get_future().get();
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().category(), ErrorCategory::kValidation);
+}
+
 TEST_F(JournalTest, QueryFiltersByEveryField) {
   Append("service", "started", "api");
   Append("service", "started", "db");
