@@ -14,7 +14,6 @@
 namespace rebound::cli {
 namespace {
 
-constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 

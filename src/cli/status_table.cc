@@ -14,7 +14,7 @@ constexpr size_t kColumns = 8;
 using Row = std::array<std::string, kColumns>;
 
 // The member `key` of `object`, or null when either is missing.
-const nlohmann::json& Field(const nlohmann::json& object, const char* key) {
+const nlohmann::json& Member(const nlohmann::json& object, const char* key) {
   static const nlohmann::json kNull;
   if (!object.is_object()) {
     return kNull;
@@ -24,7 +24,7 @@ const nlohmann::json& Field(const nlohmann::json& object, const char* key) {
 }
 
 std::string Text(const nlohmann::json& object, const char* key) {
-  const nlohmann::json& value = Field(object, key);
+  const nlohmann::json& value = Member(object, key);
   if (value.is_string()) {
     return value.get<std::string>();
   }
@@ -48,7 +48,7 @@ std::string_view ColorFor(const std::string& state) {
 }
 
 Row RowFor(const nlohmann::json& service) {
-  const nlohmann::json& uptime = Field(service, "uptime_seconds");
+  const nlohmann::json& uptime = Member(service, "uptime_seconds");
   return {Text(service, "name"),
           Text(service, "state"),
           Text(service, "health"),
@@ -56,7 +56,7 @@ Row RowFor(const nlohmann::json& service) {
           Text(service, "pid"),
           Text(service, "restarts"),
           FormatUptime(uptime.is_number() ? uptime.get<double>() : 0),
-          FormatLastExit(Field(service, "last_exit"))};
+          FormatLastExit(Member(service, "last_exit"))};
 }
 
 void AppendRow(const Row& row, const std::array<size_t, kColumns>& widths, bool color,
@@ -110,10 +110,10 @@ std::string FormatHealthLine(const nlohmann::json& health) {
   }
   std::string line = "unhealthy";
   std::string separator = ": ";
-  const nlohmann::json& components = Field(health, "components");
+  const nlohmann::json& components = Member(health, "components");
   if (components.is_object()) {
     for (const auto& [name, component] : components.items()) {
-      if (Text(component, "status") == "healthy" || Field(component, "required") == false) {
+      if (Text(component, "status") == "healthy" || Member(component, "required") == false) {
         continue;
       }
       std::string detail = Text(component, "state");
@@ -140,10 +140,10 @@ std::string FormatUptime(double uptime_seconds) {
 }
 
 std::string FormatLastExit(const nlohmann::json& last_exit) {
-  if (Field(last_exit, "signal").is_number_integer()) {
+  if (Member(last_exit, "signal").is_number_integer()) {
     return "signal " + Text(last_exit, "signal");
   }
-  if (Field(last_exit, "code").is_number_integer()) {
+  if (Member(last_exit, "code").is_number_integer()) {
     return "code " + Text(last_exit, "code");
   }
   return "-";

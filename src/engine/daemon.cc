@@ -173,9 +173,20 @@ Daemon::~Daemon() {
 void Daemon::Journal(const std::string& category, const std::string& kind,
                      const std::string& subject, nlohmann::json data) {
   // Not waited for: the reactor never blocks on a disk flush. Group commit makes it durable
-  // within a commit interval; a failure is logged.
-  (void)store_->journal().Append(
-      {.category = category, .kind = kind, .subject = subject, .data = std::move(data)});
+  // within a commit interval. A failure (a full disk, say) is logged: the first ten, then one
+  // in a thousand, so that a disk that stays full does not flood the log as well.
+  store_->journal().Append(
+      {.category = category, .kind = kind, .subject = subject, .data = std::move(data)},
+      [this, what = category + " " + kind + " " + subject](Result<int64_t> seq) {
+        if (seq.ok()) {
+          return;
+        }
+        const int64_t failures = ++journal_failures_;
+        if (failures <= 10 || failures % 1000 == 0) {
+          spdlog::error("journal: event {} not recorded ({} failed so far): {}", what, failures,
+                        seq.error().message());
+        }
+      });
 }
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {

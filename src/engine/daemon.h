@@ -146,6 +146,9 @@ class Daemon final : public ServiceController,
   const WallTime started_at_ = std::chrono::system_clock::now();
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
+  // Declared before the store: the store's threads may still report a failed append while
+  // it closes.
+  std::atomic<int64_t> journal_failures_{0};  // appends the store refused (logged, see Journal)
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SnapshotService> snapshots_;
   std::unique_ptr<WorkerPool> snapshot_worker_;  // started after signals are blocked

@@ -48,7 +48,7 @@ void GroupCommitWriter::Enqueue(Task task) {
   task.finish(ResourceError("store is closed; the write was not made"));
 }
 
-void GroupCommitWriter::AddCommitListener(std::function<void()> listener) {
+void GroupCommitWriter::AddCommitListener(std::function<void(SqliteConnection&)> listener) {
   std::lock_guard lock(mutex_);
   commit_listeners_.push_back(std::move(listener));
 }
@@ -155,7 +155,7 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     commit = commit.error().WithContext("commit of " + std::to_string(pending.size()) +
                                         " write(s) failed; none was made");
   }
-  RecordCommit(pending.size(), commit, clock_.MonotonicNow() - start);
+  RecordCommit(db, pending.size(), commit, clock_.MonotonicNow() - start);
   return commit;
 }
 
@@ -192,8 +192,9 @@ void GroupCommitWriter::CompletionLoop() {
   }
 }
 
-void GroupCommitWriter::RecordCommit(size_t writes, const Status& commit, Duration elapsed) {
-  std::vector<std::function<void()>> listeners;
+void GroupCommitWriter::RecordCommit(SqliteConnection& db, size_t writes, const Status& commit,
+                                     Duration elapsed) {
+  std::vector<std::function<void(SqliteConnection&)>> listeners;
   std::vector<std::function<void(Duration)>> observers;
   {
     std::lock_guard lock(mutex_);
@@ -209,7 +210,7 @@ void GroupCommitWriter::RecordCommit(size_t writes, const Status& commit, Durati
   }
   if (commit.ok()) {
     for (auto& listener : listeners) {
-      listener();
+      listener(db);
     }
   }
 }

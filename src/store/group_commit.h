@@ -75,33 +75,46 @@ class GroupCommitWriter {
   template <typename T>
   std::future<Result<T>> Submit(std::function<Result<T>(SqliteConnection&)> write,
                                 Isolation isolation = Isolation::kSavepoint) {
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    std::future<Result<T>> future = promise->get_future();
+    SubmitThen<T>(
+        std::move(write), [promise](Result<T> outcome) { promise->set_value(std::move(outcome)); },
+        isolation);
+    return future;
+  }
+
+  // As Submit, for a caller that must not wait: `done` gets the outcome once it is durable (or
+  // has failed), on the writer's or its completion thread. It must be quick and not throw.
+  template <typename T>
+  void SubmitThen(std::function<Result<T>(SqliteConnection&)> write,
+                  std::function<void(Result<T>)> done,
+                  Isolation isolation = Isolation::kSavepoint) {
     struct Shared {
       std::function<Result<T>(SqliteConnection&)> write;
-      std::promise<Result<T>> promise;
+      std::function<void(Result<T>)> done;
       std::optional<Result<T>> outcome;
     };
-    auto shared = std::make_shared<Shared>(Shared{std::move(write), {}, std::nullopt});
-    std::future<Result<T>> future = shared->promise.get_future();
+    auto shared = std::make_shared<Shared>(Shared{std::move(write), std::move(done), std::nullopt});
     Enqueue({[shared](SqliteConnection& db) -> Status {
                shared->outcome.emplace(detail::CallWrite(shared->write, db));
                return shared->outcome->ok() ? OkStatus() : Status(shared->outcome->error());
              },
              [shared](const Status& commit) {
                if (!commit.ok()) {
-                 shared->promise.set_value(commit.error());
+                 shared->done(commit.error());
                } else {
-                 shared->promise.set_value(std::move(*shared->outcome));
+                 shared->done(std::move(*shared->outcome));
                }
              },
              isolation == Isolation::kSavepoint});
-    return future;
   }
 
   std::future<Status> SubmitStatus(std::function<Status(SqliteConnection&)> write);
 
-  // Called on the writer thread after every successful commit (e.g. to wake followers).
+  // Called on the writer thread after every successful commit, with the write connection so
+  // that it can read what is now committed (e.g. to wake followers). Must not write.
   // REQUIRES: added before writes are submitted.
-  void AddCommitListener(std::function<void()> listener);
+  void AddCommitListener(std::function<void(SqliteConnection&)> listener);
   // Called on the writer thread with the duration of every commit, successful or not (e.g.
   // a latency histogram). May be added at any time; must be cheap and must not throw.
   void AddCommitTimeObserver(std::function<void(Duration elapsed)> observer);
@@ -136,7 +149,7 @@ class GroupCommitWriter {
   // One transaction over `pending`: the commit's status, or the index of a write whose error
   // made SQLite abort the whole transaction.
   std::variant<Status, size_t> TryCommit(std::vector<Task>& pending);
-  void RecordCommit(size_t writes, const Status& commit, Duration elapsed);
+  void RecordCommit(SqliteConnection& db, size_t writes, const Status& commit, Duration elapsed);
   // Resolving futures wakes one thread per write: a second thread does it, so the writer
   // starts the next transaction (and its fsync) meanwhile.
   void Complete(Completion completion);
@@ -150,7 +163,7 @@ class GroupCommitWriter {
   std::condition_variable wake_;
   std::vector<Task> queue_;
   bool stopping_ = false;
-  std::vector<std::function<void()>> commit_listeners_;
+  std::vector<std::function<void(SqliteConnection&)>> commit_listeners_;
   std::vector<std::function<void(Duration)>> commit_time_observers_;  // guarded by mutex_
   std::vector<Maintenance> maintenance_;
   WriterStats stats_;  // guarded by mutex_

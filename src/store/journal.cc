@@ -82,15 +82,21 @@ EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const 
     : database_(database), writer_(writer), clock_(clock) {
   auto last = database_.Read(
       [](SqliteConnection& db) { return db.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM events"); });
-  committed_seq_ = pending_seq_ = last.value_or(0);
-  writer_.AddCommitListener([this] { OnCommit(); });
+  committed_seq_ = last.value_or(0);
+  writer_.AddCommitListener([this](SqliteConnection& db) { OnCommit(db); });
 }
 
 std::future<Result<int64_t>> EventJournal::Append(Event event) {
+  auto promise = std::make_shared<std::promise<Result<int64_t>>>();
+  std::future<Result<int64_t>> future = promise->get_future();
+  Append(std::move(event), [promise](Result<int64_t> seq) { promise->set_value(std::move(seq)); });
+  return future;
+}
+
+void EventJournal::Append(Event event, std::function<void(Result<int64_t>)> done) {
   if (event.category.empty() || event.kind.empty()) {
-    std::promise<Result<int64_t>> rejected;
-    rejected.set_value(ValidationError("event: category and kind must not be empty"));
-    return rejected.get_future();
+    done(ValidationError("event: category and kind must not be empty"));
+    return;
   }
   if (event.time_ms == 0) {
     event.time_ms = ToUnixMillis(clock_.WallNow());
@@ -98,10 +104,10 @@ std::future<Result<int64_t>> EventJournal::Append(Event event) {
   // Serialized here, on the caller's thread, to keep the writer thread's work small. Invalid
   // UTF-8 (raw command output, say) is replaced rather than thrown.
   std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return writer_.Submit<int64_t>(
+  writer_.SubmitThen<int64_t>(
       [this, event = std::move(event), data = std::move(data)](
           SqliteConnection& db) -> Result<int64_t> { return Insert(db, event, data); },
-      GroupCommitWriter::Isolation::kSingleStatement);
+      std::move(done), GroupCommitWriter::Isolation::kSingleStatement);
 }
 
 Result<int64_t> EventJournal::AppendIn(SqliteConnection& db, Event event) {
@@ -129,16 +135,21 @@ Result<int64_t> EventJournal::Insert(SqliteConnection& db, const Event& event,
       .BindText(4, event.subject)
       .BindText(5, data);
   REBOUND_RETURN_IF_ERROR((*stmt)->StepDone());
-  const int64_t seq = db.LastInsertRowId();
-  std::lock_guard lock(mutex_);
-  pending_seq_ = std::max(pending_seq_, seq);
-  return seq;
+  return db.LastInsertRowId();
 }
 
-void EventJournal::OnCommit() {
+void EventJournal::OnCommit(SqliteConnection& db) {
+  // Read back rather than noted at insert time: a transaction whose COMMIT failed hands its
+  // sequence numbers out again, and a count kept from its inserts would run ahead of the
+  // table, so that followers would sleep through the events that reuse those numbers.
+  auto stmt = db.Cached("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!stmt.ok() || !(*stmt)->Step().value_or(false)) {
+    return;
+  }
+  const int64_t last = (*stmt)->ColumnInt(0);
   std::lock_guard lock(mutex_);
-  if (pending_seq_ > committed_seq_) {
-    committed_seq_ = pending_seq_;
+  if (last > committed_seq_) {
+    committed_seq_ = last;
     committed_.notify_all();
   }
 }

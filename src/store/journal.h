@@ -66,6 +66,9 @@ class EventJournal {
 
   // REQUIRES: category and kind not empty (else the future holds a validation Error).
   std::future<Result<int64_t>> Append(Event event);
+  // As Append above, for a caller that must not wait (the reactor): `done` gets the sequence number
+  // once it is durable, or the error, on a store thread. It must be quick and not throw.
+  void Append(Event event, std::function<void(Result<int64_t>)> done);
   // The same append inside a write the writer is running (a GroupCommitWriter task), so the
   // event commits, or rolls back, with that write's own rows: a state change and its event
   // are durable together or not at all. Serializes `event.data` on the writer thread.
@@ -87,15 +90,14 @@ class EventJournal {
   Result<int64_t> Insert(SqliteConnection& db, const Event& event, const std::string& data);
 
   Result<int64_t> Delete(SqliteConnection& db, const RetentionPolicy& policy);
-  void OnCommit();
+  void OnCommit(SqliteConnection& db);
 
   Database& database_;
   GroupCommitWriter& writer_;
   const Clock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable committed_;
-  int64_t committed_seq_ = 0;
-  int64_t pending_seq_ = 0;  // written by the writer thread, moved to committed_seq_ on commit
+  int64_t committed_seq_ = 0;  // the highest sequence number in the table after a commit
 };
 
 }  // namespace rebound::store

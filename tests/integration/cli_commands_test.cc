@@ -24,7 +24,7 @@ namespace rebound::cli {
 namespace {
 
 using namespace std::chrono_literals;
-const std::string kToken(64, 'k');
+const std::string kCommandsToken(64, 'k');
 
 class CliCommandsTest : public ::testing::Test {
  protected:
@@ -33,7 +33,7 @@ class CliCommandsTest : public ::testing::Test {
     controller_.AddService({.name = "api", .state = "running"});
     Serve(0);
     options_.url = "http://127.0.0.1:" + std::to_string(server_->port());
-    options_.token = kToken;
+    options_.token = kCommandsToken;
     options_.token_source = "/data/token";
   }
   // A new server with every route, on `port` (0: ephemeral), as a restarted daemon would be.
@@ -44,7 +44,7 @@ class CliCommandsTest : public ::testing::Test {
                              {.poll_interval = 50ms, .heartbeat_interval = 1s});
     api::RegisterStateRoutes(*server_, store_->states());
     api::RegisterDaemonRoutes(*server_, daemon_);
-    ASSERT_TRUE(server_->Start("127.0.0.1", port, kToken).ok());
+    ASSERT_TRUE(server_->Start("127.0.0.1", port, kCommandsToken).ok());
   }
   void TearDown() override {
     server_->Stop();

@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Sleeper(const std::string& name, const std::string& seconds = "1000") {
+std::string ApiSleeper(const std::string& name, const std::string& seconds = "1000") {
   return "[services." + name + "]\ncommand = [\"sleep\", \"" + seconds + "\"]\n" +
          "stop_timeout = \"2s\"\n\n";
 }
@@ -38,14 +38,14 @@ Answer Send(DaemonHarness& h, const std::string& method, const std::string& path
 
 TEST(DaemonApiTest, ReloadAddsChangesAndRemovesServicesLeavingOthersAlone) {
   DaemonHarness h;
-  h.Start(Sleeper("keep") + Sleeper("change") + Sleeper("drop"));
+  h.Start(ApiSleeper("keep") + ApiSleeper("change") + ApiSleeper("drop"));
   const int keep = h.WaitForPid("keep");
   const int change = h.WaitForPid("change");
   const int drop = h.WaitForPid("drop");
   ASSERT_GT(drop, 0) << h.DaemonLog();
   const std::string digest = Send(h, "GET", "/v1/daemon").json["config_digest"];
 
-  h.WriteConfig(Sleeper("keep") + Sleeper("change", "2000") + Sleeper("add"));
+  h.WriteConfig(ApiSleeper("keep") + ApiSleeper("change", "2000") + ApiSleeper("add"));
   Answer reload = Send(h, "POST", "/v1/daemon/reload");
   ASSERT_EQ(reload.status, 200) << reload.body;
   EXPECT_EQ(reload.json["added"], nlohmann::json({"add"}));
@@ -71,7 +71,7 @@ TEST(DaemonApiTest, ReloadAddsChangesAndRemovesServicesLeavingOthersAlone) {
 
 TEST(DaemonApiTest, ABadConfigIsRefusedWithItsErrorAndNothingChanges) {
   DaemonHarness h;
-  h.Start(Sleeper("api"));
+  h.Start(ApiSleeper("api"));
   const int pid = h.WaitForPid("api");
   ASSERT_GT(pid, 0);
   h.WriteConfig("[services.api]\ncommand = []\n");
@@ -86,9 +86,9 @@ TEST(DaemonApiTest, ABadConfigIsRefusedWithItsErrorAndNothingChanges) {
 
 TEST(DaemonApiTest, SighupReloadsToo) {
   DaemonHarness h;
-  h.Start(Sleeper("api"));
+  h.Start(ApiSleeper("api"));
   ASSERT_GT(h.WaitForPid("api"), 0);
-  h.WriteConfig(Sleeper("api") + Sleeper("worker"));
+  h.WriteConfig(ApiSleeper("api") + ApiSleeper("worker"));
   ::kill(h.daemon_pid(), SIGHUP);
   EXPECT_GT(h.WaitForPid("worker"), 0) << h.DaemonLog();
   EXPECT_NE(h.DaemonLog().find("1 added, 0 removed, 0 changed, 1 unchanged"), std::string::npos)
@@ -132,7 +132,7 @@ TEST(DaemonApiTest, DaemonInfoLogsEventsAndMetricsFromARealDaemon) {
 
 TEST(DaemonApiTest, AnOpenEventStreamSeesTheShutdownAndDoesNotHoldItUp) {
   DaemonHarness h;
-  h.Start(Sleeper("api"));
+  h.Start(ApiSleeper("api"));
   ASSERT_GT(h.WaitForPid("api"), 0);
   std::string received;
   std::thread follower([&] {

@@ -7,36 +7,36 @@
 namespace rebound {
 namespace {
 
-int64_t Parse(std::string_view text) {
+int64_t ParseBytes(std::string_view text) {
   auto result = ParseByteSize(text);
   EXPECT_TRUE(result.ok()) << text << ": " << (result.ok() ? "" : result.error().ToString());
   return result.ok() ? *result : -1;
 }
 
 TEST(ByteSizeTest, ParsesPlainBytesAndEveryUnit) {
-  EXPECT_EQ(Parse("0"), 0);
-  EXPECT_EQ(Parse("512"), 512);
-  EXPECT_EQ(Parse("512B"), 512);
-  EXPECT_EQ(Parse("10KB"), 10 * 1024);
-  EXPECT_EQ(Parse("10KiB"), 10 * 1024);
-  EXPECT_EQ(Parse("10MB"), 10 * 1024 * 1024);
-  EXPECT_EQ(Parse("10MiB"), 10 * 1024 * 1024);
-  EXPECT_EQ(Parse("1GB"), int64_t{1} << 30);
-  EXPECT_EQ(Parse("1GiB"), int64_t{1} << 30);
+  EXPECT_EQ(ParseBytes("0"), 0);
+  EXPECT_EQ(ParseBytes("512"), 512);
+  EXPECT_EQ(ParseBytes("512B"), 512);
+  EXPECT_EQ(ParseBytes("10KB"), 10 * 1024);
+  EXPECT_EQ(ParseBytes("10KiB"), 10 * 1024);
+  EXPECT_EQ(ParseBytes("10MB"), 10 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("10MiB"), 10 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("1GB"), int64_t{1} << 30);
+  EXPECT_EQ(ParseBytes("1GiB"), int64_t{1} << 30);
 }
 
 TEST(ByteSizeTest, UnitsAreCaseInsensitiveAndMayFollowOneSpace) {
-  EXPECT_EQ(Parse("10mb"), 10 * 1024 * 1024);
-  EXPECT_EQ(Parse("10Mb"), 10 * 1024 * 1024);
-  EXPECT_EQ(Parse("2kib"), 2048);
-  EXPECT_EQ(Parse("7b"), 7);
-  EXPECT_EQ(Parse("10 MB"), 10 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("10mb"), 10 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("10Mb"), 10 * 1024 * 1024);
+  EXPECT_EQ(ParseBytes("2kib"), 2048);
+  EXPECT_EQ(ParseBytes("7b"), 7);
+  EXPECT_EQ(ParseBytes("10 MB"), 10 * 1024 * 1024);
 }
 
 TEST(ByteSizeTest, FractionsRoundDownToWholeBytes) {
-  EXPECT_EQ(Parse("1.5MB"), 1024 * 1024 * 3 / 2);
-  EXPECT_EQ(Parse(".5KB"), 512);
-  EXPECT_EQ(Parse("0.1KB"), 102);  // 102.4 bytes
+  EXPECT_EQ(ParseBytes("1.5MB"), 1024 * 1024 * 3 / 2);
+  EXPECT_EQ(ParseBytes(".5KB"), 512);
+  EXPECT_EQ(ParseBytes("0.1KB"), 102);  // 102.4 bytes
 }
 
 TEST(ByteSizeTest, RejectsBadInputNamingTextAndExpectedForm) {
@@ -65,7 +65,7 @@ TEST(ByteSizeTest, RejectsOverflow) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message().find("too large"), std::string::npos);
   EXPECT_FALSE(ParseByteSize("9223372036854775808").ok());
-  EXPECT_EQ(Parse("9223372036854775806"), std::numeric_limits<int64_t>::max() - 1);
+  EXPECT_EQ(ParseBytes("9223372036854775806"), std::numeric_limits<int64_t>::max() - 1);
 }
 
 TEST(ByteSizeTest, FormatsShortestExactSpelling) {
@@ -84,7 +84,7 @@ TEST(ByteSizeTest, FormatsShortestExactSpelling) {
 TEST(ByteSizeTest, FormatReadsBackToTheSameValue) {
   for (int64_t bytes : {int64_t{0}, int64_t{1}, int64_t{1023}, int64_t{1536}, int64_t{1048577},
                         int64_t{10} << 20, (int64_t{5} << 30) + (int64_t{1} << 29)}) {
-    EXPECT_EQ(Parse(FormatByteSize(bytes)), bytes) << FormatByteSize(bytes);
+    EXPECT_EQ(ParseBytes(FormatByteSize(bytes)), bytes) << FormatByteSize(bytes);
   }
 }
 

@@ -7,24 +7,24 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Duration Parse(std::string_view text) {
+Duration DurationOf(std::string_view text) {
   auto result = ParseDuration(text);
   EXPECT_TRUE(result.ok()) << text << ": " << (result.ok() ? "" : result.error().ToString());
   return result.ok() ? *result : Duration(-1);
 }
 
 TEST(DurationTest, ParsesEveryUnit) {
-  EXPECT_EQ(Parse("250ms"), 250ms);
-  EXPECT_EQ(Parse("1.5s"), 1500ms);
-  EXPECT_EQ(Parse("5m"), 5min);
-  EXPECT_EQ(Parse("1h30m"), 90min);
-  EXPECT_EQ(Parse("2d"), 48h);
-  EXPECT_EQ(Parse("10us"), 10us);
-  EXPECT_EQ(Parse("7ns"), 7ns);
-  EXPECT_EQ(Parse("0"), 0s);
-  EXPECT_EQ(Parse("0s"), 0s);
-  EXPECT_EQ(Parse("1m30s500ms"), 90500ms);
-  EXPECT_EQ(Parse(".5s"), 500ms);
+  EXPECT_EQ(DurationOf("250ms"), 250ms);
+  EXPECT_EQ(DurationOf("1.5s"), 1500ms);
+  EXPECT_EQ(DurationOf("5m"), 5min);
+  EXPECT_EQ(DurationOf("1h30m"), 90min);
+  EXPECT_EQ(DurationOf("2d"), 48h);
+  EXPECT_EQ(DurationOf("10us"), 10us);
+  EXPECT_EQ(DurationOf("7ns"), 7ns);
+  EXPECT_EQ(DurationOf("0"), 0s);
+  EXPECT_EQ(DurationOf("0s"), 0s);
+  EXPECT_EQ(DurationOf("1m30s500ms"), 90500ms);
+  EXPECT_EQ(DurationOf(".5s"), 500ms);
 }
 
 TEST(DurationTest, RejectsBadInputNamingWhatWasExpected) {
@@ -60,7 +60,7 @@ TEST(DurationTest, FormatsShortestExactSpelling) {
 TEST(DurationTest, FormatThenParseRoundTrips) {
   for (Duration d : {Duration(1), Duration(999), Duration(1'000'001), Duration(123'456'789),
                      Duration(3'723'000'000'000), Duration(86'400'000'000'001)}) {
-    EXPECT_EQ(Parse(FormatDuration(d)), d) << FormatDuration(d);
+    EXPECT_EQ(DurationOf(FormatDuration(d)), d) << FormatDuration(d);
   }
 }
 

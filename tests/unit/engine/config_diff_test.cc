@@ -7,20 +7,20 @@ namespace {
 
 using Names = std::vector<std::string>;
 
-Config Parse(const std::string& text) {
+Config ParseConfigText(const std::string& text) {
   Result<Config> config = ParseConfig(text, "/etc/rebound/rebound.toml", {});
   EXPECT_TRUE(config.ok()) << config.error().message();
   return *config;
 }
 
 TEST(ConfigDiffTest, SortsServicesIntoAddedRemovedChangedUnchanged) {
-  Config before = Parse(R"([services.db]
+  Config before = ParseConfigText(R"([services.db]
 command = ["db"]
 [services.api]
 command = ["api"]
 [services.legacy]
 command = ["legacy"])");
-  Config after = Parse(R"([services.worker]
+  Config after = ParseConfigText(R"([services.worker]
 command = ["worker"]
 [services.api]
 command = ["api", "--port", "9"]
@@ -35,8 +35,10 @@ command = ["db"])");
 }
 
 TEST(ConfigDiffTest, ADefaultThatChangesEveryInheritingServiceChangesThem) {
-  Config before = Parse("[defaults]\nstop_timeout = \"10s\"\n[services.a]\ncommand = [\"a\"]\n");
-  Config after = Parse("[defaults]\nstop_timeout = \"3s\"\n[services.a]\ncommand = [\"a\"]\n");
+  Config before =
+      ParseConfigText("[defaults]\nstop_timeout = \"10s\"\n[services.a]\ncommand = [\"a\"]\n");
+  Config after =
+      ParseConfigText("[defaults]\nstop_timeout = \"3s\"\n[services.a]\ncommand = [\"a\"]\n");
   EXPECT_EQ(DiffServices(before, after).changed, Names{"a"});
 }
 

@@ -5,7 +5,7 @@
 namespace rebound::engine {
 namespace {
 
-toml::table Parse(std::string_view text) {
+toml::table ParseToml(std::string_view text) {
   return toml::parse(text, std::string_view("test.toml"));
 }
 
@@ -28,7 +28,7 @@ TEST(ConfigReaderTest, ClosestMatchIsWithinTwoEditsAndPrefersTheFirstOnTies) {
 }
 
 TEST(ConfigReaderTest, InFileOrderFollowsTheFileNotTheKeys) {
-  const toml::table table = Parse("zeta = 1\nalpha = 2\n[mid]\n");
+  const toml::table table = ParseToml("zeta = 1\nalpha = 2\n[mid]\n");
   const std::vector<ConfigEntry> entries = InFileOrder(table);
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].key, "zeta");
@@ -48,7 +48,8 @@ TEST(ConfigReaderTest, ErrorAtLeavesOutUnknownLineAndEmptyPath) {
 }
 
 TEST(ConfigReaderTest, TypedReadsAcceptTheirTypes) {
-  const toml::table table = Parse("s = \"x\"\ni = 7\nf = 1.5\nd = \"250ms\"\nb = \"1KB\"\nn = 9\n");
+  const toml::table table =
+      ParseToml("s = \"x\"\ni = 7\nf = 1.5\nd = \"250ms\"\nb = \"1KB\"\nn = 9\n");
   const ConfigReader reader("x.toml");
   EXPECT_EQ(*reader.String(*table.get("s"), "s"), "x");
   EXPECT_EQ(*reader.Integer(*table.get("i"), "i", 0, 10), 7);
@@ -61,14 +62,14 @@ TEST(ConfigReaderTest, TypedReadsAcceptTheirTypes) {
 }
 
 TEST(ConfigReaderTest, IntegerOutOfRangeNamesTheRange) {
-  const toml::table table = Parse("i = 11\n");
+  const toml::table table = ParseToml("i = 11\n");
   const ConfigReader reader("x.toml");
   EXPECT_EQ(reader.Integer(*table.get("i"), "i", 0, 10).error().message(),
             "x.toml:1: i: must be between 0 and 10, got 11");
 }
 
 TEST(ConfigReaderTest, WrongTypeNamesTimeAndDateTime) {
-  const toml::table table = Parse("t = 07:32:00\ndt = 1979-05-27T07:32:00Z\n");
+  const toml::table table = ParseToml("t = 07:32:00\ndt = 1979-05-27T07:32:00Z\n");
   const ConfigReader reader("x.toml");
   EXPECT_EQ(reader.String(*table.get("t"), "t").error().message(),
             "x.toml:1: t: expected a string, got a time");

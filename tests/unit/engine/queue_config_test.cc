@@ -9,14 +9,14 @@
 namespace rebound::engine {
 namespace {
 
-constexpr std::string_view kService = "[services.api]\ncommand = [\"./api\"]\n";
+constexpr std::string_view kQueueService = "[services.api]\ncommand = [\"./api\"]\n";
 
-Result<Config> Parse(std::string_view queues) {
-  return ParseConfig(std::string(kService) + std::string(queues), "rebound.toml", {});
+Result<Config> ParseQueues(std::string_view queues) {
+  return ParseConfig(std::string(kQueueService) + std::string(queues), "rebound.toml", {});
 }
 
-std::string ErrorOf(std::string_view queues) {
-  auto config = Parse(queues);
+std::string QueueErrorOf(std::string_view queues) {
+  auto config = ParseQueues(queues);
   if (config.ok()) {
     ADD_FAILURE() << "parsed without error:\n" << queues;
     return "";
@@ -26,7 +26,7 @@ std::string ErrorOf(std::string_view queues) {
 }
 
 TEST(QueueConfigTest, ReadsQueuesInFileOrder) {
-  auto config = Parse("[queues.mail]\nconcurrency = 2\nrate = \"10/s\"\n[queues.batch]\n");
+  auto config = ParseQueues("[queues.mail]\nconcurrency = 2\nrate = \"10/s\"\n[queues.batch]\n");
   ASSERT_TRUE(config.ok()) << config.error().message();
   ASSERT_EQ(config->queues.size(), 2u);
   EXPECT_EQ(config->queues[0].name, "mail");
@@ -38,29 +38,29 @@ TEST(QueueConfigTest, ReadsQueuesInFileOrder) {
 }
 
 TEST(QueueConfigTest, NoQueuesTableMeansOnlyTheBuiltInDefault) {
-  auto config = Parse("");
+  auto config = ParseQueues("");
   ASSERT_TRUE(config.ok());
   EXPECT_TRUE(config->queues.empty());
 }
 
 TEST(QueueConfigTest, ErrorsNameFileLineKeyAndFix) {
-  EXPECT_EQ(ErrorOf("[queues.mail]\nconcurrency = 0\n"),
+  EXPECT_EQ(QueueErrorOf("[queues.mail]\nconcurrency = 0\n"),
             "rebound.toml:4: queues.mail.concurrency: must be between 1 and 10000, got 0");
-  EXPECT_EQ(ErrorOf("[queues.mail]\nrate = \"fast\"\n"),
+  EXPECT_EQ(QueueErrorOf("[queues.mail]\nrate = \"fast\"\n"),
             "rebound.toml:4: queues.mail.rate: invalid rate \"fast\"; expected COUNT/UNIT with a "
             "positive count and a unit of s, m or h, e.g. rate = \"10/s\"");
-  EXPECT_NE(ErrorOf("[queues.mail]\nconcurency = 2\n").find("did you mean \"concurrency\""),
+  EXPECT_NE(QueueErrorOf("[queues.mail]\nconcurency = 2\n").find("did you mean \"concurrency\""),
             std::string::npos);
-  EXPECT_NE(ErrorOf("[queues.\"bad name\"]\n").find("invalid queue name"), std::string::npos);
+  EXPECT_NE(QueueErrorOf("[queues.\"bad name\"]\n").find("invalid queue name"), std::string::npos);
 }
 
 TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
-  EXPECT_EQ(Parse("")->job_retention, std::chrono::hours(24 * 7));
-  EXPECT_EQ(Parse("[jobs]\nretention = \"36h\"\n")->job_retention, std::chrono::hours(36));
-  EXPECT_EQ(Parse("[jobs]\nretention = \"0\"\n")->job_retention, Duration(0));
-  EXPECT_NE(ErrorOf("[jobs]\nretention = \"soon\"\n").find("rebound.toml:4: jobs.retention"),
+  EXPECT_EQ(ParseQueues("")->job_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(ParseQueues("[jobs]\nretention = \"36h\"\n")->job_retention, std::chrono::hours(36));
+  EXPECT_EQ(ParseQueues("[jobs]\nretention = \"0\"\n")->job_retention, Duration(0));
+  EXPECT_NE(QueueErrorOf("[jobs]\nretention = \"soon\"\n").find("rebound.toml:4: jobs.retention"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("[jobs]\nretension = \"1d\"\n").find("did you mean \"retention\""),
+  EXPECT_NE(QueueErrorOf("[jobs]\nretension = \"1d\"\n").find("did you mean \"retention\""),
             std::string::npos);
 }
 

@@ -8,7 +8,7 @@ namespace {
 using namespace std::chrono_literals;
 using Env = std::map<std::string, std::string>;
 
-Config Parse(std::string_view text, const Env& env = {}) {
+Config ParseReliability(std::string_view text, const Env& env = {}) {
   auto config = ParseConfig(text, "/etc/rebound/rebound.toml", env);
   EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().message());
   return config.ok() ? std::move(*config) : Config{};
@@ -54,7 +54,7 @@ health = { type = "notify", watchdog = "2s" }
 )";
 
 TEST(ReliabilityConfigTest, ReadsTheHealthTable) {
-  const Config config = Parse(kModelServer);
+  const Config config = ParseReliability(kModelServer);
   const auto& health = *config.FindReliability("model_server")->health;
   EXPECT_EQ(health.type, health::ProbeType::kHttp);
   EXPECT_EQ(health.url, "http://127.0.0.1:8081/health");
@@ -73,7 +73,7 @@ TEST(ReliabilityConfigTest, ReadsTheHealthTable) {
 }
 
 TEST(ReliabilityConfigTest, ReadsRecoveryBreakerMemoryAndTheGate) {
-  const Config config = Parse(kModelServer);
+  const Config config = ParseReliability(kModelServer);
   const ServiceReliability& model = *config.FindReliability("model_server");
   EXPECT_EQ(model.recovery.actions,
             (std::vector<RecoveryStep>{RecoveryStep::kResetBreaker, RecoveryStep::kExec,
@@ -103,7 +103,7 @@ TEST(ReliabilityConfigTest, ReadsRecoveryBreakerMemoryAndTheGate) {
 }
 
 TEST(ReliabilityConfigTest, DefaultsAreSeed001s) {
-  const Config config = Parse("[services.a]\ncommand = [\"a\"]\n");
+  const Config config = ParseReliability("[services.a]\ncommand = [\"a\"]\n");
   const ServiceReliability& a = *config.FindReliability("a");
   EXPECT_EQ(a.recovery.controller.cooldown, 60s);
   EXPECT_EQ(a.recovery.controller.max_attempts, 3);
@@ -118,11 +118,11 @@ TEST(ReliabilityConfigTest, DefaultsAreSeed001s) {
 }
 
 TEST(ReliabilityConfigTest, SeedEnvironmentVariablesOverrideDefaultsButNotAServicesOwn) {
-  const Env env = {{"RECOVERY_INTERVAL", "10"},     {"MAX_RECOVERY_ATTEMPTS", "7"},
-                   {"RECOVERY_BACKOFF", "1.5"},     {"HEALTH_CHECK_INTERVAL", "2.5"},
-                   {"HEALTH_HISTORY_SIZE", "50"},   {"STARTUP_TIMEOUT", "60"},
+  const Env env = {{"RECOVERY_INTERVAL", "10"},           {"MAX_RECOVERY_ATTEMPTS", "7"},
+                   {"RECOVERY_BACKOFF", "1.5"},           {"HEALTH_CHECK_INTERVAL", "2.5"},
+                   {"HEALTH_HISTORY_SIZE", "50"},         {"STARTUP_TIMEOUT", "60"},
                    {"DEPENDENCY_CHECK_INTERVAL", "500ms"}};
-  const Config config = Parse(R"([defaults]
+  const Config config = ParseReliability(R"([defaults]
 recovery = { cooldown = "5m", max_attempts = 2 }
 [services.a]
 command = ["a"]
@@ -132,9 +132,9 @@ command = ["b"]
 recovery = { max_attempts = 9 }
 health = { type = "heartbeat", interval = "1s" }
 )",
-                              env);
+                                         env);
   const ServiceReliability& a = *config.FindReliability("a");
-  EXPECT_EQ(a.recovery.controller.cooldown, 10s);     // env over [defaults]
+  EXPECT_EQ(a.recovery.controller.cooldown, 10s);    // env over [defaults]
   EXPECT_EQ(a.recovery.controller.max_attempts, 7);  // env over [defaults]
   EXPECT_DOUBLE_EQ(a.recovery.controller.backoff, 1.5);
   EXPECT_EQ(a.health->interval, 2500ms);

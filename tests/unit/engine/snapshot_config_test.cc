@@ -7,14 +7,14 @@
 namespace rebound::engine {
 namespace {
 
-constexpr std::string_view kService = "[services.api]\ncommand = [\"./api\"]\n";
+constexpr std::string_view kSnapshotService = "[services.api]\ncommand = [\"./api\"]\n";
 
-Result<Config> Parse(const std::string& snapshots) {
-  return ParseConfig(std::string(kService) + snapshots, "/etc/rebound/rebound.toml", {});
+Result<Config> ParseSnapshots(const std::string& snapshots) {
+  return ParseConfig(std::string(kSnapshotService) + snapshots, "/etc/rebound/rebound.toml", {});
 }
 
 TEST(SnapshotConfigTest, DefaultsToTheDataDirAndTheFourPatterns) {
-  auto config = Parse("");
+  auto config = ParseSnapshots("");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(SnapshotRepositoryPath(config->snapshots, config->daemon.data_dir),
             config->daemon.data_dir + "/snapshots");
@@ -23,7 +23,7 @@ TEST(SnapshotConfigTest, DefaultsToTheDataDirAndTheFourPatterns) {
 }
 
 TEST(SnapshotConfigTest, ReadsPathRelativeToTheConfigAndRedactPatterns) {
-  auto config = Parse("[snapshots]\npath = \"../backup/snaps\"\nredact = [\"*pin*\"]\n");
+  auto config = ParseSnapshots("[snapshots]\npath = \"../backup/snaps\"\nredact = [\"*pin*\"]\n");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(SnapshotRepositoryPath(config->snapshots, config->daemon.data_dir),
             "/etc/backup/snaps");
@@ -31,49 +31,49 @@ TEST(SnapshotConfigTest, ReadsPathRelativeToTheConfigAndRedactPatterns) {
 }
 
 TEST(SnapshotConfigTest, ReadsIntervalAndOnShutdownWhichDefaultToOff) {
-  auto defaults = Parse("");
+  auto defaults = ParseSnapshots("");
   EXPECT_EQ(defaults->snapshots.interval, Duration::zero());
   EXPECT_FALSE(defaults->snapshots.on_shutdown);
-  auto config = Parse("[snapshots]\ninterval = \"1h\"\non_shutdown = true\n");
+  auto config = ParseSnapshots("[snapshots]\ninterval = \"1h\"\non_shutdown = true\n");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(config->snapshots.interval, std::chrono::hours(1));
   EXPECT_TRUE(config->snapshots.on_shutdown);
-  auto remote = Parse("[snapshots]\nremote = \"file:///backup/r.git\"\n");
+  auto remote = ParseSnapshots("[snapshots]\nremote = \"file:///backup/r.git\"\n");
   ASSERT_TRUE(remote.ok()) << remote.error().message();
   EXPECT_EQ(remote->snapshots.remote, "file:///backup/r.git");
-  auto not_a_url = Parse("[snapshots]\nremote = \"/backup/r.git\"\n");
+  auto not_a_url = ParseSnapshots("[snapshots]\nremote = \"/backup/r.git\"\n");
   ASSERT_FALSE(not_a_url.ok());
   EXPECT_NE(not_a_url.error().message().find("must be a git URL"), std::string::npos);
-  auto too_often = Parse("[snapshots]\ninterval = \"10ms\"\n");
+  auto too_often = ParseSnapshots("[snapshots]\ninterval = \"10ms\"\n");
   ASSERT_FALSE(too_often.ok());
   EXPECT_NE(too_often.error().message().find("at least \"1s\""), std::string::npos)
       << too_often.error().message();
 }
 
 TEST(SnapshotConfigTest, KeepDefaultsToEverythingAndRefusesANegativeCount) {
-  EXPECT_EQ(Parse("")->snapshots.keep, 0);
-  auto config = Parse("[snapshots]\nkeep = 30\n");
+  EXPECT_EQ(ParseSnapshots("")->snapshots.keep, 0);
+  auto config = ParseSnapshots("[snapshots]\nkeep = 30\n");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(config->snapshots.keep, 30);
-  auto negative = Parse("[snapshots]\nkeep = -1\n");
+  auto negative = ParseSnapshots("[snapshots]\nkeep = -1\n");
   ASSERT_FALSE(negative.ok());
   EXPECT_NE(negative.error().message().find("snapshots.keep"), std::string::npos)
       << negative.error().message();
-  EXPECT_FALSE(Parse("[snapshots]\nkeep = \"ten\"\n").ok());
+  EXPECT_FALSE(ParseSnapshots("[snapshots]\nkeep = \"ten\"\n").ok());
 }
 
 TEST(SnapshotConfigTest, ErrorsNameTheLineTheKeyAndTheFix) {
-  auto misspelt = Parse("[snapshots]\nredcat = []\n");
+  auto misspelt = ParseSnapshots("[snapshots]\nredcat = []\n");
   ASSERT_FALSE(misspelt.ok());
   EXPECT_NE(misspelt.error().message().find("rebound.toml:4"), std::string::npos)
       << misspelt.error().message();
   EXPECT_NE(misspelt.error().message().find("redact"), std::string::npos);
-  auto bad_patterns = Parse("[snapshots]\nredact = \"*key*\"\n");
+  auto bad_patterns = ParseSnapshots("[snapshots]\nredact = \"*key*\"\n");
   ASSERT_FALSE(bad_patterns.ok());
   EXPECT_NE(bad_patterns.error().message().find("snapshots.redact: must be an array"),
             std::string::npos)
       << bad_patterns.error().message();
-  auto empty_path = Parse("[snapshots]\npath = \"\"\n");
+  auto empty_path = ParseSnapshots("[snapshots]\npath = \"\"\n");
   ASSERT_FALSE(empty_path.ok());
   EXPECT_NE(empty_path.error().message().find("snapshots.path: must not be empty"),
             std::string::npos)

@@ -7,6 +7,7 @@
 
 #include "base/manual_clock.h"
 #include "store/store.h"
+#include "testing/temp_dir.h"
 
 namespace rebound::store {
 namespace {
@@ -51,6 +52,65 @@ TEST_F(JournalTest, AppendAssignsIncreasingSequenceAndClockTime) {
   EXPECT_EQ(events[1].time_ms - events[0].time_ms, 5000);
   EXPECT_EQ(events[0].data["pid"], 42);
   EXPECT_EQ(store_->journal().LastCommittedSeq(), 2);
+}
+
+// A COMMIT that fails (here: a deferred foreign key, as a disk error would) hands its sequence
+// numbers out again. The journal's committed sequence must follow the table, not run ahead of
+// it: a follower waits for "committed > what I saw" and would sleep through the reused numbers.
+TEST(JournalCommitTest, AFailedCommitDoesNotMoveTheCommittedSequenceAhead) {
+  ManualClock clock;
+  testing::TempDir dir;
+  auto db = *Database::Open(dir.path());
+  ASSERT_TRUE(
+      db->write_connection()
+          .Exec("PRAGMA foreign_keys = ON; CREATE TABLE p(id INTEGER PRIMARY KEY);"
+                "CREATE TABLE c(pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)")
+          .ok());
+  GroupCommitWriter writer(*db);
+  EventJournal journal(*db, writer, clock);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
+    released.wait();
+    return OkStatus();
+  });
+  // One transaction: two events, then a row that makes its COMMIT fail.
+  auto first = journal.Append({.category = "t", .kind = "a"});
+  auto second = journal.Append({.category = "t", .kind = "b"});
+  auto orphan = writer.SubmitStatus(
+      [](SqliteConnection& c) { return c.Exec("INSERT INTO c(pid) VALUES (999)"); });
+  release.set_value();
+  EXPECT_FALSE(first.get().ok());
+  EXPECT_FALSE(second.get().ok());
+  EXPECT_FALSE(orphan.get().ok());
+  EXPECT_TRUE(blocker.get().ok());
+  EXPECT_EQ(journal.LastCommittedSeq(), 0);
+
+  EXPECT_EQ(*journal.Append({.category = "t", .kind = "c"}).get(), 1);
+  EXPECT_EQ(journal.LastCommittedSeq(), 1);
+  EXPECT_EQ(*journal.Append({.category = "t", .kind = "d"}).get(), 2);
+  EXPECT_EQ(journal.LastCommittedSeq(), 2);
+  auto followed = journal.Follow({.after_seq = 1}, 10s);
+  ASSERT_TRUE(followed.ok());
+  ASSERT_EQ(followed->size(), 1u);
+  EXPECT_EQ((*followed)[0].kind, "d");
+}
+
+TEST_F(JournalTest, AppendWithACallbackReportsTheDurableSequenceOrTheError) {
+  std::promise<Result<int64_t>> durable;
+  store_->journal().Append({.category = "service", .kind = "started"},
+                           [&](Result<int64_t> seq) { durable.set_value(std::move(seq)); });
+  Result<int64_t> seq = durable.get_future().get();
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(*seq, 1);
+  EXPECT_EQ(store_->journal().Query({})->size(), 1u);
+
+  std::promise<Result<int64_t>> refused;
+  store_->journal().Append({.category = "service", .kind = ""},
+                           [&](Result<int64_t> seq) { refused.set_value(std::move(seq)); });
+  Result<int64_t> error = refused.get_future().get();
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().category(), ErrorCategory::kValidation);
 }
 
 TEST_F(JournalTest, QueryFiltersByEveryField) {

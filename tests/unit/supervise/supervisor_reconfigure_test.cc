@@ -25,7 +25,7 @@ class KindsSink final : public EventSink {
   std::vector<std::string> events;
 };
 
-ServiceSpec Spec(std::string name, std::vector<std::string> command = {"/bin/true"}) {
+ServiceSpec ReconfigSpec(std::string name, std::vector<std::string> command = {"/bin/true"}) {
   ServiceSpec spec{.name = std::move(name), .command = std::move(command)};
   spec.backoff = {.initial = 100ms, .factor = 2.0, .max = 5s};
   return spec;
@@ -34,8 +34,9 @@ ServiceSpec Spec(std::string name, std::vector<std::string> command = {"/bin/tru
 class SupervisorReconfigureTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    supervisor_ = std::make_unique<Supervisor>(std::vector<ServiceSpec>{Spec("db"), Spec("api")},
-                                               launcher_, scheduler_, clock_, random_, sink_);
+    supervisor_ = std::make_unique<Supervisor>(
+        std::vector<ServiceSpec>{ReconfigSpec("db"), ReconfigSpec("api")}, launcher_, scheduler_,
+        clock_, random_, sink_);
     supervisor_->StartAll();
   }
   std::vector<std::string> Names() {
@@ -55,7 +56,7 @@ class SupervisorReconfigureTest : public ::testing::Test {
 };
 
 TEST_F(SupervisorReconfigureTest, IdenticalSpecsLeaveEveryServiceAlone) {
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db"), Spec("api")}).ok());
+  ASSERT_TRUE(supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api")}).ok());
   scheduler_.RunDue();
   EXPECT_EQ(launcher_.launches("db"), 1);
   EXPECT_EQ(launcher_.launches("api"), 1);
@@ -63,7 +64,9 @@ TEST_F(SupervisorReconfigureTest, IdenticalSpecsLeaveEveryServiceAlone) {
 }
 
 TEST_F(SupervisorReconfigureTest, AddedServiceStarts) {
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db"), Spec("api"), Spec("worker")}).ok());
+  ASSERT_TRUE(
+      supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api"), ReconfigSpec("worker")})
+          .ok());
   EXPECT_EQ(launcher_.launches("worker"), 1);
   EXPECT_EQ(supervisor_->View("worker")->state, ServiceState::kRunning);
   EXPECT_TRUE(sink_.Has("worker:added"));
@@ -71,7 +74,7 @@ TEST_F(SupervisorReconfigureTest, AddedServiceStarts) {
 }
 
 TEST_F(SupervisorReconfigureTest, RemovedServiceStopsThenIsForgotten) {
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db")}).ok());
+  ASSERT_TRUE(supervisor_->Reconfigure({ReconfigSpec("db")}).ok());
   EXPECT_TRUE(sink_.Has("api:removed"));
   EXPECT_EQ(launcher_.signals(), (std::vector<std::pair<std::string, int>>{{"api", SIGTERM}}));
   EXPECT_FALSE(supervisor_->View("api").ok());  // gone from the API at once
@@ -82,7 +85,9 @@ TEST_F(SupervisorReconfigureTest, RemovedServiceStopsThenIsForgotten) {
 }
 
 TEST_F(SupervisorReconfigureTest, ChangedServiceRestartsWithItsNewCommand) {
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db"), Spec("api", {"/bin/sleep", "9"})}).ok());
+  ASSERT_TRUE(
+      supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api", {"/bin/sleep", "9"})})
+          .ok());
   EXPECT_TRUE(sink_.Has("api:changed"));
   EXPECT_EQ(supervisor_->View("api")->state, ServiceState::kStopping);
   scheduler_.RunDue();
@@ -94,7 +99,9 @@ TEST_F(SupervisorReconfigureTest, ChangedServiceRestartsWithItsNewCommand) {
 TEST_F(SupervisorReconfigureTest, ChangedServiceTheOperatorStoppedStaysStopped) {
   ASSERT_TRUE(supervisor_->Stop("api").ok());
   scheduler_.RunDue();
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db"), Spec("api", {"/bin/sleep", "9"})}).ok());
+  ASSERT_TRUE(
+      supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api", {"/bin/sleep", "9"})})
+          .ok());
   scheduler_.RunDue();
   EXPECT_EQ(supervisor_->View("api")->state, ServiceState::kStopped);
   EXPECT_EQ(launcher_.launches("api"), 1);
@@ -102,20 +109,20 @@ TEST_F(SupervisorReconfigureTest, ChangedServiceTheOperatorStoppedStaysStopped) 
 
 TEST_F(SupervisorReconfigureTest, ASecondReloadWhileARemovedServiceStillStopsIsAConflict) {
   launcher_.IgnoreStopSignals("api");
-  ASSERT_TRUE(supervisor_->Reconfigure({Spec("db")}).ok());
-  Status again = supervisor_->Reconfigure({Spec("db"), Spec("api")});
+  ASSERT_TRUE(supervisor_->Reconfigure({ReconfigSpec("db")}).ok());
+  Status again = supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api")});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().category(), ErrorCategory::kConflict);
   EXPECT_NE(again.error().message().find("'api'"), std::string::npos);
   scheduler_.AdvanceBy(10s);  // the stop timeout: SIGKILL, the service is down
   scheduler_.RunDue();
-  EXPECT_TRUE(supervisor_->Reconfigure({Spec("db"), Spec("api")}).ok());
+  EXPECT_TRUE(supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api")}).ok());
   EXPECT_EQ(supervisor_->View("api")->state, ServiceState::kRunning);
   EXPECT_EQ(launcher_.launches("api"), 2);
 }
 
 TEST(SameServiceSpecTest, IgnoresTheLineButNotTheCommandOrEnvironment) {
-  ServiceSpec a = Spec("api");
+  ServiceSpec a = ReconfigSpec("api");
   ServiceSpec b = a;
   b.line = 42;
   EXPECT_TRUE(SameServiceSpec(a, b));
