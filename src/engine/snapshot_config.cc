@@ -1,12 +1,13 @@
 #include "engine/snapshot_config.h"
 
 #include "base/path.h"
+#include "engine/snapshot_module_config.h"
 
 namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown",
-                                                "remote"};
+                                                "remote", "modules"};
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -64,6 +65,9 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                 "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
           }
           return Assign(std::move(url), settings.remote);
+        }
+        if (setting.key == "modules") {
+          return ReadSnapshotModules(reader, setting, base_dir, settings.modules);
         }
         if (setting.key == "on_shutdown") {
           return Assign(reader.Bool(*setting.value, path), settings.on_shutdown);

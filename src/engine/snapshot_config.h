@@ -8,16 +8,20 @@
 //   interval = "1h"                            # scheduled capture; "0" (default): off
 //   on_shutdown = true                         # capture on graceful shutdown; default false
 //   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
+//   [snapshots.modules.NAME]                   # engine/snapshot_module_config.h
+//   source = { url = "http://127.0.0.1:8080/state" }
 //
 // Read by config.cc; errors name the file, the line, the key path and the fix, with a
 // did-you-mean for a misspelt key. Stateless; thread-safe.
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/error.h"
 #include "engine/config_reader.h"
+#include "snapshot/module_endpoint.h"
 
 namespace rebound::engine {
 
@@ -28,6 +32,8 @@ struct SnapshotSettings {
   Duration interval = Duration::zero();  // zero: no scheduled capture
   bool on_shutdown = false;              // capture before services are stopped
   std::string remote = {};               // git URL pushed to after each capture; "": none
+  // Module name -> where its state is pulled from and restored to.
+  std::map<std::string, snapshot::ModuleBinding> modules = {};
 };
 
 // Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.

@@ -24,7 +24,8 @@ std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
 Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
                                                                store::Store& store,
                                                                ServiceController* services,
-                                                               Clock& clock) {
+                                                               Clock& clock,
+                                                               snapshot::EndpointTransport* transport) {
   const std::string& data_dir = config.daemon.data_dir;
   // The caller holds the data directory's lock: no other writer can be mid-commit.
   auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir),
@@ -36,7 +37,11 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
     spdlog::warn("snapshots: removed {} left by a writer that died mid-commit", lock);
   }
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
-                                       .redact_patterns = config.snapshots.redact};
+                                       .redact_patterns = config.snapshots.redact,
+                                       .modules = config.snapshots.modules,
+                                       .transport = transport != nullptr
+                                                        ? transport
+                                                        : &snapshot::DefaultEndpointTransport()};
   return std::unique_ptr<SnapshotService>(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
                           config.snapshots.remote, config.start_order));
@@ -108,15 +113,17 @@ void SnapshotService::PushTo(nlohmann::json& answer) {
 
 Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(
     std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
-    const std::string& message) {
+    const std::string& message, bool enforce_required) {
   if (!services && services_ != nullptr) {
     services = Records(services_->ListServices());
   }
   auto taken =
       snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
-                           services_ != nullptr ? "daemon" : "offline", message);
+                           services_ != nullptr ? "daemon" : "offline", message, enforce_required);
   if (taken.ok()) {
     Journal("captured", taken->commit, {{"message", message}, {"size_bytes", taken->size_bytes}});
+  } else {
+    Journal("capture_failed", "", {{"message", message}, {"error", taken.error().message()}});
   }
   return taken;
 }
@@ -166,17 +173,50 @@ Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& re
   if (request.dry_run) {
     return answer;
   }
-  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12));
+  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12),
+                              /*enforce_required=*/false);
   if (!before.ok()) {
     return before.error().WithContext("capturing the current state before recovering");
   }
   answer["pre_recovery_commit"] = before->commit;
   // The plan's versions were read before that capture; the capture writes no module state,
   // so the compare-and-set still guards against any other writer.
-  REBOUND_RETURN_IF_ERROR(snapshotter_.RestoreModuleStates(*plan));
+  const snapshot::RestoreReport restored = snapshotter_.RestoreModules(*plan);
+  answer["modules"] = snapshot::RestoreReportToJson(restored);
+  if (!restored.ok()) {
+    return ReportFailedRestore(*plan, std::move(answer));
+  }
   answer["started"] = StartRecordedServices(*plan);
+  bool all_started = true;
+  for (const nlohmann::json& started : answer["started"]) {
+    all_started = all_started && started.value("ok", false);
+  }
+  answer["ok"] = all_started;
   Journal("recovered", plan->commit,
-          {{"pre_recovery_commit", before->commit}, {"started", answer["started"]}});
+          {{"pre_recovery_commit", before->commit},
+           {"modules", answer["modules"]},
+           {"started", answer["started"]}});
+  return answer;
+}
+
+nlohmann::json SnapshotService::ReportFailedRestore(const snapshot::RecoveryPlan& plan,
+                                                    nlohmann::json answer) {
+  nlohmann::json not_started = nlohmann::json::array();
+  for (const snapshot::ServiceAction& action : plan.services) {
+    if (action.action == "start") {
+      not_started.push_back(action.name);
+    }
+  }
+  answer["ok"] = false;
+  answer["started"] = nlohmann::json::array();
+  answer["services_not_started"] = not_started;
+  const nlohmann::json& failed = answer["modules"]["failed"];
+  spdlog::warn("recovery to {} stopped: module {} ({}): {}", plan.commit.substr(0, 12),
+               failed.value("module", ""), failed.value("step", ""), failed.value("message", ""));
+  Journal("recovery_failed", plan.commit,
+          {{"pre_recovery_commit", answer["pre_recovery_commit"]},
+           {"modules", answer["modules"]},
+           {"services_not_started", not_started}});
   return answer;
 }
 

@@ -33,8 +33,10 @@ class SnapshotService final : public SnapshotController {
  public:
   // `services` null: offline (no service status is recorded, none is started).
   // REQUIRES: the caller holds the data directory's lock (stale git lock files are removed).
-  static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
-                                                       ServiceController* services, Clock& clock);
+  // `transport` reaches module sources and restore targets; null: the real one.
+  static Result<std::unique_ptr<SnapshotService>> Open(
+      const Config& config, store::Store& store, ServiceController* services, Clock& clock,
+      snapshot::EndpointTransport* transport = nullptr);
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
@@ -58,7 +60,9 @@ class SnapshotService final : public SnapshotController {
 
   Result<snapshot::CaptureResult> CaptureLocked(
       std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
-      const std::string& message);
+      const std::string& message, bool enforce_required = true);
+  // The module step failed: say what was and was not done, journal it.
+  nlohmann::json ReportFailedRestore(const snapshot::RecoveryPlan& plan, nlohmann::json answer);
   std::map<std::string, std::string> CurrentServiceStates();
   nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/manual_clock.h"
+#include "testing/fake_endpoint_transport.h"
 #include "testing/fake_service_controller.h"
 #include "testing/temp_dir.h"
 
@@ -17,7 +18,11 @@ class SnapshotServiceTest : public ::testing::Test {
     store_ = std::move(*store::Store::OpenInMemory(clock_));
     services_.AddService({.name = "api", .state = "running", .restarts = 2});
     services_.AddService({.name = "db", .state = "running"});
-    auto opened = SnapshotService::Open(config_, *store_, &services_, clock_);
+    Reopen();
+  }
+  void Reopen() {
+    service_.reset();
+    auto opened = SnapshotService::Open(config_, *store_, &services_, clock_, &transport_);
     ASSERT_TRUE(opened.ok()) << opened.error().message();
     service_ = std::move(*opened);
   }
@@ -30,6 +35,7 @@ class SnapshotServiceTest : public ::testing::Test {
   Config config_;
   std::unique_ptr<store::Store> store_;
   testing::FakeServiceController services_;
+  testing::FakeEndpointTransport transport_;
   std::unique_ptr<SnapshotService> service_;
 };
 
@@ -94,6 +100,48 @@ TEST_F(SnapshotServiceTest, AServiceThatFailsToStartIsReportedNotHidden) {
   ASSERT_TRUE(recovered.ok());
   EXPECT_EQ((*recovered)["started"][0]["ok"], false);
   EXPECT_EQ((*recovered)["started"][0]["error"], "db is stopping");
+}
+
+TEST_F(SnapshotServiceTest, AFailedRestoreTargetStopsTheRecoveryAndReportsWhatWasNotDone) {
+  config_.snapshots.modules["llm"].restore =
+      snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl, .location = "http://llm/s"};
+  Reopen();
+  Put("llm", {{"model", "a"}});
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  transport_.Fail("url http://llm/s", NetworkError("PUT failed: Connection"));
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], false);
+  EXPECT_EQ((*recovered)["modules"]["failed"]["module"], "llm");
+  EXPECT_EQ((*recovered)["modules"]["failed"]["step"], "target");
+  EXPECT_EQ((*recovered)["services_not_started"], nlohmann::json::array({"api"}));
+  EXPECT_EQ(services_.calls(), std::vector<std::string>{"stop api"});  // api not started
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovery_failed"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data["modules"]["failed"]["message"],
+            "url http://llm/s: PUT failed: Connection");
+}
+
+TEST_F(SnapshotServiceTest, ARequiredSourceFailingIsJournaledAndDoesNotBlockARecovery) {
+  config_.snapshots.modules["llm"] = {
+      .source = snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl,
+                                         .location = "http://llm/s"},
+      .required = true};
+  Reopen();
+  transport_.SetBody("url http://llm/s", R"({"model": "a"})");
+  service_->CaptureSnapshot("good").value();
+  transport_.Fail("url http://llm/s", NetworkError("GET failed: Connection"));
+  auto refused = service_->CaptureSnapshot("while down");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("required module llm"), std::string::npos);
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], true);
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "a");
+  auto failed = store_->journal().Query({.category = "snapshot", .kind = "capture_failed"});
+  ASSERT_EQ(failed->size(), 1u);
 }
 
 }  // namespace
