@@ -1,0 +1,228 @@
+// Module sources and restore targets for real: an HTTP server on 127.0.0.1, files and
+// commands, first through the transport itself, then through the CLI and a running daemon.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "daemon_harness.h"
+#include "snapshot/module_endpoint.h"
+#include "store/store.h"
+
+namespace rebound::testing {
+namespace {
+
+using snapshot::EndpointKind;
+using snapshot::ModuleEndpoint;
+
+// An application's state endpoint: GET answers the state, PUT replaces it.
+class StateServer {
+ public:
+  explicit StateServer(std::string state) : state_(std::move(state)) {
+    server_.Get("/state", [this](const httplib::Request&, httplib::Response& response) {
+      std::lock_guard lock(mutex_);
+      response.set_content(state_, "application/json");
+    });
+    server_.Put("/state", [this](const httplib::Request& request, httplib::Response& response) {
+      std::lock_guard lock(mutex_);
+      state_ = request.body;
+      ++puts_;
+      response.status = 204;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    WaitUntil([this] { return server_.is_running(); });
+  }
+  ~StateServer() { Stop(); }
+  void Stop() {
+    server_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/state"; }
+  std::string state() {
+    std::lock_guard lock(mutex_);
+    return state_;
+  }
+  void set_state(std::string state) {
+    std::lock_guard lock(mutex_);
+    state_ = std::move(state);
+  }
+  int puts() {
+    std::lock_guard lock(mutex_);
+    return puts_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mutex_;
+  std::string state_;
+  int puts_ = 0;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CliResult RunCli(const DaemonHarness& h, const std::string& args) {
+  const std::string command = "timeout 30 " + std::string(REBOUND_BINARY) + " --config '" +
+                              h.dir().Path("rebound.toml") + "' " + args + " 2>&1";
+  CliResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST(ModuleEndpointTransportTest, ReadsAndWritesOverHttp) {
+  StateServer server(R"({"model": "gpt-4"})");
+  snapshot::EndpointTransport& transport = snapshot::DefaultEndpointTransport();
+  const ModuleEndpoint url{.kind = EndpointKind::kUrl, .location = server.Url()};
+  auto pulled = snapshot::PullModuleState(transport, url);
+  ASSERT_TRUE(pulled.ok()) << pulled.error().message();
+  EXPECT_EQ((*pulled)["model"], "gpt-4");
+  ASSERT_TRUE(transport.Write(url, R"({"model": "gpt-3"})").ok());
+  EXPECT_EQ(server.state(), R"({"model": "gpt-3"})");
+  const ModuleEndpoint missing{.kind = EndpointKind::kUrl, .location = server.Url() + "/nope"};
+  EXPECT_EQ(transport.Read(missing).error().category(), ErrorCategory::kNotFound);
+  server.Stop();
+  auto refused = transport.Read(url);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().category(), ErrorCategory::kNetwork) << refused.error().message();
+}
+
+TEST(ModuleEndpointTransportTest, ReadsAndWritesFilesAndCommands) {
+  TempDir dir;
+  snapshot::EndpointTransport& transport = snapshot::DefaultEndpointTransport();
+  const ModuleEndpoint file{.kind = EndpointKind::kFile, .location = dir.Path("state.json")};
+  ASSERT_TRUE(transport.Write(file, R"({"n": 1})").ok());
+  EXPECT_EQ(*transport.Read(file), R"({"n": 1})");
+
+  const ModuleEndpoint dump{.kind = EndpointKind::kCommand,
+                            .command = {"sh", "-c", "echo '{\"n\": 2}'"}};
+  EXPECT_EQ((*snapshot::PullModuleState(transport, dump))["n"], 2);
+  const ModuleEndpoint load{.kind = EndpointKind::kCommand,
+                            .command = {"sh", "-c", "cat > '" + dir.Path("loaded.json") + "'"}};
+  ASSERT_TRUE(transport.Write(load, R"({"n": 3})").ok());
+  EXPECT_EQ(ReadText(dir.Path("loaded.json")), R"({"n": 3})");
+
+  const ModuleEndpoint failing{.kind = EndpointKind::kCommand,
+                               .command = {"sh", "-c", "echo broken >&2; exit 3"}};
+  auto failed = transport.Read(failing);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message(), "exited with code 3: broken");
+  const ModuleEndpoint hanging{.kind = EndpointKind::kCommand,
+                               .command = {"sh", "-c", "sleep 30 & sleep 30"},
+                               .timeout = std::chrono::milliseconds(200)};
+  auto timed_out = transport.Write(hanging, "{}");
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().category(), ErrorCategory::kTimeout);
+  const ModuleEndpoint absent{.kind = EndpointKind::kCommand, .command = {"/no/such/program"}};
+  EXPECT_FALSE(transport.Read(absent).ok());
+}
+
+// Creates the data directory the offline CLI works on (as a first `rebound serve` would).
+void CreateDataDir(const DaemonHarness& h) {
+  auto store = store::Store::Open(h.dir().Path("data"));
+  ASSERT_TRUE(store.ok()) << store.error().message();
+}
+
+std::string ModulesConfig(const DaemonHarness& h, const StateServer& server) {
+  return "[services.api]\ncommand = [\"sleep\", \"1000\"]\n\n"
+         "[snapshots.modules.web]\n"
+         "source = { url = \"" + server.Url() + "\" }\n"
+         "restore = { url = \"" + server.Url() + "\" }\n"
+         "required = true\n"
+         "[snapshots.modules.cache]\n"
+         "source = { file = \"" + h.dir().Path("cache.json") + "\" }\n"
+         "restore = { file = \"" + h.dir().Path("cache.json") + "\" }\n"
+         "[snapshots.modules.jobs]\n"
+         "source = { command = [\"cat\", \"" + h.dir().Path("jobs.json") + "\"] }\n"
+         "restore = { command = [\"sh\", \"-c\", \"cat > '" + h.dir().Path("jobs.json") +
+         "'\"] }\n"
+         "timeout = \"5s\"\n";
+}
+
+TEST(SnapshotEndpointsIntegrationTest, CaptureAndRecoverPullFromAndPushToEveryKindOfEndpoint) {
+  DaemonHarness h;
+  StateServer server(R"({"model": "gpt-4", "api_token": "t-live"})");
+  std::ofstream(h.dir().Path("cache.json")) << R"({"entries": 10})";
+  std::ofstream(h.dir().Path("jobs.json")) << R"({"queued": 3})";
+  h.WriteConfig(ModulesConfig(h, server));
+  CreateDataDir(h);
+
+  CliResult captured = RunCli(h, "capture -m good");
+  ASSERT_EQ(captured.exit_code, 0) << captured.output;
+  const std::string document = ReadText(h.dir().Path("data/recovery.json"));
+  EXPECT_NE(document.find("\"model\": \"gpt-4\""), std::string::npos) << document;
+  EXPECT_EQ(document.find("t-live"), std::string::npos);  // redacted
+  EXPECT_NE(document.find("\"entries\": 10"), std::string::npos);
+  EXPECT_NE(document.find("\"queued\": 3"), std::string::npos);
+
+  server.set_state(R"({"model": "broken", "api_token": "t-live"})");
+  std::ofstream(h.dir().Path("cache.json")) << R"({"entries": 0})";
+  std::ofstream(h.dir().Path("jobs.json")) << R"({"queued": 0})";
+  CliResult planned = RunCli(h, "recover --dry-run");
+  ASSERT_EQ(planned.exit_code, 0) << planned.output;
+  EXPECT_NE(planned.output.find("module web: create, then pushed to url " + server.Url()),
+            std::string::npos)
+      << planned.output;
+  EXPECT_EQ(server.puts(), 0);
+
+  h.Start();  // the daemon runs the recovery now
+  CliResult recovered = RunCli(h, "recover");
+  ASSERT_EQ(recovered.exit_code, 0) << recovered.output;
+  EXPECT_NE(recovered.output.find("restored module jobs"), std::string::npos) << recovered.output;
+  EXPECT_EQ(nlohmann::json::parse(server.state())["model"], "gpt-4");
+  EXPECT_EQ(nlohmann::json::parse(ReadText(h.dir().Path("cache.json")))["entries"], 10);
+  EXPECT_EQ(nlohmann::json::parse(ReadText(h.dir().Path("jobs.json")))["queued"], 3);
+}
+
+TEST(SnapshotEndpointsIntegrationTest, ARequiredSourceDownFailsTheCaptureAndATargetDownTheRecovery) {
+  DaemonHarness h;
+  auto server = std::make_unique<StateServer>(R"({"model": "gpt-4"})");
+  std::ofstream(h.dir().Path("cache.json")) << R"({"entries": 10})";
+  std::ofstream(h.dir().Path("jobs.json")) << R"({"queued": 3})";
+  h.WriteConfig(ModulesConfig(h, *server));
+  CreateDataDir(h);
+  ASSERT_EQ(RunCli(h, "capture -m good").exit_code, 0);
+  server->Stop();
+
+  CliResult refused = RunCli(h, "capture -m down");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;  // the source is unreachable
+  EXPECT_NE(refused.output.find("required module web: source url " + server->Url()),
+            std::string::npos)
+      << refused.output;
+
+  CliResult recovered = RunCli(h, "--json recover");
+  EXPECT_EQ(recovered.exit_code, 1) << recovered.output;
+  // stdout's JSON follows the warning the offline recovery logs on stderr.
+  const size_t json_start = recovered.output.find("\n{");
+  ASSERT_NE(json_start, std::string::npos) << recovered.output;
+  nlohmann::json answer = nlohmann::json::parse(recovered.output.substr(json_start));
+  EXPECT_EQ(answer["ok"], false);
+  // Modules go in name order: cache and jobs are restored, web's target fails.
+  EXPECT_EQ(answer["modules"]["restored"].size(), 2u) << answer.dump(2);
+  EXPECT_EQ(answer["modules"]["failed"]["module"], "web");
+  EXPECT_EQ(answer["modules"]["failed"]["step"], "target");
+}
+
+}  // namespace
+}  // namespace rebound::testing
