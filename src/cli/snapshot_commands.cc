@@ -182,6 +182,15 @@ int PrintRecovery(const nlohmann::json& answer, std::ostream& out, std::ostream&
       code = kExitFailed;
     }
   }
+  for (const nlohmann::json& verified : answer.value("verified", nlohmann::json::array())) {
+    if (verified.value("healthy", false)) {
+      out << "healthy " << verified.value("name", "") << "\n";
+    } else {
+      err << "rebound: " << verified.value("name", "") << " is not healthy (state "
+          << verified.value("state", "") << ", health " << verified.value("health", "") << ")\n";
+      code = kExitFailed;
+    }
+  }
   out << (code == kExitOk ? "recovered\n" : "recovery incomplete\n");
   return code;
 }

@@ -100,6 +100,7 @@ Status Daemon::Open() {
                                                         random_, *this);
   supervisor_->SetStartGate(Gate(options_.config));
   reliability_->Attach(*supervisor_);
+  snapshots_->SetNotifier([this](const nlohmann::json& outcome) { NotifyRecovery(outcome); });
   LoadDesiredState();
   OpenJobs(fs);
   return OkStatus();

@@ -120,6 +120,8 @@ class Daemon final : public ServiceController,
   void ScheduleSnapshots();
   void CaptureOnShutdown();
   void FinishSnapshots();
+  // POSTs a recovery's outcome to every recovery.notify_url the services configure.
+  void NotifyRecovery(const nlohmann::json& outcome);
 
   DaemonOptions options_;  // options_.config: the configuration in force (reactor thread)
   const std::string config_path_;  // never changes: readable from any thread

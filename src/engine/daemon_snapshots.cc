@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "engine/daemon.h"
 
 namespace rebound::engine {
@@ -46,6 +48,21 @@ void Daemon::CaptureOnShutdown() {
   if (options_.config.snapshots.on_shutdown) {
     CaptureInBackground("shutdown");
   }
+}
+
+void Daemon::NotifyRecovery(const nlohmann::json& outcome) {
+  // Called on an API thread; the configuration belongs to the loop (a reload replaces it).
+  reactor_->Post([this, outcome] {
+    std::set<std::string> urls;
+    for (const auto& [name, reliability] : options_.config.reliability) {
+      if (!reliability.recovery.notify_url.empty()) {
+        urls.insert(reliability.recovery.notify_url);
+      }
+    }
+    for (const std::string& url : urls) {
+      reliability_->NotifyOperator("snapshots", url, outcome);
+    }
+  });
 }
 
 void Daemon::FinishSnapshots() {

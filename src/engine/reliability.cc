@@ -445,7 +445,7 @@ void Reliability::NotifyOperator(const std::string& name, const std::string& url
       client.set_read_timeout(std::chrono::seconds(5));
       const auto response = client.Post(target->path, body, "application/json");
       if (response && response->status >= 200 && response->status < 300) {
-        spdlog::info("{}: notified {} (needs manual intervention)", name, url);
+        spdlog::info("{}: notified {}", name, url);
         return;
       }
       const std::string why = response ? "status " + std::to_string(response->status)

@@ -7,7 +7,7 @@ namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown",
-                                                "remote", "modules"};
+                                                "remote", "modules", "verify_timeout"};
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -65,6 +65,10 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                 "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
           }
           return Assign(std::move(url), settings.remote);
+        }
+        if (setting.key == "verify_timeout") {
+          return Assign(reader.DurationValue(*setting.value, path, Duration::zero()),
+                        settings.verify_timeout);
         }
         if (setting.key == "modules") {
           return ReadSnapshotModules(reader, setting, base_dir, settings.modules);

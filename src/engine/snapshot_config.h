@@ -8,6 +8,7 @@
 //   interval = "1h"                            # scheduled capture; "0" (default): off
 //   on_shutdown = true                         # capture on graceful shutdown; default false
 //   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
+//   verify_timeout = "30s"                     # wait for restarted services to be healthy
 //   [snapshots.modules.NAME]                   # engine/snapshot_module_config.h
 //   source = { url = "http://127.0.0.1:8080/state" }
 //
@@ -32,6 +33,8 @@ struct SnapshotSettings {
   Duration interval = Duration::zero();  // zero: no scheduled capture
   bool on_shutdown = false;              // capture before services are stopped
   std::string remote = {};               // git URL pushed to after each capture; "": none
+  // After a recovery starts services, how long to wait for them to be healthy; zero: no wait.
+  Duration verify_timeout = std::chrono::seconds(30);
   // Module name -> where its state is pulled from and restored to.
   std::map<std::string, snapshot::ModuleBinding> modules = {};
 };

@@ -8,6 +8,12 @@
 #include "resilience/retry_policy.h"
 
 namespace rebound::engine {
+namespace {
+
+// How often a recovery looks at the services it started while it waits for them.
+constexpr Duration kVerifyPollInterval = std::chrono::milliseconds(100);
+
+}  // namespace
 
 std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
     const std::vector<ServiceStatus>& statuses) {
@@ -44,20 +50,22 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
                                                         : &snapshot::DefaultEndpointTransport()};
   return std::unique_ptr<SnapshotService>(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
-                          config.snapshots.remote, config.start_order));
+                          config.snapshots.remote, config.start_order,
+                          config.snapshots.verify_timeout));
 }
 
 SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
                                  std::unique_ptr<snapshot::GitStore> git, Clock& clock,
                                  snapshot::SnapshotterOptions options, std::string remote,
-                                 std::vector<std::string> start_order)
+                                 std::vector<std::string> start_order, Duration verify_timeout)
     : store_(store),
       services_(services),
       git_(std::move(git)),
       snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)),
       clock_(clock),
       remote_(std::move(remote)),
-      start_order_(std::move(start_order)) {}
+      start_order_(std::move(start_order)),
+      verify_timeout_(verify_timeout) {}
 
 Result<nlohmann::json> SnapshotService::ListSnapshots() {
   auto summaries = snapshotter_.List();
@@ -187,16 +195,68 @@ Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& re
     return ReportFailedRestore(*plan, std::move(answer));
   }
   answer["started"] = StartRecordedServices(*plan);
-  bool all_started = true;
+  answer["verified"] = VerifyStarted(answer["started"]);
+  bool ok = true;
   for (const nlohmann::json& started : answer["started"]) {
-    all_started = all_started && started.value("ok", false);
+    ok = ok && started.value("ok", false);
   }
-  answer["ok"] = all_started;
-  Journal("recovered", plan->commit,
-          {{"pre_recovery_commit", before->commit},
-           {"modules", answer["modules"]},
-           {"started", answer["started"]}});
+  for (const nlohmann::json& verified : answer["verified"]) {
+    ok = ok && verified.value("healthy", false);
+  }
+  answer["ok"] = ok;
+  Finish(*plan, answer);
   return answer;
+}
+
+nlohmann::json SnapshotService::VerifyStarted(const nlohmann::json& started) {
+  std::vector<std::string> names;
+  for (const nlohmann::json& service : started) {
+    if (service.value("ok", false)) {
+      names.push_back(service.value("name", ""));
+    }
+  }
+  nlohmann::json verified = nlohmann::json::array();
+  if (names.empty() || services_ == nullptr || verify_timeout_ <= Duration::zero()) {
+    return verified;
+  }
+  const auto deadline = clock_.MonotonicNow() + verify_timeout_;
+  for (;;) {
+    verified = nlohmann::json::array();
+    bool all_healthy = true;
+    for (const std::string& name : names) {
+      auto status = services_->GetService(name);
+      const std::string state = status.ok() ? status->state : "unknown";
+      const std::string health = status.ok() ? status->health : "unknown";
+      // A service without a health check counts as healthy once it runs.
+      const bool healthy = state == "running" && (health == "healthy" || health == "none");
+      verified.push_back({{"name", name}, {"state", state}, {"health", health},
+                          {"healthy", healthy}});
+      all_healthy = all_healthy && healthy;
+    }
+    if (all_healthy || clock_.MonotonicNow() >= deadline) {
+      return verified;
+    }
+    clock_.SleepFor(kVerifyPollInterval);
+  }
+}
+
+void SnapshotService::Finish(const snapshot::RecoveryPlan& plan, const nlohmann::json& answer) {
+  const bool ok = answer.value("ok", false);
+  nlohmann::json outcome = {{"commit", plan.commit},
+                            {"ok", ok},
+                            {"pre_recovery_commit", answer["pre_recovery_commit"]},
+                            {"modules", answer["modules"]},
+                            {"started", answer["started"]},
+                            {"verified", answer.value("verified", nlohmann::json::array())},
+                            {"services_not_started",
+                             answer.value("services_not_started", nlohmann::json::array())}};
+  Journal(ok ? "recovered" : "recovery_failed", plan.commit, outcome);
+  if (notify_) {
+    outcome["event"] = ok ? "snapshot.recovered" : "snapshot.recovery_failed";
+    outcome["message"] = (ok ? "recovered to snapshot " : "recovery to snapshot ") +
+                         plan.commit.substr(0, 12) + (ok ? "" : " incomplete");
+    notify_(outcome);
+  }
 }
 
 nlohmann::json SnapshotService::ReportFailedRestore(const snapshot::RecoveryPlan& plan,
@@ -213,10 +273,7 @@ nlohmann::json SnapshotService::ReportFailedRestore(const snapshot::RecoveryPlan
   const nlohmann::json& failed = answer["modules"]["failed"];
   spdlog::warn("recovery to {} stopped: module {} ({}): {}", plan.commit.substr(0, 12),
                failed.value("module", ""), failed.value("step", ""), failed.value("message", ""));
-  Journal("recovery_failed", plan.commit,
-          {{"pre_recovery_commit", answer["pre_recovery_commit"]},
-           {"modules", answer["modules"]},
-           {"services_not_started", not_started}});
+  Finish(plan, answer);
   return answer;
 }
 

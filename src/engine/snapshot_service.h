@@ -16,6 +16,7 @@
 // Thread-safe: captures and recoveries run one at a time. Store, services and clock must
 // outlive this.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -47,6 +48,12 @@ class SnapshotService final : public SnapshotController {
   Status TagSnapshot(const std::string& revision, const std::string& name) override;
   Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
 
+  // Called with each finished recovery's outcome (docs/api.md), to tell a person (the daemon
+  // POSTs it to the services' recovery.notify_url webhooks). Must not block.
+  void SetNotifier(std::function<void(const nlohmann::json&)> notify) {
+    notify_ = std::move(notify);
+  }
+
   snapshot::GitStore& git() { return *git_; }
 
   static std::map<std::string, snapshot::ServiceRecord> Records(
@@ -56,7 +63,7 @@ class SnapshotService final : public SnapshotController {
   SnapshotService(store::Store& store, ServiceController* services,
                   std::unique_ptr<snapshot::GitStore> git, Clock& clock,
                   snapshot::SnapshotterOptions options, std::string remote,
-                  std::vector<std::string> start_order);
+                  std::vector<std::string> start_order, Duration verify_timeout);
 
   Result<snapshot::CaptureResult> CaptureLocked(
       std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
@@ -65,6 +72,11 @@ class SnapshotService final : public SnapshotController {
   nlohmann::json ReportFailedRestore(const snapshot::RecoveryPlan& plan, nlohmann::json answer);
   std::map<std::string, std::string> CurrentServiceStates();
   nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
+  // Waits (at most verify_timeout_) until every service started is running and healthy (or
+  // has no probe); one entry per service: {"name", "state", "health", "healthy"}.
+  nlohmann::json VerifyStarted(const nlohmann::json& started);
+  // Journals the outcome ("recovered" or "recovery_failed") and notifies.
+  void Finish(const snapshot::RecoveryPlan& plan, const nlohmann::json& answer);
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
   // Adds "pushed" / "push_error" to a capture's answer when a remote is configured.
   void PushTo(nlohmann::json& answer);
@@ -77,6 +89,8 @@ class SnapshotService final : public SnapshotController {
   Clock& clock_;
   std::string remote_;
   std::vector<std::string> start_order_;  // dependencies first
+  Duration verify_timeout_;
+  std::function<void(const nlohmann::json&)> notify_;
   Random random_{Random::EntropySeed()};
 };
 

@@ -32,6 +32,10 @@ class StateServer {
       ++puts_;
       response.status = 204;
     });
+    server_.Post("/alerts", [this](const httplib::Request& request, httplib::Response&) {
+      std::lock_guard lock(mutex_);
+      alerts_.push_back(request.body);
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     WaitUntil([this] { return server_.is_running(); });
@@ -56,6 +60,13 @@ class StateServer {
     std::lock_guard lock(mutex_);
     return puts_;
   }
+  std::string AlertsUrl() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/alerts";
+  }
+  std::vector<std::string> alerts() {
+    std::lock_guard lock(mutex_);
+    return alerts_;
+  }
 
  private:
   httplib::Server server_;
@@ -64,6 +75,7 @@ class StateServer {
   std::mutex mutex_;
   std::string state_;
   int puts_ = 0;
+  std::vector<std::string> alerts_;
 };
 
 std::string ReadText(const std::string& path) {
@@ -222,6 +234,34 @@ TEST(SnapshotEndpointsIntegrationTest, ARequiredSourceDownFailsTheCaptureAndATar
   EXPECT_EQ(answer["modules"]["restored"].size(), 2u) << answer.dump(2);
   EXPECT_EQ(answer["modules"]["failed"]["module"], "web");
   EXPECT_EQ(answer["modules"]["failed"]["step"], "target");
+}
+
+TEST(SnapshotEndpointsIntegrationTest, TheDaemonVerifiesRestartedServicesJournalsAndNotifies) {
+  DaemonHarness h;
+  StateServer webhook("{}");
+  h.Start("[snapshots]\nverify_timeout = \"3s\"\n"
+          "[services.api]\ncommand = [\"sleep\", \"1000\"]\n"
+          "[services.api.recovery]\nnotify_url = \"" + webhook.AlertsUrl() + "\"\n"
+          "[services.sick]\ncommand = [\"sleep\", \"1000\"]\n"
+          "[services.sick.health]\ntype = \"exec\"\ncommand = [\"false\"]\ninterval = \"1s\"\n");
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  ASSERT_GT(h.WaitForPid("sick"), 0) << h.DaemonLog();
+  ASSERT_EQ(RunCli(h, "capture -m good").exit_code, 0);
+  ASSERT_EQ(RunCli(h, "stop api").exit_code, 0);
+  ASSERT_EQ(RunCli(h, "stop sick").exit_code, 0);
+
+  CliResult recovered = RunCli(h, "recover");
+  EXPECT_EQ(recovered.exit_code, 1) << recovered.output;
+  EXPECT_NE(recovered.output.find("healthy api"), std::string::npos) << recovered.output;
+  EXPECT_NE(recovered.output.find("rebound: sick is not healthy"), std::string::npos)
+      << recovered.output;
+  auto events = h.Get("/v1/events?category=snapshot&kind=recovery_failed");
+  ASSERT_TRUE(events.has_value());
+  EXPECT_NE(events->dump().find("\"healthy\":false"), std::string::npos) << events->dump();
+  ASSERT_TRUE(WaitUntil([&] { return !webhook.alerts().empty(); })) << h.DaemonLog();
+  nlohmann::json alert = nlohmann::json::parse(webhook.alerts()[0]);
+  EXPECT_EQ(alert["event"], "snapshot.recovery_failed");
+  EXPECT_EQ(alert["ok"], false);
 }
 
 }  // namespace

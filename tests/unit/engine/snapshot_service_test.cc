@@ -144,5 +144,50 @@ TEST_F(SnapshotServiceTest, ARequiredSourceFailingIsJournaledAndDoesNotBlockARec
   ASSERT_EQ(failed->size(), 1u);
 }
 
+TEST_F(SnapshotServiceTest, RecoveryWaitsForStartedServicesToBeHealthyAndReportsThoseThatAreNot) {
+  config_.snapshots.verify_timeout = std::chrono::seconds(10);
+  Reopen();
+  std::vector<nlohmann::json> notified;
+  service_->SetNotifier([&](const nlohmann::json& outcome) { notified.push_back(outcome); });
+  service_->CaptureSnapshot("good").value();
+  services_.AddService({.name = "api", .state = "stopped", .health = "unhealthy"});
+  services_.AddService({.name = "db", .state = "stopped", .health = "healthy"});
+  const auto before = clock_.MonotonicNow();
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], false);
+  ASSERT_EQ((*recovered)["verified"].size(), 2u);
+  EXPECT_EQ((*recovered)["verified"][0]["name"], "db");
+  EXPECT_EQ((*recovered)["verified"][0]["healthy"], true);
+  EXPECT_EQ((*recovered)["verified"][1]["name"], "api");
+  EXPECT_EQ((*recovered)["verified"][1]["health"], "unhealthy");
+  EXPECT_EQ((*recovered)["verified"][1]["healthy"], false);
+  EXPECT_GE(clock_.MonotonicNow() - before, std::chrono::seconds(10));  // it waited, bounded
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovery_failed"});
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data["verified"][1]["healthy"], false);
+  ASSERT_EQ(notified.size(), 1u);
+  EXPECT_EQ(notified[0]["event"], "snapshot.recovery_failed");
+  EXPECT_EQ(notified[0]["ok"], false);
+}
+
+TEST_F(SnapshotServiceTest, AHealthyRecoveryIsJournaledAsRecoveredAndNotified) {
+  Reopen();
+  std::vector<nlohmann::json> notified;
+  service_->SetNotifier([&](const nlohmann::json& outcome) { notified.push_back(outcome); });
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  const auto before = clock_.MonotonicNow();
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ((*recovered)["ok"], true);
+  EXPECT_EQ((*recovered)["verified"][0]["healthy"], true);  // no probe: running is enough
+  EXPECT_EQ(clock_.MonotonicNow(), before);                  // nothing to wait for
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovered"});
+  ASSERT_EQ(events->size(), 1u);
+  ASSERT_EQ(notified.size(), 1u);
+  EXPECT_EQ(notified[0]["event"], "snapshot.recovered");
+}
+
 }  // namespace
 }  // namespace rebound::engine
