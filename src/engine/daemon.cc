@@ -174,6 +174,7 @@ void Daemon::Journal(const std::string& category, const std::string& kind,
   // within a commit interval; a failure is logged.
   (void)store_->journal().Append(
       {.category = category, .kind = kind, .subject = subject, .data = std::move(data)});
+  CaptureOnEvent(category, kind, subject);
 }
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {

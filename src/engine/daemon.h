@@ -23,6 +23,7 @@
 #include "base/metrics.h"
 #include "base/random.h"
 #include "base/worker_pool.h"
+#include "engine/capture_throttle.h"
 #include "engine/config.h"
 #include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
@@ -120,6 +121,11 @@ class Daemon final : public ServiceController,
   void ScheduleSnapshots();
   void CaptureOnShutdown();
   void FinishSnapshots();
+  // [snapshots] before_recovery and on_events: a capture when such an event is journaled,
+  // each trigger key at most once per trigger_interval.
+  void CaptureOnEvent(const std::string& category, const std::string& kind,
+                      const std::string& subject);
+  void CaptureThrottled(const std::string& key, const std::string& message);
   // POSTs a recovery's outcome to every recovery.notify_url the services configure.
   void NotifyRecovery(const nlohmann::json& outcome);
 
@@ -138,6 +144,7 @@ class Daemon final : public ServiceController,
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;
+  std::unique_ptr<CaptureThrottle> capture_throttle_;  // created at the first trigger
   DesiredState desired_;  // reactor thread
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;

@@ -5,7 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
+
+#include "base/duration.h"
 
 #include "engine/daemon.h"
 
@@ -42,6 +45,36 @@ void Daemon::ScheduleSnapshots() {
     CaptureInBackground("scheduled");
     ScheduleSnapshots();
   });
+}
+
+void Daemon::CaptureOnEvent(const std::string& category, const std::string& kind,
+                            const std::string& subject) {
+  const SnapshotSettings& settings = options_.config.snapshots;
+  const std::string event = category + "." + kind;
+  if (settings.before_recovery && event == "service.recovery_attempt") {
+    CaptureThrottled("before_recovery:" + subject, "before recovery of " + subject);
+  }
+  if (std::find(settings.on_events.begin(), settings.on_events.end(), event) !=
+      settings.on_events.end()) {
+    CaptureThrottled("event:" + event,
+                     "on " + event + (subject.empty() ? std::string() : " of " + subject));
+  }
+}
+
+void Daemon::CaptureThrottled(const std::string& key, const std::string& message) {
+  if (shutting_down_ || !snapshot_worker_ || !supervisor_) {
+    return;  // starting up or stopping: the shutdown capture, if configured, covers it
+  }
+  if (!capture_throttle_) {
+    capture_throttle_ =
+        std::make_unique<CaptureThrottle>(options_.config.snapshots.trigger_interval);
+  }
+  if (!capture_throttle_->Allow(key, DefaultClock().MonotonicNow())) {
+    spdlog::debug("snapshot \"{}\" skipped: {} fired less than {} ago", message, key,
+                  FormatDuration(options_.config.snapshots.trigger_interval));
+    return;
+  }
+  CaptureInBackground(message);
 }
 
 void Daemon::CaptureOnShutdown() {

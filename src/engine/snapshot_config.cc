@@ -7,7 +7,9 @@ namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kSnapshotKeys = {"path", "redact", "interval", "on_shutdown",
-                                                "remote", "modules", "verify_timeout"};
+                                                "remote", "modules", "verify_timeout",
+                                                "before_recovery", "on_events",
+                                                "trigger_interval"};
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
@@ -28,6 +30,32 @@ Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const 
     patterns.push_back(element.as_string()->get());
   }
   return patterns;
+}
+
+// "category.kind" names, e.g. "service.fatal"; snapshot events are refused (a capture journals
+// one: it would trigger itself).
+Result<std::vector<std::string>> ReadEventKinds(const ConfigReader& reader, const toml::node& node,
+                                                const std::string& path) {
+  const auto bad = [&](const std::string& why) {
+    return reader.ErrorAt(node, path,
+                          why + "; e.g. on_events = [\"service.fatal\", \"service.recovery_failed\"]");
+  };
+  if (!node.is_array()) {
+    return bad("must be an array of \"category.kind\" event names");
+  }
+  std::vector<std::string> kinds;
+  for (const toml::node& element : *node.as_array()) {
+    const std::string text = element.is_string() ? element.as_string()->get() : "";
+    const size_t dot = text.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+      return bad("each must be \"category.kind\", got " + (text.empty() ? "a non-string" : "\"" + text + "\""));
+    }
+    if (text.rfind("snapshot.", 0) == 0) {
+      return bad("snapshot events cannot trigger a capture (a capture journals one)");
+    }
+    kinds.push_back(text);
+  }
+  return kinds;
 }
 
 }  // namespace
@@ -65,6 +93,16 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                 "must be a git URL, e.g. remote = \"file:///backup/rebound.git\"");
           }
           return Assign(std::move(url), settings.remote);
+        }
+        if (setting.key == "before_recovery") {
+          return Assign(reader.Bool(*setting.value, path), settings.before_recovery);
+        }
+        if (setting.key == "on_events") {
+          return Assign(ReadEventKinds(reader, *setting.value, path), settings.on_events);
+        }
+        if (setting.key == "trigger_interval") {
+          return Assign(reader.DurationValue(*setting.value, path, Duration::zero()),
+                        settings.trigger_interval);
         }
         if (setting.key == "verify_timeout") {
           return Assign(reader.DurationValue(*setting.value, path, Duration::zero()),

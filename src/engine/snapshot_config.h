@@ -9,6 +9,9 @@
 //   on_shutdown = true                         # capture on graceful shutdown; default false
 //   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
 //   verify_timeout = "30s"                     # wait for restarted services to be healthy
+//   before_recovery = true                     # capture when an automatic recovery starts
+//   on_events = ["service.fatal"]              # capture when such an event is journaled
+//   trigger_interval = "1m"                    # each trigger fires at most this often
 //   [snapshots.modules.NAME]                   # engine/snapshot_module_config.h
 //   source = { url = "http://127.0.0.1:8080/state" }
 //
@@ -35,6 +38,9 @@ struct SnapshotSettings {
   std::string remote = {};               // git URL pushed to after each capture; "": none
   // After a recovery starts services, how long to wait for them to be healthy; zero: no wait.
   Duration verify_timeout = std::chrono::seconds(30);
+  bool before_recovery = false;             // capture when a service's recovery starts
+  std::vector<std::string> on_events = {};  // "category.kind" of journal events to capture on
+  Duration trigger_interval = std::chrono::minutes(1);  // per trigger (and service)
   // Module name -> where its state is pulled from and restored to.
   std::map<std::string, snapshot::ModuleBinding> modules = {};
 };

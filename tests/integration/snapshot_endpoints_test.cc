@@ -264,5 +264,37 @@ TEST(SnapshotEndpointsIntegrationTest, TheDaemonVerifiesRestartedServicesJournal
   EXPECT_EQ(alert["ok"], false);
 }
 
+int CountSnapshots(DaemonHarness& h, const std::string& message) {
+  const nlohmann::json list = h.Get("/v1/snapshots").value_or(nlohmann::json::object());
+  int count = 0;
+  for (const nlohmann::json& snapshot : list.value("snapshots", nlohmann::json::array())) {
+    count += snapshot.value("message", "") == message ? 1 : 0;
+  }
+  return count;
+}
+
+TEST(SnapshotEndpointsIntegrationTest, RecoveriesAndListedEventsTriggerThrottledCaptures) {
+  DaemonHarness h;
+  h.Start("[snapshots]\nbefore_recovery = true\non_events = [\"service.stopped\"]\n"
+          "trigger_interval = \"1h\"\n"
+          "[services.api]\ncommand = [\"sleep\", \"1000\"]\n");
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  ASSERT_EQ(RunCli(h, "trigger api").exit_code, 0);
+  EXPECT_TRUE(WaitUntil([&] { return CountSnapshots(h, "before recovery of api") == 1; }))
+      << h.DaemonLog();
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(RunCli(h, "stop api").exit_code, 0);
+    ASSERT_TRUE(WaitUntil([&] { return h.State("api") == "stopped"; }));
+    ASSERT_EQ(RunCli(h, "start api").exit_code, 0);
+    ASSERT_GT(h.WaitForPid("api"), 0);
+  }
+  EXPECT_TRUE(WaitUntil([&] { return CountSnapshots(h, "on service.stopped of api") == 1; }))
+      << h.DaemonLog();
+  ASSERT_EQ(RunCli(h, "trigger api").exit_code, 0);  // within the hour: throttled
+  ASSERT_EQ(RunCli(h, "capture -m marker").exit_code, 0);
+  EXPECT_EQ(CountSnapshots(h, "before recovery of api"), 1);
+  EXPECT_EQ(CountSnapshots(h, "on service.stopped of api"), 1);
+}
+
 }  // namespace
 }  // namespace rebound::testing

@@ -118,5 +118,30 @@ TEST(SnapshotConfigTest, ModuleErrorsNameTheKeyAndTheFix) {
             std::string::npos);
 }
 
+TEST(SnapshotConfigTest, ReadsTriggersAndVerifyTimeout) {
+  auto defaults = Parse("");
+  EXPECT_FALSE(defaults->snapshots.before_recovery);
+  EXPECT_TRUE(defaults->snapshots.on_events.empty());
+  EXPECT_EQ(defaults->snapshots.trigger_interval, std::chrono::minutes(1));
+  EXPECT_EQ(defaults->snapshots.verify_timeout, std::chrono::seconds(30));
+  auto config = Parse(
+      "[snapshots]\nbefore_recovery = true\non_events = [\"service.fatal\", \"job.failed\"]\n"
+      "trigger_interval = \"5m\"\nverify_timeout = \"0\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->snapshots.before_recovery);
+  EXPECT_EQ(config->snapshots.on_events,
+            (std::vector<std::string>{"service.fatal", "job.failed"}));
+  EXPECT_EQ(config->snapshots.trigger_interval, std::chrono::minutes(5));
+  EXPECT_EQ(config->snapshots.verify_timeout, Duration::zero());
+  auto no_dot = Parse("[snapshots]\non_events = [\"fatal\"]\n");
+  ASSERT_FALSE(no_dot.ok());
+  EXPECT_NE(no_dot.error().message().find("snapshots.on_events: each must be \"category.kind\""),
+            std::string::npos)
+      << no_dot.error().message();
+  auto loop = Parse("[snapshots]\non_events = [\"snapshot.captured\"]\n");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_NE(loop.error().message().find("cannot trigger a capture"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rebound::engine
