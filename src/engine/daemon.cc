@@ -90,7 +90,11 @@ Status Daemon::Open() {
        .run_dir = data_dir + "/run",
        .emit = [this](const std::string& kind, const std::string& service,
                       const nlohmann::json& data) { Emit(kind, service, data); },
-       .metrics = &metrics_});
+       .metrics = &metrics_,
+       .restore_modules = [this](const std::vector<std::string>& modules,
+                                 std::function<void(Status)> done) {
+         RestoreModulesInBackground(modules, std::move(done));
+       }});
   if (!reliability.ok()) {
     return reliability.error();
   }

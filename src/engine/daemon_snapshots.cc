@@ -98,6 +98,24 @@ void Daemon::NotifyRecovery(const nlohmann::json& outcome) {
   });
 }
 
+void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
+                                        std::function<void(Status)> done) {
+  if (!snapshot_worker_) {
+    done(ResourceError("the daemon is shutting down"));
+    return;
+  }
+  snapshot_worker_->Submit([this, modules, done = std::move(done)] {
+    Status restored = OkStatus();
+    for (const std::string& module : modules) {
+      restored = snapshots_->RestoreModule(module);
+      if (!restored.ok()) {
+        break;
+      }
+    }
+    reactor_->Post([done, restored] { done(restored); });
+  });
+}
+
 void Daemon::FinishSnapshots() {
   snapshot_worker_.reset();  // finishes what was submitted: the shutdown capture
 }

@@ -259,6 +259,27 @@ void SnapshotService::Finish(const snapshot::RecoveryPlan& plan, const nlohmann:
   }
 }
 
+Status SnapshotService::RestoreModule(const std::string& module) {
+  std::lock_guard lock(mutex_);
+  auto plan = snapshotter_.Plan({}, {});
+  if (!plan.ok()) {
+    return plan.error().WithContext("restoring module " + module);
+  }
+  const bool recorded = std::any_of(plan->modules.begin(), plan->modules.end(),
+                                    [&](const auto& change) { return change.module == module; });
+  if (!recorded) {
+    return NotFoundError("restoring module " + module + ": the newest snapshot (" +
+                         plan->commit.substr(0, 12) + ") has no state for it");
+  }
+  const snapshot::RestoreReport report = snapshotter_.RestoreModules(*plan, module);
+  Journal(report.ok() ? "module_restored" : "module_restore_failed", plan->commit,
+          {{"module", module}, {"modules", snapshot::RestoreReportToJson(report)}});
+  if (!report.ok()) {
+    return report.failed->error.WithContext("restoring module " + module);
+  }
+  return OkStatus();
+}
+
 nlohmann::json SnapshotService::ReportFailedRestore(const snapshot::RecoveryPlan& plan,
                                                     nlohmann::json answer) {
   nlohmann::json not_started = nlohmann::json::array();

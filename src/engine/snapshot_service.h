@@ -47,6 +47,9 @@ class SnapshotService final : public SnapshotController {
                                      const std::string& message);
   Status TagSnapshot(const std::string& revision, const std::string& name) override;
   Result<nlohmann::json> RecoverSnapshot(const RecoverRequest& request) override;
+  // The restore_module recovery action: `module` from the newest snapshot into the store and
+  // its restore target; journaled ("module_restored" / "module_restore_failed").
+  Status RestoreModule(const std::string& module);
 
   // Called with each finished recovery's outcome (docs/api.md), to tell a person (the daemon
   // POSTs it to the services' recovery.notify_url webhooks). Must not block.

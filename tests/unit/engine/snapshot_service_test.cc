@@ -189,5 +189,27 @@ TEST_F(SnapshotServiceTest, AHealthyRecoveryIsJournaledAsRecoveredAndNotified) {
   EXPECT_EQ(notified[0]["event"], "snapshot.recovered");
 }
 
+TEST_F(SnapshotServiceTest, RestoreModuleRestoresOneModuleFromTheNewestSnapshotToStoreAndTarget) {
+  config_.snapshots.modules["llm"].restore =
+      snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl, .location = "http://llm/s"};
+  Reopen();
+  Put("llm", {{"model", "a"}});
+  Put("other", {{"v", 1}});
+  service_->CaptureSnapshot("good").value();
+  Put("llm", {{"model", "b"}});
+  Put("other", {{"v", 2}});
+  ASSERT_TRUE(service_->RestoreModule("llm").ok());
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "a");
+  EXPECT_EQ(store_->states().Get("other")->document["v"], 2);
+  ASSERT_EQ(transport_.writes().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(transport_.writes()[0].body)["model"], "a");
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "module_restored"});
+  ASSERT_EQ(events->size(), 1u);
+  Status missing = service_->RestoreModule("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().category(), ErrorCategory::kNotFound);
+  EXPECT_NE(missing.error().message().find("has no state for it"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rebound::engine
