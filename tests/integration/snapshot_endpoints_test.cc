@@ -296,5 +296,31 @@ TEST(SnapshotEndpointsIntegrationTest, RecoveriesAndListedEventsTriggerThrottled
   EXPECT_EQ(CountSnapshots(h, "on service.stopped of api"), 1);
 }
 
+TEST(SnapshotEndpointsIntegrationTest, TheRestoreModuleRecoveryActionPushesTheSnapshotState) {
+  DaemonHarness h;
+  CreateDataDir(h);
+  {
+    auto store = store::Store::Open(h.dir().Path("data"));
+    ASSERT_TRUE((*store)->states().Put("llm", {{"model", "gpt-4"}}, std::nullopt).get().ok());
+  }
+  h.Start("[snapshots.modules.llm]\nrestore = { file = \"" + h.dir().Path("llm.json") + "\" }\n"
+          "[services.api]\ncommand = [\"sleep\", \"1000\"]\n"
+          "[services.api.recovery]\nactions = [\"restore_module\", \"restart\"]\n"
+          "restore_modules = [\"llm\"]\n");
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  ASSERT_EQ(RunCli(h, "capture -m good").exit_code, 0);
+  ASSERT_EQ(RunCli(h, "trigger api").exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return !ReadText(h.dir().Path("llm.json")).empty(); }))
+      << h.DaemonLog();
+  EXPECT_EQ(nlohmann::json::parse(ReadText(h.dir().Path("llm.json")))["model"], "gpt-4");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto events = h.Get("/v1/events?category=snapshot&kind=module_restored");
+    return events && events->dump().find("\"llm\"") != std::string::npos;
+  })) << h.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] {
+    return h.DaemonLog().find("recovery_succeeded") != std::string::npos;
+  })) << h.DaemonLog();
+}
+
 }  // namespace
 }  // namespace rebound::testing
