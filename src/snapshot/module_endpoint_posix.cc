@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -125,6 +126,25 @@ Result<Child> SpawnCommand(const std::vector<std::string>& command) {
   return child;
 }
 
+// write(2) without SIGPIPE: a command that exits without reading all of its stdin must not
+// kill the caller (the offline CLI does not ignore SIGPIPE the way the daemon does). The
+// signal is blocked in this thread and a SIGPIPE it raised is consumed.
+ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  const ssize_t n = ::write(fd, data, size);
+  const int saved_errno = errno;
+  if (n < 0 && saved_errno == EPIPE) {
+    const timespec no_wait{0, 0};
+    ::sigtimedwait(&pipe_only, nullptr, &no_wait);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved_errno;
+  return n;
+}
+
 // Feeds `input` to the child and collects its stdout and stderr until both close or the
 // deadline passes; false at the deadline.
 bool Exchange(Child& child, std::string_view input, SteadyClock::time_point deadline,
@@ -145,7 +165,8 @@ bool Exchange(Child& child, std::string_view input, SteadyClock::time_point dead
       return false;
     }
     if (child.in >= 0 && (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-      const ssize_t n = ::write(child.in, input.data() + written, input.size() - written);
+      const ssize_t n =
+          WriteWithoutSigpipe(child.in, input.data() + written, input.size() - written);
       if (n < 0 && errno != EAGAIN) {
         CloseFd(child.in);  // it closed its stdin: the rest of the document is not wanted
       } else if (n > 0 && (written += static_cast<size_t>(n)) == input.size()) {

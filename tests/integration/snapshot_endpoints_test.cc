@@ -146,6 +146,9 @@ TEST(ModuleEndpointTransportTest, ReadsAndWritesFilesAndCommands) {
   auto timed_out = transport.Write(hanging, "{}");
   ASSERT_FALSE(timed_out.ok());
   EXPECT_EQ(timed_out.error().category(), ErrorCategory::kTimeout);
+  // A target that exits 0 without reading all of its stdin succeeds.
+  const ModuleEndpoint deaf{.kind = EndpointKind::kCommand, .command = {"true"}};
+  EXPECT_TRUE(transport.Write(deaf, std::string(4 << 20, ' ')).ok());
   const ModuleEndpoint absent{.kind = EndpointKind::kCommand, .command = {"/no/such/program"}};
   EXPECT_FALSE(transport.Read(absent).ok());
 }
