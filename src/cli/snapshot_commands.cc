@@ -119,6 +119,9 @@ void PrintPlan(const nlohmann::json& plan, std::ostream& out) {
     if (module.value("current_version", 0) > 0) {
       out << " (now version " << module.value("current_version", 0) << ")";
     }
+    if (module.contains("restore_target")) {
+      out << ", then pushed to " << module.value("restore_target", "");
+    }
     out << "\n";
   }
   for (const nlohmann::json& service : plan["services"]) {
@@ -130,7 +133,33 @@ void PrintPlan(const nlohmann::json& plan, std::ostream& out) {
   }
 }
 
-// Prints the outcome; kExitFailed when a service did not start.
+// The module step: what was restored, and when it stopped, where and what was left.
+int PrintModuleStep(const nlohmann::json& answer, std::ostream& out, std::ostream& err) {
+  const nlohmann::json modules = answer.value("modules", nlohmann::json::object());
+  for (const nlohmann::json& module : modules.value("restored", nlohmann::json::array())) {
+    out << "restored module " << module.value("module", "") << " (store: "
+        << module.value("store", "") << (module["target"].is_string()
+                                             ? ", pushed to " + module["target"].get<std::string>()
+                                             : std::string())
+        << ")\n";
+  }
+  if (!modules.contains("failed")) {
+    return kExitOk;
+  }
+  const nlohmann::json& failed = modules["failed"];
+  err << "rebound: recovery stopped at module " << failed.value("module", "") << " ("
+      << (failed.value("step", "") == "store" ? "store" : "restore target")
+      << "): " << failed.value("message", "") << "\n";
+  for (const nlohmann::json& name : modules.value("not_restored", nlohmann::json::array())) {
+    err << "  not restored: module " << name.get<std::string>() << "\n";
+  }
+  for (const nlohmann::json& name : answer.value("services_not_started", nlohmann::json::array())) {
+    err << "  not started: service " << name.get<std::string>() << "\n";
+  }
+  return kExitFailed;
+}
+
+// Prints the outcome; kExitFailed when a module was not restored or a service did not start.
 int PrintRecovery(const nlohmann::json& answer, std::ostream& out, std::ostream& err) {
   PrintPlan(answer["plan"], out);
   if (answer.value("dry_run", false)) {
@@ -138,6 +167,10 @@ int PrintRecovery(const nlohmann::json& answer, std::ostream& out, std::ostream&
     return kExitOk;
   }
   out << "current state saved first as " << Short(answer.value("pre_recovery_commit", "")) << "\n";
+  if (PrintModuleStep(answer, out, err) != kExitOk) {
+    out << "recovery incomplete\n";
+    return kExitFailed;
+  }
   int code = kExitOk;
   for (const nlohmann::json& started : answer.value("started", nlohmann::json::array())) {
     if (started.value("ok", false)) {
@@ -148,7 +181,16 @@ int PrintRecovery(const nlohmann::json& answer, std::ostream& out, std::ostream&
       code = kExitFailed;
     }
   }
-  out << "recovered\n";
+  for (const nlohmann::json& verified : answer.value("verified", nlohmann::json::array())) {
+    if (verified.value("healthy", false)) {
+      out << "healthy " << verified.value("name", "") << "\n";
+    } else {
+      err << "rebound: " << verified.value("name", "") << " is not healthy (state "
+          << verified.value("state", "") << ", health " << verified.value("health", "") << ")\n";
+      code = kExitFailed;
+    }
+  }
+  out << (code == kExitOk ? "recovered\n" : "recovery incomplete\n");
   return code;
 }
 
@@ -250,7 +292,7 @@ int RunOnBackend(const SnapshotCommandLine& line, const SnapshotCommandContext& 
   }
   if (context.json) {
     out << answer->dump(2) << "\n";
-    return kExitOk;
+    return answer->value("ok", true) ? kExitOk : kExitFailed;
   }
   if (*line.capture) {
     PrintCapture(*answer, out);

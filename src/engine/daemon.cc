@@ -91,7 +91,11 @@ Status Daemon::Open() {
        .run_dir = data_dir + "/run",
        .emit = [this](const std::string& kind, const std::string& service,
                       const nlohmann::json& data) { Emit(kind, service, data); },
-       .metrics = &metrics_});
+       .metrics = &metrics_,
+       .restore_modules = [this](const std::vector<std::string>& modules,
+                                 std::function<void(Status)> done) {
+         RestoreModulesInBackground(modules, std::move(done));
+       }});
   if (!reliability.ok()) {
     return reliability.error();
   }
@@ -101,6 +105,7 @@ Status Daemon::Open() {
                                                         random_, *this);
   supervisor_->SetStartGate(Gate(options_.config));
   reliability_->Attach(*supervisor_);
+  snapshots_->SetNotifier([this](const nlohmann::json& outcome) { NotifyRecovery(outcome); });
   LoadDesiredState();
   OpenJobs(fs);
   reactor_->SetAfterRound([this] { PublishStatus(); });
@@ -187,6 +192,7 @@ void Daemon::Journal(const std::string& category, const std::string& kind,
                         seq.error().message());
         }
       });
+  CaptureOnEvent(category, kind, subject);
 }
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {

@@ -23,6 +23,7 @@
 #include "base/metrics.h"
 #include "base/random.h"
 #include "base/worker_pool.h"
+#include "engine/capture_throttle.h"
 #include "engine/config.h"
 #include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
@@ -136,6 +137,16 @@ class Daemon final : public ServiceController,
   void ScheduleSnapshots();
   void CaptureOnShutdown();
   void FinishSnapshots();
+  // [snapshots] before_recovery and on_events: a capture when such an event is journaled,
+  // each trigger key at most once per trigger_interval.
+  void CaptureOnEvent(const std::string& category, const std::string& kind,
+                      const std::string& subject);
+  void CaptureThrottled(const std::string& key, const std::string& message);
+  // The restore_module recovery action: on the snapshot worker, `done` back on the loop.
+  void RestoreModulesInBackground(const std::vector<std::string>& modules,
+                                  std::function<void(Status)> done);
+  // POSTs a recovery's outcome to every recovery.notify_url the services configure.
+  void NotifyRecovery(const nlohmann::json& outcome);
 
   DaemonOptions options_;          // options_.config: the configuration in force (reactor thread)
   const std::string config_path_;  // never changes: readable from any thread
@@ -155,6 +166,7 @@ class Daemon final : public ServiceController,
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;
   std::unique_ptr<Reliability> reliability_;
+  std::unique_ptr<CaptureThrottle> capture_throttle_;  // created at the first trigger
   DesiredState desired_;  // reactor thread
   Random random_{Random::EntropySeed()};
   std::unique_ptr<supervise::Supervisor> supervisor_;

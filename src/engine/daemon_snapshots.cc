@@ -5,6 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
+
+#include "base/duration.h"
+
 #include "engine/daemon.h"
 
 namespace rebound::engine {
@@ -42,10 +47,73 @@ void Daemon::ScheduleSnapshots() {
   });
 }
 
+void Daemon::CaptureOnEvent(const std::string& category, const std::string& kind,
+                            const std::string& subject) {
+  const SnapshotSettings& settings = options_.config.snapshots;
+  const std::string event = category + "." + kind;
+  if (settings.before_recovery && event == "service.recovery_attempt") {
+    CaptureThrottled("before_recovery:" + subject, "before recovery of " + subject);
+  }
+  if (std::find(settings.on_events.begin(), settings.on_events.end(), event) !=
+      settings.on_events.end()) {
+    CaptureThrottled("event:" + event,
+                     "on " + event + (subject.empty() ? std::string() : " of " + subject));
+  }
+}
+
+void Daemon::CaptureThrottled(const std::string& key, const std::string& message) {
+  if (shutting_down_ || !snapshot_worker_ || !supervisor_) {
+    return;  // starting up or stopping: the shutdown capture, if configured, covers it
+  }
+  if (!capture_throttle_) {
+    capture_throttle_ =
+        std::make_unique<CaptureThrottle>(options_.config.snapshots.trigger_interval);
+  }
+  if (!capture_throttle_->Allow(key, DefaultClock().MonotonicNow())) {
+    spdlog::debug("snapshot \"{}\" skipped: {} fired less than {} ago", message, key,
+                  FormatDuration(options_.config.snapshots.trigger_interval));
+    return;
+  }
+  CaptureInBackground(message);
+}
+
 void Daemon::CaptureOnShutdown() {
   if (options_.config.snapshots.on_shutdown) {
     CaptureInBackground("shutdown");
   }
+}
+
+void Daemon::NotifyRecovery(const nlohmann::json& outcome) {
+  // Called on an API thread; the configuration belongs to the loop (a reload replaces it).
+  reactor_->Post([this, outcome] {
+    std::set<std::string> urls;
+    for (const auto& [name, reliability] : options_.config.reliability) {
+      if (!reliability.recovery.notify_url.empty()) {
+        urls.insert(reliability.recovery.notify_url);
+      }
+    }
+    for (const std::string& url : urls) {
+      reliability_->NotifyOperator("snapshots", url, outcome);
+    }
+  });
+}
+
+void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
+                                        std::function<void(Status)> done) {
+  if (!snapshot_worker_) {
+    done(ResourceError("the daemon is shutting down"));
+    return;
+  }
+  snapshot_worker_->Submit([this, modules, done = std::move(done)] {
+    Status restored = OkStatus();
+    for (const std::string& module : modules) {
+      restored = snapshots_->RestoreModule(module);
+      if (!restored.ok()) {
+        break;
+      }
+    }
+    reactor_->Post([done, restored] { done(restored); });
+  });
 }
 
 void Daemon::FinishSnapshots() {

@@ -239,9 +239,29 @@ void RecoveryCoordinator::RunActions(Service& service, size_t next_step) {
                          });
         return;  // continues when the command finishes
       }
+      case RecoveryStep::kRestoreModule:
+        host_.RestoreModules(service.name, service.spec.restore_modules,
+                             ContinueAfter(service, step, "restore_module action: "));
+        return;  // continues when the modules are restored
     }
   }
   Verify(service);
+}
+
+std::function<void(Status)> RecoveryCoordinator::ContinueAfter(Service& service, size_t step,
+                                                               std::string what) {
+  // By name, not by reference: the service may be removed (a reload) meanwhile.
+  return [this, name = service.name, run = service.run, step, what](Status status) {
+    Service* current = Find(name);
+    if (current == nullptr || current->run != run) {
+      return;
+    }
+    if (!status.ok()) {
+      Finish(*current, false, what + status.error().message());
+    } else {
+      RunActions(*current, step + 1);
+    }
+  };
 }
 
 void RecoveryCoordinator::Verify(Service& service) {

@@ -5,7 +5,7 @@
 // service decides when (cooldown, attempts, backoff); this class runs an attempt:
 //
 //   1. wait until every dependency is healthy (cascading recovery: dependencies first);
-//   2. run the configured actions in order: reset_breaker, restart, exec;
+//   2. run the configured actions in order: reset_breaker, restart, exec, restore_module;
 //   3. verify: the service must be healthy again (after a restart: healthy since it started
 //      anew) within the verify timeout; then the attempt succeeded, else it failed.
 //
@@ -51,6 +51,10 @@ class RecoveryHost {
   // Runs `command`; `done` (on the coordinator's thread) gets an Error if it failed.
   virtual void RunCommand(const std::string& name, const std::vector<std::string>& command,
                           Duration timeout, std::function<void(Status)> done) = 0;
+  // Restores `modules` from the newest snapshot (store and restore targets), in order,
+  // stopping at the first failure; `done` (on the coordinator's thread) gets its Error.
+  virtual void RestoreModules(const std::string& name, const std::vector<std::string>& modules,
+                              std::function<void(Status)> done) = 0;
   // Tells a person (webhook); `payload` is the JSON to POST. Must not block.
   virtual void NotifyOperator(const std::string& name, const std::string& url,
                               const nlohmann::json& payload) = 0;
@@ -97,6 +101,8 @@ class RecoveryCoordinator {
              const std::string& reason);
   void StartAttempt(Service& service, int attempt);
   void RunActions(Service& service, size_t next_step);
+  // What an asynchronous action calls when it finishes: the next action, or a failed attempt.
+  std::function<void(Status)> ContinueAfter(Service& service, size_t step, std::string what);
   void Verify(Service& service);
   void CheckVerified(Service& service);
   void Finish(Service& service, bool success, const std::string& message);

@@ -409,6 +409,21 @@ void Reliability::RestartService(const std::string& name) {
   }
 }
 
+void Reliability::RestoreModules(const std::string& name, const std::vector<std::string>& modules,
+                                 std::function<void(Status)> done) {
+  std::string list;
+  for (const std::string& module : modules) {
+    list += (list.empty() ? "" : ", ") + module;
+  }
+  Emit("recovery_restore_module", name,
+       {{"message", "Restoring module state from the newest snapshot: " + list}});
+  if (!options_.restore_modules) {
+    done(NotFoundError("no snapshots are available to restore from"));
+    return;
+  }
+  options_.restore_modules(modules, std::move(done));
+}
+
 void Reliability::RunCommand(const std::string& name, const std::vector<std::string>& command,
                              Duration timeout, std::function<void(Status)> done) {
   Emit("recovery_exec", name, {{"message", "Running recovery command " + command.front()}});
@@ -445,7 +460,7 @@ void Reliability::NotifyOperator(const std::string& name, const std::string& url
       client.set_read_timeout(std::chrono::seconds(5));
       const auto response = client.Post(target->path, body, "application/json");
       if (response && response->status >= 200 && response->status < 300) {
-        spdlog::info("{}: notified {} (needs manual intervention)", name, url);
+        spdlog::info("{}: notified {}", name, url);
         return;
       }
       const std::string why = response ? "status " + std::to_string(response->status)

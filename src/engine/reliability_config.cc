@@ -6,6 +6,7 @@
 
 #include "base/duration.h"
 #include "engine/service_config.h"
+#include "store/module_state.h"
 
 namespace rebound::engine {
 namespace {
@@ -19,10 +20,11 @@ constexpr int64_t kMaxAttempts = 1000;
 constexpr int64_t kMaxHistory = 100'000;
 constexpr int64_t kMaxWindow = 10'000;
 
-constexpr std::array<std::pair<RecoveryStep, std::string_view>, 3> kStepNames = {{
+constexpr std::array<std::pair<RecoveryStep, std::string_view>, 4> kStepNames = {{
     {RecoveryStep::kResetBreaker, "reset_breaker"},
     {RecoveryStep::kRestart, "restart"},
     {RecoveryStep::kExec, "exec"},
+    {RecoveryStep::kRestoreModule, "restore_module"},
 }};
 
 constexpr std::array<std::pair<health::MemoryAction, std::string_view>, 2> kMemoryActions = {{
@@ -37,7 +39,7 @@ const std::vector<std::string> kHealthKeys = {
 const std::vector<std::string> kRecoveryKeys = {"auto",         "actions",        "cooldown",
                                                 "max_attempts", "backoff",        "delay",
                                                 "exec",         "exec_timeout",   "verify_timeout",
-                                                "notify_url"};
+                                                "notify_url",   "restore_modules"};
 const std::vector<std::string> kBreakerKeys = {"window",        "minimum_calls",
                                                "failure_rate",  "open_duration",
                                                "half_open_calls", "slow_call_duration",
@@ -200,8 +202,8 @@ Result<std::vector<RecoveryStep>> ReadSteps(const ConfigReader& reader, const to
     if (!found) {
       return reader.ErrorAt(node, path,
                             "unknown action \"" + name +
-                                "\"; expected any of: reset_breaker, restart, exec"
-                                " (restore_module arrives with snapshots)");
+                                "\"; expected any of: reset_breaker, restart, exec, "
+                                "restore_module");
     }
   }
   return steps;
@@ -230,6 +232,15 @@ Status ApplyRecoveryKey(const ConfigReader& reader, const ConfigEntry& e, const 
   if (e.key == "exec") {
     return Assign(StringArray(reader, node, p, "[\"./flush-cache\"]"), recovery.exec);
   }
+  if (e.key == "restore_modules") {
+    auto modules = StringArray(reader, node, p, "[\"llm_orchestrator\"]");
+    for (const std::string& module : modules.value_or({})) {
+      if (Status valid = store::ValidateModuleName(module); !valid.ok()) {
+        return reader.ErrorAt(node, p, valid.error().message());
+      }
+    }
+    return Assign(std::move(modules), recovery.restore_modules);
+  }
   if (e.key == "notify_url") {
     auto url = reader.String(node, p);
     if (url.ok() && !health::ParseHttpUrl(*url).ok()) {
@@ -257,6 +268,13 @@ Status ReadRecovery(const ConfigReader& reader, const ConfigEntry& entry, const 
     return reader.ErrorAt(entry.line, path,
                           "actions include \"exec\" but no exec command is set; add e.g. "
                           "exec = [\"./flush-cache\"]");
+  }
+  const bool wants_restore = std::find(recovery.actions.begin(), recovery.actions.end(),
+                                       RecoveryStep::kRestoreModule) != recovery.actions.end();
+  if (wants_restore && recovery.restore_modules.empty()) {
+    return reader.ErrorAt(entry.line, path,
+                          "actions include \"restore_module\" but restore_modules is not set; "
+                          "add e.g. restore_modules = [\"llm_orchestrator\"]");
   }
   return OkStatus();
 }
@@ -350,7 +368,7 @@ auto ProbeFields(const ProbeSpec& p) {
 auto RecoveryFields(const RecoverySpec& r) {
   return std::tie(r.automatic, r.actions, r.controller.cooldown, r.controller.max_attempts,
                   r.controller.backoff, r.controller.attempt_delay, r.exec, r.exec_timeout,
-                  r.verify_timeout, r.notify_url);
+                  r.verify_timeout, r.notify_url, r.restore_modules);
 }
 
 auto BreakerFields(const CircuitBreakerConfig& c) {

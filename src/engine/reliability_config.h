@@ -29,8 +29,9 @@
 
 namespace rebound::engine {
 
-enum class RecoveryStep { kResetBreaker, kRestart, kExec };
-std::string_view RecoveryStepName(RecoveryStep step);  // "reset_breaker", "restart", "exec"
+enum class RecoveryStep { kResetBreaker, kRestart, kExec, kRestoreModule };
+// "reset_breaker", "restart", "exec", "restore_module"
+std::string_view RecoveryStepName(RecoveryStep step);
 
 struct RecoverySpec {
   bool automatic = true;  // key "auto": false leaves only manual triggers
@@ -38,6 +39,8 @@ struct RecoverySpec {
   resilience::AutoRecoveryConfig controller = {};  // cooldown 60s, 3 attempts, x2 backoff
   std::vector<std::string> exec = {};              // the command of the exec action
   Duration exec_timeout = std::chrono::seconds(30);
+  // The modules the restore_module action restores from the newest snapshot, in order.
+  std::vector<std::string> restore_modules = {};
   // How long after its actions the service has to be healthy again for the attempt to
   // count as a success; 0: derived from its probe (start period + (threshold + 1) intervals).
   Duration verify_timeout = Duration::zero();

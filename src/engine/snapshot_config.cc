@@ -1,12 +1,14 @@
 #include "engine/snapshot_config.h"
 
 #include "base/path.h"
+#include "engine/snapshot_module_config.h"
 
 namespace rebound::engine {
 namespace {
 
-const std::vector<std::string> kSnapshotKeys = {"path",        "redact", "interval",
-                                                "on_shutdown", "remote", "keep"};
+const std::vector<std::string> kSnapshotKeys = {
+    "path",       "redact",         "interval",        "on_shutdown", "remote",          "keep",
+    "modules",    "verify_timeout", "before_recovery", "on_events",   "trigger_interval"};
 constexpr int64_t kMaxKeep = 1000000;
 constexpr Duration kMinInterval = std::chrono::seconds(1);
 
@@ -28,6 +30,32 @@ Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const 
     patterns.push_back(element.as_string()->get());
   }
   return patterns;
+}
+
+// "category.kind" names, e.g. "service.fatal"; snapshot events are refused (a capture journals
+// one: it would trigger itself).
+Result<std::vector<std::string>> ReadEventKinds(const ConfigReader& reader, const toml::node& node,
+                                                const std::string& path) {
+  const auto bad = [&](const std::string& why) {
+    return reader.ErrorAt(node, path,
+                          why + "; e.g. on_events = [\"service.fatal\", \"service.recovery_failed\"]");
+  };
+  if (!node.is_array()) {
+    return bad("must be an array of \"category.kind\" event names");
+  }
+  std::vector<std::string> kinds;
+  for (const toml::node& element : *node.as_array()) {
+    const std::string text = element.is_string() ? element.as_string()->get() : "";
+    const size_t dot = text.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+      return bad("each must be \"category.kind\", got " + (text.empty() ? "a non-string" : "\"" + text + "\""));
+    }
+    if (text.rfind("snapshot.", 0) == 0) {
+      return bad("snapshot events cannot trigger a capture (a capture journals one)");
+    }
+    kinds.push_back(text);
+  }
+  return kinds;
 }
 
 }  // namespace
@@ -69,6 +97,23 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
         if (setting.key == "keep") {
           // 0: keep every snapshot; N: the newest N plus every tagged one.
           return Assign(reader.Integer(*setting.value, path, 0, kMaxKeep), settings.keep);
+        }
+        if (setting.key == "before_recovery") {
+          return Assign(reader.Bool(*setting.value, path), settings.before_recovery);
+        }
+        if (setting.key == "on_events") {
+          return Assign(ReadEventKinds(reader, *setting.value, path), settings.on_events);
+        }
+        if (setting.key == "trigger_interval") {
+          return Assign(reader.DurationValue(*setting.value, path, Duration::zero()),
+                        settings.trigger_interval);
+        }
+        if (setting.key == "verify_timeout") {
+          return Assign(reader.DurationValue(*setting.value, path, Duration::zero()),
+                        settings.verify_timeout);
+        }
+        if (setting.key == "modules") {
+          return ReadSnapshotModules(reader, setting, base_dir, settings.modules);
         }
         if (setting.key == "on_shutdown") {
           return Assign(reader.Bool(*setting.value, path), settings.on_shutdown);

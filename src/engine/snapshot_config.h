@@ -9,16 +9,24 @@
 //   on_shutdown = true                         # capture on graceful shutdown; default false
 //   remote = "file:///backup/rebound.git"      # pushed to after each capture; default none
 //   keep = 100                                 # newest N plus tagged ones; 0 (default): all
+//   verify_timeout = "30s"                     # wait for restarted services to be healthy
+//   before_recovery = true                     # capture when an automatic recovery starts
+//   on_events = ["service.fatal"]              # capture when such an event is journaled
+//   trigger_interval = "1m"                    # each trigger fires at most this often
+//   [snapshots.modules.NAME]                   # engine/snapshot_module_config.h
+//   source = { url = "http://127.0.0.1:8080/state" }
 //
 // Read by config.cc; errors name the file, the line, the key path and the fix, with a
 // did-you-mean for a misspelt key. Stateless; thread-safe.
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/error.h"
 #include "engine/config_reader.h"
+#include "snapshot/module_endpoint.h"
 
 namespace rebound::engine {
 
@@ -30,6 +38,13 @@ struct SnapshotSettings {
   bool on_shutdown = false;              // capture before services are stopped
   std::string remote = {};               // git URL pushed to after each capture; "": none
   int keep = 0;  // retention: the newest N snapshots plus every tagged one; 0: keep all
+  // After a recovery starts services, how long to wait for them to be healthy; zero: no wait.
+  Duration verify_timeout = std::chrono::seconds(30);
+  bool before_recovery = false;             // capture when a service's recovery starts
+  std::vector<std::string> on_events = {};  // "category.kind" of journal events to capture on
+  Duration trigger_interval = std::chrono::minutes(1);  // per trigger (and service)
+  // Module name -> where its state is pulled from and restored to.
+  std::map<std::string, snapshot::ModuleBinding> modules = {};
 };
 
 // Reads the table at `entry` onto `settings`; relative paths resolve against `base_dir`.

@@ -10,6 +10,12 @@
 #include "resilience/retry_policy.h"
 
 namespace rebound::engine {
+namespace {
+
+// How often a recovery looks at the services it started while it waits for them.
+constexpr Duration kVerifyPollInterval = std::chrono::milliseconds(100);
+
+}  // namespace
 
 std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
     const std::vector<ServiceStatus>& statuses) {
@@ -51,7 +57,8 @@ std::function<std::optional<snapshot::JobsRecord>()> JobsStatusReader(const Conf
 Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& config,
                                                                store::Store& store,
                                                                ServiceController* services,
-                                                               Clock& clock) {
+                                                               Clock& clock,
+                                                               snapshot::EndpointTransport* transport) {
   const std::string& data_dir = config.daemon.data_dir;
   // The caller holds the data directory's lock: no other writer can be mid-commit.
   auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir),
@@ -63,11 +70,16 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
     spdlog::warn("snapshots: removed {} left by a writer that died mid-commit", lock);
   }
   snapshot::SnapshotterOptions options{.document_path = JoinPath(data_dir, "recovery.json"),
-                                       .redact_patterns = config.snapshots.redact};
+                                       .redact_patterns = config.snapshots.redact,
+                                       .modules = config.snapshots.modules,
+                                       .transport = transport != nullptr
+                                                        ? transport
+                                                        : &snapshot::DefaultEndpointTransport()};
   options.jobs_status = JobsStatusReader(config, store, clock);
   std::unique_ptr<SnapshotService> service(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
-                          config.snapshots.remote, config.start_order));
+                          config.snapshots.remote, config.start_order,
+                          config.snapshots.verify_timeout));
   service->keep_ = config.snapshots.keep;
   return service;
 }
@@ -75,14 +87,15 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
 SnapshotService::SnapshotService(store::Store& store, ServiceController* services,
                                  std::unique_ptr<snapshot::GitStore> git, Clock& clock,
                                  snapshot::SnapshotterOptions options, std::string remote,
-                                 std::vector<std::string> start_order)
+                                 std::vector<std::string> start_order, Duration verify_timeout)
     : store_(store),
       services_(services),
       git_(std::move(git)),
       snapshotter_(*git_, store.states(), DefaultFileSystem(), clock, std::move(options)),
       clock_(clock),
       remote_(std::move(remote)),
-      start_order_(std::move(start_order)) {}
+      start_order_(std::move(start_order)),
+      verify_timeout_(verify_timeout) {}
 
 Result<nlohmann::json> SnapshotService::ListSnapshots() {
   auto summaries = snapshotter_.List();
@@ -140,15 +153,17 @@ void SnapshotService::PushTo(nlohmann::json& answer) {
 
 Result<snapshot::CaptureResult> SnapshotService::CaptureLocked(
     std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
-    const std::string& message) {
+    const std::string& message, bool enforce_required) {
   if (!services && services_ != nullptr) {
     services = Records(services_->ListServices());
   }
   auto taken =
       snapshotter_.Capture(services.value_or(std::map<std::string, snapshot::ServiceRecord>()),
-                           services_ != nullptr ? "daemon" : "offline", message);
+                           services_ != nullptr ? "daemon" : "offline", message, enforce_required);
   if (taken.ok()) {
     Journal("captured", taken->commit, {{"message", message}, {"size_bytes", taken->size_bytes}});
+  } else {
+    Journal("capture_failed", "", {{"message", message}, {"error", taken.error().message()}});
   }
   return taken;
 }
@@ -199,17 +214,120 @@ Result<nlohmann::json> SnapshotService::RecoverSnapshot(const RecoverRequest& re
   if (request.dry_run) {
     return answer;
   }
-  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12));
+  auto before = CaptureLocked(std::nullopt, "before recovering to " + plan->commit.substr(0, 12),
+                              /*enforce_required=*/false);
   if (!before.ok()) {
     return before.error().WithContext("capturing the current state before recovering");
   }
   answer["pre_recovery_commit"] = before->commit;
   // The plan's versions were read before that capture; the capture writes no module state,
   // so the compare-and-set still guards against any other writer.
-  REBOUND_RETURN_IF_ERROR(snapshotter_.RestoreModuleStates(*plan));
+  const snapshot::RestoreReport restored = snapshotter_.RestoreModules(*plan);
+  answer["modules"] = snapshot::RestoreReportToJson(restored);
+  if (!restored.ok()) {
+    return ReportFailedRestore(*plan, std::move(answer));
+  }
   answer["started"] = StartRecordedServices(*plan);
-  Journal("recovered", plan->commit,
-          {{"pre_recovery_commit", before->commit}, {"started", answer["started"]}});
+  answer["verified"] = VerifyStarted(answer["started"]);
+  bool ok = true;
+  for (const nlohmann::json& started : answer["started"]) {
+    ok = ok && started.value("ok", false);
+  }
+  for (const nlohmann::json& verified : answer["verified"]) {
+    ok = ok && verified.value("healthy", false);
+  }
+  answer["ok"] = ok;
+  Finish(*plan, answer);
+  return answer;
+}
+
+nlohmann::json SnapshotService::VerifyStarted(const nlohmann::json& started) {
+  std::vector<std::string> names;
+  for (const nlohmann::json& service : started) {
+    if (service.value("ok", false)) {
+      names.push_back(service.value("name", ""));
+    }
+  }
+  nlohmann::json verified = nlohmann::json::array();
+  if (names.empty() || services_ == nullptr || verify_timeout_ <= Duration::zero()) {
+    return verified;
+  }
+  const auto deadline = clock_.MonotonicNow() + verify_timeout_;
+  for (;;) {
+    verified = nlohmann::json::array();
+    bool all_healthy = true;
+    for (const std::string& name : names) {
+      auto status = services_->GetService(name);
+      const std::string state = status.ok() ? status->state : "unknown";
+      const std::string health = status.ok() ? status->health : "unknown";
+      // A service without a health check counts as healthy once it runs.
+      const bool healthy = state == "running" && (health == "healthy" || health == "none");
+      verified.push_back({{"name", name}, {"state", state}, {"health", health},
+                          {"healthy", healthy}});
+      all_healthy = all_healthy && healthy;
+    }
+    if (all_healthy || clock_.MonotonicNow() >= deadline) {
+      return verified;
+    }
+    clock_.SleepFor(kVerifyPollInterval);
+  }
+}
+
+void SnapshotService::Finish(const snapshot::RecoveryPlan& plan, const nlohmann::json& answer) {
+  const bool ok = answer.value("ok", false);
+  nlohmann::json outcome = {{"commit", plan.commit},
+                            {"ok", ok},
+                            {"pre_recovery_commit", answer["pre_recovery_commit"]},
+                            {"modules", answer["modules"]},
+                            {"started", answer["started"]},
+                            {"verified", answer.value("verified", nlohmann::json::array())},
+                            {"services_not_started",
+                             answer.value("services_not_started", nlohmann::json::array())}};
+  Journal(ok ? "recovered" : "recovery_failed", plan.commit, outcome);
+  if (notify_) {
+    outcome["event"] = ok ? "snapshot.recovered" : "snapshot.recovery_failed";
+    outcome["message"] = (ok ? "recovered to snapshot " : "recovery to snapshot ") +
+                         plan.commit.substr(0, 12) + (ok ? "" : " incomplete");
+    notify_(outcome);
+  }
+}
+
+Status SnapshotService::RestoreModule(const std::string& module) {
+  std::lock_guard lock(mutex_);
+  auto plan = snapshotter_.Plan({}, {});
+  if (!plan.ok()) {
+    return plan.error().WithContext("restoring module " + module);
+  }
+  const bool recorded = std::any_of(plan->modules.begin(), plan->modules.end(),
+                                    [&](const auto& change) { return change.module == module; });
+  if (!recorded) {
+    return NotFoundError("restoring module " + module + ": the newest snapshot (" +
+                         plan->commit.substr(0, 12) + ") has no state for it");
+  }
+  const snapshot::RestoreReport report = snapshotter_.RestoreModules(*plan, module);
+  Journal(report.ok() ? "module_restored" : "module_restore_failed", plan->commit,
+          {{"module", module}, {"modules", snapshot::RestoreReportToJson(report)}});
+  if (!report.ok()) {
+    return report.failed->error.WithContext("restoring module " + module);
+  }
+  return OkStatus();
+}
+
+nlohmann::json SnapshotService::ReportFailedRestore(const snapshot::RecoveryPlan& plan,
+                                                    nlohmann::json answer) {
+  nlohmann::json not_started = nlohmann::json::array();
+  for (const snapshot::ServiceAction& action : plan.services) {
+    if (action.action == "start") {
+      not_started.push_back(action.name);
+    }
+  }
+  answer["ok"] = false;
+  answer["started"] = nlohmann::json::array();
+  answer["services_not_started"] = not_started;
+  const nlohmann::json& failed = answer["modules"]["failed"];
+  spdlog::warn("recovery to {} stopped: module {} ({}): {}", plan.commit.substr(0, 12),
+               failed.value("module", ""), failed.value("step", ""), failed.value("message", ""));
+  Finish(plan, answer);
   return answer;
 }
 

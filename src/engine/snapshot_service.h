@@ -16,6 +16,7 @@
 // Thread-safe: captures and recoveries run one at a time. Store, services and clock must
 // outlive this.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -33,8 +34,10 @@ class SnapshotService final : public SnapshotController {
  public:
   // `services` null: offline (no service status is recorded, none is started).
   // REQUIRES: the caller holds the data directory's lock (stale git lock files are removed).
-  static Result<std::unique_ptr<SnapshotService>> Open(const Config& config, store::Store& store,
-                                                       ServiceController* services, Clock& clock);
+  // `transport` reaches module sources and restore targets; null: the real one.
+  static Result<std::unique_ptr<SnapshotService>> Open(
+      const Config& config, store::Store& store, ServiceController* services, Clock& clock,
+      snapshot::EndpointTransport* transport = nullptr);
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
@@ -48,6 +51,15 @@ class SnapshotService final : public SnapshotController {
   Result<nlohmann::json> PruneSnapshots(std::optional<int> keep) override;
   Result<nlohmann::json> PushSnapshots() override;
   Result<nlohmann::json> SnapshotRemoteStatus() override;
+  // The restore_module recovery action: `module` from the newest snapshot into the store and
+  // its restore target; journaled ("module_restored" / "module_restore_failed").
+  Status RestoreModule(const std::string& module);
+
+  // Called with each finished recovery's outcome (docs/api.md), to tell a person (the daemon
+  // POSTs it to the services' recovery.notify_url webhooks). Must not block.
+  void SetNotifier(std::function<void(const nlohmann::json&)> notify) {
+    notify_ = std::move(notify);
+  }
 
   snapshot::GitStore& git() { return *git_; }
 
@@ -58,13 +70,20 @@ class SnapshotService final : public SnapshotController {
   SnapshotService(store::Store& store, ServiceController* services,
                   std::unique_ptr<snapshot::GitStore> git, Clock& clock,
                   snapshot::SnapshotterOptions options, std::string remote,
-                  std::vector<std::string> start_order);
+                  std::vector<std::string> start_order, Duration verify_timeout);
 
   Result<snapshot::CaptureResult> CaptureLocked(
       std::optional<std::map<std::string, snapshot::ServiceRecord>> services,
-      const std::string& message);
+      const std::string& message, bool enforce_required = true);
+  // The module step failed: say what was and was not done, journal it.
+  nlohmann::json ReportFailedRestore(const snapshot::RecoveryPlan& plan, nlohmann::json answer);
   std::map<std::string, std::string> CurrentServiceStates();
   nlohmann::json StartRecordedServices(const snapshot::RecoveryPlan& plan);
+  // Waits (at most verify_timeout_) until every service started is running and healthy (or
+  // has no probe); one entry per service: {"name", "state", "health", "healthy"}.
+  nlohmann::json VerifyStarted(const nlohmann::json& started);
+  // Journals the outcome ("recovered" or "recovery_failed") and notifies.
+  void Finish(const snapshot::RecoveryPlan& plan, const nlohmann::json& answer);
   void Journal(const std::string& kind, const std::string& commit, nlohmann::json data);
   // Adds "pushed" / "push_error" to a capture's answer when a remote is configured.
   void PushTo(nlohmann::json& answer);
@@ -84,6 +103,8 @@ class SnapshotService final : public SnapshotController {
   std::string remote_;
   int keep_ = 0;                          // [snapshots] keep; 0: keep every snapshot
   std::vector<std::string> start_order_;  // dependencies first
+  Duration verify_timeout_;
+  std::function<void(const nlohmann::json&)> notify_;
   Random random_{Random::EntropySeed()};
 };
 

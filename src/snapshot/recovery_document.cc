@@ -136,6 +136,42 @@ Status ReadModuleStates(const nlohmann::json& json, RecoveryDocument& document) 
   return OkStatus();
 }
 
+Status ReadModuleSources(const nlohmann::json& json, RecoveryDocument& document) {
+  if (!json.contains("module_sources")) {
+    return OkStatus();  // optional: only captures with configured sources write it
+  }
+  if (!json["module_sources"].is_object()) {
+    return FieldError("module_sources", "must be an object (module name -> source outcome)");
+  }
+  for (const auto& [module, outcome] : json["module_sources"].items()) {
+    const std::string path = "module_sources." + module + ".";
+    if (!outcome.is_object()) {
+      return FieldError("module_sources." + module, "must be an object with \"source\" and \"status\"");
+    }
+    auto source = StringField(outcome, path, "source");
+    auto status = StringField(outcome, path, "status");
+    if (!source.ok() || !status.ok() || (*status != "pulled" && *status != "failed")) {
+      return FieldError(path + (source.ok() ? "status" : "source"),
+                        source.ok() ? "must be \"pulled\" or \"failed\"" : "must be a string");
+    }
+    document.module_sources[module] = {.source = *source,
+                                       .pulled = *status == "pulled",
+                                       .error = outcome.value("error", "")};
+  }
+  return OkStatus();
+}
+
+nlohmann::json SourcesToJson(const std::map<std::string, SourceOutcome>& sources) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [module, outcome] : sources) {
+    json[module] = {{"source", outcome.source}, {"status", outcome.pulled ? "pulled" : "failed"}};
+    if (!outcome.pulled) {
+      json[module]["error"] = outcome.error;
+    }
+  }
+  return json;
+}
+
 }  // namespace
 
 nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
@@ -154,7 +190,7 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
   if (document.jobs) {
     status["jobs"] = {{"by_state", document.jobs->by_state}, {"queues", document.jobs->queues}};
   }
-  return {
+  nlohmann::json json = {
       {"schema_version", document.schema_version},
       {"timestamp", FormatUtcMillis(document.timestamp_ms)},
       {"timestamp_ms", document.timestamp_ms},
@@ -163,6 +199,10 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
                                                        : nlohmann::json(document.parent_commit)},
       {"system_status", std::move(status)},
       {"module_states", modules}};
+  if (!document.module_sources.empty()) {
+    json["module_sources"] = SourcesToJson(document.module_sources);
+  }
+  return json;
 }
 
 std::string SerializeRecoveryDocument(const RecoveryDocument& document) {
@@ -196,6 +236,7 @@ Result<RecoveryDocument> RecoveryDocumentFromJson(const nlohmann::json& json) {
   }
   REBOUND_RETURN_IF_ERROR(ReadServices(json, document));
   REBOUND_RETURN_IF_ERROR(ReadModuleStates(json, document));
+  REBOUND_RETURN_IF_ERROR(ReadModuleSources(json, document));
   return document;
 }
 

@@ -44,6 +44,16 @@ struct JobsRecord {
   bool operator==(const JobsRecord&) const = default;
 };
 
+// How a module's configured source answered at capture (docs/recovery-document.md,
+// "module_sources"). A failed pull leaves the module's pushed state, if any, in module_states.
+struct SourceOutcome {
+  std::string source = {};  // snapshot::DescribeEndpoint, e.g. "url http://127.0.0.1:8080/state"
+  bool pulled = false;      // false: it failed; `error` says why
+  std::string error = {};
+
+  bool operator==(const SourceOutcome&) const = default;
+};
+
 struct RecoveryDocument {
   int schema_version = kRecoveryDocumentSchemaVersion;
   int64_t timestamp_ms = 0;
@@ -56,6 +66,8 @@ struct RecoveryDocument {
   // Absent in documents written before jobs were recorded, or when they could not be read.
   std::optional<JobsRecord> jobs = {};
   std::map<std::string, nlohmann::json> module_states = {};
+  // One entry per module with a configured source; absent from the JSON when empty.
+  std::map<std::string, SourceOutcome> module_sources = {};
 
   bool operator==(const RecoveryDocument&) const = default;
 };

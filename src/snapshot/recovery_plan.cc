@@ -62,6 +62,9 @@ nlohmann::json RecoveryPlanToJson(const RecoveryPlan& plan) {
     modules.push_back({{"module", change.module},
                        {"action", change.action},
                        {"current_version", change.current_version}});
+    if (!change.restore_target.empty()) {
+      modules.back()["restore_target"] = change.restore_target;
+    }
   }
   nlohmann::json services = nlohmann::json::array();
   for (const ServiceAction& action : plan.services) {

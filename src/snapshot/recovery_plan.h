@@ -29,6 +29,9 @@ struct ModuleChange {
   std::string action = {};      // "restore", "create", "unchanged"
   int64_t current_version = 0;  // 0: absent now; the CAS expectation of the restore
   nlohmann::json target = {};   // the document it will hold
+  // The module's restore target (DescribeEndpoint), pushed `target` even when the store is
+  // unchanged: the application may have lost what the store still has. "": none configured.
+  std::string restore_target = {};
 };
 
 struct ServiceAction {

@@ -33,7 +33,8 @@ nlohmann::json SnapshotSummaryToJson(const SnapshotSummary& summary) {
 
 Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> services,
                                            const std::string& captured_by,
-                                           const std::string& message) {
+                                           const std::string& message,
+                                           bool enforce_required) {
   auto modules = states_.List();
   if (!modules.ok()) {
     return modules.error().WithContext("capture: reading module states");
@@ -51,10 +52,13 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
   if (options_.jobs_status) {
     document.jobs = options_.jobs_status();
   }
-  int redacted = 0;
   for (store::ModuleState& state : *modules) {
-    redacted += RedactSecrets(state.document, options_.redact_patterns);
     document.module_states[state.module] = std::move(state.document);
+  }
+  REBOUND_RETURN_IF_ERROR(PullSources(document, enforce_required));
+  int redacted = 0;
+  for (auto& [module, state] : document.module_states) {
+    redacted += RedactSecrets(state, options_.redact_patterns);
   }
   const std::string text = SerializeRecoveryDocument(document);
   REBOUND_RETURN_IF_ERROR(WriteChecksummedFile(fs_, options_.document_path, text, 0600));
@@ -67,6 +71,29 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
                        .timestamp_ms = document.timestamp_ms,
                        .size_bytes = static_cast<int64_t>(text.size()),
                        .redacted_values = redacted};
+}
+
+Status Snapshotter::PullSources(RecoveryDocument& document, bool enforce_required) {
+  for (const auto& [module, binding] : options_.modules) {
+    if (!binding.source) {
+      continue;
+    }
+    auto pulled = PullModuleState(*options_.transport, *binding.source);
+    SourceOutcome& outcome = document.module_sources[module];
+    outcome.source = DescribeEndpoint(*binding.source);
+    if (pulled.ok()) {
+      outcome.pulled = true;
+      document.module_states[module] = std::move(*pulled);
+      continue;
+    }
+    if (binding.required && enforce_required) {
+      return Error(pulled.error().category(), "capture: required module " + module +
+                                                  ": source " + pulled.error().message() +
+                                                  "; nothing was committed");
+    }
+    outcome.error = pulled.error().message();
+  }
+  return OkStatus();
 }
 
 Result<std::vector<SnapshotSummary>> Snapshotter::List() {
@@ -140,6 +167,12 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   }
   RecoveryPlan plan = BuildRecoveryPlan(*document, *modules, current);
   plan.commit = *commit;
+  for (ModuleChange& change : plan.modules) {
+    const auto binding = options_.modules.find(change.module);
+    if (binding != options_.modules.end() && binding->second.restore) {
+      change.restore_target = DescribeEndpoint(*binding->second.restore);
+    }
+  }
   for (const CommitInfo& info : git_.Log().value_or({})) {
     if (info.id == *commit) {
       plan.message = info.message;
@@ -148,17 +181,64 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   return plan;
 }
 
-Status Snapshotter::RestoreModuleStates(const RecoveryPlan& plan) {
-  for (const ModuleChange& change : plan.modules) {
-    if (change.action == "unchanged") {
-      continue;
-    }
+Status Snapshotter::RestoreOne(const ModuleChange& change, RestoreReport& report) {
+  if (change.action != "unchanged") {
     auto put = states_.Put(change.module, change.target, change.current_version).get();
     if (!put.ok()) {
-      return put.error().WithContext("restoring module " + change.module);
+      report.failed = RestoreFailure{.module = change.module, .step = "store", .error = put.error()};
+      return put.error();
     }
   }
+  const auto binding = options_.modules.find(change.module);
+  if (binding != options_.modules.end() && binding->second.restore) {
+    Status pushed = options_.transport->Write(*binding->second.restore, change.target.dump());
+    if (!pushed.ok()) {
+      report.failed = RestoreFailure{
+          .module = change.module,
+          .step = "target",
+          .error = pushed.error().WithContext(DescribeEndpoint(*binding->second.restore))};
+      return pushed;
+    }
+  }
+  report.restored.push_back({.module = change.module,
+                             .store_action = change.action,
+                             .restore_target = change.restore_target});
   return OkStatus();
+}
+
+RestoreReport Snapshotter::RestoreModules(const RecoveryPlan& plan,
+                                          const std::optional<std::string>& only) {
+  RestoreReport report;
+  for (const ModuleChange& change : plan.modules) {
+    if (only && change.module != *only) {
+      continue;
+    }
+    if (report.failed) {
+      report.not_restored.push_back(change.module);
+    } else if (!RestoreOne(change, report).ok()) {
+      continue;  // recorded in report.failed; the rest are listed as not restored
+    }
+  }
+  return report;
+}
+
+nlohmann::json RestoreReportToJson(const RestoreReport& report) {
+  nlohmann::json restored = nlohmann::json::array();
+  for (const RestoredModule& module : report.restored) {
+    restored.push_back({{"module", module.module},
+                        {"store", module.store_action},
+                        {"target", module.restore_target.empty()
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(module.restore_target)}});
+  }
+  nlohmann::json json = {{"restored", restored}, {"not_restored", report.not_restored}};
+  if (report.failed) {
+    json["failed"] = {{"module", report.failed->module},
+                      {"step", report.failed->step},
+                      {"code", std::string(CategoryName(report.failed->error.category()))},
+                      {"message", report.failed->error.message()}};
+  }
+  return json;
 }
 
 }  // namespace rebound::snapshot

@@ -89,7 +89,13 @@ TEST(ConfigErrorsTest, BadProbeSettingsNameTheKeyAndTheFix) {
 TEST(ConfigErrorsTest, BadRecoverySettingsNameTheKeyAndTheFix) {
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { actions = [\"reboot\"] }\n")),
             "rebound.toml:3: services.api.recovery.actions: unknown action \"reboot\"; expected "
-            "any of: reset_breaker, restart, exec (restore_module arrives with snapshots)");
+            "any of: reset_breaker, restart, exec, restore_module");
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { actions = [\"restore_module\"] }\n")),
+            "rebound.toml:3: services.api.recovery: actions include \"restore_module\" but "
+            "restore_modules is not set; add e.g. restore_modules = [\"llm_orchestrator\"]");
+  EXPECT_NE(ErrorOf(Api("command = [\"a\"]\nrecovery = { restore_modules = [\"bad name\"] }\n"))
+                .find("services.api.recovery.restore_modules"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nrecovery = { actions = [\"exec\"] }\n")),
             "rebound.toml:3: services.api.recovery: actions include \"exec\" but no exec "
             "command is set; add e.g. exec = [\"./flush-cache\"]");

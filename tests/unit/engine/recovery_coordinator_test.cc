@@ -31,6 +31,11 @@ class FakeHost final : public RecoveryHost {
     log.push_back("exec " + name + " " + command.front());
     pending_command = std::move(done);
   }
+  void RestoreModules(const std::string& name, const std::vector<std::string>& modules,
+                      std::function<void(Status)> done) override {
+    log.push_back("restore_module " + name + " " + modules.front());
+    pending_command = std::move(done);
+  }
   void NotifyOperator(const std::string& name, const std::string& url,
                       const nlohmann::json& payload) override {
     log.push_back("notify " + name + " " + url);
@@ -180,6 +185,27 @@ TEST_F(RecoveryCoordinatorTest, ExecActionRunsBetweenTheOthersAndItsFailureFails
   scheduler_.AdvanceBy(2s);
   host_.pending_command(OkStatus());
   EXPECT_EQ(host_.log.back(), "restart model");
+}
+
+TEST_F(RecoveryCoordinatorTest, RestoreModuleActionRunsInOrderAndItsFailureFailsTheAttempt) {
+  RecoverySpec spec = Spec();
+  spec.actions = {RecoveryStep::kRestoreModule, RecoveryStep::kRestart};
+  spec.restore_modules = {"llm"};
+  ASSERT_TRUE(coordinator_.AddService("model", spec, 10s).ok());
+  coordinator_.OnFailureDetected("model", "x");
+  EXPECT_EQ(host_.log, (std::vector<std::string>{"restore_module model llm"}));
+  host_.pending_command(NotFoundError("the newest snapshot has no state for it"));
+  EXPECT_EQ(coordinator_.PhaseOf("model"), "waiting_to_retry");
+  EXPECT_NE(std::find(host_.messages.begin(), host_.messages.end(),
+                      "Recovery failed for: model: restore_module action: the newest snapshot "
+                      "has no state for it"),
+            host_.messages.end())
+      << ::testing::PrintToString(host_.messages);
+  scheduler_.AdvanceBy(2s);
+  host_.pending_command(OkStatus());
+  EXPECT_EQ(host_.log.back(), "restart model");
+  Recovered("model");
+  EXPECT_EQ(coordinator_.PhaseOf("model"), "idle");
 }
 
 TEST_F(RecoveryCoordinatorTest, AutoOffLeavesOnlyManualTriggers) {

@@ -80,5 +80,80 @@ TEST(SnapshotConfigTest, ErrorsNameTheLineTheKeyAndTheFix) {
       << empty_path.error().message();
 }
 
+TEST(SnapshotConfigTest, ReadsModuleSourcesAndRestoreTargets) {
+  auto config = ParseSnapshots(
+      "[snapshots.modules.llm]\n"
+      "source = { url = \"http://127.0.0.1:8080/state\" }\n"
+      "restore = { command = [\"./load\", \"--stdin\"] }\n"
+      "timeout = \"2s\"\n"
+      "required = true\n"
+      "[snapshots.modules.cache]\n"
+      "source = { file = \"state/cache.json\" }\n"
+      "restore = { file = \"state/cache.json\" }\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  const snapshot::ModuleBinding& llm = config->snapshots.modules.at("llm");
+  EXPECT_TRUE(llm.required);
+  EXPECT_EQ(llm.source->kind, snapshot::EndpointKind::kUrl);
+  EXPECT_EQ(llm.source->location, "http://127.0.0.1:8080/state");
+  EXPECT_EQ(llm.source->timeout, std::chrono::seconds(2));
+  EXPECT_EQ(llm.restore->command, (std::vector<std::string>{"./load", "--stdin"}));
+  EXPECT_EQ(llm.restore->timeout, std::chrono::seconds(2));
+  const snapshot::ModuleBinding& cache = config->snapshots.modules.at("cache");
+  EXPECT_FALSE(cache.required);
+  EXPECT_EQ(cache.source->location, "/etc/rebound/state/cache.json");
+  EXPECT_EQ(cache.restore->timeout, std::chrono::seconds(5));
+}
+
+TEST(SnapshotConfigTest, ModuleErrorsNameTheKeyAndTheFix) {
+  const auto error = [](const std::string& text) {
+    auto config = ParseSnapshots(text);
+    return config.ok() ? std::string("accepted") : config.error().message();
+  };
+  EXPECT_NE(error("[snapshots.modules.llm]\nsource = { url = \"ftp://x\" }\n")
+                .find("snapshots.modules.llm.source.url: must be an http:// or https:// URL"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.llm]\nsource = { url = \"http://a\", file = \"b\" }\n")
+                .find("must have exactly one of url, file, command"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.llm]\nsource = { command = [] }\n")
+                .find("snapshots.modules.llm.source.command: must be a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.llm]\nrequired = true\nrestore = { file = \"x\" }\n")
+                .find("snapshots.modules.llm.required: needs a source"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.llm]\ntimeout = \"1s\"\n").find("needs a source, a restore"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.llm]\nsorce = { file = \"x\" }\n").find("source"),
+            std::string::npos);
+  EXPECT_NE(error("[snapshots.modules.\"bad name\"]\nsource = { file = \"x\" }\n")
+                .find("snapshots.modules.bad name"),
+            std::string::npos);
+}
+
+TEST(SnapshotConfigTest, ReadsTriggersAndVerifyTimeout) {
+  auto defaults = ParseSnapshots("");
+  EXPECT_FALSE(defaults->snapshots.before_recovery);
+  EXPECT_TRUE(defaults->snapshots.on_events.empty());
+  EXPECT_EQ(defaults->snapshots.trigger_interval, std::chrono::minutes(1));
+  EXPECT_EQ(defaults->snapshots.verify_timeout, std::chrono::seconds(30));
+  auto config = ParseSnapshots(
+      "[snapshots]\nbefore_recovery = true\non_events = [\"service.fatal\", \"job.failed\"]\n"
+      "trigger_interval = \"5m\"\nverify_timeout = \"0\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->snapshots.before_recovery);
+  EXPECT_EQ(config->snapshots.on_events,
+            (std::vector<std::string>{"service.fatal", "job.failed"}));
+  EXPECT_EQ(config->snapshots.trigger_interval, std::chrono::minutes(5));
+  EXPECT_EQ(config->snapshots.verify_timeout, Duration::zero());
+  auto no_dot = ParseSnapshots("[snapshots]\non_events = [\"fatal\"]\n");
+  ASSERT_FALSE(no_dot.ok());
+  EXPECT_NE(no_dot.error().message().find("snapshots.on_events: each must be \"category.kind\""),
+            std::string::npos)
+      << no_dot.error().message();
+  auto loop = ParseSnapshots("[snapshots]\non_events = [\"snapshot.captured\"]\n");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_NE(loop.error().message().find("cannot trigger a capture"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rebound::engine

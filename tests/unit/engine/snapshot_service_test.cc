@@ -4,6 +4,7 @@
 
 #include "base/manual_clock.h"
 #include "jobs/job_store.h"
+#include "testing/fake_endpoint_transport.h"
 #include "testing/fake_service_controller.h"
 #include "testing/temp_dir.h"
 
@@ -18,7 +19,11 @@ class SnapshotServiceTest : public ::testing::Test {
     store_ = std::move(*store::Store::OpenInMemory(clock_));
     services_.AddService({.name = "api", .state = "running", .restarts = 2});
     services_.AddService({.name = "db", .state = "running"});
-    auto opened = SnapshotService::Open(config_, *store_, &services_, clock_);
+    Reopen();
+  }
+  void Reopen() {
+    service_.reset();
+    auto opened = SnapshotService::Open(config_, *store_, &services_, clock_, &transport_);
     ASSERT_TRUE(opened.ok()) << opened.error().message();
     service_ = std::move(*opened);
   }
@@ -31,6 +36,7 @@ class SnapshotServiceTest : public ::testing::Test {
   Config config_;
   std::unique_ptr<store::Store> store_;
   testing::FakeServiceController services_;
+  testing::FakeEndpointTransport transport_;
   std::unique_ptr<SnapshotService> service_;
 };
 
@@ -120,6 +126,115 @@ TEST_F(SnapshotServiceTest, AServiceThatFailsToStartIsReportedNotHidden) {
   ASSERT_TRUE(recovered.ok());
   EXPECT_EQ((*recovered)["started"][0]["ok"], false);
   EXPECT_EQ((*recovered)["started"][0]["error"], "db is stopping");
+}
+
+TEST_F(SnapshotServiceTest, AFailedRestoreTargetStopsTheRecoveryAndReportsWhatWasNotDone) {
+  config_.snapshots.modules["llm"].restore =
+      snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl, .location = "http://llm/s"};
+  Reopen();
+  Put("llm", {{"model", "a"}});
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  transport_.Fail("url http://llm/s", NetworkError("PUT failed: Connection"));
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], false);
+  EXPECT_EQ((*recovered)["modules"]["failed"]["module"], "llm");
+  EXPECT_EQ((*recovered)["modules"]["failed"]["step"], "target");
+  EXPECT_EQ((*recovered)["services_not_started"], nlohmann::json::array({"api"}));
+  EXPECT_EQ(services_.calls(), std::vector<std::string>{"stop api"});  // api not started
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovery_failed"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data["modules"]["failed"]["message"],
+            "url http://llm/s: PUT failed: Connection");
+}
+
+TEST_F(SnapshotServiceTest, ARequiredSourceFailingIsJournaledAndDoesNotBlockARecovery) {
+  config_.snapshots.modules["llm"] = {
+      .source = snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl,
+                                         .location = "http://llm/s"},
+      .required = true};
+  Reopen();
+  transport_.SetBody("url http://llm/s", R"({"model": "a"})");
+  service_->CaptureSnapshot("good").value();
+  transport_.Fail("url http://llm/s", NetworkError("GET failed: Connection"));
+  auto refused = service_->CaptureSnapshot("while down");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("required module llm"), std::string::npos);
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], true);
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "a");
+  auto failed = store_->journal().Query({.category = "snapshot", .kind = "capture_failed"});
+  ASSERT_EQ(failed->size(), 1u);
+}
+
+TEST_F(SnapshotServiceTest, RecoveryWaitsForStartedServicesToBeHealthyAndReportsThoseThatAreNot) {
+  config_.snapshots.verify_timeout = std::chrono::seconds(10);
+  Reopen();
+  std::vector<nlohmann::json> notified;
+  service_->SetNotifier([&](const nlohmann::json& outcome) { notified.push_back(outcome); });
+  service_->CaptureSnapshot("good").value();
+  services_.AddService({.name = "api", .state = "stopped", .health = "unhealthy"});
+  services_.AddService({.name = "db", .state = "stopped", .health = "healthy"});
+  const auto before = clock_.MonotonicNow();
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ((*recovered)["ok"], false);
+  ASSERT_EQ((*recovered)["verified"].size(), 2u);
+  EXPECT_EQ((*recovered)["verified"][0]["name"], "db");
+  EXPECT_EQ((*recovered)["verified"][0]["healthy"], true);
+  EXPECT_EQ((*recovered)["verified"][1]["name"], "api");
+  EXPECT_EQ((*recovered)["verified"][1]["health"], "unhealthy");
+  EXPECT_EQ((*recovered)["verified"][1]["healthy"], false);
+  EXPECT_GE(clock_.MonotonicNow() - before, std::chrono::seconds(10));  // it waited, bounded
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovery_failed"});
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data["verified"][1]["healthy"], false);
+  ASSERT_EQ(notified.size(), 1u);
+  EXPECT_EQ(notified[0]["event"], "snapshot.recovery_failed");
+  EXPECT_EQ(notified[0]["ok"], false);
+}
+
+TEST_F(SnapshotServiceTest, AHealthyRecoveryIsJournaledAsRecoveredAndNotified) {
+  Reopen();
+  std::vector<nlohmann::json> notified;
+  service_->SetNotifier([&](const nlohmann::json& outcome) { notified.push_back(outcome); });
+  service_->CaptureSnapshot("good").value();
+  ASSERT_TRUE(services_.StopService("api").ok());
+  const auto before = clock_.MonotonicNow();
+  auto recovered = service_->RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ((*recovered)["ok"], true);
+  EXPECT_EQ((*recovered)["verified"][0]["healthy"], true);  // no probe: running is enough
+  EXPECT_EQ(clock_.MonotonicNow(), before);                  // nothing to wait for
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "recovered"});
+  ASSERT_EQ(events->size(), 1u);
+  ASSERT_EQ(notified.size(), 1u);
+  EXPECT_EQ(notified[0]["event"], "snapshot.recovered");
+}
+
+TEST_F(SnapshotServiceTest, RestoreModuleRestoresOneModuleFromTheNewestSnapshotToStoreAndTarget) {
+  config_.snapshots.modules["llm"].restore =
+      snapshot::ModuleEndpoint{.kind = snapshot::EndpointKind::kUrl, .location = "http://llm/s"};
+  Reopen();
+  Put("llm", {{"model", "a"}});
+  Put("other", {{"v", 1}});
+  service_->CaptureSnapshot("good").value();
+  Put("llm", {{"model", "b"}});
+  Put("other", {{"v", 2}});
+  ASSERT_TRUE(service_->RestoreModule("llm").ok());
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "a");
+  EXPECT_EQ(store_->states().Get("other")->document["v"], 2);
+  ASSERT_EQ(transport_.writes().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(transport_.writes()[0].body)["model"], "a");
+  auto events = store_->journal().Query({.category = "snapshot", .kind = "module_restored"});
+  ASSERT_EQ(events->size(), 1u);
+  Status missing = service_->RestoreModule("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().category(), ErrorCategory::kNotFound);
+  EXPECT_NE(missing.error().message().find("has no state for it"), std::string::npos);
 }
 
 }  // namespace

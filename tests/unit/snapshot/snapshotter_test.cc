@@ -86,7 +86,7 @@ TEST_F(SnapshotterTest, RecoversModuleStatesByTagCommitAndTimeKeepingLiveSecrets
     ASSERT_TRUE(plan.ok()) << plan.error().message();
     EXPECT_EQ(plan->commit, old_commit);
     EXPECT_EQ(plan->message, "old");
-    ASSERT_TRUE(snapshots_->RestoreModuleStates(*plan).ok());
+    ASSERT_TRUE(snapshots_->RestoreModules(*plan).ok());
     auto now = store_->states().Get("llm");
     EXPECT_EQ(now->document["model"], "gpt-3");
     EXPECT_EQ(now->document["token"], "live-2");
@@ -100,9 +100,10 @@ TEST_F(SnapshotterTest, RestoreIsACompareAndSetAgainstThePlan) {
   auto plan = snapshots_->Plan({}, {});
   ASSERT_TRUE(plan.ok());
   Put("llm", {{"model", "gpt-5"}});  // a writer in between
-  Status restored = snapshots_->RestoreModuleStates(*plan);
+  RestoreReport restored = snapshots_->RestoreModules(*plan);
   ASSERT_FALSE(restored.ok());
-  EXPECT_EQ(restored.error().category(), ErrorCategory::kConflict);
+  EXPECT_EQ(restored.failed->error.category(), ErrorCategory::kConflict);
+  EXPECT_EQ(restored.failed->step, "store");
   EXPECT_EQ(store_->states().Get("llm")->document["model"], "gpt-5");
 }
 
