@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cli_runner.h"
 #include "daemon_harness.h"
 #include "snapshot/module_endpoint.h"
 #include "store/store.h"
@@ -81,26 +82,6 @@ class StateServer {
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-struct CliResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CliResult RunCli(const DaemonHarness& h, const std::string& args) {
-  const std::string command = "timeout 30 " + std::string(REBOUND_BINARY) + " --config '" +
-                              h.dir().Path("rebound.toml") + "' " + args + " 2>&1";
-  CliResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
 }
 
 TEST(ModuleEndpointTransportTest, ReadsAndWritesOverHttp) {

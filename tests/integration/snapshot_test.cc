@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "cli_runner.h"
 #include "daemon_harness.h"
 #include "store/store.h"
 
@@ -14,27 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kSleeper = "[services.api]\ncommand = [\"sleep\", \"1000\"]\n";
-
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `rebound --config <harness config> ARGS`, bounded by `timeout`.
-CliResult RunCli(const DaemonHarness& h, const std::string& args) {
-  const std::string command = "timeout 30 " + std::string(REBOUND_BINARY) + " --config '" +
-                              h.dir().Path("rebound.toml") + "' " + args + " 2>&1";
-  CliResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 // Writes a module state while no daemon holds the data directory.
 void PutModuleState(const DaemonHarness& h, const std::string& module, nlohmann::json document) {

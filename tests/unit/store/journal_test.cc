@@ -68,12 +68,15 @@ TEST(JournalCommitTest, AFailedCommitDoesNotMoveTheCommittedSequenceAhead) {
           .ok());
   GroupCommitWriter writer(*db);
   EventJournal journal(*db, writer, clock);
+  std::promise<void> started;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
+    started.set_value();
     released.wait();
     return OkStatus();
   });
+  started.get_future().wait();  // the blocker's transaction is under way: what follows is next
   // One transaction: two events, then a row that makes its COMMIT fail.
   auto first = journal.Append({.category = "t", .kind = "a"});
   auto second = journal.Append({.category = "t", .kind = "b"});
