@@ -146,6 +146,30 @@ Result<std::string> ConfigReader::String(const toml::node& node, std::string_vie
   return node.as_string()->get();
 }
 
+Result<std::vector<std::string>> ConfigReader::Command(const toml::node* node, int line,
+                                                       std::string_view key_path,
+                                                       std::string_view example) const {
+  const auto bad = [&] {
+    return ErrorAt(node != nullptr ? static_cast<int>(node->source().begin.line) : line, key_path,
+                   "must be a non-empty array of strings, program first, e.g. " +
+                       std::string(example));
+  };
+  if (node == nullptr || !node->is_array() || node->as_array()->empty()) {
+    return bad();
+  }
+  std::vector<std::string> command;
+  for (const toml::node& element : *node->as_array()) {
+    if (!element.is_string()) {
+      return bad();
+    }
+    command.push_back(element.as_string()->get());
+  }
+  if (command.front().empty()) {
+    return bad();
+  }
+  return command;
+}
+
 Result<int64_t> ConfigReader::Integer(const toml::node& node, std::string_view key_path,
                                       int64_t min, int64_t max) const {
   if (!node.is_integer()) {

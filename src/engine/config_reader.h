@@ -72,6 +72,12 @@ class ConfigReader {
                                  Duration min) const;
   // A string such as "10MB" (base/byte_size.h) or an integer count of bytes; at least 1.
   Result<int64_t> ByteSize(const toml::node& node, std::string_view key_path) const;
+  // A command line: a non-empty array of strings whose first (the program) is not empty.
+  // `node` null (the key is missing) reports at `line`; `example` ends the message, e.g.
+  // "command = [\"./api\", \"--port\", \"8081\"]".
+  Result<std::vector<std::string>> Command(const toml::node* node, int line,
+                                           std::string_view key_path,
+                                           std::string_view example) const;
 
   // A string that must be one of the names in `choices` (pairs of value and spelling).
   template <typename Enum, size_t N>

@@ -147,26 +147,7 @@ Status CheckServiceName(const ConfigReader& reader, const ConfigEntry& entry) {
 
 Result<std::vector<std::string>> ReadCommand(const ConfigReader& reader, const toml::node* node,
                                              int service_line, const std::string& path) {
-  const auto bad = [&] {
-    return reader.ErrorAt(
-        node != nullptr ? static_cast<int>(node->source().begin.line) : service_line, path,
-        "must be a non-empty array of strings, e.g. command = [\"./api\", "
-        "\"--port\", \"8081\"]");
-  };
-  if (node == nullptr || !node->is_array() || node->as_array()->empty()) {
-    return bad();
-  }
-  std::vector<std::string> command;
-  for (const toml::node& element : *node->as_array()) {
-    if (!element.is_string()) {
-      return bad();
-    }
-    command.push_back(element.as_string()->get());
-  }
-  if (command.front().empty()) {
-    return bad();
-  }
-  return command;
+  return reader.Command(node, service_line, path, "command = [\"./api\", \"--port\", \"8081\"]");
 }
 
 Status ReadEnv(const ConfigReader& reader, const ConfigEntry& entry, const std::string& path,

@@ -13,25 +13,7 @@ constexpr Duration kMinTimeout = std::chrono::milliseconds(10);
 
 Result<std::vector<std::string>> ReadCommand(const ConfigReader& reader, const toml::node& node,
                                              const std::string& path) {
-  const auto bad = [&] {
-    return reader.ErrorAt(node, path,
-                          "must be a non-empty array of strings, program first, e.g. command = "
-                          "[\"./app\", \"--dump-state\"]");
-  };
-  if (!node.is_array() || node.as_array()->empty()) {
-    return bad();
-  }
-  std::vector<std::string> command;
-  for (const toml::node& element : *node.as_array()) {
-    if (!element.is_string()) {
-      return bad();
-    }
-    command.push_back(element.as_string()->get());
-  }
-  if (command.front().empty()) {
-    return bad();
-  }
-  return command;
+  return reader.Command(&node, 0, path, "command = [\"./app\", \"--dump-state\"]");
 }
 
 // One of { url = "..." }, { file = "..." }, { command = [...] }.

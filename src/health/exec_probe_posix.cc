@@ -15,9 +15,8 @@
 #include <optional>
 
 #include "base/duration.h"
+#include "base/spawn.h"
 #include "health/prober_posix.h"
-
-extern char** environ;
 
 namespace rebound::health {
 namespace {
@@ -42,28 +41,10 @@ Spawned Spawn(const std::vector<std::string>& command) {
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the daemon's sockets and database
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Its own process group, and none of the daemon's blocked or ignored signals: the daemon
-  // blocks SIGTERM/SIGINT/SIGHUP for its signalfd and ignores SIGPIPE.
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<char*> argv;
-  for (const std::string& arg : command) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
   Spawned spawned;
-  const int rc = ::posix_spawnp(&spawned.pid, argv[0], &actions, &attr, argv.data(), environ);
+  // Its own process group: killed whole at the timeout.
+  const int rc = SpawnInOwnGroup(command, actions, spawned.pid);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   ::close(pipe_fds[1]);
   if (rc != 0) {
     ::close(pipe_fds[0]);

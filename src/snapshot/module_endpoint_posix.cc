@@ -17,9 +17,8 @@
 
 #include "base/atomic_file.h"
 #include "base/duration.h"
+#include "base/spawn.h"
 #include "snapshot/module_endpoint.h"
-
-extern char** environ;
 
 namespace rebound::snapshot {
 namespace {
@@ -89,27 +88,10 @@ Result<Child> SpawnCommand(const std::vector<std::string>& command) {
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Its own process group (killed whole at the timeout) and default signal dispositions:
-  // the daemon blocks SIGTERM/SIGINT/SIGHUP for its signalfd and ignores SIGPIPE.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<char*> argv;
-  for (const std::string& arg : command) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
   Child child;
-  const int rc = ::posix_spawnp(&child.pid, argv[0], &actions, &attr, argv.data(), environ);
+  // Its own process group: killed whole at the timeout.
+  const int rc = SpawnInOwnGroup(command, actions, child.pid);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);

@@ -137,7 +137,7 @@ TEST(ConfigErrorsTest, BadDurationReusesParseDurationsMessage) {
 
 TEST(ConfigErrorsTest, CommandMustBeANonEmptyArrayOfStrings) {
   const std::string rule =
-      "services.api.command: must be a non-empty array of strings, e.g. command = [\"./api\", "
+      "services.api.command: must be a non-empty array of strings, program first, e.g. command = [\"./api\", "
       "\"--port\", \"8081\"]";
   EXPECT_EQ(ErrorOf(Api("restart = \"never\"\n")), "rebound.toml:1: " + rule);
   EXPECT_EQ(ErrorOf(Api("command = []\n")), "rebound.toml:2: " + rule);
