@@ -138,6 +138,7 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     }
     const bool written = pending[i].run(db).ok();
     if (!written && !db.InTransaction()) {
+      db.ResetCached();
       return i;
     }
     if (savepoint && !written) {
@@ -156,6 +157,7 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
                                         " write(s) failed; none was made");
   }
   RecordCommit(db, pending.size(), commit, clock_.MonotonicNow() - start);
+  db.ResetCached();  // no read transaction may outlive the transaction (WAL restarts)
   return commit;
 }
 

@@ -147,6 +147,7 @@ void EventJournal::OnCommit(SqliteConnection& db) {
     return;
   }
   const int64_t last = (*stmt)->ColumnInt(0);
+  (*stmt)->Reset();  // an open read would stop the WAL from restarting (see ResetCached)
   std::lock_guard lock(mutex_);
   if (last > committed_seq_) {
     committed_seq_ = last;

@@ -124,6 +124,12 @@ SqliteConnection::~SqliteConnection() {
   sqlite3_close_v2(db_);
 }
 
+void SqliteConnection::ResetCached() {
+  for (auto& [sql, statement] : cache_) {
+    statement->Reset();
+  }
+}
+
 Result<SqliteStatement*> SqliteConnection::Cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {

@@ -69,6 +69,10 @@ class SqliteConnection {
   // A statement prepared once and kept for the connection's lifetime, handed out reset and
   // unbound: for hot paths. REQUIRES: not in use by an enclosing caller.
   Result<SqliteStatement*> Cached(const std::string& sql);
+  // Resets every cached statement. A SELECT left mid-step keeps a read transaction open on
+  // this connection, and in WAL mode that stops the log from ever restarting: the -wal file
+  // then grows with every commit. The writer calls this after each transaction.
+  void ResetCached();
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const;
   int64_t LastInsertRowId() const;

@@ -8,8 +8,13 @@
 
 #include <sys/wait.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "daemon_harness.h"
 
@@ -41,6 +46,21 @@ inline CliResult RunCli(const DaemonHarness& h, const std::string& args) {
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// Starts `rounds` captures one after the other and SIGKILLs each at a random instant within
+// its first 40 ms (seeded: the same instants every run), to test that a capture killed at any
+// point leaves a whole repository.
+inline void KillCapturesMidway(const DaemonHarness& h, int rounds, unsigned seed) {
+  std::srand(seed);
+  for (int round = 0; round < rounds; ++round) {
+    const pid_t pid = SpawnProcess({REBOUND_BINARY, "--config", h.dir().Path("rebound.toml"),
+                                    "capture", "-m", "round " + std::to_string(round)},
+                                   h.dir().Path("kill.log"));
+    std::this_thread::sleep_for(std::chrono::microseconds(std::rand() % 40000));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
 }
 
 }  // namespace rebound::testing

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli_runner.h"
 #include "daemon_harness.h"
 
 namespace rebound::testing {
@@ -207,15 +208,7 @@ TEST(SnapshotRemoteIntegrationTest, KillNineDuringCapturesWithRetentionLeavesAWh
   h.WriteConfig(kTwoServices + "\n[snapshots]\nkeep = 2\n");
   std::filesystem::create_directories(h.dir().Path("data"));
   ASSERT_EQ(Cli(h, "capture -m seed").exit_code, 0);
-  std::srand(11);
-  for (int round = 0; round < 25; ++round) {  // each capture also prunes: kill either
-    const pid_t pid = SpawnProcess({REBOUND_BINARY, "--config", h.dir().Path("rebound.toml"),
-                                    "capture", "-m", "round " + std::to_string(round)},
-                                   h.dir().Path("kill.log"));
-    std::this_thread::sleep_for(std::chrono::microseconds(std::rand() % 40000));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
+  KillCapturesMidway(h, 25, 11);  // each capture also prunes: the kill hits either
   CommandResult verified = Cli(h, "verify");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_EQ(Git(h.dir().Path("data/snapshots"), "fsck --strict").exit_code, 0);

@@ -226,15 +226,7 @@ TEST(SnapshotIntegrationTest, KillNineDuringOfflineCapturesLeavesAConsistentHist
   h.WriteConfig(kSleeper);
   PutModuleState(h, "llm", {{"blob", std::string(200000, 'x')}});
   ASSERT_EQ(RunCli(h, "capture -m seed").exit_code, 0);
-  std::srand(7);
-  for (int round = 0; round < 25; ++round) {
-    const pid_t pid = SpawnProcess({REBOUND_BINARY, "--config", h.dir().Path("rebound.toml"),
-                                    "capture", "-m", "round " + std::to_string(round)},
-                                   h.dir().Path("kill.log"));
-    std::this_thread::sleep_for(std::chrono::microseconds(std::rand() % 40000));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
+  KillCapturesMidway(h, 25, 7);
   CliResult verified = RunCli(h, "verify");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_TRUE(GitFsckPasses(h.dir().Path("data/snapshots")));
