@@ -92,9 +92,9 @@ Status Daemon::Open() {
        .emit = [this](const std::string& kind, const std::string& service,
                       const nlohmann::json& data) { Emit(kind, service, data); },
        .metrics = &metrics_,
-       .restore_modules = [this](const std::vector<std::string>& modules,
+       .restore_modules = [this](const std::vector<std::string>& modules, WallTime failed_at,
                                  std::function<void(Status)> done) {
-         RestoreModulesInBackground(modules, std::move(done));
+         RestoreModulesInBackground(modules, failed_at, std::move(done));
        }});
   if (!reliability.ok()) {
     return reliability.error();

@@ -143,7 +143,7 @@ class Daemon final : public ServiceController,
                       const std::string& subject);
   void CaptureThrottled(const std::string& key, const std::string& message);
   // The restore_module recovery action: on the snapshot worker, `done` back on the loop.
-  void RestoreModulesInBackground(const std::vector<std::string>& modules,
+  void RestoreModulesInBackground(const std::vector<std::string>& modules, WallTime failed_at,
                                   std::function<void(Status)> done);
   // POSTs a recovery's outcome to every recovery.notify_url the services configure.
   void NotifyRecovery(const nlohmann::json& outcome);

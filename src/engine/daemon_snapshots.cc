@@ -99,15 +99,15 @@ void Daemon::NotifyRecovery(const nlohmann::json& outcome) {
 }
 
 void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
-                                        std::function<void(Status)> done) {
+                                        WallTime failed_at, std::function<void(Status)> done) {
   if (!snapshot_worker_) {
     done(ResourceError("the daemon is shutting down"));
     return;
   }
-  snapshot_worker_->Submit([this, modules, done = std::move(done)] {
+  snapshot_worker_->Submit([this, modules, failed_at, done = std::move(done)] {
     Status restored = OkStatus();
     for (const std::string& module : modules) {
-      restored = snapshots_->RestoreModule(module);
+      restored = snapshots_->RestoreModule(module, failed_at);
       if (!restored.ok()) {
         break;
       }

@@ -240,12 +240,18 @@ void RecoveryCoordinator::RunActions(Service& service, size_t next_step) {
         return;  // continues when the command finishes
       }
       case RecoveryStep::kRestoreModule:
-        host_.RestoreModules(service.name, service.spec.restore_modules,
+        host_.RestoreModules(service.name, service.spec.restore_modules, FailedAt(service),
                              ContinueAfter(service, step, "restore_module action: "));
         return;  // continues when the modules are restored
     }
   }
   Verify(service);
+}
+
+WallTime RecoveryCoordinator::FailedAt(const Service& service) const {
+  const MonoTime now = clock_.MonotonicNow();
+  const Duration since = service.detected_at ? now - *service.detected_at : Duration::zero();
+  return clock_.WallNow() - std::chrono::duration_cast<WallTime::duration>(since);
 }
 
 std::function<void(Status)> RecoveryCoordinator::ContinueAfter(Service& service, size_t step,

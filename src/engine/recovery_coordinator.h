@@ -51,10 +51,12 @@ class RecoveryHost {
   // Runs `command`; `done` (on the coordinator's thread) gets an Error if it failed.
   virtual void RunCommand(const std::string& name, const std::vector<std::string>& command,
                           Duration timeout, std::function<void(Status)> done) = 0;
-  // Restores `modules` from the newest snapshot (store and restore targets), in order,
-  // stopping at the first failure; `done` (on the coordinator's thread) gets its Error.
+  // Restores `modules` from the newest snapshot taken at or before `failed_at` (store and
+  // restore targets), in order, stopping at the first failure; `done` (on the coordinator's
+  // thread) gets its Error. Snapshots taken since the failure (the capture before recovery,
+  // on-event captures) hold the failed state, so they are passed over.
   virtual void RestoreModules(const std::string& name, const std::vector<std::string>& modules,
-                              std::function<void(Status)> done) = 0;
+                              WallTime failed_at, std::function<void(Status)> done) = 0;
   // Tells a person (webhook); `payload` is the JSON to POST. Must not block.
   virtual void NotifyOperator(const std::string& name, const std::string& url,
                               const nlohmann::json& payload) = 0;
@@ -103,6 +105,8 @@ class RecoveryCoordinator {
   void RunActions(Service& service, size_t next_step);
   // What an asynchronous action calls when it finishes: the next action, or a failed attempt.
   std::function<void(Status)> ContinueAfter(Service& service, size_t step, std::string what);
+  // The wall-clock time the failure this cycle answers was detected (now if none is noted).
+  WallTime FailedAt(const Service& service) const;
   void Verify(Service& service);
   void CheckVerified(Service& service);
   void Finish(Service& service, bool success, const std::string& message);

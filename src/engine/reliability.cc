@@ -410,18 +410,18 @@ void Reliability::RestartService(const std::string& name) {
 }
 
 void Reliability::RestoreModules(const std::string& name, const std::vector<std::string>& modules,
-                                 std::function<void(Status)> done) {
+                                 WallTime failed_at, std::function<void(Status)> done) {
   std::string list;
   for (const std::string& module : modules) {
     list += (list.empty() ? "" : ", ") + module;
   }
   Emit("recovery_restore_module", name,
-       {{"message", "Restoring module state from the newest snapshot: " + list}});
+       {{"message", "Restoring module state from the newest snapshot before the failure: " + list}});
   if (!options_.restore_modules) {
     done(NotFoundError("no snapshots are available to restore from"));
     return;
   }
-  options_.restore_modules(modules, std::move(done));
+  options_.restore_modules(modules, failed_at, std::move(done));
 }
 
 void Reliability::RunCommand(const std::string& name, const std::vector<std::string>& command,

@@ -50,9 +50,10 @@ struct ReliabilityOptions {
   int worker_threads = 8;  // probes, exec actions and webhooks
   // Where probe latencies and results are counted (rebound_probe_*); none in tests.
   MetricsRegistry* metrics = nullptr;
-  // The restore_module action: restores the modules from the newest snapshot off the loop and
-  // calls `done` back on it. Unset: the action fails (no snapshots).
-  std::function<void(const std::vector<std::string>& modules, std::function<void(Status)> done)>
+  // The restore_module action: restores the modules from the newest snapshot taken at or
+  // before `failed_at`, off the loop, and calls `done` back on it. Unset: the action fails.
+  std::function<void(const std::vector<std::string>& modules, WallTime failed_at,
+                     std::function<void(Status)> done)>
       restore_modules = {};
 };
 
@@ -101,6 +102,7 @@ class Reliability final : public RecoveryHost {
   void ResetBreaker(const std::string& name) override;
   void RestartService(const std::string& name) override;
   void RestoreModules(const std::string& name, const std::vector<std::string>& modules,
+                      WallTime failed_at,
                       std::function<void(Status)> done) override;
   void RunCommand(const std::string& name, const std::vector<std::string>& command,
                   Duration timeout, std::function<void(Status)> done) override;

@@ -292,16 +292,21 @@ void SnapshotService::Finish(const snapshot::RecoveryPlan& plan, const nlohmann:
   }
 }
 
-Status SnapshotService::RestoreModule(const std::string& module) {
+Status SnapshotService::RestoreModule(const std::string& module,
+                                      std::optional<WallTime> failed_at) {
   std::lock_guard lock(mutex_);
-  auto plan = snapshotter_.Plan({}, {});
+  snapshot::SnapshotSelector selector;
+  if (failed_at) {
+    selector.at_ms = ToUnixMillis(*failed_at);
+  }
+  auto plan = snapshotter_.Plan(selector, {});
   if (!plan.ok()) {
     return plan.error().WithContext("restoring module " + module);
   }
   const bool recorded = std::any_of(plan->modules.begin(), plan->modules.end(),
                                     [&](const auto& change) { return change.module == module; });
   if (!recorded) {
-    return NotFoundError("restoring module " + module + ": the newest snapshot (" +
+    return NotFoundError("restoring module " + module + ": the snapshot (" +
                          plan->commit.substr(0, 12) + ") has no state for it");
   }
   const snapshot::RestoreReport report = snapshotter_.RestoreModules(*plan, module);

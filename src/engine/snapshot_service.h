@@ -51,9 +51,10 @@ class SnapshotService final : public SnapshotController {
   Result<nlohmann::json> PruneSnapshots(std::optional<int> keep) override;
   Result<nlohmann::json> PushSnapshots() override;
   Result<nlohmann::json> SnapshotRemoteStatus() override;
-  // The restore_module recovery action: `module` from the newest snapshot into the store and
-  // its restore target; journaled ("module_restored" / "module_restore_failed").
-  Status RestoreModule(const std::string& module);
+  // The restore_module recovery action: `module` from the newest snapshot taken at or before
+  // `failed_at` (the newest of all when unset) into the store and its restore target;
+  // journaled ("module_restored" / "module_restore_failed").
+  Status RestoreModule(const std::string& module, std::optional<WallTime> failed_at = {});
 
   // Called with each finished recovery's outcome (docs/api.md), to tell a person (the daemon
   // POSTs it to the services' recovery.notify_url webhooks). Must not block.

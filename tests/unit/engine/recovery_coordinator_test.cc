@@ -32,7 +32,8 @@ class FakeHost final : public RecoveryHost {
     pending_command = std::move(done);
   }
   void RestoreModules(const std::string& name, const std::vector<std::string>& modules,
-                      std::function<void(Status)> done) override {
+                      WallTime failed_at, std::function<void(Status)> done) override {
+    restore_failed_at = failed_at;
     log.push_back("restore_module " + name + " " + modules.front());
     pending_command = std::move(done);
   }
@@ -54,6 +55,7 @@ class FakeHost final : public RecoveryHost {
   std::vector<std::string> events;
   std::vector<std::string> messages;
   std::function<void(Status)> pending_command;
+  std::optional<WallTime> restore_failed_at;
   nlohmann::json notified;
 };
 
@@ -194,6 +196,8 @@ TEST_F(RecoveryCoordinatorTest, RestoreModuleActionRunsInOrderAndItsFailureFails
   ASSERT_TRUE(coordinator_.AddService("model", spec, 10s).ok());
   coordinator_.OnFailureDetected("model", "x");
   EXPECT_EQ(host_.log, (std::vector<std::string>{"restore_module model llm"}));
+  ASSERT_TRUE(host_.restore_failed_at.has_value());
+  const WallTime detected = *host_.restore_failed_at;
   host_.pending_command(NotFoundError("the newest snapshot has no state for it"));
   EXPECT_EQ(coordinator_.PhaseOf("model"), "waiting_to_retry");
   EXPECT_NE(std::find(host_.messages.begin(), host_.messages.end(),
@@ -202,6 +206,9 @@ TEST_F(RecoveryCoordinatorTest, RestoreModuleActionRunsInOrderAndItsFailureFails
             host_.messages.end())
       << ::testing::PrintToString(host_.messages);
   scheduler_.AdvanceBy(2s);
+  // The second attempt restores from before the same failure, not from 2 s later: snapshots
+  // taken since (the capture before recovery) hold the failed state.
+  EXPECT_EQ(host_.restore_failed_at, detected);
   host_.pending_command(OkStatus());
   EXPECT_EQ(host_.log.back(), "restart model");
   Recovered("model");

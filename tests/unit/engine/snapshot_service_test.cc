@@ -237,5 +237,23 @@ TEST_F(SnapshotServiceTest, RestoreModuleRestoresOneModuleFromTheNewestSnapshotT
   EXPECT_NE(missing.error().message().find("has no state for it"), std::string::npos);
 }
 
+// The capture before a recovery (and any on-event capture) records the failed state: restoring
+// "the newest snapshot" would then put back exactly what broke. The action restores from the
+// newest snapshot taken at or before the failure instead.
+TEST_F(SnapshotServiceTest, RestoreModulePassesOverSnapshotsTakenSinceTheFailure) {
+  Put("llm", {{"model", "good"}});
+  service_->CaptureSnapshot("scheduled").value();
+  clock_.AdvanceBy(std::chrono::minutes(1));
+  Put("llm", {{"model", "corrupt"}});
+  const WallTime failed_at = clock_.WallNow();
+  clock_.AdvanceBy(std::chrono::seconds(1));
+  service_->CaptureSnapshot("before recovery of llm").value();
+  ASSERT_TRUE(service_->RestoreModule("llm", failed_at).ok());
+  EXPECT_EQ(store_->states().Get("llm")->document["model"], "good");
+
+  Status none = service_->RestoreModule("llm", failed_at - std::chrono::hours(1));
+  ASSERT_FALSE(none.ok());
+}
+
 }  // namespace
 }  // namespace rebound::engine
