@@ -52,6 +52,9 @@ std::vector<SseEvent> SseParser::Feed(std::string_view bytes) {
 
 void SseParser::Line(std::string_view line, std::vector<SseEvent>& done) {
   if (line.empty()) {  // a blank line dispatches the event
+    // Only now does its id become the resume point: a stream broken between an event's id and
+    // its blank line has not delivered that event, and resuming after it would skip it.
+    last_event_id_ = pending_id_;
     if (has_data_) {
       if (current_.event.empty()) {
         current_.event = "message";
@@ -76,7 +79,7 @@ void SseParser::Line(std::string_view line, std::vector<SseEvent>& done) {
     has_data_ = true;
   } else if (field == "id") {
     current_.id = value;
-    last_event_id_ = value;
+    pending_id_ = value;
   } else if (field == "event") {
     current_.event = value;
   }

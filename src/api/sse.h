@@ -42,7 +42,8 @@ class SseParser {
  public:
   // Returns the events completed by `bytes` (which may end mid-line or mid-event).
   std::vector<SseEvent> Feed(std::string_view bytes);
-  // The last id the stream set, with or without an event ("" if none yet): where to resume.
+  // The id of the last event dispatched (by its blank line), with or without data ("" if
+  // none yet): where to resume.
   const std::string& last_event_id() const { return last_event_id_; }
 
  private:
@@ -51,6 +52,7 @@ class SseParser {
   std::string buffer_;
   SseEvent current_;
   bool has_data_ = false;
+  std::string pending_id_;     // set by an id line, until its event is dispatched
   std::string last_event_id_;
 };
 

@@ -52,6 +52,20 @@ TEST(SseTest, AnIdWithoutDataMovesTheResumePointWithoutAnEvent) {
   EXPECT_EQ(parser.last_event_id(), "42");
 }
 
+// A read that ends between an event's id and its blank line has not delivered the event: a
+// client that reconnected from that id would skip it.
+TEST(SseTest, TheResumePointMovesOnlyWhenTheEventIsDispatched) {
+  SseParser parser;
+  EXPECT_EQ(parser.Feed(FormatSseEvent(7, "line", "a")).size(), 1u);
+  const std::string next = FormatSseEvent(8, "line", "b");
+  const size_t cut = next.find("data:");
+  ASSERT_NE(cut, std::string::npos);
+  EXPECT_TRUE(parser.Feed(next.substr(0, cut)).empty());
+  EXPECT_EQ(parser.last_event_id(), "7");
+  EXPECT_EQ(parser.Feed(next.substr(cut)).size(), 1u);
+  EXPECT_EQ(parser.last_event_id(), "8");
+}
+
 TEST(SseTest, ParserIgnoresABlankLineWithoutData) {
   SseParser parser;
   EXPECT_TRUE(parser.Feed("id: 1\n\n: comment\n\n").empty());
