@@ -81,4 +81,18 @@ nlohmann::json KeepRedactedValues(const nlohmann::json& snapshot, const nlohmann
   return merged;
 }
 
+bool HasRedactedValues(const nlohmann::json& document) {
+  if (document.is_string()) {
+    return document.get_ref<const std::string&>() == kRedactedMarker;
+  }
+  if (document.is_structured()) {
+    for (const nlohmann::json& value : document) {
+      if (HasRedactedValues(value)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace rebound::snapshot

@@ -33,4 +33,7 @@ int RedactSecrets(nlohmann::json& document, const std::vector<std::string>& patt
 // `current` (left as the marker when `current` has none).
 nlohmann::json KeepRedactedValues(const nlohmann::json& snapshot, const nlohmann::json& current);
 
+// True when some value (at any depth) is still the "[REDACTED]" marker.
+bool HasRedactedValues(const nlohmann::json& document);
+
 }  // namespace rebound::snapshot

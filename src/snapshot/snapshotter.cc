@@ -181,7 +181,40 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   return plan;
 }
 
+// The document to send to a restore target: where the snapshot holds "[REDACTED]" and the store
+// had no value to put back, the application's live value (read from its source) is kept. A
+// marker left over would overwrite the application's secret with the marker: refused.
+Result<nlohmann::json> Snapshotter::TargetDocument(const ModuleChange& change,
+                                                   const ModuleBinding& binding) {
+  nlohmann::json document = change.target;
+  if (HasRedactedValues(document) && binding.source) {
+    auto live = PullModuleState(*options_.transport, *binding.source);
+    if (live.ok()) {
+      document = KeepRedactedValues(document, *live);
+    }
+  }
+  if (HasRedactedValues(document)) {
+    return ValidationError(
+        "the snapshot's state has redacted values (\"[REDACTED]\") with no live value to keep "
+        "(none in the store, none from the module's source); sending it would overwrite the "
+        "application's secrets with the marker, so nothing was written");
+  }
+  return document;
+}
+
 Status Snapshotter::RestoreOne(const ModuleChange& change, RestoreReport& report) {
+  const auto binding = options_.modules.find(change.module);
+  const bool has_target = binding != options_.modules.end() && binding->second.restore;
+  std::optional<nlohmann::json> target_document;
+  if (has_target) {  // checked before the store is written: a refusal changes nothing
+    auto document = TargetDocument(change, binding->second);
+    if (!document.ok()) {
+      report.failed =
+          RestoreFailure{.module = change.module, .step = "target", .error = document.error()};
+      return document.error();
+    }
+    target_document = std::move(*document);
+  }
   if (change.action != "unchanged") {
     auto put = states_.Put(change.module, change.target, change.current_version).get();
     if (!put.ok()) {
@@ -189,9 +222,8 @@ Status Snapshotter::RestoreOne(const ModuleChange& change, RestoreReport& report
       return put.error();
     }
   }
-  const auto binding = options_.modules.find(change.module);
-  if (binding != options_.modules.end() && binding->second.restore) {
-    Status pushed = options_.transport->Write(*binding->second.restore, change.target.dump());
+  if (has_target) {
+    Status pushed = options_.transport->Write(*binding->second.restore, target_document->dump());
     if (!pushed.ok()) {
       report.failed = RestoreFailure{
           .module = change.module,

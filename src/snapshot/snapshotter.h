@@ -122,6 +122,7 @@ class Snapshotter {
   // Pulls each configured source into `document` (pulled beats pushed: it is fresher);
   // an Error only for a required module's failure.
   Status PullSources(RecoveryDocument& document, bool enforce_required);
+  Result<nlohmann::json> TargetDocument(const ModuleChange& change, const ModuleBinding& binding);
   Status RestoreOne(const ModuleChange& change, RestoreReport& report);
 
   GitStore& git_;

@@ -151,5 +151,30 @@ TEST_F(ModuleSourcesTest, RestoringOneModuleLeavesTheOthersAlone) {
   EXPECT_EQ(transport_.writes()[0].endpoint, "url http://b/state");
 }
 
+// A pulled state's secrets are stored as "[REDACTED]" and the store has no value to put back:
+// the restore target gets the application's live secret (read from its source), never the
+// marker; with no live value, nothing is written anywhere.
+TEST_F(ModuleSourcesTest, ARestoreTargetNeverReceivesTheRedactionMarker) {
+  Open({{"llm", {.source = Url("http://app/state"), .restore = Url("http://app/state")}}});
+  transport_.SetBody("url http://app/state", R"({"model": "a", "api_key": "sk-live"})");
+  ASSERT_TRUE(snapshots_->Capture({}, "daemon", "m").ok());
+  transport_.SetBody("url http://app/state", R"({"model": "b", "api_key": "sk-rotated"})");
+  RestoreReport restored = snapshots_->RestoreModules(*snapshots_->Plan({}, {}));
+  ASSERT_TRUE(restored.ok()) << RestoreReportToJson(restored).dump();
+  ASSERT_EQ(transport_.writes().size(), 1u);
+  const auto sent = nlohmann::json::parse(transport_.writes()[0].body);
+  EXPECT_EQ(sent["model"], "a");
+  EXPECT_EQ(sent["api_key"], "sk-rotated");
+
+  transport_.Fail("url http://app/state", NetworkError("GET failed: Connection"));
+  Open({{"llm", {.source = Url("http://app/state"), .restore = Url("http://app/state")}}});
+  RestoreReport refused = snapshots_->RestoreModules(*snapshots_->Plan({}, {}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.failed->step, "target");
+  EXPECT_NE(refused.failed->error.message().find("redacted"), std::string::npos);
+  EXPECT_EQ(transport_.writes().size(), 1u);  // nothing more was sent
+  EXPECT_FALSE(store_->states().Get("llm").ok());
+}
+
 }  // namespace
 }  // namespace rebound::snapshot
