@@ -43,6 +43,8 @@ struct ModuleBinding {
 };
 
 // "url http://...", "file /path", "command prog arg": what reports and logs show.
+// "url http://host/path" (no user:password@, query shown as "?…"), "file PATH", "command PROG …"
+// (no arguments): what snapshots, errors and events may show.
 std::string DescribeEndpoint(const ModuleEndpoint& endpoint);
 
 // The I/O behind module sources and restore targets. Read: an HTTP GET's 2xx body, a file's

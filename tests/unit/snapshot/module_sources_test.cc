@@ -151,6 +151,18 @@ TEST_F(ModuleSourcesTest, RestoringOneModuleLeavesTheOthersAlone) {
   EXPECT_EQ(transport_.writes()[0].endpoint, "url http://b/state");
 }
 
+// Descriptions end up in snapshots, events and errors: never a URL's credentials, query or a
+// command's arguments.
+TEST(DescribeEndpointTest, LeavesOutWhatMayCarryASecret) {
+  EXPECT_EQ(DescribeEndpoint(Url("http://app:8080/state")), "url http://app:8080/state");
+  EXPECT_EQ(DescribeEndpoint(Url("https://u:pw@app/state?token=t")), "url https://…@app/state?…");
+  EXPECT_EQ(DescribeEndpoint({.kind = EndpointKind::kCommand,
+                              .command = {"redis-cli", "-a", "hunter2", "GET", "state"}}),
+            "command redis-cli …");
+  EXPECT_EQ(DescribeEndpoint({.kind = EndpointKind::kCommand, .command = {"./dump"}}),
+            "command ./dump");
+}
+
 // A pulled state's secrets are stored as "[REDACTED]" and the store has no value to put back:
 // the restore target gets the application's live secret (read from its source), never the
 // marker; with no live value, nothing is written anywhere.
