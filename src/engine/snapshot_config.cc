@@ -53,6 +53,12 @@ Result<std::vector<std::string>> ReadEventKinds(const ConfigReader& reader, cons
     if (text.rfind("snapshot.", 0) == 0) {
       return bad("snapshot events cannot trigger a capture (a capture journals one)");
     }
+    // Only what the daemon journals itself is watched: job transitions commit with the jobs'
+    // own writes and never pass by, so a "job.*" kind would be accepted and never fire.
+    if (text.rfind("service.", 0) != 0 && text.rfind("daemon.", 0) != 0) {
+      return bad("only \"service.*\" and \"daemon.*\" events can trigger a capture, got \"" +
+                 text + "\"");
+    }
     kinds.push_back(text);
   }
   return kinds;

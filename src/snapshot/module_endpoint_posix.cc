@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/atomic_file.h"
 #include "base/duration.h"
@@ -77,10 +78,16 @@ void CloseFd(int& fd) {
 }
 
 Result<Child> SpawnCommand(const std::vector<std::string>& command) {
-  int in[2], out[2], err[2];
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
       ::pipe2(err, O_CLOEXEC) != 0) {
-    return ErrnoError(errno, "pipe");
+    const int error = errno;
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) {
+      if (fd >= 0) {
+        ::close(fd);  // the pipes made before the one that failed (out of descriptors)
+      }
+    }
+    return ErrnoError(error, "pipe");
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -194,12 +201,21 @@ Result<std::string> RunCommand(const ModuleEndpoint& endpoint, std::string_view 
   CloseFd(child->in);
   CloseFd(child->out);
   CloseFd(child->err);
-  if (!finished) {
-    ::kill(-child->pid, SIGKILL);
-  }
   int status = 0;
-  ::waitpid(child->pid, &status, 0);  // closed pipes (or SIGKILL): it is exiting
-  if (!finished) {
+  // Closing its output does not mean it is exiting: it may go on (or hang) after that, and
+  // the timeout holds until it has exited too.
+  bool exited = false;
+  while (finished && !exited && SteadyClock::now() < deadline) {
+    exited = ::waitpid(child->pid, &status, WNOHANG) == child->pid;
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  if (!exited) {
+    ::kill(-child->pid, SIGKILL);
+    ::waitpid(child->pid, &status, 0);
+  }
+  if (!finished || !exited) {
     return TimeoutError("killed after " + FormatDuration(endpoint.timeout) + " without finishing");
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

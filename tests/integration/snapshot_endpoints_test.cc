@@ -127,6 +127,14 @@ TEST(ModuleEndpointTransportTest, ReadsAndWritesFilesAndCommands) {
   auto timed_out = transport.Write(hanging, "{}");
   ASSERT_FALSE(timed_out.ok());
   EXPECT_EQ(timed_out.error().category(), ErrorCategory::kTimeout);
+  // Closing its output is not finishing: one that goes on after it is killed at the timeout
+  // too (the wait for its exit used to have no deadline).
+  const ModuleEndpoint silent{.kind = EndpointKind::kCommand,
+                              .command = {"sh", "-c", "exec >&- 2>&-; sleep 30"},
+                              .timeout = std::chrono::milliseconds(200)};
+  auto silent_hang = transport.Write(silent, "{}");
+  ASSERT_FALSE(silent_hang.ok());
+  EXPECT_EQ(silent_hang.error().category(), ErrorCategory::kTimeout);
   // A target that exits 0 without reading all of its stdin succeeds.
   const ModuleEndpoint deaf{.kind = EndpointKind::kCommand, .command = {"true"}};
   EXPECT_TRUE(transport.Write(deaf, std::string(4 << 20, ' ')).ok());

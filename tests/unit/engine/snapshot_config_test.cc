@@ -137,12 +137,12 @@ TEST(SnapshotConfigTest, ReadsTriggersAndVerifyTimeout) {
   EXPECT_EQ(defaults->snapshots.trigger_interval, std::chrono::minutes(1));
   EXPECT_EQ(defaults->snapshots.verify_timeout, std::chrono::seconds(30));
   auto config = ParseSnapshots(
-      "[snapshots]\nbefore_recovery = true\non_events = [\"service.fatal\", \"job.failed\"]\n"
+      "[snapshots]\nbefore_recovery = true\non_events = [\"service.fatal\", \"daemon.reloaded\"]\n"
       "trigger_interval = \"5m\"\nverify_timeout = \"0\"\n");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_TRUE(config->snapshots.before_recovery);
   EXPECT_EQ(config->snapshots.on_events,
-            (std::vector<std::string>{"service.fatal", "job.failed"}));
+            (std::vector<std::string>{"service.fatal", "daemon.reloaded"}));
   EXPECT_EQ(config->snapshots.trigger_interval, std::chrono::minutes(5));
   EXPECT_EQ(config->snapshots.verify_timeout, Duration::zero());
   auto no_dot = ParseSnapshots("[snapshots]\non_events = [\"fatal\"]\n");
@@ -153,6 +153,12 @@ TEST(SnapshotConfigTest, ReadsTriggersAndVerifyTimeout) {
   auto loop = ParseSnapshots("[snapshots]\non_events = [\"snapshot.captured\"]\n");
   ASSERT_FALSE(loop.ok());
   EXPECT_NE(loop.error().message().find("cannot trigger a capture"), std::string::npos);
+  // Job transitions are journaled with the jobs' own writes, not through the daemon: refused
+  // rather than accepted and never fired.
+  auto job = ParseSnapshots("[snapshots]\non_events = [\"job.failed\"]\n");
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(job.error().message().find("only \"service.*\" and \"daemon.*\""), std::string::npos)
+      << job.error().message();
 }
 
 }  // namespace
