@@ -73,11 +73,26 @@ SnapshotObjects BuildSnapshotObjects(const std::string& file_path, const std::st
                                      const std::string& message, WallTime time,
                                      const std::optional<git_oid>& parent);
 // git_loose_writer_git.cc: writes the loose object `id` (of `type`, content `raw`) into
-// `objects_dir` unless it is there, without any fsync; SyncFileSystemOf makes it durable.
-Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
-                                git_object_t type, std::string_view raw);
-// syncfs(2) of the file system holding `path`: one device flush for everything written.
-Status SyncFileSystemOf(const std::string& path);
+// `objects_dir` unless it is there, without any fsync (a FileSystemFlush makes it durable);
+// returns the path it wrote, or "" when the object was already there.
+Result<std::string> WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
+                                             git_object_t type, std::string_view raw);
+// syncfs(2) of the file system holding a directory: one device flush for everything written
+// there. Opened BEFORE the writes it is to make durable: syncfs reports only the writeback
+// errors recorded after its file descriptor was opened (Linux >= 5.8).
+class FileSystemFlush {
+ public:
+  static Result<FileSystemFlush> Open(const std::string& directory);
+  FileSystemFlush(FileSystemFlush&& other) noexcept;
+  FileSystemFlush& operator=(FileSystemFlush&&) = delete;
+  ~FileSystemFlush();
+  Status Flush();
+
+ private:
+  FileSystemFlush(int fd, std::string directory) : fd_(fd), directory_(std::move(directory)) {}
+  int fd_;
+  std::string directory_;
+};
 // The ref a successful push records (the commit the remote's branch then held).
 inline constexpr char kPushedRef[] = "refs/rebound/pushed";
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "snapshot/git_internal_git.h"
 
@@ -79,13 +80,13 @@ SnapshotObjects BuildSnapshotObjects(const std::string& file_path, const std::st
   return objects;
 }
 
-Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
-                                git_object_t type, std::string_view raw) {
+Result<std::string> WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& id,
+                                             git_object_t type, std::string_view raw) {
   const std::string hex = OidHex(&id);
   const std::string dir = objects_dir + "/" + hex.substr(0, 2);
   const std::string path = dir + "/" + hex.substr(2);
   if (::access(path.c_str(), F_OK) == 0) {
-    return OkStatus();  // content-addressed: the same bytes are already there
+    return std::string();  // content-addressed: the same bytes are already there
   }
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return ErrnoError(errno, "creating " + dir);
@@ -111,20 +112,30 @@ Status WriteLooseObjectUnsynced(const std::string& objects_dir, const git_oid& i
   }
   if (!written.ok()) {
     ::unlink(temp.c_str());
+    return written.error();
   }
-  return written;
+  return path;
 }
 
-Status SyncFileSystemOf(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+Result<FileSystemFlush> FileSystemFlush::Open(const std::string& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    return ErrnoError(errno, "opening " + path);
+    return ErrnoError(errno, "opening " + directory);
   }
-  // Linux >= 5.8 reports writeback errors from syncfs; one flush covers every file above.
-  const int rc = ::syncfs(fd);
-  const int error = errno;
-  ::close(fd);
-  return rc == 0 ? OkStatus() : ErrnoError(error, "syncfs of " + path);
+  return FileSystemFlush(fd, directory);
+}
+
+FileSystemFlush::FileSystemFlush(FileSystemFlush&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), directory_(std::move(other.directory_)) {}
+
+FileSystemFlush::~FileSystemFlush() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Status FileSystemFlush::Flush() {
+  return ::syncfs(fd_) == 0 ? OkStatus() : ErrnoError(errno, "syncfs of " + directory_);
 }
 
 }  // namespace rebound::snapshot::git_internal

@@ -1,4 +1,5 @@
 #include <git2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -245,10 +246,33 @@ Result<std::string> GitStore::CommitFile(const std::string& file_path, const std
   // Objects durable first (one flush for the three), then the ref that names them: a crash
   // never leaves the branch pointing at a missing object.
   const std::string objects_dir = path_ + "/objects";
-  for (const auto& [id, type, raw] : objects.all) {
-    REBOUND_RETURN_IF_ERROR(WriteLooseObjectUnsynced(objects_dir, id, type, raw));
+  auto flush = FileSystemFlush::Open(objects_dir);  // before the writes: see FileSystemFlush
+  if (!flush.ok()) {
+    return flush.error();
   }
-  REBOUND_RETURN_IF_ERROR(SyncFileSystemOf(objects_dir));
+  std::vector<std::string> written;
+  Status made = OkStatus();
+  for (const auto& [id, type, raw] : objects.all) {
+    auto path = WriteLooseObjectUnsynced(objects_dir, id, type, raw);
+    if (!path.ok()) {
+      made = path.error();
+      break;
+    }
+    if (!path->empty()) {
+      written.push_back(std::move(*path));
+    }
+  }
+  if (made.ok()) {
+    made = flush->Flush();
+  }
+  if (!made.ok()) {
+    // Not left behind unsynced: a later capture of the same bytes would find them "already
+    // there" and move the branch to objects whose write may have failed.
+    for (const std::string& path : written) {
+      ::unlink(path.c_str());
+    }
+    return made.error();
+  }
   git_reference* ref = nullptr;
   const git_oid& commit_id = std::get<0>(objects.all.back());
   const std::string log = "snapshot: " + message;
