@@ -149,6 +149,24 @@ TEST(SyncIntegrationTest, ForcedRoundsMoveStateBothWaysAndReportAConflict) {
   })) << h.Get("/v1/events?category=sync").value_or(nullptr).dump();
 }
 
+TEST(SyncIntegrationTest, ScheduledRoundsRunEveryInterval) {
+  DaemonHarness h;
+  SyncAppServer app(R"({"model": "gpt-4"})");
+  std::string config = SyncIntegrationConfig(app);
+  config.replace(config.find("interval = \"0\""), 14, "interval = \"1s\"");
+  h.Start(config);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto state = h.Get("/v1/state/llm");
+    return state && state->value("document", nlohmann::json())["model"] == "gpt-4";
+  })) << h.DaemonLog();
+  app.set_state({{"model", "llama"}});
+  ASSERT_TRUE(WaitUntil([&] {
+    auto state = h.Get("/v1/state/llm");
+    return state && state->value("document", nlohmann::json())["model"] == "llama";
+  })) << h.DaemonLog();
+  EXPECT_EQ(h.Get("/v1/sync").value_or(nullptr)["interval"], "1s");
+}
+
 TEST(SyncIntegrationTest, WithoutASyncTableForcingIsRefused) {
   DaemonHarness h;
   h.Start("[services.api]\ncommand = [\"sleep\", \"1000\"]\n");
