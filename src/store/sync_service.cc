@@ -122,8 +122,16 @@ SyncReport SyncService::SyncOnce() {
   SyncReport report;
   report.started_at_ms = ToUnixMillis(clock_.WallNow());
   const MonoTime started = clock_.MonotonicNow();
-  for (const auto& [module, endpoints] : modules_) {
-    report.modules.push_back(SyncModule(module, endpoints));
+  // Store writes are all issued before any is waited for, so that group commit makes them
+  // durable together: one fsync per round rather than one per module.
+  std::vector<std::optional<std::future<Result<ModuleState>>>> puts(modules_.size());
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    report.modules.push_back(SyncModule(modules_[i].first, modules_[i].second, puts[i]));
+  }
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (puts[i]) {
+      FinishStoreWrite(puts[i]->get(), report.modules[i]);
+    }
   }
   report.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.MonotonicNow() - started)
@@ -137,7 +145,8 @@ SyncReport SyncService::SyncOnce() {
 
 // The store is read first: a write that lands between this read and ours is a conflict.
 ModuleSyncResult SyncService::SyncModule(const std::string& module,
-                                         const SyncEndpoints& endpoints) {
+                                         const SyncEndpoints& endpoints,
+                                         std::optional<std::future<Result<ModuleState>>>& put) {
   Result<ModuleState> stored = states_.Get(module);
   if (!stored.ok() && stored.error().category() != ErrorCategory::kNotFound) {
     return SyncResultOf(module, SyncDirection::kError, "store: " + stored.error().message(), 0);
@@ -149,14 +158,16 @@ ModuleSyncResult SyncService::SyncModule(const std::string& module,
                         stored_version);
   }
   if (!stored.ok()) {
-    return PushToStore(module, memory->document, 0);  // the store has never seen it
+    put = states_.Put(module, memory->document, 0);  // the store has never seen it
+    return SyncResultOf(module, SyncDirection::kToStore, "", 0);
   }
   if (memory->document == stored->document) {
     return SyncResultOf(module, SyncDirection::kUnchanged, "", stored_version);
   }
   const SyncDirection direction = DecideSyncDirection(strategy_, *memory, *stored);
   if (direction == SyncDirection::kToStore) {
-    return PushToStore(module, memory->document, stored_version);
+    put = states_.Put(module, memory->document, stored_version);  // compare-and-set
+    return SyncResultOf(module, direction, "", stored_version);
   }
   if (direction == SyncDirection::kTie) {
     return SyncResultOf(module, direction,
@@ -172,17 +183,14 @@ ModuleSyncResult SyncService::SyncModule(const std::string& module,
   return SyncResultOf(module, SyncDirection::kToMemory, "", stored_version);
 }
 
-ModuleSyncResult SyncService::PushToStore(const std::string& module,
-                                          const nlohmann::json& document,
-                                          int64_t expected_version) {
-  Result<ModuleState> put = states_.Put(module, document, expected_version).get();
+void SyncService::FinishStoreWrite(Result<ModuleState> put, ModuleSyncResult& result) {
   if (put.ok()) {
-    return SyncResultOf(module, SyncDirection::kToStore, "", put->version);
+    result.store_version = put->version;
+    return;
   }
-  const SyncDirection direction = put.error().category() == ErrorCategory::kConflict
-                                      ? SyncDirection::kConflict
-                                      : SyncDirection::kError;
-  return SyncResultOf(module, direction, "store: " + put.error().message(), expected_version);
+  result.direction = put.error().category() == ErrorCategory::kConflict ? SyncDirection::kConflict
+                                                                       : SyncDirection::kError;
+  result.detail = "store: " + put.error().message();
 }
 
 void SyncService::Start(Scheduler& scheduler, Duration interval, RoundRunner run_round) {

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -105,9 +106,10 @@ class SyncService {
   int64_t conflicts_total() const;
 
  private:
-  ModuleSyncResult SyncModule(const std::string& module, const SyncEndpoints& endpoints);
-  ModuleSyncResult PushToStore(const std::string& module, const nlohmann::json& document,
-                               int64_t expected_version);
+  // Decides one module; a store write it starts is left in `put` for SyncOnce to wait for.
+  ModuleSyncResult SyncModule(const std::string& module, const SyncEndpoints& endpoints,
+                              std::optional<std::future<Result<ModuleState>>>& put);
+  static void FinishStoreWrite(Result<ModuleState> put, ModuleSyncResult& result);
   void ScheduleNext();
 
   ModuleStateStore& states_;
