@@ -15,7 +15,8 @@
 // newest-wins (updated_at compared; a tie moves nothing). A module the store has never seen
 // is stored. Store writes are compare-and-set against the version read at the start of the
 // round: another writer in between makes the module a conflict for this round (reported,
-// retried next round), never a silent overwrite.
+// retried next round), never a silent overwrite. A round issues all its store writes before
+// waiting for any, so group commit makes them durable together (one fsync per round).
 //
 // Thread-safe: rounds are serialized by a mutex (an on-demand round waits for a running one).
 // The states store, clock and scheduler must outlive this; Stop() before destroying it when

@@ -178,6 +178,33 @@ TEST_F(SyncServiceTest, AStoreWriteBetweenReadAndWriteIsAConflictRetriedNextRoun
   EXPECT_EQ(sync.rounds_total(), 2);
 }
 
+TEST_F(SyncServiceTest, WritesIssuedTogetherStillResolvePerModule) {
+  SyncService sync(states(), clock_, SyncStrategy::kMemoryWins);
+  Put("raced", {{"n", 1}});
+  Put("moved", {{"n", 1}});
+  FakeSyncApp fresh;
+  fresh.document = {{"n", 7}};
+  FakeSyncApp raced;
+  raced.document = {{"n", 8}};
+  raced.during_read = [&] { Put("raced", {{"n", 2}}); };
+  FakeSyncApp moved;
+  moved.document = {{"n", 9}};
+  sync.Register("fresh", fresh.Endpoints());
+  sync.Register("raced", raced.Endpoints());
+  sync.Register("moved", moved.Endpoints());
+
+  SyncReport report = sync.SyncOnce();
+  EXPECT_EQ(report.modules[0].direction, SyncDirection::kToStore);
+  EXPECT_EQ(report.modules[0].store_version, 1);
+  EXPECT_EQ(report.modules[1].direction, SyncDirection::kConflict);
+  EXPECT_EQ(report.modules[1].store_version, 1);  // the version the round expected
+  EXPECT_EQ(report.modules[2].direction, SyncDirection::kToStore);
+  EXPECT_EQ(report.modules[2].store_version, 2);
+  EXPECT_EQ(Stored("fresh").document, json({{"n", 7}}));
+  EXPECT_EQ(Stored("raced").document, json({{"n", 2}}));
+  EXPECT_EQ(Stored("moved").document, json({{"n", 9}}));
+}
+
 TEST_F(SyncServiceTest, AConcurrentCreateIsAConflictToo) {
   SyncService sync(states(), clock_, SyncStrategy::kNewestWins);
   app_.document = {{"n", 10}};
