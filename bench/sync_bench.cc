@@ -40,9 +40,10 @@ double Median(std::vector<double> values) {
 double PlainSqliteMs(const std::string& dir, int modules) {
   sqlite3* db = nullptr;
   sqlite3_open((dir + "/plain.db").c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-               "CREATE TABLE IF NOT EXISTS s(k TEXT PRIMARY KEY, v TEXT)", nullptr, nullptr,
-               nullptr);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE IF NOT EXISTS s(k TEXT PRIMARY KEY, v TEXT)",
+               nullptr, nullptr, nullptr);
   sqlite3_stmt* put = nullptr;
   sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO s VALUES(?, ?)", -1, &put, nullptr);
   const std::string value(100, 'v');
@@ -83,11 +84,12 @@ int main(int argc, char** argv) {
   std::vector<nlohmann::json> documents(modules);
   for (int i = 0; i < modules; ++i) {
     documents[i] = {{"model", "gpt-4"}, {"n", 0}, {"padding", std::string(60, 'p')}};
-    sync.Register("m" + std::to_string(i),
-                  SyncEndpoints{.read = [&documents, i]() -> rebound::Result<MemoryDocument> {
-                                  return MemoryDocument{documents[i], std::nullopt};
-                                },
-                                .write = [](const nlohmann::json&) { return rebound::OkStatus(); }});
+    sync.Register(
+        "m" + std::to_string(i),
+        SyncEndpoints{.read = [&documents, i]() -> rebound::Result<MemoryDocument> {
+                        return MemoryDocument{documents[i], std::nullopt};
+                      },
+                      .write = [](const nlohmann::json&) { return rebound::OkStatus(); }});
   }
   (void)sync.SyncOnce();  // every module stored once
   std::vector<double> quiet_ms;
@@ -115,8 +117,7 @@ int main(int argc, char** argv) {
   std::printf("sync round over %d modules, median of %d rounds\n", modules, rounds);
   std::printf("  quiet round (all equal)                 %8.2f ms\n", Median(quiet_ms));
   std::printf("  every module moved to the store          %8.2f ms\n", Median(moved_ms));
-  std::printf("  baseline: %d plain SQLite FULL commits   %8.2f ms\n", modules,
-              Median(plain_ms));
+  std::printf("  baseline: %d plain SQLite FULL commits   %8.2f ms\n", modules, Median(plain_ms));
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -15,11 +15,11 @@ HttpResponse ForceSyncResponse(engine::SyncController& controller) {
 
 void RegisterSyncRoutes(HttpServer& server, engine::SyncController& controller) {
   for (const char* path : {"/api/sync/force", "/v1/sync/force"}) {
-    server.Post(path,
-                [&controller](const HttpRequest&) { return ForceSyncResponse(controller); });
+    server.Post(path, [&controller](const HttpRequest&) { return ForceSyncResponse(controller); });
   }
-  server.Get("/v1/sync",
-             [&controller](const HttpRequest&) { return JsonResponse(200, controller.SyncStatus()); });
+  server.Get("/v1/sync", [&controller](const HttpRequest&) {
+    return JsonResponse(200, controller.SyncStatus());
+  });
 }
 
 }  // namespace rebound::api

@@ -8,8 +8,8 @@ namespace rebound::cli {
 namespace {
 
 // The reply when the daemon answered 200 with a JSON object; the exit code otherwise.
-Result<Reply> SyncExchange(const ClientOptions& options, const Request& request,
-                           std::ostream& err, int& exit_code) {
+Result<Reply> SyncExchange(const ClientOptions& options, const Request& request, std::ostream& err,
+                           int& exit_code) {
   Result<Reply> reply = SendRequest(options, request);
   if (!reply.ok()) {
     err << reply.error().message() << "\n";

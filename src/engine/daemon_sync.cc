@@ -21,8 +21,7 @@ void Daemon::OpenSync() {
   if (!settings.enabled) {
     return;
   }
-  sync_ = std::make_unique<store::SyncService>(store_->states(), DefaultClock(),
-                                               settings.strategy);
+  sync_ = std::make_unique<store::SyncService>(store_->states(), DefaultClock(), settings.strategy);
   for (const std::string& module : settings.modules) {
     // ResolveSyncModules checked that each has a source and a restore endpoint.
     sync_->Register(module, ApplicationSyncEndpoints(snapshot::DefaultEndpointTransport(),
@@ -66,9 +65,9 @@ void Daemon::JournalSyncRound(const store::SyncReport& report, const std::string
       spdlog::info("sync {}: {}", result.module, store::SyncDirectionName(result.direction));
     }
   }
-  const bool quiet = report.Count(store::SyncDirection::kUnchanged) +
-                         report.Count(store::SyncDirection::kTie) ==
-                     static_cast<int>(report.modules.size());
+  const bool quiet =
+      report.Count(store::SyncDirection::kUnchanged) + report.Count(store::SyncDirection::kTie) ==
+      static_cast<int>(report.modules.size());
   if (quiet && trigger == "scheduled") {
     return;  // counted in rebound_sync_rounds_total; a journal entry every 30 s says nothing
   }
@@ -79,9 +78,8 @@ void Daemon::JournalSyncRound(const store::SyncReport& report, const std::string
 
 Result<nlohmann::json> Daemon::ForceSync() {
   if (!sync_) {
-    return ValidationError(
-        "sync is not configured: add a [sync] table to " + config_path_ +
-        " (docs/configuration.md \"[sync]\") and restart rebound");
+    return ValidationError("sync is not configured: add a [sync] table to " + config_path_ +
+                           " (docs/configuration.md \"[sync]\") and restart rebound");
   }
   if (shutting_down_) {
     return ResourceError("the daemon is shutting down");

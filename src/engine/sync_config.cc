@@ -97,8 +97,10 @@ Status ResolveSyncModules(const ConfigReader& reader,
     }
     if (!found->second.source || !found->second.restore) {
       return reader.ErrorAt(settings.line, "sync.modules",
-                            "module \"" + name + "\" needs both source and restore to be synced; "
-                            "add the missing one to [snapshots.modules." + name + "]");
+                            "module \"" + name +
+                                "\" needs both source and restore to be synced; "
+                                "add the missing one to [snapshots.modules." +
+                                name + "]");
     }
   }
   return OkStatus();

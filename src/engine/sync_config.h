@@ -24,7 +24,7 @@
 namespace rebound::engine {
 
 struct SyncSettings {
-  bool enabled = false;  // true when the file has a [sync] table
+  bool enabled = false;                          // true when the file has a [sync] table
   Duration interval = std::chrono::seconds(30);  // zero: rounds only on demand
   store::SyncStrategy strategy = store::SyncStrategy::kNewestWins;
   std::vector<std::string> modules = {};  // resolved by ResolveSyncModules

@@ -58,25 +58,24 @@ store::SyncEndpoints ApplicationSyncEndpoints(snapshot::EndpointTransport& trans
                                               const snapshot::ModuleBinding& binding) {
   const snapshot::ModuleEndpoint source = *binding.source;
   const snapshot::ModuleEndpoint restore = *binding.restore;
-  return {
-      .read = [&transport, source]() -> Result<store::MemoryDocument> {
-        Result<nlohmann::json> document = snapshot::PullModuleState(transport, source);
-        if (!document.ok()) {
-          return document.error();
-        }
-        Result<std::optional<int64_t>> updated_at = ApplicationUpdatedAtMs(*document);
-        if (!updated_at.ok()) {
-          return updated_at.error().WithContext(snapshot::DescribeEndpoint(source));
-        }
-        return store::MemoryDocument{std::move(*document), *updated_at};
-      },
-      .write = [&transport, restore](const nlohmann::json& document) -> Status {
-        Status written = transport.Write(restore, document.dump());
-        if (!written.ok()) {
-          return written.error().WithContext(snapshot::DescribeEndpoint(restore));
-        }
-        return OkStatus();
-      }};
+  return {.read = [&transport, source]() -> Result<store::MemoryDocument> {
+            Result<nlohmann::json> document = snapshot::PullModuleState(transport, source);
+            if (!document.ok()) {
+              return document.error();
+            }
+            Result<std::optional<int64_t>> updated_at = ApplicationUpdatedAtMs(*document);
+            if (!updated_at.ok()) {
+              return updated_at.error().WithContext(snapshot::DescribeEndpoint(source));
+            }
+            return store::MemoryDocument{std::move(*document), *updated_at};
+          },
+          .write = [&transport, restore](const nlohmann::json& document) -> Status {
+            Status written = transport.Write(restore, document.dump());
+            if (!written.ok()) {
+              return written.error().WithContext(snapshot::DescribeEndpoint(restore));
+            }
+            return OkStatus();
+          }};
 }
 
 }  // namespace rebound::engine

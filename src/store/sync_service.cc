@@ -90,14 +90,15 @@ nlohmann::json SyncReportToJson(const SyncReport& report) {
     }
     modules.push_back(std::move(entry));
   }
-  return {{"started_at_ms", report.started_at_ms},
-          {"duration_ms", report.duration_ms},
-          {"to_store", report.Count(SyncDirection::kToStore)},
-          {"to_memory", report.Count(SyncDirection::kToMemory)},
-          {"unchanged", report.Count(SyncDirection::kUnchanged) + report.Count(SyncDirection::kTie)},
-          {"conflicts", report.Count(SyncDirection::kConflict)},
-          {"errors", report.Count(SyncDirection::kError)},
-          {"modules", std::move(modules)}};
+  return {
+      {"started_at_ms", report.started_at_ms},
+      {"duration_ms", report.duration_ms},
+      {"to_store", report.Count(SyncDirection::kToStore)},
+      {"to_memory", report.Count(SyncDirection::kToMemory)},
+      {"unchanged", report.Count(SyncDirection::kUnchanged) + report.Count(SyncDirection::kTie)},
+      {"conflicts", report.Count(SyncDirection::kConflict)},
+      {"errors", report.Count(SyncDirection::kError)},
+      {"modules", std::move(modules)}};
 }
 
 SyncService::SyncService(ModuleStateStore& states, const Clock& clock, SyncStrategy strategy)
@@ -144,8 +145,7 @@ SyncReport SyncService::SyncOnce() {
 }
 
 // The store is read first: a write that lands between this read and ours is a conflict.
-ModuleSyncResult SyncService::SyncModule(const std::string& module,
-                                         const SyncEndpoints& endpoints,
+ModuleSyncResult SyncService::SyncModule(const std::string& module, const SyncEndpoints& endpoints,
                                          std::optional<std::future<Result<ModuleState>>>& put) {
   Result<ModuleState> stored = states_.Get(module);
   if (!stored.ok() && stored.error().category() != ErrorCategory::kNotFound) {
@@ -170,10 +170,10 @@ ModuleSyncResult SyncService::SyncModule(const std::string& module,
     return SyncResultOf(module, direction, "", stored_version);
   }
   if (direction == SyncDirection::kTie) {
-    return SyncResultOf(module, direction,
-                        "both sides updated at " + std::to_string(stored->updated_at_ms) +
-                            " ms; nothing moved",
-                        stored_version);
+    return SyncResultOf(
+        module, direction,
+        "both sides updated at " + std::to_string(stored->updated_at_ms) + " ms; nothing moved",
+        stored_version);
   }
   const Status written = endpoints.write(stored->document);
   if (!written.ok()) {
@@ -189,7 +189,7 @@ void SyncService::FinishStoreWrite(Result<ModuleState> put, ModuleSyncResult& re
     return;
   }
   result.direction = put.error().category() == ErrorCategory::kConflict ? SyncDirection::kConflict
-                                                                       : SyncDirection::kError;
+                                                                        : SyncDirection::kError;
   result.detail = "store: " + put.error().message();
 }
 

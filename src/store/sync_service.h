@@ -65,13 +65,13 @@ std::string_view SyncDirectionName(SyncDirection direction);
 struct ModuleSyncResult {
   std::string module;
   SyncDirection direction = SyncDirection::kUnchanged;
-  std::string detail = {};     // why (the error or conflict message; the tie's time)
-  int64_t store_version = 0;   // the store's version after the round; 0: none
+  std::string detail = {};    // why (the error or conflict message; the tie's time)
+  int64_t store_version = 0;  // the store's version after the round; 0: none
 };
 
 struct SyncReport {
-  int64_t started_at_ms = 0;   // wall clock, unix ms
-  int64_t duration_ms = 0;     // monotonic
+  int64_t started_at_ms = 0;              // wall clock, unix ms
+  int64_t duration_ms = 0;                // monotonic
   std::vector<ModuleSyncResult> modules;  // in registration order
 
   int Count(SyncDirection direction) const;

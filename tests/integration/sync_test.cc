@@ -71,20 +71,24 @@ class SyncAppServer {
 
 // PUT /v1/state/MODULE on the harness's daemon, unconditionally; the HTTP status.
 int PutSyncedModuleState(const DaemonHarness& h, const std::string& module,
-                   const nlohmann::json& document) {
+                         const nlohmann::json& document) {
   httplib::Client client("127.0.0.1", h.port());
   auto token = DefaultFileSystem().ReadFile(h.dir().Path("data/token"));
-  auto response = client.Put("/v1/state/" + module,
-                             {{"Authorization", "Bearer " + token.value_or("")}},
-                             document.dump(), "application/json");
+  auto response =
+      client.Put("/v1/state/" + module, {{"Authorization", "Bearer " + token.value_or("")}},
+                 document.dump(), "application/json");
   return response ? response->status : -1;
 }
 
 std::string SyncIntegrationConfig(const SyncAppServer& app) {
   return "[services.api]\ncommand = [\"sleep\", \"1000\"]\n\n"
          "[snapshots.modules.llm]\n"
-         "source = { url = \"" + app.Url() + "\" }\n"
-         "restore = { url = \"" + app.Url() + "\" }\n"
+         "source = { url = \"" +
+         app.Url() +
+         "\" }\n"
+         "restore = { url = \"" +
+         app.Url() +
+         "\" }\n"
          "[sync]\ninterval = \"0\"\nstrategy = \"newest-wins\"\n";
 }
 

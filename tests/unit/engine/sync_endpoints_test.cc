@@ -13,8 +13,7 @@ TEST(SyncEndpointsTest, UpdatedAtIsUnixMillisOrRfc3339OrAbsent) {
   EXPECT_EQ(*ApplicationUpdatedAtMs({{"n", 1}}), std::nullopt);
   EXPECT_EQ(*ApplicationUpdatedAtMs({{"updated_at", 1764127800123}}), 1764127800123);
   EXPECT_EQ(*ApplicationUpdatedAtMs({{"updated_at", "2025-11-26T03:30:00Z"}}), 1764127800000);
-  EXPECT_EQ(*ApplicationUpdatedAtMs({{"updated_at", "2025-11-26T05:30:00+02:00"}}),
-            1764127800000);
+  EXPECT_EQ(*ApplicationUpdatedAtMs({{"updated_at", "2025-11-26T05:30:00+02:00"}}), 1764127800000);
   auto bad = ApplicationUpdatedAtMs({{"updated_at", "yesterday"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().category(), ErrorCategory::kValidation);
