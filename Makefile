@@ -68,10 +68,11 @@ test: build
 bench: deps
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench jobs_bench snapshot_bench sse_bench rebound rebound-shim
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench jobs_bench snapshot_bench sse_bench sync_bench rebound rebound-shim
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
 	$(BENCH_DIR)/bench/snapshot_bench --dir $(BENCH_DIR)/snapshot-bench.tmp
+	$(BENCH_DIR)/bench/sync_bench --dir $(BENCH_DIR)/sync-bench.tmp --modules 100 --rounds 20
 	python3 bench/supervise_bench.py --rebound $(BENCH_DIR)/src/rebound
 	python3 bench/health_bench.py --rebound $(BENCH_DIR)/src/rebound
 	bench/api_bench.sh $(BENCH_DIR)/src/rebound 10 16

@@ -15,6 +15,7 @@
 #include "cli/client.h"
 #include "cli/client_options.h"
 #include "cli/daemon_commands.h"
+#include "cli/sync_commands.h"
 #include "cli/event_commands.h"
 #include "cli/http_client.h"
 #include "cli/job_commands.h"
@@ -75,6 +76,8 @@ struct ApiCommands {
   CLI::App* reload = nullptr;
   CLI::App* state_get = nullptr;
   CLI::App* state_put = nullptr;
+  CLI::App* sync = nullptr;
+  bool sync_status = false;
   std::string module;
   std::string document_file = "-";
   std::optional<int64_t> if_match;
@@ -111,6 +114,12 @@ void AddDaemonCommands(CLI::App& app, ApiCommands& commands) {
       "reload",
       "Re-read the config file: start added services, stop removed ones, restart changed ones; "
       "a bad file is refused (exit 1) and nothing changes");
+  commands.sync = app.add_subcommand(
+      "sync",
+      "Run a sync round now between the applications and the stored module state ([sync]); "
+      "exit 1 if a module had a conflict or an error");
+  commands.sync->add_flag("--status", commands.sync_status,
+                          "show the sync settings and the last round instead");
   CLI::App* state = app.add_subcommand("state", "Module state documents kept by the daemon");
   state->require_subcommand(1);
   commands.state_get = state->add_subcommand("get", "Print a module's document and version");
@@ -150,6 +159,10 @@ std::optional<int> RunApiCommand(const ApiCommands& commands, const GlobalFlags&
   }
   if (*commands.reload) {
     return RunReload(ResolveClient(flags), std::cout, std::cerr);
+  }
+  if (*commands.sync) {
+    return commands.sync_status ? RunSyncStatus(ResolveClient(flags), std::cout, std::cerr)
+                                : RunSyncForce(ResolveClient(flags), std::cout, std::cerr);
   }
   if (*commands.state_get) {
     return RunStateGet(ResolveClient(flags), commands.module, std::cout, std::cerr);

@@ -13,6 +13,7 @@
 #include "api/reliability_routes.h"
 #include "api/service_routes.h"
 #include "api/state_routes.h"
+#include "api/sync_routes.h"
 #include "api/snapshot_routes.h"
 #include "api/token.h"
 #include "engine/config.h"
@@ -51,6 +52,7 @@ void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
                          daemon.config().daemon.data_dir + "/logs");
   api::RegisterEventRoutes(server, daemon.store().journal(), DefaultClock());
   api::RegisterStateRoutes(server, daemon.store().states());
+  api::RegisterSyncRoutes(server, daemon);
   api::RegisterDaemonRoutes(server, daemon);
   api::RegisterServiceMetrics(daemon.metrics(), daemon);
   api::RegisterReliabilityMetrics(daemon.metrics(), daemon);

@@ -12,13 +12,14 @@
 #include "engine/queue_config.h"
 #include "engine/service_config.h"
 #include "engine/snapshot_config.h"
+#include "engine/sync_config.h"
 #include "supervise/dependency_graph.h"
 
 namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues",
-                                                "jobs",     "snapshots"};
+                                                "jobs",     "snapshots", "sync"};
 const std::vector<std::string> kDaemonKeys = {"data_dir",
                                               "listen",
                                               "log_level",
@@ -297,6 +298,8 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
       REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention));
     } else if (entry.key == "snapshots") {
       REBOUND_RETURN_IF_ERROR(ReadSnapshotSettings(reader, entry, base_dir, config.snapshots));
+    } else if (entry.key == "sync") {
+      REBOUND_RETURN_IF_ERROR(ReadSyncSettings(reader, entry, config.sync));
     } else {
       REBOUND_RETURN_IF_ERROR(ReadServices(
           reader, entry, defaults.ok() ? *defaults : builtin_defaults, base_dir, config));
@@ -305,7 +308,7 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
   if (config.services.empty()) {
     return reader.ErrorAt(0, "", kNoServicesHelp);
   }
-  return OkStatus();
+  return ResolveSyncModules(reader, config.snapshots.modules, config.sync);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@
 #include "engine/reliability_config.h"
 #include "jobs/job_queue.h"
 #include "engine/snapshot_config.h"
+#include "engine/sync_config.h"
 #include "resilience/backoff.h"
 #include "supervise/service_spec.h"
 
@@ -81,6 +82,7 @@ struct Config {
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
   SnapshotSettings snapshots;            // [snapshots]
+  SyncSettings sync;                     // [sync]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits
 
   // nullptr if there is no such service.

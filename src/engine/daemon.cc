@@ -39,7 +39,18 @@ Daemon::Daemon(DaemonOptions options)
                                        {"service", "reason"})),
       reloads_total_(metrics_.AddCounter("rebound_config_reloads_total",
                                          "Configuration reloads, by result (applied, refused)",
-                                         {"result"})) {}
+                                         {"result"})),
+      sync_rounds_total_(metrics_
+                             .AddCounter("rebound_sync_rounds_total",
+                                         "Sync rounds run ([sync]: scheduled and forced)", {})
+                             .WithLabels({})),
+      sync_conflicts_total_(
+          metrics_
+              .AddCounter("rebound_sync_conflicts_total",
+                          "Modules whose store write lost a compare-and-set race in a sync "
+                          "round (retried next round)",
+                          {})
+              .WithLabels({})) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options)));
@@ -73,6 +84,7 @@ Status Daemon::Open() {
   }
   snapshots_ = std::move(*snapshots);
   snapshot_worker_ = std::make_unique<WorkerPool>(1);
+  OpenSync();
   auto reactor = Reactor::Create();
   if (!reactor.ok()) {
     return reactor.error();
@@ -275,6 +287,7 @@ void Daemon::Run() {
     jobs_->Stop();
   }
   ScheduleSnapshots();
+  ScheduleSync();
   PublishStatus();
   reactor_->Run();
   reliability_->Shutdown();

@@ -34,8 +34,10 @@
 #include "engine/service_controller.h"
 #include "engine/snapshot_service.h"
 #include "engine/status_board.h"
+#include "engine/sync_controller.h"
 #include "jobs/job_service.h"
 #include "store/store.h"
+#include "store/sync_service.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/supervisor.h"
 
@@ -49,6 +51,7 @@ struct DaemonOptions {
 class Daemon final : public ServiceController,
                      public ReliabilityController,
                      public DaemonController,
+                     public SyncController,
                      public supervise::EventSink {
  public:
   static Result<std::unique_ptr<Daemon>> Create(DaemonOptions options);
@@ -86,6 +89,10 @@ class Daemon final : public ServiceController,
 
   DaemonInfo Info() override;
   Result<ReloadOutcome> Reload() override;
+
+  // daemon_sync.cc: the [sync] service (any thread).
+  Result<nlohmann::json> ForceSync() override;
+  nlohmann::json SyncStatus() override;
 
  private:
   explicit Daemon(DaemonOptions options);
@@ -145,6 +152,12 @@ class Daemon final : public ServiceController,
   // The restore_module recovery action: on the snapshot worker, `done` back on the loop.
   void RestoreModulesInBackground(const std::vector<std::string>& modules, WallTime failed_at,
                                   std::function<void(Status)> done);
+  // daemon_sync.cc: [sync] rounds on the snapshot worker, every interval and on demand.
+  void OpenSync();
+  void ScheduleSync();
+  // On the snapshot worker: one round, counted; its journal entry is posted to the loop.
+  store::SyncReport RunSyncRound(const std::string& trigger);
+  void JournalSyncRound(const store::SyncReport& report, const std::string& trigger);
   // POSTs a recovery's outcome to every recovery.notify_url the services configure.
   void NotifyRecovery(const nlohmann::json& outcome);
 
@@ -154,6 +167,8 @@ class Daemon final : public ServiceController,
   MetricsRegistry metrics_;
   CounterFamily& exits_total_;    // rebound_service_exits_total{service, reason}
   CounterFamily& reloads_total_;  // rebound_config_reloads_total{result}
+  Counter& sync_rounds_total_;     // rebound_sync_rounds_total
+  Counter& sync_conflicts_total_;  // rebound_sync_conflicts_total
   const WallTime started_at_ = std::chrono::system_clock::now();
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
@@ -162,6 +177,9 @@ class Daemon final : public ServiceController,
   std::atomic<int64_t> journal_failures_{0};  // appends the store refused (logged, see Journal)
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SnapshotService> snapshots_;
+  // Before the worker that runs its rounds, so that the worker is destroyed (joined) first.
+  std::unique_ptr<store::SyncService> sync_;  // null without [sync]
+  SyncSettings sync_settings_;                // as at startup: [sync] changes need a restart
   std::unique_ptr<WorkerPool> snapshot_worker_;  // started after signals are blocked
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;

@@ -27,6 +27,11 @@ Status CheckFixedSettings(const Config& current, const Config& next) {
   return OkStatus();
 }
 
+bool SyncSettingsDiffer(const SyncSettings& a, const SyncSettings& b) {
+  return a.enabled != b.enabled || a.interval != b.interval || a.strategy != b.strategy ||
+         a.modules != b.modules;
+}
+
 }  // namespace
 
 Result<ReloadOutcome> Daemon::Reload() {
@@ -83,6 +88,11 @@ Result<ReloadOutcome> Daemon::ApplyConfig(Config config) {
   spdlog::info("reloaded {}: {} added, {} removed, {} changed, {} unchanged", options_.config.path,
                outcome.added.size(), outcome.removed.size(), outcome.changed.size(),
                outcome.unchanged.size());
+  if (SyncSettingsDiffer(sync_settings_, options_.config.sync)) {
+    spdlog::warn("[sync] changed in {}: it takes effect at the next start of rebound; syncing "
+                 "goes on as configured at startup",
+                 options_.config.path);
+  }
   Journal("daemon", "reloaded", "",
           {{"config_digest", outcome.config_digest},
            {"added", outcome.added},
