@@ -216,7 +216,11 @@ Status Snapshotter::RestoreOne(const ModuleChange& change, RestoreReport& report
     target_document = std::move(*document);
   }
   if (change.action != "unchanged") {
-    auto put = states_.Put(change.module, change.target, change.current_version).get();
+    // With a target, the store gets the same document (live secrets kept), not the markers:
+    // the sync service would otherwise carry the markers to the application later.
+    auto put = states_.Put(change.module, target_document ? *target_document : change.target,
+                           change.current_version)
+                   .get();
     if (!put.ok()) {
       report.failed = RestoreFailure{.module = change.module, .step = "store", .error = put.error()};
       return put.error();

@@ -177,6 +177,7 @@ TEST_F(ModuleSourcesTest, ARestoreTargetNeverReceivesTheRedactionMarker) {
   const auto sent = nlohmann::json::parse(transport_.writes()[0].body);
   EXPECT_EQ(sent["model"], "a");
   EXPECT_EQ(sent["api_key"], "sk-rotated");
+  EXPECT_EQ(store_->states().Get("llm")->document["api_key"], "sk-rotated");  // not the marker
 
   transport_.Fail("url http://app/state", NetworkError("GET failed: Connection"));
   Open({{"llm", {.source = Url("http://app/state"), .restore = Url("http://app/state")}}});
