@@ -150,12 +150,28 @@ TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
                                                             std::chrono::steady_clock::now())))
       << "not every acknowledged job succeeded: " << Unfinished(h, states);
   const auto lines = ResultLines(results);
+  int unknown_reruns = 0;
   for (int64_t id : acknowledged) {
     ASSERT_TRUE(lines.contains(id)) << "job " << id << " never ran";
-    EXPECT_EQ(lines.at(id).second, 1)
-        << "job " << id << " completed more than once; its journal: "
-        << h.Get("/v1/events?subject=job:" + std::to_string(id)).value_or(json()).dump(1);
+    if (lines.at(id).second == 1) {
+      continue;
+    }
+    // docs/jobs.md: an attempt whose shim vanished without an exit record has an unknown
+    // outcome, and an idempotent job then runs again, saying so in its journal. Any other
+    // second completion is a bug.
+    const json journal = h.Get("/v1/events?subject=job:" + std::to_string(id)).value_or(json());
+    const json events = journal.value("events", json::array());
+    const bool said_unknown = std::any_of(events.begin(), events.end(), [](const json& event) {
+      const std::string message = event.value("data", json::object()).value("message", "");
+      return message.find("without an exit record") != std::string::npos;
+    });
+    unknown_reruns += said_unknown;
+    EXPECT_TRUE(said_unknown) << "job " << id
+                              << " completed more than once without an unknown outcome; its "
+                                 "journal: "
+                              << journal.dump(1);
   }
+  std::cout << unknown_reruns << " jobs completed twice after an attempt with no exit record\n";
   ASSERT_EQ(h.Terminate(), 0);
   auto store = store::Store::Open(h.dir().Path("data"));
   ASSERT_TRUE(store.ok());
