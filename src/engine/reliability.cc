@@ -502,8 +502,10 @@ void Reliability::CheckMemory() {
     std::vector<health::MemoryReading> readings;
     auto groups = health::RssByProcessGroup();
     for (const auto& [name, group] : running) {
-      if (const auto found = groups.ok() ? groups->find(group.first) : groups->end();
-          groups.ok() && found != groups->end()) {
+      if (!groups.ok()) {
+        break;  // no reading this round: acting on none is safer than on a guess
+      }
+      if (const auto found = groups->find(group.first); found != groups->end()) {
         readings.push_back({name, found->second, group.second});
       }
     }

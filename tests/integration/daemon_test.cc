@@ -1,6 +1,8 @@
 // The daemon with real processes: restart policies, backoff, intensity, dependency order,
 // stop timeouts, re-adoption after kill -9, pid-reuse safety, one daemon per data dir.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "daemon_harness.h"
@@ -90,11 +92,16 @@ TEST(DaemonTest, StartsInDependencyOrderAndStopsInReverse) {
 
 TEST(DaemonTest, AServiceThatIgnoresTheStopSignalIsKilledAfterTheTimeout) {
   DaemonHarness h;
+  // The shell touches `trapped` once SIGTERM is ignored: a stop asked before that (a loaded
+  // machine can delay the shell) would end it by SIGTERM and test nothing.
+  const std::string trapped = h.dir().Path("trapped");
   h.Start(
       "[services.stubborn]\n"
-      "command = [\"sh\", \"-c\", \"trap '' TERM; while :; do sleep 0.05; done\"]\n"
+      "command = [\"sh\", \"-c\", \"trap '' TERM; touch " + trapped +
+      "; while :; do sleep 0.05; done\"]\n"
       "stop_timeout = \"500ms\"\n");
   ASSERT_GT(h.WaitForPid("stubborn"), 0) << h.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(trapped); })) << h.DaemonLog();
   const auto asked = std::chrono::steady_clock::now();
   ASSERT_EQ(h.Post("/v1/services/stubborn/stop"), 202);
   ASSERT_TRUE(WaitUntil([&] { return h.State("stubborn") == "stopped"; })) << h.DaemonLog();
