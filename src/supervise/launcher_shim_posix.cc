@@ -260,8 +260,19 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   if (!child.ok()) {
     return AdoptStartingShim(spec, std::move(on_exit));
   }
+  // Liveness first, the exit record second: a shim writes its record before it exits, so once
+  // it is seen dead its record (if any) is on disk. The other order races with a shim that
+  // finishes in between: no record yet, then no shim, and a real outcome would be discarded
+  // as "gone without an exit record" (and a finished job run again).
+  // Open the pidfd first, then check who it is: the pidfd cannot drift to a reused pid.
+  const int pidfd = PidfdOpen(child->shim_pid);
+  const bool alive = pidfd >= 0 && IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir) &&
+                     PidfdSendSignal(pidfd, 0) == 0;
   auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, spec.name));
   if (record.ok() && record->shim_pid == child->shim_pid) {
+    if (pidfd >= 0) {
+      ::close(pidfd);
+    }
     if (!options_.keep_records_after_exit) {
       RemoveRecords(spec.name);  // this daemon handles the exit now; never replay it
     }
@@ -271,10 +282,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
                              .ended = FromUnixMillis(record->ended_ms),
                              .description = DescribeExit(*record) + " while no daemon watched"}};
   }
-  // Open the pidfd first, then check who it is: the pidfd cannot drift to a reused pid.
-  const int pidfd = PidfdOpen(child->shim_pid);
-  if (pidfd >= 0 && IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir) &&
-      PidfdSendSignal(pidfd, 0) == 0) {
+  if (alive) {
     REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, pidfd, std::move(on_exit)));
     return Adoption{.outcome = AdoptOutcome::kRunning,
                     .process = {.shim_pid = child->shim_pid,

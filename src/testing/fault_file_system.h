@@ -32,6 +32,12 @@ class FaultFileSystem final : public FileSystem {
   // Rename() fails with EIO.
   void set_fail_rename(bool fail) { fail_rename_ = fail; }
 
+  // Called with each path after ReadFile has read it (to change the world between a read and
+  // the caller's next step). Set it before the file system is in use.
+  void set_after_read(std::function<void(const std::string& path)> after_read) {
+    after_read_ = std::move(after_read);
+  }
+
   // Called with each path before RemoveFile removes it (to check what is true at that moment).
   // Set it before the file system is in use.
   void set_on_remove(std::function<void(const std::string& path)> on_remove) {
@@ -41,7 +47,13 @@ class FaultFileSystem final : public FileSystem {
   int sync_calls() const { return sync_calls_; }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, int mode) override;
-  Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
+  Result<std::string> ReadFile(const std::string& path) override {
+    Result<std::string> read = base_.ReadFile(path);
+    if (after_read_) {
+      after_read_(path);
+    }
+    return read;
+  }
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status RemoveFile(const std::string& path) override {
@@ -67,6 +79,7 @@ class FaultFileSystem final : public FileSystem {
   std::atomic<bool> fail_rename_{false};
   std::atomic<int> sync_calls_{0};
   std::function<void(const std::string&)> on_remove_;
+  std::function<void(const std::string&)> after_read_;
 };
 
 }  // namespace rebound::testing

@@ -16,12 +16,16 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "base/atomic_file.h"
 #include "supervise/exit_record.h"
+#include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
+#include "testing/fault_file_system.h"
 #include "testing/temp_dir.h"
 
 #ifndef REBOUND_BINARY
@@ -68,6 +72,39 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
   }
   return true;
 }
+
+// Watches pidfds by polling them when asked: enough for a launcher driven by one test thread.
+class PollingWatcher final : public FdWatcher {
+ public:
+  Status WatchFd(int fd, std::function<void()> on_ready) override {
+    watched_[fd] = std::move(on_ready);
+    return OkStatus();
+  }
+  Status WatchFdWritable(int, std::function<void()>) override { return OkStatus(); }
+  void UnwatchFd(int fd) override { watched_.erase(fd); }
+
+  // Runs the callback of each ready descriptor until `done` holds; false after kTimeout.
+  bool RunUntil(const std::function<bool()>& done) {
+    return WaitUntil(
+        [&] {
+          for (auto it = watched_.begin(); it != watched_.end() && !done();) {
+            pollfd ready = {it->first, POLLIN, 0};
+            auto next = std::next(it);
+            if (::poll(&ready, 1, 0) == 1) {
+              std::function<void()> callback = it->second;  // it may unwatch itself
+              callback();
+              next = watched_.lower_bound(ready.fd + 1);
+            }
+            it = next;
+          }
+          return done();
+        },
+        kTimeout);
+  }
+
+ private:
+  std::map<int, std::function<void()>> watched_;
+};
 
 class ShimTest : public ::testing::Test {
  protected:
@@ -378,6 +415,42 @@ TEST_F(ShimTest, BadArgumentsExitWithCode2AndAMessage) {
       << message;
   EXPECT_NE(message.find("usage: rebound shim"), std::string::npos) << message;
   EXPECT_FALSE(fs_.Exists(RunDir()));
+}
+
+// A new daemon adopting a shim that finishes in the middle of the adoption still gets the
+// outcome the shim recorded. The shim here ends (and is reaped) right after the launcher's
+// first read of the exit record: reading the record before checking that the shim lives
+// would find neither and report "gone without an exit record", which for a job that
+// succeeded means running it again.
+TEST_F(ShimTest, AdoptionRacingTheShimsExitKeepsTheRecordedOutcome) {
+  const std::string go = dir_.Path("go");
+  const pid_t shim =
+      StartShim({"sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.01; done; exit 7"});
+  WaitForChildRecord();
+  testing::FaultFileSystem fs(fs_);
+  bool finished = false;
+  fs.set_after_read([&](const std::string& path) {
+    if (!finished && path == ExitRecordPath(RunDir(), kName)) {
+      finished = true;
+      std::ofstream(go) << "x";
+      EXPECT_TRUE(WaitForExit(shim).has_value());  // gone and reaped, its record on disk
+    }
+  });
+  PollingWatcher watcher;
+  ShimLauncher launcher(
+      {.rebound_binary = REBOUND_BINARY, .run_dir = RunDir(), .log_dir = dir_.Path("logs")},
+      watcher, fs);
+  std::optional<ExitInfo> exited;
+  auto adoption = launcher.Adopt({.name = kName, .command = {"sh"}},
+                                 [&](const ExitInfo& exit) { exited = exit; });
+  ASSERT_TRUE(adoption.ok()) << adoption.error().ToString();
+  ASSERT_TRUE(finished);
+  if (adoption->outcome == AdoptOutcome::kRunning) {
+    ASSERT_TRUE(watcher.RunUntil([&] { return exited.has_value(); }));
+  } else {
+    exited = adoption->exit;
+  }
+  EXPECT_EQ(exited->exit_code, 7) << exited->description;
 }
 
 }  // namespace
