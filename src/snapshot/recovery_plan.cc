@@ -23,7 +23,12 @@ std::string ServiceVerb(const std::string& recorded, const std::string& current)
   if (recorded != "running") {
     return "none";
   }
-  return current == "stopped" || current == "exited" || current == "fatal" ? "start" : "none";
+  // "stopping" too: a stop asked just before the recovery would otherwise leave it down. The
+  // supervisor starts a stopping service again once it has stopped.
+  return current == "stopped" || current == "stopping" || current == "exited" ||
+                 current == "fatal"
+             ? "start"
+             : "none";
 }
 
 }  // namespace

@@ -40,9 +40,13 @@ TEST(RecoveryPlanTest, StartsServicesRecordedRunningThatAreNowDown) {
   doc.services["was_stopped"] = {.state = "stopped"};
   doc.services["retrying"] = {.state = "running"};
   doc.services["gone"] = {.state = "running"};
-  const RecoveryPlan plan = BuildRecoveryPlan(
-      doc, {},
-      {{"up", "running"}, {"down", "fatal"}, {"was_stopped", "stopped"}, {"retrying", "backoff"}});
+  doc.services["stopping"] = {.state = "running"};
+  const RecoveryPlan plan = BuildRecoveryPlan(doc, {},
+                                              {{"up", "running"},
+                                               {"down", "fatal"},
+                                               {"was_stopped", "stopped"},
+                                               {"retrying", "backoff"},
+                                               {"stopping", "stopping"}});
   std::map<std::string, std::string> actions;
   for (const ServiceAction& action : plan.services) {
     actions[action.name] = action.action;
@@ -52,7 +56,8 @@ TEST(RecoveryPlanTest, StartsServicesRecordedRunningThatAreNowDown) {
   EXPECT_EQ(actions["was_stopped"], "none");
   EXPECT_EQ(actions["retrying"], "none");
   EXPECT_EQ(actions["gone"], "unknown");
-  EXPECT_EQ(RecoveryPlanToJson(plan)["services"].size(), 5u);
+  EXPECT_EQ(actions["stopping"], "start");  // on its way down (a stop just asked): back up
+  EXPECT_EQ(RecoveryPlanToJson(plan)["services"].size(), 6u);
 }
 
 }  // namespace
