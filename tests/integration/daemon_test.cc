@@ -252,6 +252,25 @@ TEST(DaemonTest, ServiceEnvironmentReachesTheServiceButNotAnyCommandLine) {
   }
 }
 
+// A service's exit record is not fsynced (docs/shim.md): the daemon starts its shims with
+// `--exit-record atomic`, and a crash recorded that way is still read and restarted.
+TEST(DaemonTest, ServiceShimsWriteTheirExitRecordAtomicallyWithoutFsync) {
+  DaemonHarness h;
+  h.Start(Sleeper("api"));
+  const int pid = h.WaitForPid("api");
+  ASSERT_GT(pid, 0) << h.DaemonLog();
+  auto child = supervise::ReadChildRecord(DefaultFileSystem(), h.dir().Path("data/run/api.child"));
+  ASSERT_TRUE(child.ok()) << child.error().ToString();
+  auto cmdline =
+      DefaultFileSystem().ReadFile("/proc/" + std::to_string(child->shim_pid) + "/cmdline");
+  ASSERT_TRUE(cmdline.ok());
+  using namespace std::string_literals;
+  EXPECT_NE(cmdline->find("\0--exit-record\0atomic\0"s), std::string::npos);
+  ::kill(pid, SIGKILL);
+  EXPECT_NE(h.WaitForPid("api", pid), pid);
+  EXPECT_EQ(h.Service("api")["last_exit"]["signal"], 9);  // read from the shim's record
+}
+
 TEST(DaemonTest, GracefulShutdownStopsServicesAndExitsZero) {
   DaemonHarness h;
   h.Start(Sleeper("api"));
