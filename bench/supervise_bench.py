@@ -234,24 +234,81 @@ class Supervisord:
         self.proc.wait(timeout=60)
 
 
+# The floor: a supervisor that does nothing but respawn (pidfd wake, posix_spawnp of the
+# command, no records, no logs, no journal). It is measured the same way, so its figures are
+# what the probe and the machine's load of the moment allow any supervisor.
+MINIMAL_SUPERVISOR = r"""
+import os, select, sys
+children = {}
+poller = select.epoll()
+def start(marker):
+    pid = os.posix_spawnp("sleep", ["sleep", marker], os.environ)
+    fd = os.pidfd_open(pid)
+    children[fd] = (pid, marker)
+    poller.register(fd, select.EPOLLIN)
+for marker in sys.argv[1:]:
+    start(marker)
+while True:
+    for fd, _ in poller.poll():
+        poller.unregister(fd)
+        pid, marker = children.pop(fd)
+        os.close(fd)
+        os.waitpid(pid, 0)
+        start(marker)
+"""
+
+
+class Floor:
+    name = "floor"
+
+    def __init__(self, workdir, names):
+        self.workdir, self.names = workdir, names
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", MINIMAL_SUPERVISOR, *self.names])
+
+    def supervisor_pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(timeout=60)
+        ours = {b"sleep\0" + marker.encode() + b"\0" for marker in self.names}
+        for pid in proc_pids():  # its services, orphaned: one pass over /proc
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read() in ours:
+                        os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def measure(system, trials):
-    names = system.names
     probe = StartProbe()
     started = time.monotonic()
     system.start()
     try:
-        wanted = set(names)
-        wait_for(lambda: wanted <= probe.poll(), timeout=120, period=0.001)
-    except TimeoutError:
+        return measure_started(system, trials, probe, started)
+    except BaseException:
         log = os.path.join(system.workdir, "daemon.log")
         if os.path.exists(log):
             sys.stderr.write(open(log).read()[-2000:])
         raise
+    finally:
+        try:
+            system.stop()  # also after a failure: a supervisor left running skews later runs
+        except (OSError, subprocess.TimeoutExpired):
+            system.proc.kill()
+
+
+def measure_started(system, trials, probe, started):
+    wanted = set(system.names)
+    wait_for(lambda: wanted <= probe.poll(), timeout=120, period=0.001)
     start_seconds = time.monotonic() - started
     time.sleep(1.0)  # settle before measuring memory
     pss = sum(pss_kib(pid) for pid in system.supervisor_pids())
     latencies = []
-    marker = names[0]
+    marker = system.names[0]
     for _ in range(trials):
         old = wait_for(lambda: find_pids(marker))[0]
         since = last_pid()
@@ -260,7 +317,6 @@ def measure(system, trials):
         wait_for_new(marker, since)
         latencies.append((time.monotonic() - t0) * 1000.0)
         time.sleep(0.02)
-    system.stop()
     latencies.sort()
     return {
         "median_ms": statistics.median(latencies),
@@ -275,8 +331,12 @@ def run_once(system_name, binary, args):
     trials = args.trials if system_name != "supervisord" else min(args.trials, 30)
     with tempfile.TemporaryDirectory(prefix="rebound-bench-") as workdir:
         names = markers(args.services)
-        system = (Supervisord(workdir, names) if system_name == "supervisord"
-                  else Rebound(os.path.abspath(binary), workdir, names))
+        if system_name == "supervisord":
+            system = Supervisord(workdir, names)
+        elif system_name == "floor":
+            system = Floor(workdir, names)
+        else:
+            system = Rebound(os.path.abspath(binary), workdir, names)
         result = measure(system, trials)
     result["trials"] = trials
     return result
@@ -304,8 +364,13 @@ def main():
                              "shows the median of each figure over the rounds")
     parser.add_argument("--no-supervisord", action="store_true",
                         help="rebound only (quick comparisons of two builds)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a minimal respawn loop (no records, logs or journal): "
+                             "what the probe and the machine's load allow any supervisor")
     args = parser.parse_args()
     columns = ([("before", args.before)] if args.before else []) + [("rebound", args.rebound)]
+    if args.floor:
+        columns.append(("floor", None))
     if not args.no_supervisord:
         if shutil.which("supervisord") is None:
             sys.exit("supervisord not found: install the Debian package 'supervisor' "
@@ -315,7 +380,7 @@ def main():
     runs = {label: [] for label, _ in columns}
     for _ in range(args.rounds):
         for label, binary in columns:
-            runs[label].append(run_once("supervisord" if label == "supervisord" else "rebound",
+            runs[label].append(run_once(label if label in ("supervisord", "floor") else "rebound",
                                         binary, args))
     results = {label: combined(label_runs) for label, label_runs in runs.items()}
     report(args, columns, results, load_before, os.getloadavg())
