@@ -280,8 +280,8 @@ TEST(DaemonTest, ARespawnsEventsAreJournaledAndLoggedInOrder) {
   ASSERT_GT(first, 0) << h.DaemonLog();
   ::kill(first, SIGKILL);
   ASSERT_NE(h.WaitForPid("api", first), first) << h.DaemonLog();
-  const std::vector<std::string> expected = {"starting", "started", "exited", "restart_scheduled",
-                                             "starting", "started"};
+  const std::vector<std::string> expected = {"starting",          "started",  "exited",
+                                             "restart_scheduled", "starting", "started"};
   std::vector<std::string> kinds;
   ASSERT_TRUE(WaitUntil([&] {
     auto events = h.Get("/v1/events?subject=api");
