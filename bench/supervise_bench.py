@@ -12,6 +12,7 @@
 Everything listens on 127.0.0.1 only.
 """
 import argparse
+import itertools
 import os
 import shutil
 import signal
@@ -58,6 +59,22 @@ def cmdline_is(pid, wanted):
         return False
 
 
+def pid_max():
+    with open("/proc/sys/kernel/pid_max") as f:
+        return int(f.read())
+
+
+PID_MAX = pid_max()
+
+
+def pids_between(seen, newest):
+    """The pids handed out after `seen`, up to `newest`: pids wrap at pid_max (32768 here,
+    passed every few minutes while others build), so `newest` may be below `seen`."""
+    if newest >= seen:
+        return range(seen + 1, newest + 1)
+    return itertools.chain(range(seen + 1, PID_MAX), range(1, newest + 1))
+
+
 def wait_for_new(marker, since_pid, timeout=10.0):
     """Polls every 1 ms for a process created after since_pid that runs `sleep <marker>`.
     Reads only the pids created since (from /proc/loadavg), so a poll costs microseconds."""
@@ -67,7 +84,7 @@ def wait_for_new(marker, since_pid, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         newest = last_pid()
-        candidates.extend(range(seen + 1, newest + 1))
+        candidates.extend(pids_between(seen, newest))
         seen = newest
         for pid in candidates:  # re-checked: a new pid may not have exec'ed yet
             if cmdline_is(pid, wanted):
@@ -76,19 +93,41 @@ def wait_for_new(marker, since_pid, timeout=10.0):
     raise TimeoutError("no new process for " + marker)
 
 
-def running_markers():
-    """The markers of every `sleep <marker>` process, in one pass over /proc."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
+def proc_pids():
+    return {entry for entry in os.listdir("/proc") if entry.isdigit()}
+
+
+def parent_pid(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[1]
+
+
+class StartProbe:
+    """Sees the `sleep <marker>` processes started after it was created. Each 1 ms poll lists
+    /proc but reads the command line only of new processes it has not settled yet: one that
+    runs `sleep <marker>`, and its parent (a shim), are settled once seen. Reading every
+    command line at each poll (~1.5 ms of CPU with 100 processes) took most of a core of the
+    2-core machine while the supervisor under test was starting its services."""
+
+    def __init__(self):
+        self.existing = proc_pids()
+        self.settled = set()
+        self.seen = set()
+
+    def poll(self):
+        listing = proc_pids()
+        self.existing &= listing  # a pid freed since then is new when it shows up again
+        self.settled &= listing
+        for entry in listing - self.existing - self.settled:
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     parts = f.read().split(b"\0")
                 if len(parts) >= 2 and parts[0] == b"sleep":
-                    found.add(parts[1].decode())
+                    self.seen.add(parts[1].decode())
+                    self.settled.update((entry, parent_pid(entry)))
             except OSError:
-                pass
-    return found
+                continue
+        return self.seen
 
 
 def wait_for(predicate, timeout=30.0, period=0.001):
@@ -112,7 +151,16 @@ def pss_kib(pid):
     return 0
 
 
-def markers(count, base):
+_runs_started = 0
+
+
+def markers(count):
+    """`sleep` arguments unique to this run of this script: another bench running on the
+    machine at the same time (another engineer's, say) must neither satisfy our waits nor have
+    its services killed by our trials."""
+    global _runs_started
+    base = 100_000_000 + (os.getpid() % 20_000) * 100_000 + _runs_started * 1_000
+    _runs_started += 1
     return [str(base + i) for i in range(count)]
 
 
@@ -137,15 +185,19 @@ class Rebound:
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def supervisor_pids(self):
+        """The daemon and its own shims: `rebound shim --name NAME --run-dir DATA/run`. Shims
+        of other daemons on the machine (a test run, say) have another run dir."""
+        own_run_dir = b"\0--run-dir\0" + os.path.join(self.data, "run").encode() + b"\0"
         pids = [self.proc.pid]
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        if b"\0shim\0--name\0" in f.read():
-                            pids.append(int(entry))
+                        cmdline = f.read()
                 except OSError:
-                    pass
+                    continue
+                if b"\0shim\0--name\0" in cmdline and own_run_dir in cmdline:
+                    pids.append(int(entry))
         return pids
 
     def stop(self):
@@ -182,23 +234,81 @@ class Supervisord:
         self.proc.wait(timeout=60)
 
 
+# The floor: a supervisor that does nothing but respawn (pidfd wake, posix_spawnp of the
+# command, no records, no logs, no journal). It is measured the same way, so its figures are
+# what the probe and the machine's load of the moment allow any supervisor.
+MINIMAL_SUPERVISOR = r"""
+import os, select, sys
+children = {}
+poller = select.epoll()
+def start(marker):
+    pid = os.posix_spawnp("sleep", ["sleep", marker], os.environ)
+    fd = os.pidfd_open(pid)
+    children[fd] = (pid, marker)
+    poller.register(fd, select.EPOLLIN)
+for marker in sys.argv[1:]:
+    start(marker)
+while True:
+    for fd, _ in poller.poll():
+        poller.unregister(fd)
+        pid, marker = children.pop(fd)
+        os.close(fd)
+        os.waitpid(pid, 0)
+        start(marker)
+"""
+
+
+class Floor:
+    name = "floor"
+
+    def __init__(self, workdir, names):
+        self.workdir, self.names = workdir, names
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", MINIMAL_SUPERVISOR, *self.names])
+
+    def supervisor_pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(timeout=60)
+        ours = {b"sleep\0" + marker.encode() + b"\0" for marker in self.names}
+        for pid in proc_pids():  # its services, orphaned: one pass over /proc
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read() in ours:
+                        os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def measure(system, trials):
-    names = system.names
+    probe = StartProbe()
     started = time.monotonic()
     system.start()
     try:
-        wanted = set(names)
-        wait_for(lambda: wanted <= running_markers(), timeout=120, period=0.001)
-    except TimeoutError:
+        return measure_started(system, trials, probe, started)
+    except BaseException:
         log = os.path.join(system.workdir, "daemon.log")
         if os.path.exists(log):
             sys.stderr.write(open(log).read()[-2000:])
         raise
+    finally:
+        try:
+            system.stop()  # also after a failure: a supervisor left running skews later runs
+        except (OSError, subprocess.TimeoutExpired):
+            system.proc.kill()
+
+
+def measure_started(system, trials, probe, started):
+    wanted = set(system.names)
+    wait_for(lambda: wanted <= probe.poll(), timeout=120, period=0.001)
     start_seconds = time.monotonic() - started
     time.sleep(1.0)  # settle before measuring memory
     pss = sum(pss_kib(pid) for pid in system.supervisor_pids())
     latencies = []
-    marker = names[0]
+    marker = system.names[0]
     for _ in range(trials):
         old = wait_for(lambda: find_pids(marker))[0]
         since = last_pid()
@@ -207,7 +317,6 @@ def measure(system, trials):
         wait_for_new(marker, since)
         latencies.append((time.monotonic() - t0) * 1000.0)
         time.sleep(0.02)
-    system.stop()
     latencies.sort()
     return {
         "median_ms": statistics.median(latencies),
@@ -217,33 +326,86 @@ def measure(system, trials):
     }
 
 
+def run_once(system_name, binary, args):
+    """One measurement of one system, in a fresh temp dir."""
+    trials = args.trials if system_name != "supervisord" else min(args.trials, 30)
+    with tempfile.TemporaryDirectory(prefix="rebound-bench-") as workdir:
+        names = markers(args.services)
+        if system_name == "supervisord":
+            system = Supervisord(workdir, names)
+        elif system_name == "floor":
+            system = Floor(workdir, names)
+        else:
+            system = Rebound(os.path.abspath(binary), workdir, names)
+        result = measure(system, trials)
+    result["trials"] = trials
+    return result
+
+
+def combined(runs):
+    """The median of each figure over the rounds; trials add up."""
+    figures = {key: statistics.median(run[key] for run in runs)
+               for key in ("median_ms", "p99_ms", "start_100_s", "pss_mib")}
+    figures["trials"] = sum(run["trials"] for run in runs)
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rebound", default="build-bench/src/rebound")
+    parser.add_argument("--before", default=None,
+                        help="another rebound binary (say main's) measured in the same run, "
+                             "interleaved round by round with --rebound")
     parser.add_argument("--trials", type=int, default=200)
-    parser.add_argument("--services", type=int, default=100)
+    parser.add_argument("--services", type=int, default=100, choices=range(1, 1001),
+                        metavar="1..1000")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each system this many times, interleaved; the table "
+                             "shows the median of each figure over the rounds")
+    parser.add_argument("--no-supervisord", action="store_true",
+                        help="rebound only (quick comparisons of two builds)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a minimal respawn loop (no records, logs or journal): "
+                             "what the probe and the machine's load allow any supervisor")
     args = parser.parse_args()
-    if shutil.which("supervisord") is None:
-        sys.exit("supervisord not found: install the Debian package 'supervisor' (make bench does)")
-    results = {}
-    # supervisord's respawn is ~1 s, so fewer trials keep the run short; the median is stable.
-    for system_name, trials in (("rebound", args.trials), ("supervisord", min(args.trials, 30))):
-        with tempfile.TemporaryDirectory(prefix="rebound-bench-") as workdir:
-            names = markers(args.services, 700000 if system_name == "rebound" else 800000)
-            system = (Rebound(os.path.abspath(args.rebound), workdir, names)
-                      if system_name == "rebound" else Supervisord(workdir, names))
-            results[system_name] = measure(system, trials)
-            results[system_name]["trials"] = trials
-    r, s = results["rebound"], results["supervisord"]
-    print(f"supervise_bench: {args.services} services (`sleep`), crash = SIGKILL of one service")
-    print(f"{'':34}{'rebound':>12}{'supervisord':>14}{'ratio':>10}")
-    print(f"{'respawn median (ms)':34}{r['median_ms']:12.2f}{s['median_ms']:14.2f}"
-          f"{s['median_ms'] / r['median_ms']:9.0f}x")
-    print(f"{'respawn p99 (ms)':34}{r['p99_ms']:12.2f}{s['p99_ms']:14.2f}")
-    print(f"{'trials':34}{r['trials']:12d}{s['trials']:14d}")
-    print(f"{'start 100 services (s)':34}{r['start_100_s']:12.3f}{s['start_100_s']:14.3f}"
-          f"{s['start_100_s'] / r['start_100_s']:9.1f}x")
-    print(f"{'PSS of the supervisor (MiB)':34}{r['pss_mib']:12.1f}{s['pss_mib']:14.1f}")
+    columns = ([("before", args.before)] if args.before else []) + [("rebound", args.rebound)]
+    if args.floor:
+        columns.append(("floor", None))
+    if not args.no_supervisord:
+        if shutil.which("supervisord") is None:
+            sys.exit("supervisord not found: install the Debian package 'supervisor' "
+                     "(make bench does), or pass --no-supervisord")
+        columns.append(("supervisord", None))
+    load_before = os.getloadavg()
+    runs = {label: [] for label, _ in columns}
+    for _ in range(args.rounds):
+        for label, binary in columns:
+            runs[label].append(run_once(label if label in ("supervisord", "floor") else "rebound",
+                                        binary, args))
+    results = {label: combined(label_runs) for label, label_runs in runs.items()}
+    report(args, columns, results, load_before, os.getloadavg())
+
+
+def report(args, columns, results, load_before, load_after):
+    labels = [label for label, _ in columns]
+    reference = results.get("supervisord")
+    print(f"supervise_bench: {args.services} services (`sleep`), crash = SIGKILL of one service, "
+          f"{args.rounds} round(s); load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after")
+    print(f"{'':30}" + "".join(f"{label:>13}" for label in labels)
+          + (f"{'vs supervisord':>16}" if reference else ""))
+
+    def row(title, key, fmt, ratio=None):
+        line = f"{title:30}" + "".join(f"{results[label][key]:13{fmt}}" for label in labels)
+        if reference and ratio:
+            line += f"{ratio(reference[key], results['rebound'][key]):15.1f}x"
+        print(line)
+
+    row("respawn median (ms)", "median_ms", ".2f", lambda s, r: s / r)
+    row("respawn p99 (ms)", "p99_ms", ".2f")
+    row("trials", "trials", "d")
+    row("start 100 services (s)", "start_100_s", ".3f", lambda s, r: s / r)
+    row("PSS of the supervisor (MiB)", "pss_mib", ".1f")
 
 
 if __name__ == "__main__":

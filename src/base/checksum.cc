@@ -1,5 +1,8 @@
 #include "base/checksum.h"
 
+// Compiled in from the header: no binary needs libxxhash.so at run time, which lets
+// rebound-shim link statically (src/CMakeLists.txt).
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <cstdio>

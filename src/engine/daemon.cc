@@ -92,9 +92,12 @@ Status Daemon::Open() {
   reactor_ = std::move(*reactor);
   REBOUND_RETURN_IF_ERROR(reactor_->WatchFd(signal_fd_, [this] { OnSignal(); }));
   launcher_ = std::make_unique<supervise::ShimLauncher>(
+      // A service's exit record is not fsynced: this daemon journals the exit, and a power
+      // loss that could lose the record ends the service too (docs/shim.md).
       supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
                                      .run_dir = data_dir + "/run",
-                                     .log_dir = data_dir + "/logs"},
+                                     .log_dir = data_dir + "/logs",
+                                     .exit_records = FileDurability::kAtomicOnly},
       *reactor_, fs);
   auto reliability = Reliability::Create(
       {.config = options_.config,
@@ -120,7 +123,10 @@ Status Daemon::Open() {
   snapshots_->SetNotifier([this](const nlohmann::json& outcome) { NotifyRecovery(outcome); });
   LoadDesiredState();
   OpenJobs(fs);
-  reactor_->SetAfterRound([this] { PublishStatus(); });
+  reactor_->SetAfterRound([this] {
+    FlushEvents();
+    PublishStatus();
+  });
   PublishStatus();  // readers before the loop runs see every service, not an empty list
   return OkStatus();
 }
@@ -189,12 +195,37 @@ Daemon::~Daemon() {
 
 void Daemon::Journal(const std::string& category, const std::string& kind,
                      const std::string& subject, nlohmann::json data) {
+  // Stamped now, written now or at the end of the round (DefersEvents).
+  Write({.event = {.time_ms = ToUnixMillis(DefaultClock().WallNow()),
+                   .category = category,
+                   .kind = kind,
+                   .subject = subject,
+                   .data = std::move(data)}});
+}
+
+bool Daemon::DefersEvents() const { return defer_events_on_.load() == std::this_thread::get_id(); }
+
+void Daemon::Write(PendingEvent pending) {
+  if (DefersEvents()) {
+    pending_events_.push_back(std::move(pending));
+    return;
+  }
+  if (!pending.log_line.empty()) {
+    if (pending.warning) {
+      spdlog::warn("{}", pending.log_line);
+    } else {
+      spdlog::info("{}", pending.log_line);
+    }
+  }
+  // Before the move below; the capture itself runs on the snapshot worker.
+  CaptureOnEvent(pending.event.category, pending.event.kind, pending.event.subject);
+  std::string what =
+      pending.event.category + " " + pending.event.kind + " " + pending.event.subject;
   // Not waited for: the reactor never blocks on a disk flush. Group commit makes it durable
   // within a commit interval. A failure (a full disk, say) is logged: the first ten, then one
   // in a thousand, so that a disk that stays full does not flood the log as well.
   store_->journal().Append(
-      {.category = category, .kind = kind, .subject = subject, .data = std::move(data)},
-      [this, what = category + " " + kind + " " + subject](Result<int64_t> seq) {
+      std::move(pending.event), [this, what = std::move(what)](Result<int64_t> seq) {
         if (seq.ok()) {
           return;
         }
@@ -204,18 +235,27 @@ void Daemon::Journal(const std::string& category, const std::string& kind,
                         seq.error().message());
         }
       });
-  CaptureOnEvent(category, kind, subject);
+}
+
+void Daemon::FlushEvents() {
+  std::vector<PendingEvent> pending;
+  pending.swap(pending_events_);
+  const std::thread::id deferring = defer_events_on_.exchange(std::thread::id());
+  for (PendingEvent& event : pending) {
+    Write(std::move(event));
+  }
+  defer_events_on_ = deferring;
 }
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {
-  const std::string message = data.value("message", "");
-  if (IsWarning(kind)) {
-    spdlog::warn("{}: {}: {}", service, kind, message);
-  } else {
-    spdlog::info("{}: {}: {}", service, kind, message);
-  }
   CountExit(kind, service, data);
-  Journal("service", kind, service, data);
+  Write({.log_line = service + ": " + kind + ": " + data.value("message", ""),
+         .warning = IsWarning(kind),
+         .event = {.time_ms = ToUnixMillis(DefaultClock().WallNow()),
+                   .category = "service",
+                   .kind = kind,
+                   .subject = service,
+                   .data = data}});
   TrackRunning(kind, service);
 }
 
@@ -279,6 +319,8 @@ void Daemon::Run() {
            {"config", options_.config.path},
            {"config_digest", options_.config.digest}});
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
+  // Its events are written after all services have been launched, then after each round.
+  defer_events_on_ = std::this_thread::get_id();
   supervisor_->AdoptAll();
   supervisor_->StartAll();
   if (Status recovered = jobs_->Recover(); !recovered.ok()) {
@@ -288,8 +330,11 @@ void Daemon::Run() {
   }
   ScheduleSnapshots();
   ScheduleSync();
+  FlushEvents();
   PublishStatus();
   reactor_->Run();
+  defer_events_on_ = std::thread::id();
+  FlushEvents();
   reliability_->Shutdown();
   FinishSnapshots();
   Journal("daemon", "stopped", "", nlohmann::json::object());

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/metrics.h"
@@ -106,6 +107,19 @@ class Daemon final : public ServiceController,
             const nlohmann::json& data) override;
   void Journal(const std::string& category, const std::string& kind, const std::string& subject,
                nlohmann::json data);
+  // An event's log line (if any) and journal entry, as Emit and Journal make them.
+  struct PendingEvent {
+    std::string log_line = {};  // empty: journal only
+    bool warning = false;
+    store::Event event = {};
+  };
+  // True on the thread that runs Run() (the reactor's, and before it the startup's): its
+  // events wait in pending_events_ until FlushEvents, at the end of the reactor round (or of
+  // the startup, or of an API call), so that the log and journal writes of a respawn's
+  // "exited", "restart_scheduled" and "starting" do not delay the spawn that follows them.
+  bool DefersEvents() const;
+  void Write(PendingEvent pending);
+  void FlushEvents();
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
   // On the reactor (or before/after it runs): every service's status onto the board. Runs
   // after each reactor round, and at the end of every call that changes state, so that the
@@ -117,6 +131,7 @@ class Daemon final : public ServiceController,
   auto CallAndPublish(Fn fn) {
     return reactor_->Call([this, &fn] {
       auto result = fn();
+      FlushEvents();  // journaled before the caller gets the result, as it always was
       PublishStatus();
       return result;
     });
@@ -175,6 +190,8 @@ class Daemon final : public ServiceController,
   // Declared before the store: the store's threads may still report a failed append while
   // it closes.
   std::atomic<int64_t> journal_failures_{0};  // appends the store refused (logged, see Journal)
+  std::atomic<std::thread::id> defer_events_on_{};  // see DefersEvents
+  std::vector<PendingEvent> pending_events_;        // that thread only
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SnapshotService> snapshots_;
   // Before the worker that runs its rounds, so that the worker is destroyed (joined) first.

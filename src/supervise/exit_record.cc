@@ -172,8 +172,9 @@ std::string ChildRecordPath(const std::string& run_dir, const std::string& name)
   return run_dir + "/" + name + ".child";
 }
 
-Status WriteExitRecord(FileSystem& fs, const std::string& path, const ExitRecord& record) {
-  return WriteChecksummedFile(fs, path, record.ToJson().dump() + "\n");
+Status WriteExitRecord(FileSystem& fs, const std::string& path, const ExitRecord& record,
+                       FileDurability durability) {
+  return WriteChecksummedFile(fs, path, record.ToJson().dump() + "\n", 0644, durability);
 }
 
 Result<ExitRecord> ReadExitRecord(FileSystem& fs, const std::string& path) {

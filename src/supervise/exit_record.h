@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file_system.h"
 
@@ -60,7 +61,10 @@ struct ExitRecord {
 std::string ExitRecordPath(const std::string& run_dir, const std::string& name);
 std::string ChildRecordPath(const std::string& run_dir, const std::string& name);
 
-Status WriteExitRecord(FileSystem& fs, const std::string& path, const ExitRecord& record);
+// kDurable (jobs): on disk before the call returns. kAtomicOnly (services): atomic but not
+// fsynced, as docs/shim.md explains; it takes two fsyncs off every respawn.
+Status WriteExitRecord(FileSystem& fs, const std::string& path, const ExitRecord& record,
+                       FileDurability durability = FileDurability::kDurable);
 Result<ExitRecord> ReadExitRecord(FileSystem& fs, const std::string& path);
 Status WriteChildRecord(FileSystem& fs, const std::string& path, const ChildRecord& record);
 Result<ChildRecord> ReadChildRecord(FileSystem& fs, const std::string& path);

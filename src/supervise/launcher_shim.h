@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "base/atomic_file.h"
 #include "base/fd_watcher.h"
 #include "base/file_system.h"
 #include "supervise/launcher.h"
@@ -34,6 +35,10 @@ struct ShimLauncherOptions {
   // Keep NAME.child and NAME.exit after an exit has been reported, until DiscardRecords:
   // for durable jobs, whose outcome must survive a daemon crash until it is in the store.
   bool keep_records_after_exit = false;
+  // How shims write NAME.exit (`--exit-record`). kDurable for jobs, whose outcome decides
+  // whether an attempt runs again; the daemon's services use kAtomicOnly, which takes two
+  // fsyncs off every respawn (docs/shim.md explains why that loses nothing).
+  FileDurability exit_records = FileDurability::kDurable;
 };
 
 class ShimLauncher final : public ProcessLauncher {

@@ -116,6 +116,9 @@ std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) co
                                    "--log-max-bytes", std::to_string(spec.log.max_bytes),
                                    "--log-keep",      std::to_string(spec.log.keep),
                                    "--parent-pid",    std::to_string(::getpid())};
+  if (options_.exit_records == FileDurability::kAtomicOnly) {
+    args.insert(args.end(), {"--exit-record", "atomic"});
+  }
   if (!spec.cwd.empty()) {
     args.insert(args.end(), {"--cwd", spec.cwd});
   }

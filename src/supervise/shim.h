@@ -4,8 +4,8 @@
 // "Processes: shims and re-adoption"; the contract is in docs/shim.md).
 //
 //   rebound shim --name api --run-dir /run/rebound --log /var/log/rebound/api.log
-//       [--log-max-bytes N] [--log-keep K] [--parent-pid PID] [--cwd DIR] [--env KEY=VALUE]...
-//       -- COMMAND [ARGS...]
+//       [--log-max-bytes N] [--log-keep K] [--parent-pid PID] [--exit-record durable|atomic]
+//       [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]
 //
 //   auto options = ParseShimArgs({"--name", "api", ..., "--", "redis-server"});
 //   if (!options.ok()) { std::cerr << options.error().message(); return kShimUsageExitCode; }
@@ -13,7 +13,8 @@
 //
 // The shim leaves its session, starts COMMAND in its own process group with its output in a
 // size-rotated log, forwards stop signals to that group, writes NAME.child once the service
-// runs and NAME.exit (durably) once it ends, then exits 0. It outlives the daemon.
+// runs and NAME.exit once it ends (durably unless --exit-record atomic), then exits 0. It
+// outlives the daemon.
 //
 // ParseShimArgs is pure. RunShim takes over the calling process
 // (session, signal mask, dispositions): call it only from main, once.
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 
 namespace rebound::supervise {
@@ -52,6 +54,9 @@ struct ShimOptions {
   // command line, so that daemon may decide the service or job never started and start
   // another. A shim whose parent is no longer this pid when it runs therefore starts nothing.
   std::optional<int> parent_pid = {};
+  // How NAME.exit is written: kDurable (fsynced, the default; jobs need it) or kAtomicOnly
+  // (services: the daemon journals the exit itself, see docs/shim.md).
+  FileDurability exit_record = FileDurability::kDurable;
   std::vector<std::string> command;  // argv; command[0] via PATH
 
   bool operator==(const ShimOptions&) const = default;

@@ -72,6 +72,17 @@ Status SetParentPid(const std::string& value, ShimOptions& options) {
   return OkStatus();
 }
 
+Status SetExitRecord(const std::string& value, ShimOptions& options) {
+  if (value == "durable") {
+    options.exit_record = FileDurability::kDurable;
+  } else if (value == "atomic") {
+    options.exit_record = FileDurability::kAtomicOnly;
+  } else {
+    return ValidationError("option --exit-record needs 'durable' or 'atomic', got '" + value + "'");
+  }
+  return OkStatus();
+}
+
 Status AddEnv(const std::string& value, ShimOptions& options) {
   const size_t equals = value.find('=');
   if (equals == std::string::npos || equals == 0) {
@@ -98,6 +109,7 @@ const std::map<std::string, OptionSetter>& Setters() {
       {"--log-max-bytes", SetLogMaxBytes},
       {"--log-keep", SetLogKeep},
       {"--parent-pid", SetParentPid},
+      {"--exit-record", SetExitRecord},
       {"--cwd",
        [](const std::string& value, ShimOptions& options) -> Status {
          REBOUND_RETURN_IF_ERROR(NotEmpty("--cwd", value));
@@ -157,8 +169,8 @@ Status CheckRequired(const ShimOptions& options, bool saw_separator) {
 
 std::string ShimUsage() {
   return "usage: rebound shim --name NAME --run-dir DIR --log FILE [--log-max-bytes N]\n"
-         "                    [--log-keep K] [--parent-pid PID] [--cwd DIR] [--env KEY=VALUE]...\n"
-         "                    -- COMMAND [ARGS...]\n"
+         "                    [--log-keep K] [--parent-pid PID] [--exit-record durable|atomic]\n"
+         "                    [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]\n"
          "Internal: started by the rebound daemon to parent one service.\n";
 }
 

@@ -13,7 +13,7 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <iostream>
+#include <string_view>
 
 #include "base/atomic_file.h"
 #include "base/clock.h"
@@ -61,9 +61,26 @@ class Fd {
   int fd_ = -1;
 };
 
+// The shim's few lines for stderr and stdout, written with write(2): no iostreams, whose
+// static set-up (locale, buffers) every shim would pay for at each start and in memory.
+void WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;  // nobody reads (stderr is /dev/null under the daemon): nothing else to do
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void PrintError(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
+
 // A broken invariant (a bad argument to a syscall that cannot fail otherwise): a bug.
 [[noreturn]] void DieBecause(const std::string& what) {
-  std::cerr << "rebound shim: internal error: " << what << ": " << ::strerror(errno) << "\n";
+  PrintError("rebound shim: internal error: " + what + ": " + ::strerror(errno));
   std::abort();
 }
 
@@ -135,17 +152,20 @@ class Shim {
 
   int Run() {
     TakeOverProcess();
-    if (Status opened = OpenLog(); !opened.ok()) {
-      Warn("output will be dropped until the log can be written: " + opened.error().ToString());
-    }
     if (Status prepared = PrepareRunDir(); !prepared.ok()) {
+      OpenLogOrWarn();
       Warn("cannot prepare the run directory, not starting: " + prepared.error().ToString());
       return kShimRecordFailedExitCode;
     }
+    // The service starts before the log opens: rotating the previous run's log (a directory
+    // scan and a few renames) stays off the way to a respawn. Until the log is open, the
+    // service's first output waits in the pipe.
     const int spawn_error = StartChild();
+    OpenLogOrWarn();
     if (spawn_error != 0) {
       return Finish(ExecFailureRecord(spawn_error));
     }
+    Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
     RecordChild();
     Supervise();
     return Finish(ReapChild());
@@ -181,11 +201,17 @@ class Shim {
     return log_.Open();
   }
 
-  Status PrepareRunDir() {
+  void OpenLogOrWarn() {
+    if (Status opened = OpenLog(); !opened.ok()) {
+      Warn("output will be dropped until the log can be written: " + opened.error().ToString());
+    }
     if (setsid_error_ != 0) {
       Note(std::string("setsid failed (already a process group leader?): ") +
            ::strerror(setsid_error_));
     }
+  }
+
+  Status PrepareRunDir() {
     REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
     for (const std::string& path : {ExitRecordPath(options_.run_dir, options_.name),
                                     ChildRecordPath(options_.run_dir, options_.name)}) {
@@ -218,7 +244,6 @@ class Shim {
       errno = pidfd_error;
       DieBecause("pidfd_open of our own child");
     }
-    Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
     return 0;
   }
 
@@ -299,8 +324,8 @@ class Shim {
     Status written = log_.Write(data);
     if (!written.ok() && !log_failing_) {
       log_failing_ = true;
-      std::cerr << "rebound shim " << options_.name
-                << ": dropping output: " << written.error().ToString() << "\n";
+      PrintError("rebound shim " + options_.name +
+                 ": dropping output: " + written.error().ToString());
     } else if (written.ok() && log_failing_) {
       log_failing_ = false;
       Note("log writable again; " + std::to_string(log_.stats().bytes_dropped) +
@@ -352,17 +377,19 @@ class Shim {
                       .ended_ms = NowMillis()};
   }
 
-  // The record goes to disk (fsynced, renamed, directory fsynced) before the shim exits.
+  // The record is in place before the shim exits: renamed over NAME.exit, and fsynced with its
+  // directory unless --exit-record atomic (services; docs/shim.md says why).
   int Finish(const ExitRecord& record) {
     Note(options_.name + " " + DescribeExit(record));
     if (log_.stats().bytes_dropped > 0) {
       Note(std::to_string(log_.stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)log_.Close();  // a log close error changes nothing about the record
-    Status written = WriteExitRecord(fs_, ExitRecordPath(options_.run_dir, options_.name), record);
+    Status written = WriteExitRecord(fs_, ExitRecordPath(options_.run_dir, options_.name), record,
+                                     options_.exit_record);
     if (!written.ok()) {
-      std::cerr << "rebound shim " << options_.name
-                << ": cannot write the exit record: " << written.error().ToString() << "\n";
+      PrintError("rebound shim " + options_.name +
+                 ": cannot write the exit record: " + written.error().ToString());
       return kShimRecordFailedExitCode;
     }
     return 0;
@@ -373,7 +400,7 @@ class Shim {
   // A degraded mode: in the log when it can be written, and on stderr for whoever reads it.
   void Warn(const std::string& text) {
     Note("warning: " + text);
-    std::cerr << "rebound shim " << options_.name << ": " << text << "\n";
+    PrintError("rebound shim " + options_.name + ": " + text);
   }
 
   const ShimOptions& options_;
@@ -396,8 +423,9 @@ int RunShim(const ShimOptions& options) {
   // command now could run it twice. Once past this check, our command line is visible in
   // /proc, and a daemon started after our parent's death finds us there.
   if (options.parent_pid && ::getppid() != *options.parent_pid) {
-    std::cerr << "rebound shim: the daemon that started " << options.name << " is gone (parent pid "
-              << ::getppid() << ", expected " << *options.parent_pid << "); starting nothing\n";
+    PrintError("rebound shim: the daemon that started " + options.name + " is gone (parent pid " +
+               std::to_string(::getppid()) + ", expected " + std::to_string(*options.parent_pid) +
+               "); starting nothing");
     return kShimParentGoneExitCode;
   }
   return Shim(options).Run();
@@ -405,12 +433,12 @@ int RunShim(const ShimOptions& options) {
 
 int ShimMain(const std::vector<std::string>& args) {
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << ShimUsage();
+    WriteAll(STDOUT_FILENO, ShimUsage());
     return 0;
   }
   auto options = ParseShimArgs(args);
   if (!options.ok()) {
-    std::cerr << "rebound shim: " << options.error().message() << "\n" << ShimUsage();
+    WriteAll(STDERR_FILENO, "rebound shim: " + options.error().message() + "\n" + ShimUsage());
     return kShimUsageExitCode;
   }
   return RunShim(*options);

@@ -259,6 +259,55 @@ TEST(DaemonTest, ServiceEnvironmentReachesTheServiceButNotAnyCommandLine) {
   }
 }
 
+// A service's exit record is not fsynced (docs/shim.md): the daemon starts its shims with
+// `--exit-record atomic`, and a crash recorded that way is still read and restarted.
+TEST(DaemonTest, ServiceShimsWriteTheirExitRecordAtomicallyWithoutFsync) {
+  DaemonHarness h;
+  h.Start(Sleeper("api"));
+  const int pid = h.WaitForPid("api");
+  ASSERT_GT(pid, 0) << h.DaemonLog();
+  auto child = supervise::ReadChildRecord(DefaultFileSystem(), h.dir().Path("data/run/api.child"));
+  ASSERT_TRUE(child.ok()) << child.error().ToString();
+  auto cmdline =
+      DefaultFileSystem().ReadFile("/proc/" + std::to_string(child->shim_pid) + "/cmdline");
+  ASSERT_TRUE(cmdline.ok());
+  using namespace std::string_literals;
+  EXPECT_NE(cmdline->find("\0--exit-record\0atomic\0"s), std::string::npos);
+  ::kill(pid, SIGKILL);
+  EXPECT_NE(h.WaitForPid("api", pid), pid);
+  EXPECT_EQ(h.Service("api")["last_exit"]["signal"], 9);  // read from the shim's record
+}
+
+// A respawn's events are logged and journaled after the new shim is spawned (at the end of
+// the reactor round), in the order the supervisor emitted them, none lost.
+TEST(DaemonTest, ARespawnsEventsAreJournaledAndLoggedInOrder) {
+  DaemonHarness h;
+  h.Start(Sleeper("api"));
+  const int first = h.WaitForPid("api");
+  ASSERT_GT(first, 0) << h.DaemonLog();
+  ::kill(first, SIGKILL);
+  ASSERT_NE(h.WaitForPid("api", first), first) << h.DaemonLog();
+  const std::vector<std::string> expected = {"starting",          "started",  "exited",
+                                             "restart_scheduled", "starting", "started"};
+  std::vector<std::string> kinds;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto events = h.Get("/v1/events?subject=api");
+    kinds.clear();
+    for (const auto& event : (events ? (*events)["events"] : nlohmann::json::array())) {
+      kinds.push_back(event["kind"].get<std::string>());
+    }
+    return kinds.size() >= expected.size();
+  }));
+  EXPECT_EQ(kinds, expected);
+  const std::string log = h.DaemonLog();
+  size_t at = 0;
+  for (const std::string& kind : expected) {
+    at = log.find("api: " + kind + ": ", at);
+    ASSERT_NE(at, std::string::npos) << kind << " missing or out of order in\n" << log;
+    ++at;
+  }
+}
+
 TEST(DaemonTest, GracefulShutdownStopsServicesAndExitsZero) {
   DaemonHarness h;
   h.Start(Sleeper("api"));

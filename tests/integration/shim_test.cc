@@ -239,6 +239,30 @@ TEST_F(ShimTest, RecordsExitCodeOutputAndTheChild) {
   EXPECT_NE(log.find("[rebound-shim] svc exited with code 3\n"), std::string::npos) << log;
 }
 
+// How services run (the daemon passes it): the record is renamed into place but not fsynced.
+TEST_F(ShimTest, AtomicExitRecordIsRecordedInFull) {
+  const pid_t shim = StartShim({"sh", "-c", "exit 5"}, {"--exit-record", "atomic"});
+  const ChildRecord child = WaitForChildRecord();
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.exit_code, 5);
+  EXPECT_EQ(exit.shim_pid, shim);
+  EXPECT_EQ(exit.child_pid, child.child_pid);
+}
+
+// The log opens (and the previous run's rotates) after the service has started; what the
+// service wrote meanwhile waited in the pipe and follows the shim's "started" line.
+TEST_F(ShimTest, TheStartedLineComesBeforeTheServicesFirstOutput) {
+  ASSERT_TRUE(WriteFileAtomically(fs_, LogPath(), "previous run\n").ok());
+  const ExitRecord exit = FinishedRecord(StartShim({"echo", "first words"}));
+  EXPECT_EQ(exit.exit_code, 0);
+  const std::string log = ReadText(LogPath());
+  const size_t started = log.find("[rebound-shim] started 'echo' as pid");
+  ASSERT_NE(started, std::string::npos) << log;
+  EXPECT_EQ(started, 0u) << log;
+  EXPECT_GT(log.find("first words\n"), started) << log;
+  EXPECT_EQ(ReadText(LogPath() + ".1"), "previous run\n");
+}
+
 // A daemon killed while starting a shim: the shim's parent is no longer the daemon when it
 // runs, and the next daemon may already have decided that nothing started.
 TEST_F(ShimTest, StartsNothingWhenItsParentIsNotTheDaemonThatStartedIt) {

@@ -179,5 +179,18 @@ TEST_F(ExitRecordFileTest, ChildRecordIsWrittenAtomicallyWithoutAnySync) {
   EXPECT_EQ(*ReadChildRecord(fs_, path), SampleChild());
 }
 
+// A service's exit record (`--exit-record atomic`): replaced atomically, never fsynced, so a
+// failing fsync cannot reach it; a job's (the default) still fails when the fsync fails.
+TEST_F(ExitRecordFileTest, AtomicOnlyExitRecordIsWrittenWithoutAnySync) {
+  testing::FaultFileSystem faulty(fs_);
+  faulty.set_fail_sync(true);
+  const std::string path = ExitRecordPath(dir_.path(), "api");
+  ASSERT_TRUE(WriteExitRecord(faulty, path, CodeRecord(), FileDurability::kAtomicOnly).ok());
+  EXPECT_EQ(faulty.sync_calls(), 0);
+  EXPECT_EQ(*ReadExitRecord(fs_, path), CodeRecord());
+  EXPECT_FALSE(WriteExitRecord(faulty, path, CodeRecord()).ok());
+  EXPECT_GT(faulty.sync_calls(), 0);
+}
+
 }  // namespace
 }  // namespace rebound::supervise

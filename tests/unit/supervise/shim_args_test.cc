@@ -115,10 +115,28 @@ TEST(ShimArgsTest, ParentPidIsOptionalAndMustBeAPositivePid) {
   EXPECT_NE(ErrorFor(With({"--parent-pid", "me"})).find("got 'me'"), std::string::npos);
 }
 
+// Services' shims write NAME.exit without fsync (the daemon journals the exit); jobs' shims
+// and any shim not told otherwise write it durably.
+TEST(ShimArgsTest, ExitRecordIsDurableUnlessAtomicIsAskedFor) {
+  EXPECT_EQ(ParseShimArgs(With(Required()))->exit_record, FileDurability::kDurable);
+  for (const auto& [value, durability] :
+       {std::pair{"atomic", FileDurability::kAtomicOnly}, {"durable", FileDurability::kDurable}}) {
+    std::vector<std::string> args = Required();
+    args.insert(args.end(), {"--exit-record", value});
+    auto parsed = ParseShimArgs(With(args));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    EXPECT_EQ(parsed->exit_record, durability) << value;
+  }
+  EXPECT_EQ(ErrorFor(With({"--exit-record", "fast"})),
+            "option --exit-record needs 'durable' or 'atomic', got 'fast'");
+  EXPECT_EQ(ErrorFor(With({"--exit-record=atomic", "--exit-record=durable"})),
+            "option --exit-record given more than once");
+}
+
 TEST(ShimArgsTest, UsageListsEveryOption) {
   const std::string usage = ShimUsage();
   for (const char* option : {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep",
-                             "--parent-pid", "--cwd", "--env", "-- COMMAND"}) {
+                             "--parent-pid", "--exit-record", "--cwd", "--env", "-- COMMAND"}) {
     EXPECT_NE(usage.find(option), std::string::npos) << option;
   }
 }
