@@ -165,7 +165,8 @@ Result<std::vector<Event>> EventJournal::Query(const EventFilter& filter) {
 }
 
 Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Duration timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // On the injected clock: a ManualClock decides when a follower times out.
+  const MonoTime deadline = DeadlineAfter(clock_.MonotonicNow(), timeout);
   while (true) {
     // Noted before the query: a commit that lands between the query and the wait below
     // still wakes us, instead of being slept through until the timeout.
@@ -179,7 +180,7 @@ Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Durat
       return events;
     }
     std::unique_lock lock(mutex_);
-    if (!committed_.wait_until(lock, deadline, [&] { return committed_seq_ > seen; })) {
+    if (!clock_.WaitUntil(lock, committed_, deadline, [&] { return committed_seq_ > seen; })) {
       return std::vector<Event>{};
     }
   }

@@ -11,7 +11,8 @@
 //
 // Sequence numbers increase monotonically and are never reused, even after retention has
 // deleted older events. Query returns events in sequence order. Follow blocks until events
-// after `after_seq` are committed (or the timeout passes) and returns them.
+// after `after_seq` are committed (or the timeout passes on the journal's clock, so a
+// ManualClock drives it in tests) and returns them.
 //
 // Thread-safe. Database, writer and clock must outlive the journal.
 // REQUIRES: the writer is stopped before this is destroyed (it holds callbacks to this);
