@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -88,6 +89,10 @@ class EventJournal {
   int64_t LastCommittedSeq() const;
 
  private:
+  class AppendWrite;
+  // The append as the writer runs it (time filled in, data serialized here, on the caller's
+  // thread, to keep the writer thread's work small). REQUIRES: category and kind not empty.
+  std::unique_ptr<AppendWrite> MakeAppend(Event event);
   Result<int64_t> Insert(SqliteConnection& db, const Event& event, const std::string& data);
 
   Result<int64_t> Delete(SqliteConnection& db, const RetentionPolicy& policy);
