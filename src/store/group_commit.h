@@ -75,7 +75,8 @@ class GroupCommitWriter {
   // A write as the writer runs it, for callers that bring their own (one allocation per
   // write: the EventJournal's appends). Run() executes inside the transaction; Finish() gets
   // the outcome once the transaction is durable or has failed, on the writer's or its
-  // completion thread, and must be quick and not throw.
+  // completion thread, and must be quick. Neither may throw (wrap caller code in
+  // detail::CallWrite, as Submit does).
   class PendingWrite {
    public:
     explicit PendingWrite(Isolation isolation = Isolation::kSavepoint)
