@@ -11,6 +11,13 @@ WallTime FromUnixMillis(int64_t millis) {
       std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(millis)));
 }
 
+MonoTime DeadlineAfter(MonoTime now, Duration timeout) {
+  if (timeout <= Duration::zero()) {
+    return now;
+  }
+  return timeout >= MonoTime::max() - now ? MonoTime::max() : now + timeout;
+}
+
 double ToSeconds(Duration duration) { return std::chrono::duration<double>(duration).count(); }
 
 }  // namespace rebound

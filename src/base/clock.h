@@ -10,7 +10,10 @@
 // Production code takes a Clock& (SystemClock); tests pass a ManualClock and advance it.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 
 namespace rebound {
 
@@ -25,7 +28,17 @@ class Clock {
   virtual WallTime WallNow() const = 0;
   // Blocks the calling thread for `duration` (a ManualClock advances itself instead).
   virtual void SleepFor(Duration duration) = 0;
+  // Waits on `condition` as std::condition_variable::wait_until does, until `ready()` holds
+  // or MonotonicNow() reaches `deadline`; returns ready(). The caller notifies `condition`
+  // when what `ready` reads changes. This default waits in real time, for clocks that move
+  // at its pace; a ManualClock wakes its waiters when a test advances it, so timeouts need
+  // no real time in tests. REQUIRES: `lock` holds the mutex that guards what `ready` reads.
+  virtual bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& condition,
+                         MonoTime deadline, const std::function<bool()>& ready) const;
 };
+
+// `now + timeout`, saturated at the far future (a timeout of Duration::max() never ends).
+MonoTime DeadlineAfter(MonoTime now, Duration timeout);
 
 // The real clocks (steady_clock and system_clock). Thread-safe; stateless.
 class SystemClock final : public Clock {

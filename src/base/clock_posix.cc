@@ -14,6 +14,13 @@ void SystemClock::SleepFor(Duration duration) {
   }
 }
 
+bool Clock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& condition,
+                      MonoTime deadline, const std::function<bool()>& ready) const {
+  // Translated to steady_clock, so that a clock at the same pace but another origin works.
+  const Duration left = deadline - MonotonicNow();
+  return condition.wait_until(lock, DeadlineAfter(std::chrono::steady_clock::now(), left), ready);
+}
+
 Clock& DefaultClock() {
   static SystemClock clock;
   return clock;

@@ -21,31 +21,47 @@ GroupCommitWriter::GroupCommitWriter(Database& database, const Clock& clock)
 
 GroupCommitWriter::~GroupCommitWriter() { Stop(); }
 
+namespace {
+
+// A write whose outcome is a Status (SubmitStatus, maintenance tasks).
+class StatusWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  StatusWrite(std::function<Status(SqliteConnection&)> write,
+              std::function<void(const Status&)> done)
+      : write_(std::move(write)), done_(std::move(done)) {}
+  Status Run(SqliteConnection& db) override {
+    outcome_ = detail::CallWrite(write_, db);
+    return outcome_;
+  }
+  void Finish(const Status& commit) override { done_(commit.ok() ? outcome_ : commit); }
+
+ private:
+  std::function<Status(SqliteConnection&)> write_;
+  std::function<void(const Status&)> done_;
+  Status outcome_ = OkStatus();
+};
+
+}  // namespace
+
 std::future<Status> GroupCommitWriter::SubmitStatus(
     std::function<Status(SqliteConnection&)> write) {
   auto promise = std::make_shared<std::promise<Status>>();
-  auto outcome = std::make_shared<Status>();
   std::future<Status> future = promise->get_future();
-  Enqueue({[write = std::move(write), outcome](SqliteConnection& db) {
-             *outcome = detail::CallWrite(write, db);
-             return *outcome;
-           },
-           [promise, outcome](const Status& commit) {
-             promise->set_value(commit.ok() ? *outcome : commit);
-           }});
+  Submit(std::make_unique<StatusWrite>(
+      std::move(write), [promise](const Status& outcome) { promise->set_value(outcome); }));
   return future;
 }
 
-void GroupCommitWriter::Enqueue(Task task) {
+void GroupCommitWriter::Submit(std::unique_ptr<PendingWrite> write) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(std::move(task));
+      queue_.push_back(std::move(write));
       wake_.notify_one();
       return;
     }
   }
-  task.finish(ResourceError("store is closed; the write was not made"));
+  write->Finish(ResourceError("store is closed; the write was not made"));
 }
 
 void GroupCommitWriter::AddCommitListener(std::function<void(SqliteConnection&)> listener) {
@@ -97,6 +113,9 @@ void GroupCommitWriter::Loop() {
         return;
       }
       batch.swap(queue_);
+      // The next batch is about as large as this one: one allocation instead of growing
+      // (and moving every queued write) from empty.
+      queue_.reserve(batch.size());
     }
     if (!batch.empty()) {
       CommitBatch(std::move(batch));
@@ -129,14 +148,14 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
   Status commit = db.Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
     // Each write in its own savepoint (or a single statement): a failed write is undone alone.
-    const bool savepoint = pending[i].savepoint;
+    const bool savepoint = pending[i]->savepoint();
     if (savepoint) {
       commit = RunCached(db, "SAVEPOINT w");
       if (!commit.ok()) {
         break;
       }
     }
-    const bool written = pending[i].run(db).ok();
+    const bool written = pending[i]->Run(db).ok();
     if (!written && !db.InTransaction()) {
       db.ResetCached();
       return i;
@@ -166,7 +185,7 @@ void GroupCommitWriter::Complete(Completion completion) {
   constexpr size_t kInlineCompletions = 4;
   if (completion.tasks.size() <= kInlineCompletions) {
     for (Task& task : completion.tasks) {
-      task.finish(completion.commit);
+      task->Finish(completion.commit);
     }
     return;
   }
@@ -188,7 +207,7 @@ void GroupCommitWriter::CompletionLoop() {
     }
     for (Completion& completion : ready) {
       for (Task& task : completion.tasks) {
-        task.finish(completion.commit);
+        task->Finish(completion.commit);
       }
     }
   }
@@ -238,12 +257,8 @@ void GroupCommitWriter::RunDueMaintenance() {
       }
     };
     std::vector<Task> batch;
-    batch.push_back({[task, record_failure](SqliteConnection& db) {
-                       Status status = detail::CallWrite(task, db);
-                       record_failure(status);
-                       return status;
-                     },
-                     record_failure});
+    // Finished with the task's own error, or the commit's: counted once either way.
+    batch.push_back(std::make_unique<StatusWrite>(task, record_failure));
     CommitBatch(std::move(batch));
   }
 }

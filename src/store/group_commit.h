@@ -72,6 +72,29 @@ class GroupCommitWriter {
   // statement fails, and can skip the savepoint that a multi-statement write needs.
   enum class Isolation { kSavepoint, kSingleStatement };
 
+  // A write as the writer runs it, for callers that bring their own (one allocation per
+  // write: the EventJournal's appends). Run() executes inside the transaction; Finish() gets
+  // the outcome once the transaction is durable or has failed, on the writer's or its
+  // completion thread, and must be quick. Neither may throw (wrap caller code in
+  // detail::CallWrite, as Submit does).
+  class PendingWrite {
+   public:
+    explicit PendingWrite(Isolation isolation = Isolation::kSavepoint)
+        : savepoint_(isolation == Isolation::kSavepoint) {}
+    virtual ~PendingWrite() = default;
+    // The write's own status: an error is undone alone (its savepoint or statement).
+    virtual Status Run(SqliteConnection& db) = 0;
+    // `commit` is OK when the transaction committed; Run's error is the write's to keep.
+    virtual void Finish(const Status& commit) = 0;
+    bool savepoint() const { return savepoint_; }
+
+   private:
+    bool savepoint_;
+  };
+
+  // Queues `write`; after Stop() it is finished at once with a "store is closed" error.
+  void Submit(std::unique_ptr<PendingWrite> write);
+
   template <typename T>
   std::future<Result<T>> Submit(std::function<Result<T>(SqliteConnection&)> write,
                                 Isolation isolation = Isolation::kSavepoint) {
@@ -89,24 +112,7 @@ class GroupCommitWriter {
   void SubmitThen(std::function<Result<T>(SqliteConnection&)> write,
                   std::function<void(Result<T>)> done,
                   Isolation isolation = Isolation::kSavepoint) {
-    struct Shared {
-      std::function<Result<T>(SqliteConnection&)> write;
-      std::function<void(Result<T>)> done;
-      std::optional<Result<T>> outcome;
-    };
-    auto shared = std::make_shared<Shared>(Shared{std::move(write), std::move(done), std::nullopt});
-    Enqueue({[shared](SqliteConnection& db) -> Status {
-               shared->outcome.emplace(detail::CallWrite(shared->write, db));
-               return shared->outcome->ok() ? OkStatus() : Status(shared->outcome->error());
-             },
-             [shared](const Status& commit) {
-               if (!commit.ok()) {
-                 shared->done(commit.error());
-               } else {
-                 shared->done(std::move(*shared->outcome));
-               }
-             },
-             isolation == Isolation::kSavepoint});
+    Submit(std::make_unique<FunctionWrite<T>>(std::move(write), std::move(done), isolation));
   }
 
   std::future<Status> SubmitStatus(std::function<Status(SqliteConnection&)> write);
@@ -127,11 +133,31 @@ class GroupCommitWriter {
   WriterStats stats() const;
 
  private:
-  struct Task {
-    std::function<Status(SqliteConnection&)> run;
-    std::function<void(const Status& commit)> finish;
-    bool savepoint = true;
+  // A write given as two functions (Submit, SubmitThen).
+  template <typename T>
+  class FunctionWrite final : public PendingWrite {
+   public:
+    FunctionWrite(std::function<Result<T>(SqliteConnection&)> write,
+                  std::function<void(Result<T>)> done, Isolation isolation)
+        : PendingWrite(isolation), write_(std::move(write)), done_(std::move(done)) {}
+    Status Run(SqliteConnection& db) override {
+      outcome_.emplace(detail::CallWrite(write_, db));
+      return outcome_->ok() ? OkStatus() : Status(outcome_->error());
+    }
+    void Finish(const Status& commit) override {
+      if (!commit.ok() || !outcome_) {
+        done_(commit.ok() ? UnknownError("the write was never run") : commit.error());
+      } else {
+        done_(std::move(*outcome_));
+      }
+    }
+
+   private:
+    std::function<Result<T>(SqliteConnection&)> write_;
+    std::function<void(Result<T>)> done_;
+    std::optional<Result<T>> outcome_;
   };
+  using Task = std::unique_ptr<PendingWrite>;
   struct Maintenance {
     Duration interval;
     std::function<Status(SqliteConnection&)> task;
@@ -143,7 +169,6 @@ class GroupCommitWriter {
     Status commit;
   };
 
-  void Enqueue(Task task);
   void Loop();
   void CommitBatch(std::vector<Task> batch);
   // One transaction over `pending`: the commit's status, or the index of a write whose error

@@ -86,33 +86,90 @@ EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const 
   writer_.AddCommitListener([this](SqliteConnection& db) { OnCommit(db); });
 }
 
+// One allocation per append holds everything the writer needs, and the outcome's way back
+// (a promise, or the caller's callback).
+class EventJournal::AppendWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  AppendWrite(EventJournal& journal, Event event, std::string data)
+      : PendingWrite(GroupCommitWriter::Isolation::kSingleStatement),
+        journal_(journal),
+        event_(std::move(event)),
+        data_(std::move(data)) {}
+
+  std::future<Result<int64_t>> Future() {
+    promise_.emplace();
+    return promise_->get_future();
+  }
+  void Then(std::function<void(Result<int64_t>)> done) { done_ = std::move(done); }
+
+  Status Run(SqliteConnection& db) override {
+    auto insert = [this](SqliteConnection& c) { return journal_.Insert(c, event_, data_); };
+    seq_ = detail::CallWrite(insert, db);
+    return seq_.ok() ? OkStatus() : Status(seq_.error());
+  }
+  void Finish(const Status& commit) override {
+    Result<int64_t> seq = commit.ok() ? std::move(seq_) : Result<int64_t>(commit.error());
+    if (promise_) {
+      promise_->set_value(std::move(seq));
+    } else {
+      done_(std::move(seq));
+    }
+  }
+
+ private:
+  EventJournal& journal_;
+  Event event_;
+  std::string data_;
+  Result<int64_t> seq_ = UnknownError("the append was never run");
+  std::optional<std::promise<Result<int64_t>>> promise_;
+  std::function<void(Result<int64_t>)> done_;
+};
+
+namespace {
+
+std::optional<Error> InvalidEvent(const Event& event) {
+  if (event.category.empty() || event.kind.empty()) {
+    return ValidationError("event: category and kind must not be empty");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::unique_ptr<EventJournal::AppendWrite> EventJournal::MakeAppend(Event event) {
+  if (event.time_ms == 0) {
+    event.time_ms = ToUnixMillis(clock_.WallNow());
+  }
+  // Invalid UTF-8 (raw command output, say) is replaced rather than thrown.
+  std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return std::make_unique<AppendWrite>(*this, std::move(event), std::move(data));
+}
+
 std::future<Result<int64_t>> EventJournal::Append(Event event) {
-  auto promise = std::make_shared<std::promise<Result<int64_t>>>();
-  std::future<Result<int64_t>> future = promise->get_future();
-  Append(std::move(event), [promise](Result<int64_t> seq) { promise->set_value(std::move(seq)); });
+  if (std::optional<Error> invalid = InvalidEvent(event)) {
+    std::promise<Result<int64_t>> refused;
+    refused.set_value(std::move(*invalid));
+    return refused.get_future();
+  }
+  std::unique_ptr<AppendWrite> write = MakeAppend(std::move(event));
+  std::future<Result<int64_t>> future = write->Future();
+  writer_.Submit(std::move(write));
   return future;
 }
 
 void EventJournal::Append(Event event, std::function<void(Result<int64_t>)> done) {
-  if (event.category.empty() || event.kind.empty()) {
-    done(ValidationError("event: category and kind must not be empty"));
+  if (std::optional<Error> invalid = InvalidEvent(event)) {
+    done(std::move(*invalid));
     return;
   }
-  if (event.time_ms == 0) {
-    event.time_ms = ToUnixMillis(clock_.WallNow());
-  }
-  // Serialized here, on the caller's thread, to keep the writer thread's work small. Invalid
-  // UTF-8 (raw command output, say) is replaced rather than thrown.
-  std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  writer_.SubmitThen<int64_t>(
-      [this, event = std::move(event), data = std::move(data)](
-          SqliteConnection& db) -> Result<int64_t> { return Insert(db, event, data); },
-      std::move(done), GroupCommitWriter::Isolation::kSingleStatement);
+  std::unique_ptr<AppendWrite> write = MakeAppend(std::move(event));
+  write->Then(std::move(done));
+  writer_.Submit(std::move(write));
 }
 
 Result<int64_t> EventJournal::AppendIn(SqliteConnection& db, Event event) {
-  if (event.category.empty() || event.kind.empty()) {
-    return ValidationError("event: category and kind must not be empty");
+  if (std::optional<Error> invalid = InvalidEvent(event)) {
+    return std::move(*invalid);
   }
   if (event.time_ms == 0) {
     event.time_ms = ToUnixMillis(clock_.WallNow());
@@ -165,7 +222,8 @@ Result<std::vector<Event>> EventJournal::Query(const EventFilter& filter) {
 }
 
 Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Duration timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // On the injected clock: a ManualClock decides when a follower times out.
+  const MonoTime deadline = DeadlineAfter(clock_.MonotonicNow(), timeout);
   while (true) {
     // Noted before the query: a commit that lands between the query and the wait below
     // still wakes us, instead of being slept through until the timeout.
@@ -179,7 +237,7 @@ Result<std::vector<Event>> EventJournal::Follow(const EventFilter& filter, Durat
       return events;
     }
     std::unique_lock lock(mutex_);
-    if (!committed_.wait_until(lock, deadline, [&] { return committed_seq_ > seen; })) {
+    if (!clock_.WaitUntil(lock, committed_, deadline, [&] { return committed_seq_ > seen; })) {
       return std::vector<Event>{};
     }
   }

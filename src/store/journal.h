@@ -11,7 +11,8 @@
 //
 // Sequence numbers increase monotonically and are never reused, even after retention has
 // deleted older events. Query returns events in sequence order. Follow blocks until events
-// after `after_seq` are committed (or the timeout passes) and returns them.
+// after `after_seq` are committed (or the timeout passes on the journal's clock, so a
+// ManualClock drives it in tests) and returns them.
 //
 // Thread-safe. Database, writer and clock must outlive the journal.
 // REQUIRES: the writer is stopped before this is destroyed (it holds callbacks to this);
@@ -20,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -87,6 +89,10 @@ class EventJournal {
   int64_t LastCommittedSeq() const;
 
  private:
+  class AppendWrite;
+  // The append as the writer runs it (time filled in, data serialized here, on the caller's
+  // thread, to keep the writer thread's work small). REQUIRES: category and kind not empty.
+  std::unique_ptr<AppendWrite> MakeAppend(Event event);
   Result<int64_t> Insert(SqliteConnection& db, const Event& event, const std::string& data);
 
   Result<int64_t> Delete(SqliteConnection& db, const RetentionPolicy& policy);

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace rebound::store {
 
 Error SqliteError(int code, std::string_view context, sqlite3* db) {
@@ -100,8 +102,22 @@ bool SqliteStatement::ColumnIsNull(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }
 
+namespace {
+
+// SQLite's memory statistics (on by default) take a process-wide mutex around every
+// allocation it makes, on every connection: the writer's inserts and the readers' queries
+// contend on it, and nothing in rebound reads those statistics. Configured before SQLite
+// initializes; if something else in the process initialized it first, it stays as it was.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  bool read_only) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   const int flags =
       (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -237,6 +238,70 @@ TEST(GroupCommitTest, RealFullDiskLosesNothingAcknowledged) {
     EXPECT_EQ(CountEvents(**db), acknowledged);
   }
   ::umount2(dir.path().c_str(), MNT_DETACH);
+}
+
+// A caller's own write object: Run inside the transaction, Finish once it is durable.
+class RecordingWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  RecordingWrite(Database& db, std::string kind, bool fail_after_insert,
+                 std::promise<std::pair<Status, int64_t>>& finished)
+      : db_(db), kind_(std::move(kind)), fail_(fail_after_insert), finished_(finished) {}
+  Status Run(SqliteConnection& c) override {
+    REBOUND_RETURN_IF_ERROR(InsertEvent(kind_)(c).ok() ? OkStatus() : UnknownError("insert"));
+    REBOUND_RETURN_IF_ERROR(InsertEvent(kind_)(c).ok() ? OkStatus() : UnknownError("insert"));
+    return fail_ ? ValidationError("refused after two inserts") : OkStatus();
+  }
+  void Finish(const Status& commit) override {
+    // Read through another connection: what Finish sees is committed, not just written.
+    finished_.set_value({commit, CountEvents(db_)});
+  }
+
+ private:
+  Database& db_;
+  std::string kind_;
+  bool fail_;
+  std::promise<std::pair<Status, int64_t>>& finished_;
+};
+
+TEST(GroupCommitTest, APendingWriteIsFinishedOnlyOnceItsTransactionHasCommitted) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::promise<std::pair<Status, int64_t>> finished;
+  writer.Submit(std::make_unique<RecordingWrite>(*db, "a", false, finished));
+  auto [commit, visible] = finished.get_future().get();
+  EXPECT_TRUE(commit.ok());
+  EXPECT_EQ(visible, 2);
+}
+
+TEST(GroupCommitTest, AFailingPendingWriteIsUndoneAloneInItsSavepoint) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::promise<std::pair<Status, int64_t>> failed;
+  std::promise<std::pair<Status, int64_t>> kept;
+  writer.Submit(std::make_unique<RecordingWrite>(*db, "bad", true, failed));
+  writer.Submit(std::make_unique<RecordingWrite>(*db, "good", false, kept));
+  EXPECT_TRUE(failed.get_future().get().first.ok());  // the transaction itself committed
+  EXPECT_TRUE(kept.get_future().get().first.ok());
+  EXPECT_EQ(CountEvents(*db), 2);  // the good write's two rows, none of the bad one's
+  EXPECT_EQ(*db->Read([](SqliteConnection& c) {
+    return c.QueryInt("SELECT COUNT(*) FROM events WHERE kind = 'bad'");
+  }),
+            0);
+}
+
+TEST(GroupCommitTest, APendingWriteAfterStopIsFinishedWithAClosedError) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  writer.Stop();
+  std::promise<std::pair<Status, int64_t>> finished;
+  writer.Submit(std::make_unique<RecordingWrite>(*db, "late", false, finished));
+  auto [commit, visible] = finished.get_future().get();
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.error().category(), ErrorCategory::kResource);
+  EXPECT_EQ(visible, 0);
 }
 
 TEST(GroupCommitTest, MaintenanceRunsOnTheWriterThread) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -174,23 +175,87 @@ TEST_F(JournalTest, EmptyCategoryOrKindIsRejected) {
 
 TEST_F(JournalTest, FollowWakesWhenAnEventIsCommitted) {
   Append("a", "first");
-  std::thread producer([&] {
-    std::this_thread::sleep_for(20ms);
-    Append("a", "second");
-  });
-  auto events = store_->journal().Follow({.after_seq = 1}, 10s);
-  producer.join();
+  Result<std::vector<Event>> events = UnknownError("the follower did not return");
+  std::thread follower([&] { events = store_->journal().Follow({.after_seq = 1}, 10s); });
+  clock_.AwaitWaiters(1);  // the follower found nothing and waits; the clock never moves
+  Append("a", "second");
+  follower.join();
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].kind, "second");
 }
 
-TEST_F(JournalTest, FollowReturnsAtOnceWhenEventsAreThereAndEmptyAfterTimeout) {
+TEST_F(JournalTest, FollowReturnsAtOnceWhenEventsAreThere) {
   Append("a", "first");
   EXPECT_EQ(store_->journal().Follow({.after_seq = 0}, 10s)->size(), 1u);
-  auto none = store_->journal().Follow({.after_seq = 1}, 30ms);
+  EXPECT_EQ(store_->journal().Follow({.after_seq = 0}, 0s)->size(), 1u);
+}
+
+TEST_F(JournalTest, FollowWithNoTimeLeftLooksOnceAndDoesNotWait) {
+  Append("a", "first");
+  auto none = store_->journal().Follow({.after_seq = 1}, 0s);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
+}
+
+// The timeout runs on the journal's clock: the follower times out exactly when the clock
+// passes it, however long (in real time) the test takes.
+TEST_F(JournalTest, FollowTimesOutWhenTheInjectedClockPassesTheTimeout) {
+  Append("a", "first");
+  std::promise<Result<std::vector<Event>>> followed;
+  auto outcome = followed.get_future();
+  std::thread follower(
+      [&] { followed.set_value(store_->journal().Follow({.after_seq = 1}, 5s)); });
+  clock_.AwaitWaiters(1);
+  clock_.AdvanceBy(4999ms);
+  clock_.AwaitWaiters(1);  // it looked at the clock again, and sleeps on: 1 ms is left
+  EXPECT_EQ(outcome.wait_for(0s), std::future_status::timeout);
+  clock_.AdvanceBy(1ms);
+  Result<std::vector<Event>> events = outcome.get();
+  follower.join();
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->empty());
+}
+
+// An event that does not match the filter wakes the follower, which looks, finds nothing for
+// it and waits again, towards the same deadline (not a new full timeout).
+TEST_F(JournalTest, FollowKeepsItsDeadlineAcrossEventsThatDoNotMatch) {
+  Append("a", "first");
+  std::promise<Result<std::vector<Event>>> followed;
+  auto outcome = followed.get_future();
+  std::thread follower([&] {
+    followed.set_value(store_->journal().Follow({.kind = "wanted", .after_seq = 1}, 5s));
+  });
+  clock_.AwaitWaiters(1);
+  clock_.AdvanceBy(3s);
+  Append("a", "other");
+  clock_.AwaitWaiters(1);
+  EXPECT_EQ(outcome.wait_for(0s), std::future_status::timeout);
+  clock_.AdvanceBy(2s);
+  Result<std::vector<Event>> events = outcome.get();
+  follower.join();
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->empty());
+}
+
+TEST_F(JournalTest, FollowReturnsTheMatchingEventBeforeItsDeadline) {
+  Append("a", "first");
+  std::promise<Result<std::vector<Event>>> followed;
+  auto outcome = followed.get_future();
+  std::thread follower([&] {
+    followed.set_value(store_->journal().Follow({.kind = "wanted", .after_seq = 1}, 5s));
+  });
+  clock_.AwaitWaiters(1);
+  Append("a", "other");
+  clock_.AwaitWaiters(1);
+  clock_.AdvanceBy(4s);
+  clock_.AwaitWaiters(1);
+  Append("a", "wanted");
+  Result<std::vector<Event>> events = outcome.get();
+  follower.join();
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kind, "wanted");
 }
 
 TEST_F(JournalTest, RetentionByAgeAndCountNeverReusesSequenceNumbers) {
