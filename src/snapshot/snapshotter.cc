@@ -61,9 +61,15 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
     redacted += RedactSecrets(state, options_.redact_patterns);
   }
   const std::string text = SerializeRecoveryDocument(document);
-  REBOUND_RETURN_IF_ERROR(WriteChecksummedFile(fs_, options_.document_path, text, 0600));
-  auto commit =
-      git_.CommitFile(kDocumentFileName, text, message.empty() ? "snapshot" : message, now);
+  // Where the commit's one file system flush also covers recovery.json, the file skips its own
+  // two syncs: it is written after that flush is opened and durable before the branch moves.
+  const FileDurability durability = git_.FlushCovers(ParentDir(options_.document_path))
+                                        ? FileDurability::kAtomicOnly
+                                        : FileDurability::kDurable;
+  auto commit = git_.CommitFile(
+      git_.document_path(), text, message.empty() ? "snapshot" : message, now, [&] {
+        return WriteChecksummedFile(fs_, options_.document_path, text, 0600, durability);
+      });
   if (!commit.ok()) {
     return commit.error().WithContext("capture");
   }
@@ -103,7 +109,7 @@ Result<std::vector<SnapshotSummary>> Snapshotter::List() {
   }
   std::vector<SnapshotSummary> summaries;
   for (CommitInfo& commit : *commits) {
-    auto size = git_.FileSize(commit.id, kDocumentFileName);
+    auto size = git_.FileSize(commit.id, git_.document_path());
     summaries.push_back({.commit = std::move(commit), .size_bytes = size.value_or(-1)});
   }
   return summaries;
@@ -137,7 +143,7 @@ Result<std::string> Snapshotter::ResolveSelector(const SnapshotSelector& selecto
   if (selector.commit) {
     return git_.ResolveCommit(*selector.commit);
   }
-  auto head = git_.Head();
+  auto head = git_.NewestSnapshot();
   if (!head.ok()) {
     return head.error();
   }
@@ -153,7 +159,7 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   if (!commit.ok()) {
     return commit.error();
   }
-  auto text = git_.ReadFile(*commit, kDocumentFileName);
+  auto text = git_.ReadFile(*commit, git_.document_path());
   if (!text.ok()) {
     return text.error();
   }

@@ -11,7 +11,7 @@
 //   auto applied = snapshots.RestoreModuleStates(*plan);   // CAS against the plan's versions
 //
 // A capture writes the document (redacted) atomically with its checksum to document_path,
-// then commits it as recovery.json on HEAD. Thread-safe when the GitStore and the
+// then commits it (as GitStore::document_path()) on HEAD. Thread-safe when the GitStore and the
 // ModuleStateStore are (they are); all references must outlive this.
 
 #include <cstdint>
