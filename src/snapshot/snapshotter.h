@@ -118,6 +118,12 @@ class Snapshotter {
                                const std::optional<std::string>& only = std::nullopt);
 
  private:
+  struct ModuleTexts {
+    std::map<std::string, std::string> compact = {};  // module -> redacted compact JSON
+    int redacted = 0;
+  };
+  Result<ModuleTexts> RedactedStates(std::vector<std::pair<std::string, std::string>> stored,
+                                     RecoveryDocument& document);
   Result<std::string> ResolveSelector(const SnapshotSelector& selector);
   // Pulls each configured source into `document` (pulled beats pushed: it is fresher);
   // an Error only for a required module's failure.
