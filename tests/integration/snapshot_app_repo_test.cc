@@ -76,6 +76,8 @@ TEST_F(AppRepoSnapshotTest, OfflineCaptureListTagAndRecoverTouchOnlyTheDocument)
             "before recovering to " + good.substr(0, 12) + "\nnewer\nknown good\ninitial\n");
   EXPECT_EQ(Shell(Git("status --porcelain")), "M  README\n");  // still staged, not committed
   EXPECT_EQ(Shell(Git("fsck --strict") + " >/dev/null && echo ok"), "ok\n");
+  CliResult verified = RunCli(h_, "verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 
   CliResult pruned = RunCli(h_, "snapshots prune --keep 1");
   EXPECT_NE(pruned.exit_code, 0);
@@ -91,8 +93,10 @@ TEST_F(AppRepoSnapshotTest, TheDaemonCommitsIntoTheApplicationsBranch) {
   EXPECT_EQ(Shell(Git("status --porcelain")), "");
   Shell(Git("checkout -q --detach"));
   auto [refused, error] = h_.PostJson("/v1/snapshots", R"({"message": "detached"})");
-  EXPECT_NE(refused, 201);
-  EXPECT_NE(error.dump().find("detached"), std::string::npos) << error.dump();
+  EXPECT_EQ(refused, 422);
+  EXPECT_EQ(error["error"]["code"], "validation");
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("detached"), std::string::npos)
+      << error.dump();
 }
 
 }  // namespace

@@ -137,6 +137,23 @@ TEST_F(GitApplicationTest, RecoveryReadsTheDocumentAtTheCommitAndChecksOutNothin
   EXPECT_EQ(snapshots.List()->size(), 2u);
 }
 
+TEST_F(GitApplicationTest, PushesTheBranchAndTagsAndChecksEveryObject) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000));
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  ASSERT_TRUE(git->Tag(*taken, "v1").ok());
+  ASSERT_TRUE(GitInitBare(dir_.Path("backup.git")));
+  Status pushed = git->Push("file://" + dir_.Path("backup.git"));
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message();
+  EXPECT_EQ(GitOutput(dir_.Path("backup.git"), "rev-parse main v1"), *taken + "\n" + *taken + "\n");
+  EXPECT_EQ(GitOutput(dir_.Path("backup.git"), "show main:config/recovery.json"), "one\n");
+  auto check = git->CheckObjects();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty());
+  EXPECT_GE(check->objects_checked, 7);  // 2 commits, their trees, config/, 3 blobs
+}
+
 TEST_F(GitApplicationTest, RetentionAndRepairAreRefused) {
   auto git = Open();
   ASSERT_NE(git, nullptr);
