@@ -119,7 +119,7 @@ class GitStore {
                                  const std::function<Status()>& write_alongside = {});
   // True when the flush of a commit (one syncfs of the repository's file system) also makes
   // files written in `directory` durable: the same file system.
-  bool FlushCovers(const std::string& directory) const;
+  bool FlushCovers(const std::string& directory);
   // The snapshots, newest first (by commit time, then by ancestry). Empty for a fresh
   // repository. In an application's repository: only the commits that changed document_path.
   Result<std::vector<CommitInfo>> Log();

@@ -259,13 +259,18 @@ Result<std::optional<std::string>> GitStore::NewestSnapshot() {
                           : std::optional<std::string>(commits->front().id);
 }
 
-bool GitStore::FlushCovers(const std::string& directory) const {
+bool GitStore::FlushCovers(const std::string& directory) {
   if (application_) {
     return false;  // libgit2 syncs each object of an application's commit: no shared flush
   }
+  std::string objects;
+  {
+    std::lock_guard lock(mutex_);  // repo_ is replaced by a reopen (repair)
+    objects = std::string(git_repository_path(repo_)) + "objects";
+  }
   struct stat ours {};
   struct stat theirs {};
-  return ::stat((std::string(git_repository_path(repo_)) + "objects").c_str(), &ours) == 0 &&
+  return ::stat(objects.c_str(), &ours) == 0 &&
          ::stat(directory.c_str(), &theirs) == 0 && ours.st_dev == theirs.st_dev;
 }
 
