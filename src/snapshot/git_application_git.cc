@@ -15,9 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
-#include <set>
+#include <optional>
 
 #include "snapshot/git_internal_git.h"
 #include "snapshot/git_store.h"

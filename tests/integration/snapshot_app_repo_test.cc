@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "cli_runner.h"
@@ -97,6 +98,14 @@ TEST_F(AppRepoSnapshotTest, TheDaemonCommitsIntoTheApplicationsBranch) {
   EXPECT_EQ(error["error"]["code"], "validation");
   EXPECT_NE(error["error"]["message"].get<std::string>().find("detached"), std::string::npos)
       << error.dump();
+}
+
+TEST_F(AppRepoSnapshotTest, RecoverFromDoesNotCloneIntoAMissingApplicationRepository) {
+  std::filesystem::remove_all(app_);
+  CliResult served = RunCli(h_, "serve --recover-from file://" + h_.dir().Path("nowhere.git"));
+  EXPECT_EQ(served.exit_code, 1) << served.output;
+  EXPECT_NE(served.output.find("git clone URL " + app_), std::string::npos) << served.output;
+  EXPECT_FALSE(std::filesystem::exists(app_));
 }
 
 }  // namespace
