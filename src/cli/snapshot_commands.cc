@@ -325,7 +325,8 @@ int RunVerify(const SnapshotCommandContext& context, std::ostream& out, std::ost
   const std::string repository = engine::SnapshotRepositoryPath(config->snapshots, data_dir);
   std::unique_ptr<snapshot::GitStore> git;
   if (fs.Exists(repository)) {
-    auto opened = snapshot::GitStore::Open(repository);
+    auto opened =
+        snapshot::GitStore::Open(repository, {.document_path = config->snapshots.document_path});
     if (!opened.ok()) {
       err << "rebound: " << opened.error().message() << "\n";
       return kExitFailed;
@@ -368,6 +369,12 @@ int RunRepair(const SnapshotCommandLine& line, const SnapshotCommandContext& con
   }
   const std::string& data_dir = config->daemon.data_dir;
   const std::string repository = engine::SnapshotRepositoryPath(config->snapshots, data_dir);
+  if (!config->snapshots.document_path.empty()) {
+    err << "rebound: repair works on rebound's own snapshot repository; " << repository
+        << " is the application's ([snapshots] document_path): repair it with git (git fsck, "
+           "git fetch from a clone)\n";
+    return kExitUsage;
+  }
   if (!DefaultFileSystem().Exists(repository + "/HEAD")) {
     err << "rebound: no snapshot repository at " << repository
         << "; to bring it back, start with \"rebound serve --recover-from " << url << "\"\n";

@@ -55,7 +55,14 @@ Result<SessionRestore> RestoreSession(const Config& config, const std::string& r
     return lock.error().WithContext("--recover-from");
   }
   const std::string repository = SnapshotRepositoryPath(config.snapshots, data_dir);
-  if (DefaultFileSystem().Exists(repository + "/HEAD")) {
+  if (!config.snapshots.document_path.empty() &&
+      !DefaultFileSystem().Exists(repository + "/.git")) {
+    return ValidationError("--recover-from: the snapshots live in the application's repository " +
+                           repository + " ([snapshots] document_path), which is missing: clone "
+                           "it there first (git clone URL " + repository + "), then start again");
+  }
+  if (DefaultFileSystem().Exists(repository + "/HEAD") ||
+      !config.snapshots.document_path.empty()) {
     return SessionRestore{.summary = repository +
                                      " already holds a snapshot history; --recover-from leaves "
                                      "it as it is and the daemon starts on it"};

@@ -2,15 +2,20 @@
 
 #include "base/path.h"
 #include "engine/snapshot_module_config.h"
+#include "snapshot/git_store.h"
 
 namespace rebound::engine {
 namespace {
 
 const std::vector<std::string> kSnapshotKeys = {
     "path",       "redact",         "interval",        "on_shutdown", "remote",          "keep",
-    "modules",    "verify_timeout", "before_recovery", "on_events",   "trigger_interval"};
+    "modules",    "verify_timeout", "before_recovery", "on_events",   "trigger_interval",
+    "document_path"};
 constexpr int64_t kMaxKeep = 1000000;
 constexpr Duration kMinInterval = std::chrono::seconds(1);
+
+Status ReadSnapshotKeys(const ConfigReader& reader, const ConfigEntry& entry,
+                        const std::string& base_dir, SnapshotSettings& settings);
 
 Result<std::vector<std::string>> ReadPatterns(const ConfigReader& reader, const toml::node& node,
                                               const std::string& path) {
@@ -64,10 +69,38 @@ Result<std::vector<std::string>> ReadEventKinds(const ConfigReader& reader, cons
   return kinds;
 }
 
+// With document_path, `path` must name the application's repository, and keep (which deletes
+// history) is refused: the application's history is never rewritten.
+Status CheckApplicationRepository(const ConfigReader& reader, const ConfigEntry& entry,
+                                  const SnapshotSettings& settings) {
+  if (settings.document_path.empty()) {
+    return OkStatus();
+  }
+  if (settings.repository_path.empty()) {
+    return reader.ErrorAt(*entry.value, "snapshots.document_path",
+                          "needs snapshots.path to name the application's git repository "
+                          "(the directory holding .git), e.g. path = \"/srv/app\"");
+  }
+  if (settings.keep > 0) {
+    return reader.ErrorAt(*entry.value, "snapshots.keep",
+                          "cannot be used with snapshots.document_path: retention would rewrite "
+                          "the application's history, which rebound never does; remove keep");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry,
                             const std::string& base_dir, SnapshotSettings& settings) {
+  REBOUND_RETURN_IF_ERROR(ReadSnapshotKeys(reader, entry, base_dir, settings));
+  return CheckApplicationRepository(reader, entry, settings);
+}
+
+namespace {
+
+Status ReadSnapshotKeys(const ConfigReader& reader, const ConfigEntry& entry,
+                        const std::string& base_dir, SnapshotSettings& settings) {
   return ForEachEntry(
       reader, *entry.value, "snapshots", kSnapshotKeys,
       [&](const ConfigEntry& setting, const std::string& path) -> Status {
@@ -81,6 +114,17 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
                                   "must not be empty; e.g. path = \"/backup/rebound-snapshots\"");
           }
           settings.repository_path = JoinPath(base_dir, *text);
+          return OkStatus();
+        }
+        if (setting.key == "document_path") {
+          auto text = reader.String(*setting.value, path);
+          if (!text.ok()) {
+            return text.error();
+          }
+          if (Status valid = snapshot::CheckDocumentPath(*text); !valid.ok()) {
+            return reader.ErrorAt(*setting.value, path, valid.error().message());
+          }
+          settings.document_path = *text;
           return OkStatus();
         }
         if (setting.key == "interval") {
@@ -127,6 +171,8 @@ Status ReadSnapshotSettings(const ConfigReader& reader, const ConfigEntry& entry
         return Assign(ReadPatterns(reader, *setting.value, path), settings.redact);
       });
 }
+
+}  // namespace
 
 std::string SnapshotRepositoryPath(const SnapshotSettings& settings, const std::string& data_dir) {
   return settings.repository_path.empty() ? JoinPath(data_dir, "snapshots")

@@ -4,6 +4,7 @@
 //
 //   [snapshots]
 //   path = "snapshots"                         # the git repository; default DATA_DIR/snapshots
+//   document_path = "config/recovery.json"     # commit into the application's repo at `path`
 //   redact = ["*key*", "*token*", "*secret*", "*password*", "*pin*"]
 //   interval = "1h"                            # scheduled capture; "0" (default): off
 //   on_shutdown = true                         # capture on graceful shutdown; default false
@@ -32,6 +33,10 @@ namespace rebound::engine {
 
 struct SnapshotSettings {
   std::string repository_path = {};  // absolute; "" until resolved: DATA_DIR/snapshots
+  // "": repository_path is rebound's own bare repository. Otherwise the path of the document
+  // inside the application's existing repository at repository_path (which must be set), e.g.
+  // "config/recovery.json"; keep must then be 0 (snapshot::GitStoreOptions::document_path).
+  std::string document_path = {};
   // Glob patterns of keys whose values are never stored (snapshot/redaction.h).
   std::vector<std::string> redact = {"*key*", "*token*", "*secret*", "*password*"};
   Duration interval = Duration::zero();  // zero: no scheduled capture

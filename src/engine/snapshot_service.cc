@@ -61,8 +61,9 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
                                                                snapshot::EndpointTransport* transport) {
   const std::string& data_dir = config.daemon.data_dir;
   // The caller holds the data directory's lock: no other writer can be mid-commit.
-  auto git = snapshot::GitStore::Open(SnapshotRepositoryPath(config.snapshots, data_dir),
-                                      {.remove_stale_locks = true});
+  auto git = snapshot::GitStore::Open(
+      SnapshotRepositoryPath(config.snapshots, data_dir),
+      {.remove_stale_locks = true, .document_path = config.snapshots.document_path});
   if (!git.ok()) {
     return git.error();
   }

@@ -10,6 +10,7 @@
 
 #include <git2.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "snapshot/git_store.h"
 
 namespace rebound::snapshot::git_internal {
 
@@ -93,6 +95,11 @@ class FileSystemFlush {
   int fd_;
   std::string directory_;
 };
+// git_store_git.cc: tag name -> the id of the commit it points at (annotated tags peeled),
+// keyed by commit id; and one commit's CommitInfo with its tags.
+std::multimap<std::string, std::string> TagsByCommit(git_repository* repo);
+Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
+                                  const std::multimap<std::string, std::string>& tags);
 // The ref a successful push records (the commit the remote's branch then held).
 inline constexpr char kPushedRef[] = "refs/rebound/pushed";
 

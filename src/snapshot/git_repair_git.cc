@@ -150,6 +150,7 @@ Result<int64_t> RestoreCommitChain(git_repository* repo, git_odb* remote_odb) {
 }  // namespace
 
 Result<RepairResult> GitStore::RepairFrom(const std::string& url) {
+  REBOUND_RETURN_IF_ERROR(RefuseForApplication("repair"));
   std::lock_guard lock(mutex_);
   auto staging = FetchStaging(path_, url);
   if (!staging.ok()) {

@@ -220,6 +220,7 @@ Result<std::vector<git_oid>> ListPack(const std::string& index_path) {
 }  // namespace git_internal
 
 Result<PruneResult> GitStore::Prune(const RetentionPolicy& policy) {
+  REBOUND_RETURN_IF_ERROR(RefuseForApplication("pruning snapshots ([snapshots] keep)"));
   std::lock_guard lock(mutex_);
   if (policy.keep <= 0 || git_repository_head_unborn(repo_) == 1) {
     auto all = LogLocked();

@@ -9,13 +9,17 @@
 //   auto last = (*repo)->FindAtOrBefore(some_time);                  // point in time
 //
 // Each commit's tree holds just the files committed, written directly (no index, no work
-// tree), on top of HEAD. libgit2's fsync of the git directory is turned on, so a commit that
+// tree), on top of HEAD. With GitStoreOptions::document_path the store is instead an
+// application's own repository (a work tree, e.g. /srv/app): each snapshot commits that one
+// path on the current branch and leaves every other file, index entry and branch alone
+// (git_application_git.cc; docs/snapshots.md). libgit2's fsync of the git directory is turned on, so a commit that
 // returned is on disk. Commit times have one-second resolution (git's).
 // Thread-safe: one mutex serializes every call. Errors: not_found for an unknown revision,
 // validation for a bad tag name, conflict for an existing tag, corruption for a damaged
 // object, unknown for other libgit2 failures (each with libgit2's message).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,7 +81,16 @@ struct GitStoreOptions {
   // packed-refs.lock), which would refuse every later commit. REQUIRES: the caller is the
   // repository's only writer (rebound holds the data directory's lock).
   bool remove_stale_locks = false;
+  // "" (default): `path` is rebound's own bare repository, created when missing, whose commits
+  // hold recovery.json alone. Otherwise a path relative to the top of the work tree of the
+  // application's existing repository at `path`, e.g. "config/recovery.json": each snapshot
+  // replaces that one path in a commit on the current branch, in the work tree and in the index.
+  std::string document_path = {};
 };
+
+// "config/recovery.json" is fine; "", "/abs", "a/../b", "./a", ".git/x", "a//b" are not
+// (validation Error saying why). Used by Open and by the configuration reader.
+Status CheckDocumentPath(const std::string& document_path);
 
 class GitStore {
  public:
@@ -88,16 +101,33 @@ class GitStore {
   GitStore& operator=(const GitStore&) = delete;
 
   const std::string& path() const { return path_; }
+  // Where each snapshot's document sits in a commit's tree: "recovery.json" in rebound's own
+  // repository, GitStoreOptions::document_path in an application's.
+  const std::string& document_path() const { return document_path_; }
+  bool IsApplicationRepository() const { return application_; }
   // The stale lock files Open removed (see GitStoreOptions), for the caller to log.
   const std::vector<std::string>& removed_locks() const { return removed_locks_; }
 
-  // A new commit on HEAD whose tree holds `file_path` -> `content`. Returns its id.
+  // A new commit on HEAD whose tree holds `file_path` -> `content` (in an application's
+  // repository: HEAD's tree with `file_path` replaced, and the work tree file and its index
+  // entry updated too). `write_alongside`, when set, runs after the file system flush that makes
+  // the objects durable is opened and before anything is written: files it writes without their
+  // own syncs on the same file system (FlushCovers) are durable before the branch moves; its
+  // error aborts the commit. Returns the new commit's id.
   Result<std::string> CommitFile(const std::string& file_path, const std::string& content,
-                                 const std::string& message, WallTime time);
-  // Newest first (by commit time, then by ancestry). Empty for a fresh repository.
+                                 const std::string& message, WallTime time,
+                                 const std::function<Status()>& write_alongside = {});
+  // True when the flush of a commit (one syncfs of the repository's file system) also makes
+  // files written in `directory` durable: the same file system.
+  bool FlushCovers(const std::string& directory);
+  // The snapshots, newest first (by commit time, then by ancestry). Empty for a fresh
+  // repository. In an application's repository: only the commits that changed document_path.
   Result<std::vector<CommitInfo>> Log();
   // nullopt for a repository without commits.
   Result<std::optional<std::string>> Head();
+  // The newest snapshot: HEAD in rebound's own repository, the newest commit that changed
+  // document_path in an application's; nullopt when there is none.
+  Result<std::optional<std::string>> NewestSnapshot();
   // `revision`: a full or abbreviated id, or a tag name.
   Result<std::string> ResolveCommit(const std::string& revision);
   Result<std::string> ReadFile(const std::string& revision, const std::string& file_path);
@@ -119,6 +149,7 @@ class GitStore {
   // repository's `shallow` file, so the git CLI (log, fsck) stops there, as does Log().
   // The commit objects of pruned snapshots (~200 bytes each) stay, because libgit2 1.5 does
   // not honour `shallow` when it walks history to push. docs/operations.md has the details.
+  // Refused (validation) in an application's repository: its history is never rewritten.
   Result<PruneResult> Prune(const RetentionPolicy& policy);
 
   // Remotes (git_remote_git.cc). Lists the remote's refs (no objects are transferred) and
@@ -133,10 +164,21 @@ class GitStore {
   // object, to PATH/quarantine/, then copies every object reachable from HEAD and the tags
   // that is missing back from a fresh fetch of `url`; repeats until CheckObjects() passes
   // or nothing more can be fetched. REQUIRES: the only writer (the data directory's lock).
+  // Refused (validation) in an application's repository: git's own tools repair it.
   Result<RepairResult> RepairFrom(const std::string& url);
 
  private:
   GitStore(std::string path, git_repository* repo) : path_(std::move(path)), repo_(repo) {}
+
+  // git_application_git.cc: an application's repository.
+  static Result<std::unique_ptr<GitStore>> OpenApplication(const std::string& path,
+                                                           const std::string& document_path);
+  Result<std::string> CommitInWorkTreeLocked(const std::string& content,
+                                             const std::string& message, WallTime time,
+                                             const std::function<Status()>& write_alongside);
+  Result<std::vector<CommitInfo>> ApplicationLogLocked();
+  // validation Error naming `what` when this is an application's repository.
+  Status RefuseForApplication(const std::string& what) const;
 
   Result<std::vector<CommitInfo>> LogLocked();
   Result<ObjectCheck> CheckObjectsLocked();
@@ -144,6 +186,8 @@ class GitStore {
   Status ReopenLocked();
 
   std::string path_;
+  std::string document_path_ = "recovery.json";
+  bool application_ = false;
   std::mutex mutex_;
   git_repository* repo_;
   std::vector<std::string> removed_locks_;

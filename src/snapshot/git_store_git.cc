@@ -1,4 +1,5 @@
 #include <git2.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,7 +44,10 @@ Result<OwnedBlob> LookupBlob(git_repository* repo, git_commit* commit, const std
   return OwnedBlob(blob);
 }
 
-// Tag name -> the id of the commit it points at (annotated tags peeled).
+}  // namespace
+
+namespace git_internal {
+
 std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
   const auto tags = ListTags(repo);
   std::multimap<std::string, std::string> by_commit;
@@ -55,6 +59,10 @@ std::multimap<std::string, std::string> TagsByCommit(git_repository* repo) {
   }
   return by_commit;
 }
+
+}  // namespace git_internal
+
+namespace {
 
 class ObjectChecker {
  public:
@@ -126,8 +134,10 @@ class ObjectChecker {
   ObjectCheck check_;
 };
 
-Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
-                                  const std::multimap<std::string, std::string>& tags) {
+}  // namespace
+
+Result<CommitInfo> git_internal::ReadCommitInfo(
+    git_repository* repo, const git_oid& id, const std::multimap<std::string, std::string>& tags) {
   git_commit* commit = nullptr;
   if (int rc = git_commit_lookup(&commit, repo, &id); rc != 0) {
     return GitError(rc, "reading commit " + OidHex(&id));
@@ -141,6 +151,8 @@ Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
   }
   return info;
 }
+
+namespace {
 
 void AppendParents(git_repository* repo, const git_oid& id, std::vector<git_oid>& queue) {
   git_commit* commit = nullptr;
@@ -182,6 +194,15 @@ std::vector<std::string> RemoveStaleLocks(const std::string& path) {
 
 Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitStoreOptions options) {
   InitLibgit2Once();
+  if (!options.document_path.empty()) {
+    return OpenApplication(path, options.document_path);
+  }
+  if (std::error_code error; std::filesystem::exists(path + "/.git", error)) {
+    // Not turned into a bare repository inside someone's work tree.
+    return ValidationError(path + " is a git work tree (an application's repository): set "
+                           "[snapshots] document_path (e.g. \"config/recovery.json\") to commit "
+                           "the snapshots into it, or choose another [snapshots] path");
+  }
   std::vector<std::string> removed;
   if (options.remove_stale_locks) {
     removed = RemoveStaleLocks(path);
@@ -203,7 +224,9 @@ GitStore::~GitStore() { git_repository_free(repo_); }
 
 Status GitStore::ReopenLocked() {
   git_repository* reopened = nullptr;
-  if (int rc = git_repository_open_bare(&reopened, path_.c_str()); rc != 0) {
+  const int rc = application_ ? git_repository_open(&reopened, path_.c_str())
+                              : git_repository_open_bare(&reopened, path_.c_str());
+  if (rc != 0) {
     return GitError(rc, "reopening the snapshot repository " + path_);
   }
   git_repository_free(repo_);
@@ -223,8 +246,45 @@ Result<std::optional<std::string>> GitStore::Head() {
   return std::optional<std::string>(OidHex(&id));
 }
 
+Result<std::optional<std::string>> GitStore::NewestSnapshot() {
+  if (!application_) {
+    return Head();
+  }
+  std::lock_guard lock(mutex_);
+  auto commits = ApplicationLogLocked();
+  if (!commits.ok()) {
+    return commits.error();
+  }
+  return commits->empty() ? std::optional<std::string>()
+                          : std::optional<std::string>(commits->front().id);
+}
+
+bool GitStore::FlushCovers(const std::string& directory) {
+  if (application_) {
+    return false;  // libgit2 syncs each object of an application's commit: no shared flush
+  }
+  std::string objects;
+  {
+    std::lock_guard lock(mutex_);  // repo_ is replaced by a reopen (repair)
+    objects = std::string(git_repository_path(repo_)) + "objects";
+  }
+  struct stat ours {};
+  struct stat theirs {};
+  return ::stat(objects.c_str(), &ours) == 0 &&
+         ::stat(directory.c_str(), &theirs) == 0 && ours.st_dev == theirs.st_dev;
+}
+
 Result<std::string> GitStore::CommitFile(const std::string& file_path, const std::string& content,
-                                         const std::string& message, WallTime time) {
+                                         const std::string& message, WallTime time,
+                                         const std::function<Status()>& write_alongside) {
+  if (application_) {
+    if (file_path != document_path_) {
+      return ValidationError("this application repository holds only " + document_path_ +
+                             ", not \"" + file_path + "\"");
+    }
+    std::lock_guard lock(mutex_);
+    return CommitInWorkTreeLocked(content, message, time, write_alongside);
+  }
   if (file_path.empty() || file_path.find_first_of(std::string("/\0", 2)) != std::string::npos) {
     return ValidationError("a snapshot file name must be one path component, not \"" + file_path +
                            "\"");
@@ -249,6 +309,9 @@ Result<std::string> GitStore::CommitFile(const std::string& file_path, const std
   auto flush = FileSystemFlush::Open(objects_dir);  // before the writes: see FileSystemFlush
   if (!flush.ok()) {
     return flush.error();
+  }
+  if (write_alongside) {
+    REBOUND_RETURN_IF_ERROR(write_alongside());
   }
   std::vector<std::string> written;
   Status made = OkStatus();
@@ -293,6 +356,9 @@ Result<std::vector<CommitInfo>> GitStore::Log() {
 }
 
 Result<std::vector<CommitInfo>> GitStore::LogLocked() {
+  if (application_) {
+    return ApplicationLogLocked();
+  }
   std::vector<CommitInfo> commits;
   if (git_repository_head_unborn(repo_) == 1) {
     return commits;

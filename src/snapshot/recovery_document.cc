@@ -1,5 +1,7 @@
 #include "snapshot/recovery_document.h"
 
+#include "snapshot/json_splice.h"
+
 #include "snapshot/timestamp.h"
 #include "store/module_state.h"
 
@@ -207,6 +209,27 @@ nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document) {
 
 std::string SerializeRecoveryDocument(const RecoveryDocument& document) {
   return RecoveryDocumentToJson(document).dump(2) + "\n";
+}
+
+std::string SerializeRecoveryDocument(const RecoveryDocument& document,
+                                      const std::map<std::string, std::string>& compact_states) {
+  std::string text = SerializeRecoveryDocument(document);
+  // A top-level key: at exactly two spaces after a newline, so no string value can fake it
+  // (a newline inside a string is escaped).
+  constexpr std::string_view kEmptyStates = "\n  \"module_states\": {}";
+  const size_t at = text.find(kEmptyStates);
+  if (compact_states.empty() || at == std::string::npos) {
+    return text;
+  }
+  std::string section = "{";
+  for (const auto& [module, state] : compact_states) {
+    section += section.size() == 1 ? "\n    " : ",\n    ";
+    section += nlohmann::json(module).dump() + ": ";
+    AppendIndented(state, 2, section);
+  }
+  section += "\n  }";
+  text.replace(at + kEmptyStates.size() - 2, 2, section);
+  return text;
 }
 
 Result<RecoveryDocument> RecoveryDocumentFromJson(const nlohmann::json& json) {

@@ -75,6 +75,11 @@ struct RecoveryDocument {
 nlohmann::json RecoveryDocumentToJson(const RecoveryDocument& document);
 // Pretty-printed (two spaces), keys sorted: the same document always gives the same bytes.
 std::string SerializeRecoveryDocument(const RecoveryDocument& document);
+// The same bytes, with the module states given as compact JSON text (module -> nlohmann dump(),
+// already redacted) and spliced in unparsed (snapshot/json_splice.h).
+// REQUIRES: document.module_states is empty; each text IsSpliceable.
+std::string SerializeRecoveryDocument(const RecoveryDocument& document,
+                                      const std::map<std::string, std::string>& compact_states);
 
 Result<RecoveryDocument> RecoveryDocumentFromJson(const nlohmann::json& json);
 Result<RecoveryDocument> ParseRecoveryDocument(std::string_view text);

@@ -2,6 +2,7 @@
 
 #include "base/atomic_file.h"
 #include "base/version.h"
+#include "snapshot/json_splice.h"
 #include "snapshot/redaction.h"
 #include "snapshot/timestamp.h"
 
@@ -35,9 +36,9 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
                                            const std::string& captured_by,
                                            const std::string& message,
                                            bool enforce_required) {
-  auto modules = states_.List();
-  if (!modules.ok()) {
-    return modules.error().WithContext("capture: reading module states");
+  auto stored = states_.ListText();
+  if (!stored.ok()) {
+    return stored.error().WithContext("capture: reading module states");
   }
   auto head = git_.Head();
   if (!head.ok()) {
@@ -52,25 +53,56 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
   if (options_.jobs_status) {
     document.jobs = options_.jobs_status();
   }
-  for (store::ModuleState& state : *modules) {
-    document.module_states[state.module] = std::move(state.document);
-  }
   REBOUND_RETURN_IF_ERROR(PullSources(document, enforce_required));
-  int redacted = 0;
-  for (auto& [module, state] : document.module_states) {
-    redacted += RedactSecrets(state, options_.redact_patterns);
+  auto states = RedactedStates(std::move(*stored), document);
+  if (!states.ok()) {
+    return states.error().WithContext("capture");
   }
-  const std::string text = SerializeRecoveryDocument(document);
-  REBOUND_RETURN_IF_ERROR(WriteChecksummedFile(fs_, options_.document_path, text, 0600));
-  auto commit =
-      git_.CommitFile(kDocumentFileName, text, message.empty() ? "snapshot" : message, now);
+  const std::string text = SerializeRecoveryDocument(document, states->compact);
+  // Where the commit's one file system flush also covers recovery.json, the file skips its own
+  // two syncs: it is written after that flush is opened and durable before the branch moves.
+  const FileDurability durability = git_.FlushCovers(ParentDir(options_.document_path))
+                                        ? FileDurability::kAtomicOnly
+                                        : FileDurability::kDurable;
+  auto commit = git_.CommitFile(
+      git_.document_path(), text, message.empty() ? "snapshot" : message, now, [&] {
+        return WriteChecksummedFile(fs_, options_.document_path, text, 0600, durability);
+      });
   if (!commit.ok()) {
     return commit.error().WithContext("capture");
   }
   return CaptureResult{.commit = *commit,
                        .timestamp_ms = document.timestamp_ms,
                        .size_bytes = static_cast<int64_t>(text.size()),
-                       .redacted_values = redacted};
+                       .redacted_values = states->redacted};
+}
+
+// Stored states are spliced as stored when they are compact and hold no key to redact (the
+// usual case: no parse, no re-serialization); the others, and the pulled ones (moved out of
+// `document`, which then holds none), are parsed, redacted and dumped compact.
+Result<Snapshotter::ModuleTexts> Snapshotter::RedactedStates(
+    std::vector<std::pair<std::string, std::string>> stored, RecoveryDocument& document) {
+  ModuleTexts states;
+  for (auto& [module, text] : stored) {
+    if (document.module_states.count(module) > 0) {
+      continue;  // pulled from its source at this capture: fresher than the stored one
+    }
+    if (IsSpliceable(text, options_.redact_patterns)) {
+      states.compact[module] = std::move(text);
+      continue;
+    }
+    nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) {
+      return CorruptionError("module state '" + module + "' holds malformed JSON");
+    }
+    document.module_states[module] = std::move(parsed);
+  }
+  for (auto& [module, state] : document.module_states) {
+    states.redacted += RedactSecrets(state, options_.redact_patterns);
+    states.compact[module] = state.dump();
+  }
+  document.module_states.clear();
+  return states;
 }
 
 Status Snapshotter::PullSources(RecoveryDocument& document, bool enforce_required) {
@@ -103,7 +135,7 @@ Result<std::vector<SnapshotSummary>> Snapshotter::List() {
   }
   std::vector<SnapshotSummary> summaries;
   for (CommitInfo& commit : *commits) {
-    auto size = git_.FileSize(commit.id, kDocumentFileName);
+    auto size = git_.FileSize(commit.id, git_.document_path());
     summaries.push_back({.commit = std::move(commit), .size_bytes = size.value_or(-1)});
   }
   return summaries;
@@ -137,7 +169,7 @@ Result<std::string> Snapshotter::ResolveSelector(const SnapshotSelector& selecto
   if (selector.commit) {
     return git_.ResolveCommit(*selector.commit);
   }
-  auto head = git_.Head();
+  auto head = git_.NewestSnapshot();
   if (!head.ok()) {
     return head.error();
   }
@@ -153,7 +185,7 @@ Result<RecoveryPlan> Snapshotter::Plan(const SnapshotSelector& selector,
   if (!commit.ok()) {
     return commit.error();
   }
-  auto text = git_.ReadFile(*commit, kDocumentFileName);
+  auto text = git_.ReadFile(*commit, git_.document_path());
   if (!text.ok()) {
     return text.error();
   }

@@ -11,7 +11,7 @@
 //   auto applied = snapshots.RestoreModuleStates(*plan);   // CAS against the plan's versions
 //
 // A capture writes the document (redacted) atomically with its checksum to document_path,
-// then commits it as recovery.json on HEAD. Thread-safe when the GitStore and the
+// then commits it (as GitStore::document_path()) on HEAD. Thread-safe when the GitStore and the
 // ModuleStateStore are (they are); all references must outlive this.
 
 #include <cstdint>
@@ -118,6 +118,12 @@ class Snapshotter {
                                const std::optional<std::string>& only = std::nullopt);
 
  private:
+  struct ModuleTexts {
+    std::map<std::string, std::string> compact = {};  // module -> redacted compact JSON
+    int redacted = 0;
+  };
+  Result<ModuleTexts> RedactedStates(std::vector<std::pair<std::string, std::string>> stored,
+                                     RecoveryDocument& document);
   Result<std::string> ResolveSelector(const SnapshotSelector& selector);
   // Pulls each configured source into `document` (pulled beats pushed: it is fresher);
   // an Error only for a required module's failure.

@@ -67,6 +67,27 @@ Result<ModuleState> ModuleStateStore::Get(const std::string& module) {
   return std::move(**loaded);
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ModuleStateStore::ListText() {
+  using Texts = std::vector<std::pair<std::string, std::string>>;
+  return database_.Read([](SqliteConnection& db) -> Result<Texts> {
+    auto stmt = db.Prepare("SELECT module, document FROM module_state ORDER BY module");
+    if (!stmt.ok()) {
+      return stmt.error();
+    }
+    Texts texts;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) {
+        return row.error();
+      }
+      if (!*row) {
+        return texts;
+      }
+      texts.emplace_back(stmt->ColumnText(0), stmt->ColumnText(1));
+    }
+  });
+}
+
 Result<std::vector<ModuleState>> ModuleStateStore::List() {
   return database_.Read([](SqliteConnection& db) -> Result<std::vector<ModuleState>> {
     auto stmt = db.Prepare(

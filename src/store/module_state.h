@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -43,6 +44,9 @@ class ModuleStateStore {
 
   Result<ModuleState> Get(const std::string& module);
   Result<std::vector<ModuleState>> List();
+  // Every module's document as stored (the compact JSON Put wrote), unparsed: a snapshot
+  // splices these bytes instead of parsing and re-serializing megabytes of state.
+  Result<std::vector<std::pair<std::string, std::string>>> ListText();
   // Unconditional when expected_version is nullopt.
   std::future<Result<ModuleState>> Put(const std::string& module, nlohmann::json document,
                                        std::optional<int64_t> expected_version);

@@ -62,6 +62,36 @@ TEST(SnapshotConfigTest, KeepDefaultsToEverythingAndRefusesANegativeCount) {
   EXPECT_FALSE(ParseSnapshots("[snapshots]\nkeep = \"ten\"\n").ok());
 }
 
+TEST(SnapshotConfigTest, DocumentPathCommitsIntoTheApplicationsRepositoryAtPath) {
+  auto config = ParseSnapshots(
+      "[snapshots]\npath = \"/srv/app\"\ndocument_path = \"config/recovery.json\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->snapshots.repository_path, "/srv/app");
+  EXPECT_EQ(config->snapshots.document_path, "config/recovery.json");
+  EXPECT_EQ(ParseSnapshots("")->snapshots.document_path, "");
+}
+
+TEST(SnapshotConfigTest, DocumentPathNeedsPathRefusesKeepAndBadPaths) {
+  auto no_path = ParseSnapshots("[snapshots]\ndocument_path = \"config/recovery.json\"\n");
+  ASSERT_FALSE(no_path.ok());
+  EXPECT_NE(no_path.error().message().find("rebound.toml"), std::string::npos);
+  EXPECT_NE(no_path.error().message().find("snapshots.document_path: needs snapshots.path"),
+            std::string::npos)
+      << no_path.error().message();
+  auto keep = ParseSnapshots(
+      "[snapshots]\npath = \"/srv/app\"\ndocument_path = \"recovery.json\"\nkeep = 5\n");
+  ASSERT_FALSE(keep.ok());
+  EXPECT_NE(keep.error().message().find("snapshots.keep: cannot be used with"), std::string::npos)
+      << keep.error().message();
+  for (const std::string bad : {"/abs.json", "../up.json", ".git/config", "a//b.json"}) {
+    auto config =
+        ParseSnapshots("[snapshots]\npath = \"/srv/app\"\ndocument_path = \"" + bad + "\"\n");
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_NE(config.error().message().find("snapshots.document_path"), std::string::npos)
+        << config.error().message();
+  }
+}
+
 TEST(SnapshotConfigTest, ErrorsNameTheLineTheKeyAndTheFix) {
   auto misspelt = ParseSnapshots("[snapshots]\nredcat = []\n");
   ASSERT_FALSE(misspelt.ok());

@@ -3,6 +3,8 @@
 // intact: nothing is acknowledged that is not on disk.
 
 #include <gtest/gtest.h>
+#include <cstdlib>
+#include <filesystem>
 
 #include "base/atomic_file.h"
 #include "base/manual_clock.h"
@@ -61,8 +63,41 @@ TEST_P(CaptureFaultsTest, AFailedDocumentWriteCommitsNothingAndKeepsThePreviousD
   EXPECT_TRUE(GitFsckPasses(dir_.Path("snapshots")));
 }
 
+// "fsync" is not among them: on the repository's file system recovery.json is made durable
+// by the commit's one syncfs, not by its own fsync (the two tests below).
 INSTANTIATE_TEST_SUITE_P(Faults, CaptureFaultsTest,
-                         ::testing::Values("fsync", "disk_full", "torn_write", "rename"));
+                         ::testing::Values("disk_full", "torn_write", "rename"));
+
+TEST_F(CaptureFaultsTest, OnTheRepositorysFileSystemTheDocumentIsNotSyncedOnItsOwn) {
+  ASSERT_TRUE(git_->FlushCovers(dir_.path()));
+  faults_.set_fail_sync(true);  // any fsync of the document would fail the capture
+  auto taken = snapshots_->Capture({}, "offline", "one flush");
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_EQ(**git_->Head(), taken->commit);
+  EXPECT_TRUE(ReadChecksummedFile(DefaultFileSystem(), dir_.Path("recovery.json")).ok());
+}
+
+// A repository on another file system (tmpfs) does not cover the document: it keeps its own
+// fsyncs, and a failed one commits nothing.
+TEST_F(CaptureFaultsTest, OnAnotherFileSystemAFailedDocumentSyncCommitsNothing) {
+  std::string other = "/dev/shm/rebound-test-XXXXXX";
+  if (::mkdtemp(other.data()) == nullptr) {
+    GTEST_SKIP() << "no /dev/shm";
+  }
+  auto git = GitStore::Open(other + "/snapshots");
+  ASSERT_TRUE(git.ok()) << git.error().message();
+  if ((*git)->FlushCovers(dir_.path())) {
+    std::filesystem::remove_all(other);
+    GTEST_SKIP() << "/dev/shm is on the same file system as " << dir_.path();
+  }
+  Snapshotter snapshots(**git, store_->states(), faults_, clock_,
+                        SnapshotterOptions{.document_path = dir_.Path("recovery.json")});
+  faults_.set_fail_sync(true);
+  EXPECT_FALSE(snapshots.Capture({}, "offline", "second").ok());
+  EXPECT_FALSE((*(*git)->Head()).has_value());
+  EXPECT_FALSE(DefaultFileSystem().Exists(dir_.Path("recovery.json")));
+  std::filesystem::remove_all(other);
+}
 
 }  // namespace
 }  // namespace rebound::snapshot

@@ -64,6 +64,17 @@ TEST_F(ModuleStateTest, ListAndDelete) {
             ErrorCategory::kNotFound);
 }
 
+TEST_F(ModuleStateTest, ListTextGivesTheStoredCompactJsonUnparsed) {
+  const nlohmann::json b = {{"z", 1}, {"a", {{"k", "v w"}}}};
+  ASSERT_TRUE(states().Put("b", b, std::nullopt).get().ok());
+  ASSERT_TRUE(states().Put("a", nlohmann::json::array(), std::nullopt).get().ok());
+  auto texts = states().ListText();
+  ASSERT_TRUE(texts.ok()) << texts.error().message();
+  ASSERT_EQ(texts->size(), 2u);
+  EXPECT_EQ((*texts)[0], std::make_pair(std::string("a"), std::string("[]")));
+  EXPECT_EQ((*texts)[1], std::make_pair(std::string("b"), b.dump()));  // keys sorted, compact
+}
+
 TEST_F(ModuleStateTest, InvalidModuleNamesAreRejected) {
   for (const char* bad : {"", "has space", "slash/name", "semi;colon"}) {
     auto put = states().Put(bad, json::object(), std::nullopt).get();

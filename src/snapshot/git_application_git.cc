@@ -1,0 +1,389 @@
+// GitStore in an application's own repository (GitStoreOptions::document_path): seed 000's
+// config/recovery.json, committed where the application's code lives. The rules, because the
+// repository is not rebound's (docs/snapshots.md):
+// - a snapshot is a commit on the current branch whose tree is its parent's with only
+//   document_path replaced; no other file, branch or index entry is touched;
+// - the work tree file is replaced atomically and its index entry updated, so `git status`
+//   stays clean for it while the user's staged changes to other paths stay staged;
+// - the branch moves last, compare-and-swap against the parent the commit was built on, so a
+//   commit the user made meanwhile is never overwritten (a conflict instead);
+// - a detached HEAD, an unborn branch, a merge/rebase in progress or unresolved conflicts
+//   refuse the capture with a clear error rather than guessing.
+
+#include <fcntl.h>
+#include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include "snapshot/git_internal_git.h"
+#include "snapshot/git_store.h"
+
+namespace rebound::snapshot {
+
+using namespace git_internal;  // NOLINT(build/namespaces)
+
+Status CheckDocumentPath(const std::string& document_path) {
+  const auto bad = [&](const std::string& why) {
+    return ValidationError("document path \"" + document_path + "\" " + why +
+                           "; e.g. \"config/recovery.json\" (relative to the top of the work "
+                           "tree)");
+  };
+  if (document_path.empty() || document_path.front() == '/' || document_path.back() == '/') {
+    return bad("must be a relative path to a file");
+  }
+  if (document_path.find('\\') != std::string::npos ||
+      document_path.find('\0') != std::string::npos) {
+    return bad("must not contain a backslash or a NUL");
+  }
+  size_t start = 0;
+  while (start <= document_path.size()) {
+    const size_t slash = std::min(document_path.find('/', start), document_path.size());
+    const std::string part = document_path.substr(start, slash - start);
+    std::string lower = part;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (part.empty() || part == "." || part == "..") {
+      return bad("must not have empty, \".\" or \"..\" components");
+    }
+    if (lower == ".git") {
+      return bad("must not be inside .git");
+    }
+    start = slash + 1;
+  }
+  return OkStatus();
+}
+
+Status GitStore::RefuseForApplication(const std::string& what) const {
+  if (!application_) {
+    return OkStatus();
+  }
+  return ValidationError(what + " is refused in an application's repository (" + path_ +
+                         "): rebound never rewrites or deletes the application's history; "
+                         "use git's own tools there");
+}
+
+Result<std::unique_ptr<GitStore>> GitStore::OpenApplication(const std::string& path,
+                                                            const std::string& document_path) {
+  REBOUND_RETURN_IF_ERROR(CheckDocumentPath(document_path));
+  git_repository* repo = nullptr;
+  // NO_SEARCH: exactly this directory, never a repository found in a parent directory.
+  if (int rc = git_repository_open_ext(&repo, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                       nullptr);
+      rc != 0) {
+    if (rc == GIT_ENOTFOUND) {
+      return NotFoundError("no git repository at " + path +
+                           ": with [snapshots] document_path, [snapshots] path must name the "
+                           "application's existing repository (the directory holding .git)");
+    }
+    return GitError(rc, "opening the application repository " + path);
+  }
+  OwnedRepository owned(repo);
+  if (git_repository_is_bare(repo) == 1) {
+    return ValidationError(path + " is a bare repository: [snapshots] document_path needs the "
+                           "application's repository with a work tree (or drop document_path "
+                           "to use a bare repository of rebound's own)");
+  }
+  std::unique_ptr<GitStore> store(new GitStore(path, owned.release()));
+  store->document_path_ = document_path;
+  store->application_ = true;
+  return store;
+}
+
+namespace {
+
+// Why the repository cannot take a snapshot commit now, or ok.
+Status CheckCommittable(git_repository* repo, const std::string& path) {
+  const int state = git_repository_state(repo);
+  if (state != GIT_REPOSITORY_STATE_NONE) {
+    return ConflictError("a merge, rebase, cherry-pick or similar is in progress in " + path +
+                         " (git status says which): finish or abort it, then capture again");
+  }
+  if (git_repository_head_detached(repo) == 1) {
+    return ValidationError("HEAD of " + path +
+                           " is detached: check out a branch (git switch NAME) for rebound to "
+                           "commit snapshots on");
+  }
+  if (git_repository_head_unborn(repo) == 1) {
+    return ValidationError("the current branch of " + path +
+                           " has no commit yet: make the application's first commit, then "
+                           "capture");
+  }
+  git_index* index = nullptr;
+  if (int rc = git_repository_index(&index, repo); rc != 0) {
+    return GitError(rc, "reading the index of " + path);
+  }
+  Owned<git_index, git_index_free> owned(index);
+  if (git_index_read(index, /*force=*/1) == 0 && git_index_has_conflicts(index) == 1) {
+    return ConflictError("the index of " + path +
+                         " has unresolved conflicts: resolve them, then capture again");
+  }
+  return OkStatus();
+}
+
+// The new snapshot commit: the parent's tree with `document_path` -> `content`.
+Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
+                             const std::string& document_path, const std::string& content,
+                             const std::string& message, WallTime time, git_oid& blob_id) {
+  if (int rc = git_blob_create_from_buffer(&blob_id, repo, content.data(), content.size());
+      rc != 0) {
+    return GitError(rc, "writing the document blob");
+  }
+  git_tree* base = nullptr;
+  if (int rc = git_commit_tree(&base, parent); rc != 0) {
+    return GitError(rc, "reading the tree of HEAD");
+  }
+  OwnedTree owned_base(base);
+  git_tree_update update{};
+  update.action = GIT_TREE_UPDATE_UPSERT;
+  update.id = blob_id;
+  update.filemode = GIT_FILEMODE_BLOB;
+  update.path = document_path.c_str();
+  git_oid tree_id;
+  if (int rc = git_tree_create_updated(&tree_id, repo, base, 1, &update); rc != 0) {
+    return GitError(rc, "replacing " + document_path + " in HEAD's tree");
+  }
+  git_tree* tree = nullptr;
+  if (int rc = git_tree_lookup(&tree, repo, &tree_id); rc != 0) {
+    return GitError(rc, "reading the new tree");
+  }
+  OwnedTree owned_tree(tree);
+  git_signature* signature = nullptr;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch());
+  if (int rc = git_signature_new(&signature, "rebound", "rebound@localhost", seconds.count(), 0);
+      rc != 0) {
+    return GitError(rc, "making the commit's signature");
+  }
+  OwnedSignature owned_signature(signature);
+  const git_commit* parents[] = {parent};
+  git_oid commit_id;
+  if (int rc = git_commit_create(&commit_id, repo, /*update_ref=*/nullptr, signature, signature,
+                                 nullptr, message.c_str(), tree, 1, parents);
+      rc != 0) {
+    return GitError(rc, "writing the snapshot commit");
+  }
+  return commit_id;
+}
+
+Status WriteAllTo(int fd, const std::string& data, const std::string& path) {
+  for (size_t written = 0; written < data.size();) {
+    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n < 0 && errno != EINTR) {
+      return ErrnoError(errno, "writing " + path);
+    }
+    written += n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  return OkStatus();
+}
+
+// temp -> fdatasync -> rename -> fsync of the directory; the file's stat for its index entry.
+Result<struct stat> ReplaceWorkTreeFile(const std::string& path, const std::string& content) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  std::string temp = path + ".rebound-XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    return ErrnoError(errno, "creating a temporary file beside " + path);
+  }
+  Status written = WriteAllTo(fd, content, temp);
+  if (written.ok() && ::fchmod(fd, 0644) != 0) {
+    written = ErrnoError(errno, "chmod " + temp);
+  }
+  if (written.ok() && ::fdatasync(fd) != 0) {
+    written = ErrnoError(errno, "fdatasync " + temp);
+  }
+  if (::close(fd) != 0 && written.ok()) {
+    written = ErrnoError(errno, "closing " + temp);
+  }
+  if (written.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    written = ErrnoError(errno, "renaming " + temp + " to " + path);
+  }
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written.error();
+  }
+  if (const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+    const int synced = ::fsync(dir_fd);
+    ::close(dir_fd);
+    if (synced != 0) {
+      return ErrnoError(errno, "fsync of " + dir);
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return ErrnoError(errno, "stat " + path);
+  }
+  return st;
+}
+
+// Replaces the one index entry of `document_path` (stat data of the file just written, so
+// `git status` finds it clean without re-reading it); every other entry stays as it was.
+Status UpdateIndexEntry(git_repository* repo, const std::string& document_path,
+                        const git_oid& blob_id, const struct stat& st) {
+  git_index* index = nullptr;
+  if (int rc = git_repository_index(&index, repo); rc != 0) {
+    return GitError(rc, "opening the index");
+  }
+  Owned<git_index, git_index_free> owned(index);
+  if (int rc = git_index_read(index, /*force=*/1); rc != 0) {
+    return GitError(rc, "reading the index");
+  }
+  git_index_entry entry{};
+  entry.ctime.seconds = static_cast<int32_t>(st.st_ctim.tv_sec);
+  entry.ctime.nanoseconds = static_cast<uint32_t>(st.st_ctim.tv_nsec);
+  entry.mtime.seconds = static_cast<int32_t>(st.st_mtim.tv_sec);
+  entry.mtime.nanoseconds = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  entry.dev = static_cast<uint32_t>(st.st_dev);
+  entry.ino = static_cast<uint32_t>(st.st_ino);
+  entry.mode = GIT_FILEMODE_BLOB;
+  entry.uid = st.st_uid;
+  entry.gid = st.st_gid;
+  entry.file_size = static_cast<uint32_t>(st.st_size);
+  entry.id = blob_id;
+  entry.path = document_path.c_str();
+  if (int rc = git_index_add(index, &entry); rc != 0) {
+    return GitError(rc, "updating the index entry of " + document_path);
+  }
+  if (int rc = git_index_write(index); rc != 0) {
+    return GitError(rc, "writing the index (is a git command running there?)");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::string> GitStore::CommitInWorkTreeLocked(
+    const std::string& content, const std::string& message, WallTime time,
+    const std::function<Status()>& write_alongside) {
+  REBOUND_RETURN_IF_ERROR(CheckCommittable(repo_, path_));
+  git_reference* head = nullptr;
+  if (int rc = git_repository_head(&head, repo_); rc != 0) {
+    return GitError(rc, "reading HEAD of " + path_);
+  }
+  OwnedReference owned_head(head);
+  const std::string branch = git_reference_name(head);
+  auto parent = LookupCommit(repo_, branch);
+  if (!parent.ok()) {
+    return parent.error();
+  }
+  const git_oid parent_id = *git_commit_id(parent->get());
+  if (write_alongside) {  // libgit2 syncs each object itself here: no shared flush to join
+    REBOUND_RETURN_IF_ERROR(write_alongside());
+  }
+  git_oid blob_id;
+  auto commit_id = CreateCommit(repo_, parent->get(), document_path_, content, message, time,
+                                blob_id);
+  if (!commit_id.ok()) {
+    return commit_id.error().WithContext(path_);
+  }
+  // Work tree and index before the branch: a crash in between leaves the new document staged
+  // (harmless), never an index that would silently revert it on the user's next commit.
+  const std::string file = std::string(git_repository_workdir(repo_)) + document_path_;
+  auto st = ReplaceWorkTreeFile(file, content);
+  if (!st.ok()) {
+    return st.error();
+  }
+  REBOUND_RETURN_IF_ERROR(UpdateIndexEntry(repo_, document_path_, blob_id, *st));
+  git_reference* moved = nullptr;
+  const std::string log = "snapshot: " + message;
+  if (int rc = git_reference_create_matching(&moved, repo_, branch.c_str(), &*commit_id,
+                                             /*force=*/1, &parent_id, log.c_str());
+      rc != 0) {
+    if (rc == GIT_EMODIFIED) {
+      return ConflictError(branch + " of " + path_ +
+                           " moved while the snapshot was being committed (a commit made "
+                           "meanwhile); the document is staged: capture again");
+    }
+    return GitError(rc, "moving " + branch + " of " + path_ + " to the snapshot");
+  }
+  git_reference_free(moved);
+  return OidHex(&*commit_id);
+}
+
+namespace {
+
+// The id of `path` in `commit`'s tree, or nullopt when it has none.
+std::optional<git_oid> EntryAt(git_commit* commit, const std::string& path) {
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, commit) != 0) {
+    return std::nullopt;
+  }
+  OwnedTree owned(tree);
+  git_tree_entry* entry = nullptr;
+  if (git_tree_entry_bypath(&entry, tree, path.c_str()) != 0) {
+    return std::nullopt;
+  }
+  OwnedTreeEntry owned_entry(entry);
+  return *git_tree_entry_id(entry);
+}
+
+bool SameEntry(const std::optional<git_oid>& a, const std::optional<git_oid>& b) {
+  return a.has_value() == b.has_value() && (!a || git_oid_equal(&*a, &*b) == 1);
+}
+
+// True when `commit` changed `path`: it differs from every parent (git log PATH's rule, so a
+// merge that only brought in a branch's snapshot is not listed twice).
+bool ChangedPath(git_commit* commit, const std::string& path) {
+  const std::optional<git_oid> here = EntryAt(commit, path);
+  if (!here) {
+    return false;
+  }
+  for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+    git_commit* parent = nullptr;
+    if (git_commit_parent(&parent, commit, i) != 0) {
+      continue;
+    }
+    OwnedCommit owned(parent);
+    if (SameEntry(here, EntryAt(parent, path))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<CommitInfo>> GitStore::ApplicationLogLocked() {
+  std::vector<CommitInfo> commits;
+  if (git_repository_head_unborn(repo_) == 1) {
+    return commits;
+  }
+  git_revwalk* walk = nullptr;
+  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
+    return GitError(rc, "walking the history of " + path_);
+  }
+  OwnedWalk owned_walk(walk);
+  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  if (int rc = git_revwalk_push_head(walk); rc != 0) {
+    return GitError(rc, "walking from HEAD of " + path_);
+  }
+  const auto tags = TagsByCommit(repo_);
+  for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+    git_commit* commit = nullptr;
+    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
+      return GitError(rc, "reading commit " + OidHex(&id));
+    }
+    OwnedCommit owned(commit);
+    if (!ChangedPath(commit, document_path_)) {
+      continue;
+    }
+    auto info = ReadCommitInfo(repo_, id, tags);
+    if (!info.ok()) {
+      return info.error();
+    }
+    commits.push_back(std::move(*info));
+  }
+  std::stable_sort(commits.begin(), commits.end(),
+                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
+  return commits;
+}
+
+}  // namespace rebound::snapshot
