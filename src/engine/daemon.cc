@@ -208,8 +208,12 @@ bool Daemon::DefersEvents() const { return defer_events_on_.load() == std::this_
 void Daemon::Write(PendingEvent pending) {
   if (DefersEvents()) {
     pending_events_.push_back(std::move(pending));
-    return;
+  } else {
+    WriteNow(std::move(pending));
   }
+}
+
+void Daemon::WriteNow(PendingEvent pending) {
   if (!pending.log_line.empty()) {
     if (pending.warning) {
       spdlog::warn("{}", pending.log_line);
@@ -237,14 +241,17 @@ void Daemon::Write(PendingEvent pending) {
       });
 }
 
+// Only the deferring thread owns pending_events_: a call from any other thread (an API call
+// run inline once the reactor has closed, during shutdown) has nothing of its own to flush.
 void Daemon::FlushEvents() {
+  if (!DefersEvents()) {
+    return;
+  }
   std::vector<PendingEvent> pending;
   pending.swap(pending_events_);
-  const std::thread::id deferring = defer_events_on_.exchange(std::thread::id());
   for (PendingEvent& event : pending) {
-    Write(std::move(event));
+    WriteNow(std::move(event));
   }
-  defer_events_on_ = deferring;
 }
 
 void Daemon::Emit(const std::string& kind, const std::string& service, const nlohmann::json& data) {
@@ -320,9 +327,12 @@ void Daemon::Run() {
            {"config_digest", options_.config.digest}});
   // On this thread, which becomes the loop thread: before any signal or API call is handled.
   // Its events are written after all services have been launched, then after each round.
+  // Flushed after each phase, so that a phase that hangs leaves the log of those before it.
   defer_events_on_ = std::this_thread::get_id();
   supervisor_->AdoptAll();
+  FlushEvents();
   supervisor_->StartAll();
+  FlushEvents();
   if (Status recovered = jobs_->Recover(); !recovered.ok()) {
     spdlog::error("jobs: {}; no job runs until the store is readable and rebound restarts",
                   recovered.error().message());
@@ -333,8 +343,8 @@ void Daemon::Run() {
   FlushEvents();
   PublishStatus();
   reactor_->Run();
-  defer_events_on_ = std::thread::id();
   FlushEvents();
+  defer_events_on_ = std::thread::id();
   reliability_->Shutdown();
   FinishSnapshots();
   Journal("daemon", "stopped", "", nlohmann::json::object());

@@ -119,6 +119,8 @@ class Daemon final : public ServiceController,
   // "exited", "restart_scheduled" and "starting" do not delay the spawn that follows them.
   bool DefersEvents() const;
   void Write(PendingEvent pending);
+  void WriteNow(PendingEvent pending);
+  // Writes what the calling thread deferred; a no-op on any other thread.
   void FlushEvents();
   ServiceStatus ToStatus(const supervise::ServiceView& view) const;
   // On the reactor (or before/after it runs): every service's status onto the board. Runs
