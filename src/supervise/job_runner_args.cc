@@ -1,8 +1,9 @@
 // The pure half of job_runner.h: the command line.
 
+#include <sys/un.h>
+
 #include <charconv>
 #include <iostream>
-#include <sys/un.h>
 
 #include "supervise/job_runner.h"
 
@@ -42,9 +43,7 @@ Status SetRunnerOption(const std::string& flag, const std::string& value,
 
 }  // namespace
 
-std::string JobRunnerSocketPath(const std::string& run_dir) {
-  return run_dir + "/job-runner.sock";
-}
+std::string JobRunnerSocketPath(const std::string& run_dir) { return run_dir + "/job-runner.sock"; }
 
 Result<JobRunnerOptions> ParseJobRunnerArgs(const std::vector<std::string>& args) {
   JobRunnerOptions options;

@@ -137,8 +137,8 @@ int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
   if (!start.cwd.empty()) {
     ::posix_spawn_file_actions_addchdir_np(&actions, start.cwd.c_str());
   }
-  ::posix_spawnattr_setflags(&attributes,
-                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ::posix_spawnattr_setflags(
+      &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   ::posix_spawnattr_setpgroup(&attributes, 0);
   sigset_t none;
   ::sigemptyset(&none);
@@ -168,9 +168,8 @@ std::vector<bool> WriteExitRecords(const std::string& run_dir,
     const std::string temp = ExitRecordPath(run_dir, records[i].name) + ".runner-tmp";
     files[i].Reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     const std::string data = FrameWithChecksum(records[i].ToJson().dump() + "\n");
-    written[i] = files[i].IsOpen() &&
-                 ::write(files[i].get(), data.data(), data.size()) ==
-                     static_cast<ssize_t>(data.size());
+    written[i] = files[i].IsOpen() && ::write(files[i].get(), data.data(), data.size()) ==
+                                          static_cast<ssize_t>(data.size());
   }
   for (size_t i = 0; i < records.size(); ++i) {
     written[i] = written[i] && ::fdatasync(files[i].get()) == 0;
@@ -448,9 +447,8 @@ class JobRunner {
     }
     RunningJob job{.start = start};
     job.log = std::make_unique<RotatingLog>(
-        fs_, RotatingLogOptions{.path = start.log_path,
-                                .max_bytes = start.log_max_bytes,
-                                .keep = start.log_keep});
+        fs_, RotatingLogOptions{
+                 .path = start.log_path, .max_bytes = start.log_max_bytes, .keep = start.log_keep});
     OpenLog(job);
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -539,8 +537,8 @@ class JobRunner {
     }
     RunningJob& job = it->second;
     if (::kill(-job.pid, request.signal) == 0) {
-      Note(job, "sent " + SignalName(request.signal) + " to process group " +
-                    std::to_string(job.pid));
+      Note(job,
+           "sent " + SignalName(request.signal) + " to process group " + std::to_string(job.pid));
     } else {
       Note(job, "could not send " + SignalName(request.signal) + ": " + ::strerror(errno));
     }

@@ -209,17 +209,17 @@ Status RunnerLauncher::StartRunner() {
   // A descriptor number that cannot be 3 already (dup2 onto itself would keep CLOEXEC).
   const int runner_end = ::fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
   ::close(pair[1]);
-  const std::vector<std::string> args = {
-      "rebound",    "runner",   "--run-dir",       options_.run_dir,
-      "--socket",   JobRunnerSocketPath(options_.run_dir),
-      "--parent-pid", std::to_string(::getpid()), "--connection-fd", "3"};
+  const std::vector<std::string> args = {"rebound",         "runner",
+                                         "--run-dir",       options_.run_dir,
+                                         "--socket",        JobRunnerSocketPath(options_.run_dir),
+                                         "--parent-pid",    std::to_string(::getpid()),
+                                         "--connection-fd", "3"};
   const std::string log = options_.log_dir + "/job-runner.log";
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  ::posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
+  ::posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   ::posix_spawn_file_actions_adddup2(&actions, runner_end, 3);
   ::posix_spawn_file_actions_addclosefrom_np(&actions, 4);
   posix_spawnattr_t attributes;
@@ -324,9 +324,9 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
   } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
     Report(exited->record.name, FromRecord(exited->record, ""));
   } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
-    Report(refused->name, ExitInfo{.ended = std::chrono::system_clock::now(),
-                                   .description = "the job runner refused to start it: " +
-                                                  refused->message});
+    Report(refused->name,
+           ExitInfo{.ended = std::chrono::system_clock::now(),
+                    .description = "the job runner refused to start it: " + refused->message});
   }
 }
 
@@ -409,10 +409,10 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
                                 .started = std::chrono::system_clock::now()}};
   }
   // Not running: a runner that is alive has written the record of every job it ended.
-  return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
-                  .exit = OutcomeFromRecords(spec.name, socket_ >= 0
-                                                            ? "the job runner does not run it"
-                                                            : "its job runner is gone")};
+  return Adoption{
+      .outcome = AdoptOutcome::kExitedMeanwhile,
+      .exit = OutcomeFromRecords(
+          spec.name, socket_ >= 0 ? "the job runner does not run it" : "its job runner is gone")};
 }
 
 Status RunnerLauncher::Signal(const std::string& name, int signal) {

@@ -5,11 +5,11 @@
 // Assigns the value of a Result expression to `lhs`, or returns its error. File-local.
 #define RUNNER_CONCAT_INNER(a, b) a##b
 #define RUNNER_CONCAT(a, b) RUNNER_CONCAT_INNER(a, b)
-#define REBOUND_ASSIGN_OR_RETURN(lhs, expr)                    \
-  auto RUNNER_CONCAT(runner_result_, __LINE__) = (expr);       \
-  if (!RUNNER_CONCAT(runner_result_, __LINE__).ok()) {         \
-    return RUNNER_CONCAT(runner_result_, __LINE__).error();    \
-  }                                                            \
+#define REBOUND_ASSIGN_OR_RETURN(lhs, expr)                 \
+  auto RUNNER_CONCAT(runner_result_, __LINE__) = (expr);    \
+  if (!RUNNER_CONCAT(runner_result_, __LINE__).ok()) {      \
+    return RUNNER_CONCAT(runner_result_, __LINE__).error(); \
+  }                                                         \
   lhs = std::move(*RUNNER_CONCAT(runner_result_, __LINE__))
 
 namespace rebound::supervise {
@@ -55,8 +55,8 @@ Result<RunnerStart> DecodeStart(const json& message) {
   REBOUND_ASSIGN_OR_RETURN(start.name, Field<std::string>(message, "name"));
   REBOUND_ASSIGN_OR_RETURN(start.command, Field<std::vector<std::string>>(message, "command"));
   REBOUND_ASSIGN_OR_RETURN(start.cwd, OptionalField<std::string>(message, "cwd", ""));
-  REBOUND_ASSIGN_OR_RETURN(
-      start.env, (OptionalField<std::map<std::string, std::string>>(message, "env", {})));
+  REBOUND_ASSIGN_OR_RETURN(start.env,
+                           (OptionalField<std::map<std::string, std::string>>(message, "env", {})));
   REBOUND_ASSIGN_OR_RETURN(start.log_path, Field<std::string>(message, "log"));
   REBOUND_ASSIGN_OR_RETURN(start.log_max_bytes, Field<uint64_t>(message, "log_max_bytes"));
   REBOUND_ASSIGN_OR_RETURN(start.log_keep, Field<int>(message, "log_keep"));

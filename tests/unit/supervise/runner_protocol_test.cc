@@ -31,8 +31,12 @@ TEST(RunnerProtocolTest, RequestsRoundTripAsSingleLines) {
 }
 
 TEST(RunnerProtocolTest, EventsRoundTrip) {
-  ExitRecord record{.name = "job:7", .shim_pid = 40, .child_pid = 41, .exit_code = 3,
-                    .started_ms = 1000, .ended_ms = 2000};
+  ExitRecord record{.name = "job:7",
+                    .shim_pid = 40,
+                    .child_pid = 41,
+                    .exit_code = 3,
+                    .started_ms = 1000,
+                    .ended_ms = 2000};
   for (const RunnerEvent& event :
        {RunnerEvent(RunnerStarted{.name = "job:7", .child_pid = 41}),
         RunnerEvent(RunnerExited{record}),
