@@ -5,10 +5,10 @@
 // `rebound shim` does for one service (own process group, rotated log, NAME.child, durable
 // NAME.exit), without an exec of a shim per job, and like a shim it outlives the daemon.
 //
-//   rebound runner --run-dir /data/run --socket /data/run/job-runner.sock
+//   rebound runner --run-dir /data/run --socket /data/run/job:runner.sock
 //       [--parent-pid PID] [--connection-fd FD]
 //
-//   auto options = ParseJobRunnerArgs({"--run-dir", dir, "--socket", dir + "/job-runner.sock"});
+//   auto options = ParseJobRunnerArgs({"--run-dir", dir, "--socket", dir + "/job:runner.sock"});
 //   if (!options.ok()) { std::cerr << options.error().message(); return kRunnerUsageExitCode; }
 //   return RunJobRunner(*options);
 //
@@ -43,7 +43,7 @@ struct JobRunnerOptions {
   bool operator==(const JobRunnerOptions&) const = default;
 };
 
-// "RUN_DIR/job-runner.sock": where a daemon looks for the runner of its data directory.
+// "RUN_DIR/job:runner.sock": where a daemon looks for the runner of its data directory.
 std::string JobRunnerSocketPath(const std::string& run_dir);
 
 // `args` are the words after "runner". A validation Error names the option.

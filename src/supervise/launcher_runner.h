@@ -37,7 +37,7 @@ struct RunnerLauncherOptions {
   // itself ("/proc/self/exe"). Either is run as `rebound runner --run-dir RUN_DIR ...`.
   std::string runner_binary;
   std::string run_dir;
-  std::string log_dir;  // NAME.log of each job, and job-runner.log (the runner's stderr)
+  std::string log_dir;  // NAME.log of each job, and job:runner.log (the runner's stderr)
 };
 
 class RunnerLauncher final : public ProcessLauncher {

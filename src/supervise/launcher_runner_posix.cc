@@ -214,7 +214,7 @@ Status RunnerLauncher::StartRunner() {
                                          "--socket",        JobRunnerSocketPath(options_.run_dir),
                                          "--parent-pid",    std::to_string(::getpid()),
                                          "--connection-fd", "3"};
-  const std::string log = options_.log_dir + "/job-runner.log";
+  const std::string log = options_.log_dir + "/job:runner.log";
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);

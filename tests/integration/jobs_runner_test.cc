@@ -239,7 +239,7 @@ TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {
   const std::string cmdline = CommandLine(parent);
   // The shim may have exited already; if its /proc entry is still there, it is a shim.
   EXPECT_TRUE(cmdline.empty() || cmdline.find("shim --name job:1") != std::string::npos) << cmdline;
-  EXPECT_FALSE(DefaultFileSystem().Exists(h.dir().Path("data/run/job-runner.sock")));
+  EXPECT_FALSE(DefaultFileSystem().Exists(h.dir().Path("data/run/job:runner.sock")));
 }
 
 }  // namespace

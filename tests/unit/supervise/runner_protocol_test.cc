@@ -115,7 +115,7 @@ TEST(JobRunnerArgsTest, ParsesEveryOption) {
                                         .socket_path = "/data/run/r.sock",
                                         .parent_pid = 42,
                                         .connection_fd = 3}));
-  EXPECT_EQ(JobRunnerSocketPath("/data/run"), "/data/run/job-runner.sock");
+  EXPECT_EQ(JobRunnerSocketPath("/data/run"), "/data/run/job:runner.sock");
 }
 
 TEST(JobRunnerArgsTest, RejectsBadCommandLinesNamingTheOption) {
