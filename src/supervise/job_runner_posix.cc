@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/file_system.h"
 #include "supervise/exit_record.h"
+#include "supervise/exit_record_writer.h"
 #include "supervise/job_runner.h"
 #include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
@@ -44,7 +45,7 @@ constexpr int kRunnerExitNotFound = 127;
 constexpr int kRunnerExitNotExecutable = 126;
 
 // What an epoll event is about: the low 32 bits hold the fd.
-enum class Source : uint64_t { kListen, kConnection, kSignal, kPidfd, kOutput };
+enum class Source : uint64_t { kListen, kConnection, kSignal, kPidfd, kOutput, kRecords };
 
 uint64_t Token(Source source, int fd) {
   return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd);
@@ -157,38 +158,6 @@ int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
   return rc;
 }
 
-// Writes a batch of exit records durably with one directory fsync: every temp file written,
-// then each fdatasynced (the first flush commits the journal for all of them), renamed, and
-// the directory synced once. False for records that could not be written.
-std::vector<bool> WriteExitRecords(const std::string& run_dir,
-                                   const std::vector<ExitRecord>& records) {
-  std::vector<bool> written(records.size(), false);
-  std::vector<RunnerFd> files(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    const std::string temp = ExitRecordPath(run_dir, records[i].name) + ".runner-tmp";
-    files[i].Reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    const std::string data = FrameWithChecksum(records[i].ToJson().dump() + "\n");
-    written[i] = files[i].IsOpen() && ::write(files[i].get(), data.data(), data.size()) ==
-                                          static_cast<ssize_t>(data.size());
-  }
-  for (size_t i = 0; i < records.size(); ++i) {
-    written[i] = written[i] && ::fdatasync(files[i].get()) == 0;
-    files[i].Reset();
-    const std::string path = ExitRecordPath(run_dir, records[i].name);
-    written[i] = written[i] && ::rename((path + ".runner-tmp").c_str(), path.c_str()) == 0;
-    if (!written[i]) {
-      RunnerSay("cannot write " + path + ": " + ::strerror(errno));
-      (void)::unlink((path + ".runner-tmp").c_str());
-    }
-  }
-  RunnerFd dir(::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.IsOpen() || ::fsync(dir.get()) != 0) {
-    RunnerSay("cannot sync " + run_dir + ": " + ::strerror(errno));
-    written.assign(records.size(), false);
-  }
-  return written;
-}
-
 struct RunningJob {
   RunnerStart start;
   pid_t pid = 0;
@@ -220,7 +189,6 @@ class JobRunner {
       for (int i = 0; i < n; ++i) {
         Dispatch(events[i]);
       }
-      FlushExits();
     }
     (void)::unlink(options_.socket_path.c_str());
     return 0;
@@ -228,7 +196,7 @@ class JobRunner {
 
  private:
   bool IsDone() const {
-    return jobs_.empty() && pending_exits_.empty() && (stopping_ || !connection_.IsOpen());
+    return jobs_.empty() && records_in_flight_ == 0 && (stopping_ || !connection_.IsOpen());
   }
 
   Status Setup() {
@@ -249,6 +217,12 @@ class JobRunner {
     REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
     REBOUND_RETURN_IF_ERROR(Listen());
     Add(Source::kSignal, signal_fd_.get());
+    // After the signal mask is set: the writer's thread inherits it.
+    writer_ = std::make_unique<ExitRecordWriter>(options_.run_dir);
+    if (writer_->ready_fd() < 0) {
+      return ErrnoError(errno, "eventfd");
+    }
+    Add(Source::kRecords, writer_->ready_fd());
     if (options_.connection_fd) {
       ::fcntl(*options_.connection_fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(*options_.connection_fd, F_SETFL, O_NONBLOCK);
@@ -306,6 +280,9 @@ class JobRunner {
         if (auto it = job_by_fd_.find(fd); it != job_by_fd_.end()) {
           OnOutput(it->second);
         }
+        break;
+      case Source::kRecords:
+        ReportWritten(writer_->TakeWritten());
         break;
     }
   }
@@ -387,7 +364,8 @@ class JobRunner {
   // Exits found before the hello are made durable first: a job missing from the answer has
   // its exit record on disk.
   void Hello() {
-    FlushExits();
+    writer_->WaitUntilIdle();
+    ReportWritten(writer_->TakeWritten());
     connection_ready_ = true;
     RunnerRunning running;
     for (const auto& [name, job] : jobs_) {
@@ -415,8 +393,11 @@ class JobRunner {
         return;
       }
       if (n < 0) {
-        Disconnect();
-        return;
+        // The daemon is gone. Not disconnected here: what it sent before it died is still to
+        // be read (a start in the socket must run), and the read then ends the connection.
+        outgoing_.clear();
+        connection_ready_ = false;
+        break;
       }
       outgoing_.erase(0, static_cast<size_t>(n));
     }
@@ -620,25 +601,21 @@ class JobRunner {
     Finish(job, record);
   }
 
-  // The job's log is closed now; its record is written with the loop's batch (FlushExits).
+  // The job's log is closed now; the writer makes its record durable (ReportWritten then).
   void Finish(RunningJob& job, const ExitRecord& record) {
     Note(job, job.start.name + " " + DescribeExit(record));
     if (job.log->stats().bytes_dropped > 0) {
       Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)job.log->Close();
-    pending_exits_.push_back(record);
+    ++records_in_flight_;
+    writer_->Submit(record);
   }
 
-  // Every exit seen in this round of events: records on disk first, then the daemon is told.
-  void FlushExits() {
-    if (pending_exits_.empty()) {
-      return;
-    }
-    std::vector<ExitRecord> records = std::move(pending_exits_);
-    pending_exits_.clear();
-    (void)WriteExitRecords(options_.run_dir, records);
+  // Records on disk: only now is the daemon told, and the job leaves the running set.
+  void ReportWritten(std::vector<ExitRecord> records) {
     for (const ExitRecord& record : records) {
+      --records_in_flight_;
       jobs_.erase(record.name);
       // Sent even if the record could not be written: a live daemon stores the outcome itself.
       Send(RunnerExited{record});
@@ -658,7 +635,8 @@ class JobRunner {
   std::string outgoing_;
   std::map<std::string, RunningJob> jobs_;
   std::unordered_map<int, std::string> job_by_fd_;  // pidfds and output pipes
-  std::vector<ExitRecord> pending_exits_;
+  std::unique_ptr<ExitRecordWriter> writer_;
+  size_t records_in_flight_ = 0;    // submitted to the writer, not yet reported
   std::set<std::string> log_dirs_;  // already created
   bool stopping_ = false;
 };
