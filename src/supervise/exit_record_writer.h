@@ -11,7 +11,8 @@
 //   for (ExitRecord& done : writer.TakeWritten()) tell_the_daemon(done);
 //
 // A batch is every record submitted while the previous batch was being flushed: each is
-// written to a temp file, each fdatasynced, renamed, and the directory fsynced once.
+// written to a temp file, all are fdatasynced at once (a thread each, so the file system
+// can join the flushes), each renamed, and the directory fsynced once.
 // Thread-safe; the loop thread submits and takes, the writer thread writes.
 
 #include <condition_variable>

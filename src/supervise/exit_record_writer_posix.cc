@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <iostream>
@@ -15,8 +16,31 @@ namespace {
 
 void WriterSay(const std::string& text) { std::cerr << "rebound runner: " << text << "\n"; }
 
-// Temp files first, then each fdatasync (the first flush commits the journal for all of
-// them), each rename, and one fsync of the directory.
+// fdatasync of every file at once, one thread each (at most kMaxSyncThreads at a time): the
+// file system joins flushes that wait together into one journal commit, as it did for the
+// shims, one process per job; one flush after the other cost a device flush each.
+void SyncInParallel(const std::vector<int>& files, std::vector<bool>& ok) {
+  constexpr size_t kMaxSyncThreads = 16;
+  for (size_t first = 0; first < files.size(); first += kMaxSyncThreads) {
+    const size_t end = std::min(files.size(), first + kMaxSyncThreads);
+    std::vector<std::thread> threads;
+    std::vector<int> synced(end - first, 0);  // not vector<bool>: written from threads
+    for (size_t i = first; i < end; ++i) {
+      if (ok[i]) {
+        threads.emplace_back([&, i] { synced[i - first] = ::fdatasync(files[i]) == 0 ? 1 : 0; });
+      }
+    }
+    for (std::thread& thread : threads) {
+      thread.join();
+    }
+    for (size_t i = first; i < end; ++i) {
+      ok[i] = ok[i] && synced[i - first] == 1;
+    }
+  }
+}
+
+// Temp files first, then their fdatasyncs together, each rename, and one fsync of the
+// directory.
 void WriteBatch(const std::string& run_dir, const std::vector<ExitRecord>& records) {
   std::vector<int> files(records.size(), -1);
   std::vector<bool> ok(records.size(), false);
@@ -27,8 +51,8 @@ void WriteBatch(const std::string& run_dir, const std::vector<ExitRecord>& recor
     ok[i] = files[i] >= 0 &&
             ::write(files[i], data.data(), data.size()) == static_cast<ssize_t>(data.size());
   }
+  SyncInParallel(files, ok);
   for (size_t i = 0; i < records.size(); ++i) {
-    ok[i] = ok[i] && ::fdatasync(files[i]) == 0;
     if (files[i] >= 0) {
       ::close(files[i]);
     }
