@@ -369,9 +369,9 @@ ExitInfo RunnerLauncher::OutcomeFromRecords(const std::string& name, const std::
     return FromRecord(*record, " while no daemon watched");
   }
   const bool killed = KillOrphanedJob(fs_, options_.run_dir, name);
-  return ExitInfo{.ended = std::chrono::system_clock::now(),
-                  .description = why + " without recording an exit" +
-                                 (killed ? "; killed the orphaned job" : "")};
+  return ExitInfo{
+      .ended = std::chrono::system_clock::now(),
+      .description = why + " without an exit record" + (killed ? "; killed the orphaned job" : "")};
 }
 
 Result<LaunchedProcess> RunnerLauncher::Launch(const ServiceSpec& spec, ExitCallback on_exit) {
@@ -412,7 +412,7 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
   return Adoption{
       .outcome = AdoptOutcome::kExitedMeanwhile,
       .exit = OutcomeFromRecords(
-          spec.name, socket_ >= 0 ? "the job runner does not run it" : "its job runner is gone")};
+          spec.name, socket_ >= 0 ? "unknown to the job runner and" : "its job runner is gone")};
 }
 
 Status RunnerLauncher::Signal(const std::string& name, int signal) {
