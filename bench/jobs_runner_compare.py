@@ -42,7 +42,7 @@ def main():
             time.sleep(0.05)
         elapsed = time.time() - start
     finally:
-        daemon.kill()
+        daemon.terminate()  # a graceful stop also stops the idle service and its shim
         daemon.wait()
     latencies = attempt_times(f"{work}/data/rebound.db")
     print(f"{mode}, concurrency {concurrency}: {count} jobs in {elapsed:.2f} s = {count / elapsed:.0f} /s; running->succeeded "
