@@ -68,7 +68,7 @@ test: build
 bench: deps
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench jobs_bench snapshot_bench sse_bench sync_bench rebound rebound-shim
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target resilience_bench store_bench jobs_bench snapshot_bench sse_bench sync_bench rebound rebound-shim rebound-runner
 	$(BENCH_DIR)/bench/resilience_bench --benchmark_min_time=0.5
 	$(BENCH_DIR)/bench/store_bench
 	$(BENCH_DIR)/bench/snapshot_bench --dir $(BENCH_DIR)/snapshot-bench.tmp

@@ -23,17 +23,17 @@
 namespace rebound::cli {
 namespace {
 
-// The shim executable: rebound-shim beside this binary (small: fast to start, little memory
-// per service), else this binary itself through /proc/self/exe, which still works after a
-// package upgrade has replaced the file on disk.
-std::string ShimExecutable() {
+// A helper executable: NAME (rebound-shim, rebound-runner) beside this binary (small: fast
+// to start, little memory), else this binary itself through /proc/self/exe, which still
+// works after a package upgrade has replaced the file on disk.
+std::string HelperExecutable(const std::string& name) {
   char path[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
   if (n > 0) {
     std::string self(path, static_cast<size_t>(n));
-    const std::string shim = self.substr(0, self.find_last_of('/') + 1) + "rebound-shim";
-    if (::access(shim.c_str(), X_OK) == 0) {
-      return shim;
+    const std::string helper = self.substr(0, self.find_last_of('/') + 1) + name;
+    if (::access(helper.c_str(), X_OK) == 0) {
+      return helper;
     }
   }
   return "/proc/self/exe";
@@ -77,7 +77,9 @@ int RunServe(const std::string& config_path, std::ostream& err, const std::strin
     }
     err << "rebound: " << restored->summary << "\n";
   }
-  auto daemon = engine::Daemon::Create({.config = *config, .rebound_binary = ShimExecutable()});
+  auto daemon = engine::Daemon::Create({.config = *config,
+                                        .rebound_binary = HelperExecutable("rebound-shim"),
+                                        .runner_binary = HelperExecutable("rebound-runner")});
   if (!daemon.ok()) {
     err << "rebound: " << daemon.error().message() << "\n";
     return 1;

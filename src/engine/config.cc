@@ -295,7 +295,7 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
     } else if (entry.key == "queues") {
       REBOUND_RETURN_IF_ERROR(ReadQueues(reader, entry, config.queues));
     } else if (entry.key == "jobs") {
-      REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention));
+      REBOUND_RETURN_IF_ERROR(ReadJobSettings(reader, entry, config.job_retention, config.job_runner_shared));
     } else if (entry.key == "snapshots") {
       REBOUND_RETURN_IF_ERROR(ReadSnapshotSettings(reader, entry, base_dir, config.snapshots));
     } else if (entry.key == "sync") {

@@ -81,6 +81,8 @@ struct Config {
   std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
+  // [jobs] runner: "shared" (one long-lived job runner) or "per-job" (a shim per attempt).
+  bool job_runner_shared = true;
   SnapshotSettings snapshots;            // [snapshots]
   SyncSettings sync;                     // [sync]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits

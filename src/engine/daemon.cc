@@ -171,6 +171,7 @@ void Daemon::OpenJobs(FileSystem& fs) {
       jobs::JobServiceOptions{
           .queues = options_.config.queues,
           .rebound_binary = options_.rebound_binary,
+          .runner_binary = options_.config.job_runner_shared ? options_.runner_binary : "",
           .run_dir = data_dir + "/run",
           .log_dir = data_dir + "/logs",
           .retention = options_.config.job_retention,

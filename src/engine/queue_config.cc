@@ -1,6 +1,7 @@
 #include "engine/queue_config.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 
@@ -67,13 +68,26 @@ Result<jobs::QueueSpec> ReadQueue(const ConfigReader& reader, const ConfigEntry&
 
 }  // namespace
 
-Status ReadJobSettings(const ConfigReader& reader, const ConfigEntry& entry, Duration& retention) {
+Status ReadJobSettings(const ConfigReader& reader, const ConfigEntry& entry, Duration& retention,
+                       bool& runner_shared) {
+  static constexpr std::array<std::pair<bool, std::string_view>, 2> kRunnerNames = {{
+      {true, "shared"},
+      {false, "per-job"},
+  }};
   auto table = reader.Table(*entry.value, "jobs");
   if (!table.ok()) {
     return table.error();
   }
   for (const ConfigEntry& setting : InFileOrder(**table)) {
-    REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, "jobs", {"retention"}));
+    REBOUND_RETURN_IF_ERROR(reader.CheckKey(setting, "jobs", {"retention", "runner"}));
+    if (setting.key == "runner") {
+      auto shared = reader.Choice(*setting.value, "jobs.runner", kRunnerNames);
+      if (!shared.ok()) {
+        return shared.error();
+      }
+      runner_shared = *shared;
+      continue;
+    }
     auto value = reader.DurationValue(*setting.value, "jobs.retention", Duration(0));
     if (!value.ok()) {
       return value.error();

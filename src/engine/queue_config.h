@@ -28,8 +28,10 @@ namespace rebound::engine {
 Status ReadQueues(const ConfigReader& reader, const ConfigEntry& entry,
                   std::vector<jobs::QueueSpec>& queues);
 
-// Reads the [jobs] table `entry` (its one key, retention).
-Status ReadJobSettings(const ConfigReader& reader, const ConfigEntry& entry, Duration& retention);
+// Reads the [jobs] table `entry`: retention, and runner ("shared" → runner_shared true,
+// "per-job" → false).
+Status ReadJobSettings(const ConfigReader& reader, const ConfigEntry& entry, Duration& retention,
+                       bool& runner_shared);
 
 // "10/s", "100/m", "3600/h" -> starts per second; nullopt when malformed or not positive.
 std::optional<double> ParseRate(std::string_view text);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "supervise/launcher_runner.h"
+#include "supervise/launcher_shim.h"
+
 namespace rebound::jobs {
 namespace {
 
@@ -48,12 +51,20 @@ JobService::JobService(JobServiceOptions options, store::Store& store, FdWatcher
   for (const std::string& name : queues.Names()) {
     queue_names_.insert(name);
   }
-  launcher_ = std::make_unique<supervise::ShimLauncher>(
-      supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
-                                     .run_dir = options_.run_dir,
-                                     .log_dir = options_.log_dir,
-                                     .keep_records_after_exit = true},
-      watcher, fs);
+  if (options_.runner_binary.empty()) {
+    launcher_ = std::make_unique<supervise::ShimLauncher>(
+        supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
+                                       .run_dir = options_.run_dir,
+                                       .log_dir = options_.log_dir,
+                                       .keep_records_after_exit = true},
+        watcher, fs);
+  } else {
+    launcher_ = std::make_unique<supervise::RunnerLauncher>(
+        supervise::RunnerLauncherOptions{.runner_binary = options_.runner_binary,
+                                         .run_dir = options_.run_dir,
+                                         .log_dir = options_.log_dir},
+        watcher, fs);
+  }
   waiter_ = std::make_unique<CommitWaiter>(post_);
   manager_ = std::make_unique<JobManager>(
       JobManagerOptions{.queues = options_.queues, .log = options_.log, .warn = options_.warn},

@@ -1,8 +1,9 @@
 #pragma once
 
-// JobService: durable jobs inside the daemon: the JobStore, a ShimLauncher of their own
-// (job shims keep their exit records until the outcome is stored), the CommitWaiter and the
-// JobManager, behind the thread-safe JobController the API uses.
+// JobService: durable jobs inside the daemon: the JobStore, a launcher of their own (the
+// shared job runner, RunnerLauncher, or a shim per attempt, ShimLauncher; either keeps exit
+// records until the outcome is stored), the CommitWaiter and the JobManager, behind the
+// thread-safe JobController the API uses.
 //
 //   JobService jobs(options, store, reactor, reactor, post_to_reactor, fs, clock, random);
 //   REBOUND_RETURN_IF_ERROR(jobs.Recover());     // loop thread, before the loop runs
@@ -33,13 +34,15 @@
 #include "jobs/job_manager.h"
 #include "jobs/job_store.h"
 #include "store/store.h"
-#include "supervise/launcher_shim.h"
+#include "supervise/launcher.h"
 
 namespace rebound::jobs {
 
 struct JobServiceOptions {
   std::vector<QueueSpec> queues;
   std::string rebound_binary;  // provides `rebound shim`
+  // Provides `rebound runner`. Empty: each attempt runs under a shim of its own ("per-job").
+  std::string runner_binary = {};
   std::string run_dir;         // shared with services: job shims are named "job:ID"
   std::string log_dir;         // job:ID.log
   supervise::LogRotation log = {};
@@ -89,7 +92,7 @@ class JobService final : public JobController {
   std::set<std::string> queue_names_;
   std::atomic<bool> stopping_{false};
   JobStore store_;
-  std::unique_ptr<supervise::ShimLauncher> launcher_;
+  std::unique_ptr<supervise::ProcessLauncher> launcher_;
   std::unique_ptr<CommitWaiter> waiter_;
   std::unique_ptr<JobManager> manager_;
 };

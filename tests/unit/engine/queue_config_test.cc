@@ -64,6 +64,16 @@ TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
             std::string::npos);
 }
 
+TEST(QueueConfigTest, JobRunnerIsSharedByDefaultOrPerJob) {
+  EXPECT_TRUE(ParseQueues("")->job_runner_shared);
+  EXPECT_TRUE(ParseQueues("[jobs]\nrunner = \"shared\"\n")->job_runner_shared);
+  EXPECT_FALSE(ParseQueues("[jobs]\nrunner = \"per-job\"\n")->job_runner_shared);
+  const std::string error = QueueErrorOf("[jobs]\nrunner = \"pooled\"\n");
+  EXPECT_NE(error.find("rebound.toml:4: jobs.runner"), std::string::npos) << error;
+  EXPECT_NE(error.find("shared"), std::string::npos) << error;
+  EXPECT_NE(error.find("per-job"), std::string::npos) << error;
+}
+
 TEST(QueueConfigTest, RatesPerSecondMinuteHour) {
   EXPECT_DOUBLE_EQ(*ParseRate("10/s"), 10);
   EXPECT_DOUBLE_EQ(*ParseRate("120/m"), 2);

@@ -1,0 +1,658 @@
+// The process half of job_runner.h: one epoll loop over the daemon's connection, the
+// listening socket, a signalfd, and each job's pidfd and output pipe.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include "base/atomic_file.h"
+#include "base/clock.h"
+#include "base/file_system.h"
+#include "supervise/exit_record.h"
+#include "supervise/exit_record_writer.h"
+#include "supervise/job_runner.h"
+#include "supervise/process_info.h"
+#include "supervise/rotating_log.h"
+#include "supervise/runner_protocol.h"
+
+extern char** environ;
+
+namespace rebound::supervise {
+namespace {
+
+constexpr int kRunnerStopSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+constexpr size_t kRunnerChunkBytes = 64 * 1024;
+constexpr size_t kRunnerFinalDrainBytes = 1024 * 1024;
+// A daemon that reads nothing while this much waits for it is hung or gone: drop it.
+constexpr size_t kRunnerMaxOutgoingBytes = 64 * 1024 * 1024;
+constexpr int kRunnerExitNotFound = 127;
+constexpr int kRunnerExitNotExecutable = 126;
+
+// What an epoll event is about: the low 32 bits hold the fd.
+enum class Source : uint64_t { kListen, kConnection, kSignal, kPidfd, kOutput, kRecords };
+
+uint64_t Token(Source source, int fd) {
+  return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd);
+}
+
+class RunnerFd {
+ public:
+  RunnerFd() = default;
+  explicit RunnerFd(int fd) : fd_(fd) {}
+  RunnerFd(RunnerFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  RunnerFd& operator=(RunnerFd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~RunnerFd() { Reset(); }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = fd;
+  }
+  int get() const { return fd_; }
+  bool IsOpen() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+int64_t RunnerNowMillis() { return ToUnixMillis(DefaultClock().WallNow()); }
+
+void RunnerSay(const std::string& text) { std::cerr << "rebound runner: " << text << "\n"; }
+
+// The runner's environment with the job's variables added (they override).
+std::vector<std::string> JobEnvironment(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string variable = *entry;
+    if (!overrides.contains(variable.substr(0, variable.find('=')))) {
+      env.push_back(variable);
+    }
+  }
+  for (const auto& [key, value] : overrides) {
+    env.push_back(key + "=" + value);
+  }
+  return env;
+}
+
+// posix_spawnp looks COMMAND up in the runner's PATH; a job that sets its own PATH gets its
+// command looked up there, as it would under a shim.
+std::string ResolveCommand(const RunnerStart& start) {
+  const std::string& program = start.command.front();
+  auto path = start.env.find("PATH");
+  if (program.find('/') != std::string::npos || path == start.env.end()) {
+    return program;
+  }
+  for (size_t begin = 0; begin <= path->second.size();) {
+    size_t end = path->second.find(':', begin);
+    end = end == std::string::npos ? path->second.size() : end;
+    const std::string dir = end > begin ? path->second.substr(begin, end - begin) : ".";
+    const std::string candidate = dir + "/" + program;
+    struct stat info;
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    begin = end + 1;
+  }
+  return "/nonexistent/" + program;  // not in the job's PATH: ENOENT, reported as 127
+}
+
+std::vector<char*> RunnerPointers(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (const std::string& text : strings) {
+    pointers.push_back(const_cast<char*>(text.c_str()));
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// Starts the job in a process group of its own, output into `output_fd`. 0 or an errno.
+int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawnattr_init(&attributes);
+  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&actions, output_fd, STDOUT_FILENO);
+  ::posix_spawn_file_actions_adddup2(&actions, output_fd, STDERR_FILENO);
+  ::posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  if (!start.cwd.empty()) {
+    ::posix_spawn_file_actions_addchdir_np(&actions, start.cwd.c_str());
+  }
+  ::posix_spawnattr_setflags(
+      &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ::posix_spawnattr_setpgroup(&attributes, 0);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::posix_spawnattr_setsigmask(&attributes, &none);
+  sigset_t all;
+  ::sigfillset(&all);
+  ::posix_spawnattr_setsigdefault(&attributes, &all);
+  const std::vector<std::string> env = JobEnvironment(start.env);
+  std::vector<char*> argv = RunnerPointers(start.command);
+  std::vector<char*> envp = RunnerPointers(env);
+  const std::string program = ResolveCommand(start);
+  const int rc =
+      ::posix_spawnp(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attributes);
+  return rc;
+}
+
+struct RunningJob {
+  RunnerStart start;
+  pid_t pid = 0;
+  RunnerFd pidfd = {};
+  RunnerFd output = {};
+  std::unique_ptr<RotatingLog> log = {};
+  int64_t started_ms = 0;
+  bool reaped = false;  // its pid may belong to another process now: never signal it
+  bool log_failing = false;
+};
+
+class JobRunner {
+ public:
+  explicit JobRunner(const JobRunnerOptions& options)
+      : options_(options), fs_(DefaultFileSystem()) {}
+
+  int Run() {
+    if (Status ready = Setup(); !ready.ok()) {
+      RunnerSay(ready.error().ToString());
+      return kRunnerFailedExitCode;
+    }
+    while (!IsDone()) {
+      epoll_event events[64];
+      const int n = ::epoll_wait(epoll_.get(), events, std::size(events), -1);
+      if (n < 0 && errno != EINTR) {
+        RunnerSay(std::string("epoll_wait: ") + ::strerror(errno));
+        return kRunnerFailedExitCode;
+      }
+      for (int i = 0; i < n; ++i) {
+        Dispatch(events[i]);
+      }
+    }
+    (void)::unlink(options_.socket_path.c_str());
+    return 0;
+  }
+
+ private:
+  bool IsDone() const {
+    return jobs_.empty() && records_in_flight_ == 0 && (stopping_ || !connection_.IsOpen());
+  }
+
+  Status Setup() {
+    (void)::setsid();  // the daemon's death or its terminal's SIGHUP must not reach us
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD would let the kernel reap our jobs
+    sigset_t stop_signals;
+    ::sigemptyset(&stop_signals);
+    for (int signal : kRunnerStopSignals) {
+      ::sigaddset(&stop_signals, signal);
+    }
+    ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal_fd_.Reset(::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    epoll_.Reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!signal_fd_.IsOpen() || !epoll_.IsOpen()) {
+      return ErrnoError(errno, "signalfd/epoll");
+    }
+    REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
+    REBOUND_RETURN_IF_ERROR(Listen());
+    Add(Source::kSignal, signal_fd_.get());
+    // After the signal mask is set: the writer's thread inherits it.
+    writer_ = std::make_unique<ExitRecordWriter>(options_.run_dir);
+    if (writer_->ready_fd() < 0) {
+      return ErrnoError(errno, "eventfd");
+    }
+    Add(Source::kRecords, writer_->ready_fd());
+    if (options_.connection_fd) {
+      ::fcntl(*options_.connection_fd, F_SETFD, FD_CLOEXEC);
+      ::fcntl(*options_.connection_fd, F_SETFL, O_NONBLOCK);
+      Adopt(RunnerFd(*options_.connection_fd), /*ready=*/true);
+    }
+    return OkStatus();
+  }
+
+  // The socket is created with mode 0600 (umask): only the daemon's user may start jobs.
+  Status Listen() {
+    listen_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ::strncpy(address.sun_path, options_.socket_path.c_str(), sizeof(address.sun_path) - 1);
+    (void)::unlink(options_.socket_path.c_str());  // a dead runner's (the daemon checked)
+    const mode_t old_mask = ::umask(0077);
+    const int bound = ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::umask(old_mask);
+    if (bound != 0 || ::listen(listen_.get(), 16) != 0) {
+      return ErrnoError(errno, "listen on " + options_.socket_path);
+    }
+    Add(Source::kListen, listen_.get());
+    return OkStatus();
+  }
+
+  void Add(Source source, int fd, uint32_t events = EPOLLIN) {
+    epoll_event event{.events = events, .data = {.u64 = Token(source, fd)}};
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+      RunnerSay(std::string("epoll_ctl: ") + ::strerror(errno));
+    }
+  }
+
+  void Remove(int fd) { (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+
+  void Dispatch(const epoll_event& event) {
+    const int fd = static_cast<int>(event.data.u64 & 0xffffffffu);
+    switch (static_cast<Source>(event.data.u64 >> 32)) {
+      case Source::kListen:
+        Accept();
+        break;
+      case Source::kConnection:
+        if (fd == connection_.get()) {
+          OnConnection(event.events);
+        }
+        break;
+      case Source::kSignal:
+        OnSignals();
+        break;
+      case Source::kPidfd:
+        if (auto it = job_by_fd_.find(fd); it != job_by_fd_.end()) {
+          OnJobExit(it->second);
+        }
+        break;
+      case Source::kOutput:
+        if (auto it = job_by_fd_.find(fd); it != job_by_fd_.end()) {
+          OnOutput(it->second);
+        }
+        break;
+      case Source::kRecords:
+        ReportWritten(writer_->TakeWritten());
+        break;
+    }
+  }
+
+  // A new daemon. What the previous one sent before it died is handled first, so a start it
+  // sent is running (and in the answer to hello) before the new daemon asks.
+  void Accept() {
+    RunnerFd accepted(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!accepted.IsOpen()) {
+      return;
+    }
+    if (connection_.IsOpen()) {
+      ReadConnection();
+      Disconnect();
+    }
+    Adopt(std::move(accepted), /*ready=*/false);
+  }
+
+  void Adopt(RunnerFd connection, bool ready) {
+    connection_ = std::move(connection);
+    connection_ready_ = ready;
+    incoming_ = LineBuffer();
+    outgoing_.clear();
+    Add(Source::kConnection, connection_.get());
+  }
+
+  void Disconnect() {
+    Remove(connection_.get());
+    connection_.Reset();
+    connection_ready_ = false;
+    outgoing_.clear();
+  }
+
+  void OnConnection(uint32_t events) {
+    if ((events & EPOLLOUT) != 0) {
+      FlushOutgoing();
+    }
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !ReadConnection()) {
+      Disconnect();  // the daemon went away; its jobs go on, records tell the next one
+    }
+  }
+
+  // Reads and handles what the daemon sent. False at end of stream or on an error.
+  bool ReadConnection() {
+    char buffer[kRunnerChunkBytes];
+    while (true) {
+      const ssize_t n = ::read(connection_.get(), buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return n < 0 && errno == EAGAIN;
+      }
+      incoming_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+      while (auto line = incoming_.NextLine()) {
+        Handle(*line);
+      }
+      if (incoming_.IsOverlong()) {
+        RunnerSay("a message from the daemon is too long; dropping the connection");
+        return false;
+      }
+    }
+  }
+
+  void Handle(const std::string& line) {
+    auto request = DecodeRequest(line);
+    if (!request.ok()) {
+      RunnerSay(request.error().message());
+      Send(RunnerRefused{.name = "", .message = request.error().message()});
+    } else if (auto* start = std::get_if<RunnerStart>(&*request)) {
+      Start(*start);
+    } else if (auto* signal = std::get_if<RunnerSignal>(&*request)) {
+      SignalJob(*signal);
+    } else {
+      Hello();
+    }
+  }
+
+  // Exits found before the hello are made durable first: a job missing from the answer has
+  // its exit record on disk.
+  void Hello() {
+    writer_->WaitUntilIdle();
+    ReportWritten(writer_->TakeWritten());
+    connection_ready_ = true;
+    RunnerRunning running;
+    for (const auto& [name, job] : jobs_) {
+      running.jobs.push_back({.name = name, .child_pid = job.pid});
+    }
+    Send(running);
+  }
+
+  void Send(const RunnerEvent& event) {
+    if (!connection_.IsOpen() || !connection_ready_) {
+      return;  // no daemon listens: the records on disk carry the news
+    }
+    outgoing_ += EncodeEvent(event);
+    FlushOutgoing();
+  }
+
+  void FlushOutgoing() {
+    while (!outgoing_.empty()) {
+      const ssize_t n = ::send(connection_.get(), outgoing_.data(), outgoing_.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN && outgoing_.size() < kRunnerMaxOutgoingBytes) {
+        WatchWritable(true);
+        return;
+      }
+      if (n < 0) {
+        // The daemon is gone. Not disconnected here: what it sent before it died is still to
+        // be read (a start in the socket must run), and the read then ends the connection.
+        outgoing_.clear();
+        connection_ready_ = false;
+        break;
+      }
+      outgoing_.erase(0, static_cast<size_t>(n));
+    }
+    WatchWritable(false);
+  }
+
+  void WatchWritable(bool writable) {
+    epoll_event event{.events = EPOLLIN | (writable ? EPOLLOUT : 0u),
+                      .data = {.u64 = Token(Source::kConnection, connection_.get())}};
+    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection_.get(), &event);
+  }
+
+  void Refuse(const std::string& name, const std::string& why) {
+    RunnerSay("not starting " + name + ": " + why);
+    Send(RunnerRefused{.name = name, .message = why});
+  }
+
+  void Start(const RunnerStart& start) {
+    if (stopping_) {
+      return Refuse(start.name, "the runner is stopping");
+    }
+    if (jobs_.contains(start.name)) {
+      return Refuse(start.name, "a job of that name is running");
+    }
+    for (const std::string& path : {ExitRecordPath(options_.run_dir, start.name),
+                                    ChildRecordPath(options_.run_dir, start.name)}) {
+      (void)::unlink(path.c_str());  // a previous attempt's
+    }
+    RunningJob job{.start = start};
+    job.log = std::make_unique<RotatingLog>(
+        fs_, RotatingLogOptions{
+                 .path = start.log_path, .max_bytes = start.log_max_bytes, .keep = start.log_keep});
+    OpenLog(job);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      return Finish(job, ExecFailure(job, errno));
+    }
+    job.output.Reset(pipe_fds[0]);
+    RunnerFd write_end(pipe_fds[1]);
+    ::fcntl(job.output.get(), F_SETFL, O_NONBLOCK);
+    job.started_ms = RunnerNowMillis();
+    if (const int error = SpawnJob(start, write_end.get(), job.pid); error != 0) {
+      return Finish(job, ExecFailure(job, error));
+    }
+    job.pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, job.pid, 0)));
+    if (!job.pidfd.IsOpen()) {
+      // Never leave a job running that nobody watches (Linux >= 5.3 has pidfds).
+      ::kill(-job.pid, SIGKILL);
+      ::waitpid(job.pid, nullptr, 0);
+      return Finish(job, ExecFailure(job, errno));
+    }
+    RecordChild(job);
+    Note(job, "started '" + start.command.front() + "' as pid " + std::to_string(job.pid));
+    Add(Source::kPidfd, job.pidfd.get());
+    Add(Source::kOutput, job.output.get());
+    job_by_fd_[job.pidfd.get()] = start.name;
+    job_by_fd_[job.output.get()] = start.name;
+    const int pid = job.pid;
+    jobs_.emplace(start.name, std::move(job));
+    Send(RunnerStarted{.name = start.name, .child_pid = pid});
+  }
+
+  void OpenLog(RunningJob& job) {
+    const std::string dir = ParentDir(job.start.log_path);
+    Status opened = log_dirs_.contains(dir) ? OkStatus() : fs_.CreateDirs(dir);
+    if (opened.ok()) {
+      log_dirs_.insert(dir);
+      opened = job.log->Open();
+    }
+    if (!opened.ok()) {
+      RunnerSay(job.start.name + ": output will be dropped: " + opened.error().ToString());
+    }
+  }
+
+  void RecordChild(const RunningJob& job) {
+    ChildRecord record{.name = job.start.name,
+                       .shim_pid = ::getpid(),
+                       .child_pid = job.pid,
+                       .started_ms = job.started_ms};
+    auto start_time = ProcessStartTime(job.pid);  // unreaped, so /proc/PID is still ours
+    record.child_start_time = start_time.ok() ? *start_time : 0;
+    Status written =
+        WriteChildRecord(fs_, ChildRecordPath(options_.run_dir, job.start.name), record);
+    if (!written.ok()) {
+      RunnerSay(job.start.name + ": cannot write the child record: " + written.error().ToString());
+    }
+  }
+
+  // As a shell reports it: 127 not found, 126 not executable (or a missing cwd).
+  ExitRecord ExecFailure(RunningJob& job, int error) {
+    struct stat cwd_stat;
+    const int cwd_error =
+        !job.start.cwd.empty() && ::stat(job.start.cwd.c_str(), &cwd_stat) != 0 ? errno : 0;
+    const bool not_found = error == ENOENT && cwd_error == 0;
+    std::string why = ::strerror(error);
+    if (cwd_error != 0) {
+      why = "working directory " + job.start.cwd + ": " + ::strerror(cwd_error);
+    } else if (not_found) {
+      why = "command not found (" + why + ")";
+    }
+    Note(job, "cannot run '" + job.start.command.front() + "': " + why);
+    ExitRecord record = BaseRecord(job);
+    record.exit_code = not_found ? kRunnerExitNotFound : kRunnerExitNotExecutable;
+    return record;
+  }
+
+  ExitRecord BaseRecord(const RunningJob& job) const {
+    return ExitRecord{.name = job.start.name,
+                      .shim_pid = ::getpid(),
+                      .started_ms = job.started_ms != 0 ? job.started_ms : RunnerNowMillis(),
+                      .ended_ms = RunnerNowMillis()};
+  }
+
+  void SignalJob(const RunnerSignal& request) {
+    auto it = jobs_.find(request.name);
+    if (it == jobs_.end() || it->second.reaped) {
+      return;  // it has ended; its exit is on its way
+    }
+    RunningJob& job = it->second;
+    if (::kill(-job.pid, request.signal) == 0) {
+      Note(job,
+           "sent " + SignalName(request.signal) + " to process group " + std::to_string(job.pid));
+    } else {
+      Note(job, "could not send " + SignalName(request.signal) + ": " + ::strerror(errno));
+    }
+  }
+
+  void OnSignals() {
+    signalfd_siginfo info;
+    while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
+      const int signal = static_cast<int>(info.ssi_signo);
+      if (signal == SIGHUP) {
+        continue;  // no terminal to lose: we are in our own session
+      }
+      RunnerSay("received " + SignalName(signal) + "; passing it to every job and stopping");
+      stopping_ = true;
+      for (const auto& [name, job] : jobs_) {
+        SignalJob({.name = name, .signal = signal});
+      }
+    }
+  }
+
+  void OnOutput(const std::string& name) {
+    RunningJob& job = jobs_.at(name);
+    if (!CopyOutput(job, kRunnerChunkBytes)) {
+      Remove(job.output.get());  // every writer closed it; the exit drains nothing more
+    }
+  }
+
+  // Copies up to `budget` bytes from the job's pipe to its log. False at end of stream.
+  bool CopyOutput(RunningJob& job, size_t budget) {
+    char buffer[kRunnerChunkBytes];
+    while (budget > 0) {
+      const ssize_t n = ::read(job.output.get(), buffer, std::min(budget, sizeof(buffer)));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return n < 0 && errno == EAGAIN;
+      }
+      WriteOutput(job, std::string_view(buffer, static_cast<size_t>(n)));
+      budget -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  void WriteOutput(RunningJob& job, std::string_view data) {
+    Status written = job.log->Write(data);
+    if (!written.ok() && !job.log_failing) {
+      job.log_failing = true;
+      RunnerSay(job.start.name + ": dropping output: " + written.error().ToString());
+    } else if (written.ok() && job.log_failing) {
+      job.log_failing = false;
+      Note(job, "log writable again; " + std::to_string(job.log->stats().bytes_dropped) +
+                    " bytes of output dropped so far");
+    }
+  }
+
+  void OnJobExit(const std::string& name) {
+    RunningJob& job = jobs_.at(name);
+    siginfo_t info{};
+    if (::waitid(P_PIDFD, static_cast<id_t>(job.pidfd.get()), &info, WEXITED | WNOHANG) != 0 ||
+        info.si_pid == 0) {
+      return;  // not yet (or EINTR): the level-triggered pidfd says so again
+    }
+    job.reaped = true;
+    (void)CopyOutput(job, kRunnerFinalDrainBytes);  // what it wrote before it exited
+    for (RunnerFd* fd : {&job.pidfd, &job.output}) {
+      Remove(fd->get());
+      job_by_fd_.erase(fd->get());
+      fd->Reset();
+    }
+    ExitRecord record = BaseRecord(job);
+    record.child_pid = job.pid;
+    if (info.si_code == CLD_EXITED) {
+      record.exit_code = info.si_status;
+    } else {
+      record.signal = info.si_status;
+      record.core_dumped = info.si_code == CLD_DUMPED;
+    }
+    Finish(job, record);
+  }
+
+  // The job's log is closed now; the writer makes its record durable (ReportWritten then).
+  void Finish(RunningJob& job, const ExitRecord& record) {
+    Note(job, job.start.name + " " + DescribeExit(record));
+    if (job.log->stats().bytes_dropped > 0) {
+      Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
+    }
+    (void)job.log->Close();
+    ++records_in_flight_;
+    writer_->Submit(record);
+  }
+
+  // Records on disk: only now is the daemon told, and the job leaves the running set.
+  void ReportWritten(std::vector<ExitRecord> records) {
+    for (const ExitRecord& record : records) {
+      --records_in_flight_;
+      jobs_.erase(record.name);
+      // Sent even if the record could not be written: a live daemon stores the outcome itself.
+      Send(RunnerExited{record});
+    }
+  }
+
+  void Note(RunningJob& job, const std::string& text) { (void)job.log->WriteNote(text); }
+
+  const JobRunnerOptions& options_;
+  FileSystem& fs_;
+  RunnerFd epoll_;
+  RunnerFd signal_fd_;
+  RunnerFd listen_;
+  RunnerFd connection_;
+  bool connection_ready_ = false;  // an accepted daemon hears nothing before its hello
+  LineBuffer incoming_;
+  std::string outgoing_;
+  std::map<std::string, RunningJob> jobs_;
+  std::unordered_map<int, std::string> job_by_fd_;  // pidfds and output pipes
+  std::unique_ptr<ExitRecordWriter> writer_;
+  size_t records_in_flight_ = 0;    // submitted to the writer, not yet reported
+  std::set<std::string> log_dirs_;  // already created
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int RunJobRunner(const JobRunnerOptions& options) {
+  // As for the shim (shim_posix.cc): a daemon that died while starting us cannot be followed
+  // by one that knows we exist, so we start nothing.
+  if (options.parent_pid && ::getppid() != *options.parent_pid) {
+    RunnerSay("the daemon that started the runner is gone (parent pid " +
+              std::to_string(::getppid()) + ", expected " + std::to_string(*options.parent_pid) +
+              "); starting nothing");
+    return kRunnerParentGoneExitCode;
+  }
+  return JobRunner(options).Run();
+}
+
+}  // namespace rebound::supervise

@@ -1,0 +1,449 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+
+#include "base/atomic_file.h"
+#include "base/clock.h"
+#include "supervise/exit_record.h"
+#include "supervise/job_runner.h"
+#include "supervise/launcher_runner.h"
+#include "supervise/process_info.h"
+
+extern char** environ;
+
+namespace rebound::supervise {
+namespace {
+
+// How long the first Adopt waits for a runner it found in /proc to answer (it may be between
+// its exec and its listen) before treating it as gone.
+constexpr int kRunnerConnectAttempts = 500;  // 10 ms apart: 5 s
+constexpr int kRunnerSocketTimeoutSeconds = 5;
+
+int RunnerPidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+std::vector<std::string> CommandLineOf(FileSystem& fs, const std::string& pid) {
+  auto cmdline = fs.ReadFile("/proc/" + pid + "/cmdline");
+  std::vector<std::string> args;
+  for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
+    const size_t end = cmdline->find('\0', start);
+    args.push_back(cmdline->substr(start, end - start));
+    start = end == std::string::npos ? cmdline->size() : end + 1;
+  }
+  return args;
+}
+
+// "rebound runner --run-dir RUN_DIR ...": the runner of this run directory, whichever binary.
+bool IsRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
+  const std::vector<std::string> args = CommandLineOf(fs, std::to_string(pid));
+  return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
+}
+
+std::optional<int> FindRunnerProcess(FileSystem& fs, const std::string& run_dir) {
+  auto entries = fs.ListDir("/proc");
+  for (const std::string& entry : entries.value_or(std::vector<std::string>{})) {
+    if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
+        IsRunnerFor(fs, std::stoi(entry), run_dir)) {
+      return std::stoi(entry);
+    }
+  }
+  return std::nullopt;
+}
+
+bool HasExited(int pidfd, int wait_ms) {
+  pollfd poll_fd{pidfd, POLLIN, 0};
+  return ::poll(&poll_fd, 1, wait_ms) > 0;
+}
+
+void SetSocketTimeouts(int socket) {
+  timeval timeout{.tv_sec = kRunnerSocketTimeoutSeconds, .tv_usec = 0};
+  ::setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+}
+
+int ConnectUnix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    return fd;
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return -1;
+}
+
+// Kills the job's process group if its child record names a live process (pid and start time
+// both match): a job whose runner is gone has nobody to record its end.
+bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
+  auto child = ReadChildRecord(fs, ChildRecordPath(run_dir, name));
+  if (!child.ok()) {
+    return false;
+  }
+  auto start_time = ProcessStartTime(child->child_pid);
+  if (!start_time.ok() || *start_time != child->child_start_time) {
+    return false;
+  }
+  return ::kill(-child->child_pid, SIGKILL) == 0;
+}
+
+ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
+  return ExitInfo{.exit_code = record.exit_code,
+                  .signal = record.signal,
+                  .ended = FromUnixMillis(record.ended_ms),
+                  .description = DescribeExit(record) + suffix};
+}
+
+std::vector<char*> LauncherPointers(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (const std::string& text : strings) {
+    pointers.push_back(const_cast<char*>(text.c_str()));
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+RunnerLauncher::RunnerLauncher(RunnerLauncherOptions options, FdWatcher& watcher, FileSystem& fs)
+    : options_(std::move(options)), watcher_(watcher), fs_(fs) {}
+
+RunnerLauncher::~RunnerLauncher() {
+  // The runner and its jobs go on; the next daemon connects again.
+  if (socket_ >= 0) {
+    watcher_.UnwatchFd(socket_);
+    ::close(socket_);
+  }
+  if (runner_pidfd_ >= 0) {
+    watcher_.UnwatchFd(runner_pidfd_);
+    ::close(runner_pidfd_);
+  }
+}
+
+Status RunnerLauncher::EnsureRunner() {
+  if (socket_ >= 0) {
+    return OkStatus();
+  }
+  if (!looked_for_live_runner_) {
+    looked_for_live_runner_ = true;
+    if (ConnectToLiveRunner().ok()) {
+      return OkStatus();
+    }
+  }
+  return StartRunner();
+}
+
+Status RunnerLauncher::ConnectToLiveRunner() {
+  const std::optional<int> pid = FindRunnerProcess(fs_, options_.run_dir);
+  if (!pid) {
+    return NotFoundError("no job runner for " + options_.run_dir);
+  }
+  // Open the pidfd first, then check who it is: the pidfd cannot drift to a reused pid.
+  const int pidfd = RunnerPidfdOpen(*pid);
+  if (pidfd < 0 || !IsRunnerFor(fs_, *pid, options_.run_dir)) {
+    if (pidfd >= 0) {
+      ::close(pidfd);
+    }
+    return NotFoundError("the job runner " + std::to_string(*pid) + " is gone");
+  }
+  const std::string path = JobRunnerSocketPath(options_.run_dir);
+  for (int attempt = 0; attempt < kRunnerConnectAttempts; ++attempt) {
+    const int socket = ConnectUnix(path);
+    if (socket >= 0) {
+      REBOUND_RETURN_IF_ERROR(Connected(*pid, pidfd, socket));
+      return AskWhatRuns();
+    }
+    if (HasExited(pidfd, 10)) {
+      break;  // it failed its parent check, or ended as we looked
+    }
+  }
+  ::close(pidfd);
+  return NotFoundError("the job runner " + std::to_string(*pid) + " does not answer on " + path);
+}
+
+// The answer to hello lists what runs; anything later (exits) goes through OnReadable.
+Status RunnerLauncher::AskWhatRuns() {
+  Status sent = Send(RunnerHello{});
+  while (sent.ok()) {
+    std::optional<std::string> line = incoming_.NextLine();
+    if (!line) {
+      char buffer[64 * 1024];
+      const ssize_t n = ::recv(socket_, buffer, sizeof(buffer), 0);
+      if (n <= 0) {
+        break;
+      }
+      incoming_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+      continue;
+    }
+    auto event = DecodeEvent(*line);
+    if (event.ok() && std::holds_alternative<RunnerRunning>(*event)) {
+      for (const RunnerStarted& job : std::get<RunnerRunning>(*event).jobs) {
+        running_at_connect_[job.name] = job.child_pid;
+      }
+      return OkStatus();
+    }
+  }
+  OnRunnerGone("the job runner did not answer");
+  return ResourceError("the job runner did not answer its hello");
+}
+
+Status RunnerLauncher::StartRunner() {
+  REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
+  REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.log_dir));
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoError(errno, "socketpair for the job runner");
+  }
+  // A descriptor number that cannot be 3 already (dup2 onto itself would keep CLOEXEC).
+  const int runner_end = ::fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
+  ::close(pair[1]);
+  const std::vector<std::string> args = {"rebound",         "runner",
+                                         "--run-dir",       options_.run_dir,
+                                         "--socket",        JobRunnerSocketPath(options_.run_dir),
+                                         "--parent-pid",    std::to_string(::getpid()),
+                                         "--connection-fd", "3"};
+  const std::string log = options_.log_dir + "/job:runner.log";
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ::posix_spawn_file_actions_adddup2(&actions, runner_end, 3);
+  ::posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  posix_spawnattr_t attributes;
+  ::posix_spawnattr_init(&attributes);
+  sigset_t none;
+  ::sigemptyset(&none);
+  sigset_t all;
+  ::sigfillset(&all);
+  ::posix_spawnattr_setsigmask(&attributes, &none);
+  ::posix_spawnattr_setsigdefault(&attributes, &all);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv = LauncherPointers(args);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, options_.runner_binary.c_str(), &actions, &attributes,
+                               argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attributes);
+  ::close(runner_end);
+  if (rc != 0) {
+    ::close(pair[0]);
+    return ErrnoError(rc, "start the job runner " + options_.runner_binary);
+  }
+  const int pidfd = RunnerPidfdOpen(pid);
+  if (pidfd < 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ::close(pair[0]);
+    return ErrnoError(errno, "pidfd_open of the job runner");
+  }
+  return Connected(pid, pidfd, pair[0]);
+}
+
+Status RunnerLauncher::Connected(int pid, int pidfd, int socket) {
+  SetSocketTimeouts(socket);
+  runner_pid_ = pid;
+  runner_pidfd_ = pidfd;
+  socket_ = socket;
+  incoming_ = LineBuffer();
+  Status watched = watcher_.WatchFd(socket_, [this] { OnReadable(); });
+  if (watched.ok()) {
+    watched = watcher_.WatchFd(runner_pidfd_, [this] {
+      (void)ReadEvents();  // what it said before it ended comes first
+      OnRunnerGone("the job runner (pid " + std::to_string(runner_pid_) + ") ended");
+    });
+  }
+  if (!watched.ok()) {
+    OnRunnerGone("cannot watch the job runner");
+  }
+  return watched;
+}
+
+Status RunnerLauncher::Send(const RunnerRequest& request) {
+  if (socket_ < 0) {
+    return ResourceError("no job runner");
+  }
+  const std::string line = EncodeRequest(request);
+  for (size_t sent = 0; sent < line.size();) {
+    const ssize_t n = ::send(socket_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return ErrnoError(errno, "send to the job runner");
+    }
+    sent += static_cast<size_t>(n);
+  }
+  return OkStatus();
+}
+
+void RunnerLauncher::OnReadable() {
+  if (!ReadEvents()) {
+    OnRunnerGone("the job runner closed its connection");
+  }
+}
+
+bool RunnerLauncher::ReadEvents() {
+  while (socket_ >= 0) {
+    char buffer[64 * 1024];
+    const ssize_t n = ::recv(socket_, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    incoming_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+    while (auto line = incoming_.NextLine()) {
+      auto event = DecodeEvent(*line);
+      if (event.ok()) {
+        OnEvent(*event);
+      }
+    }
+  }
+  return false;
+}
+
+void RunnerLauncher::OnEvent(const RunnerEvent& event) {
+  if (const auto* started = std::get_if<RunnerStarted>(&event)) {
+    if (auto it = jobs_.find(started->name); it != jobs_.end()) {
+      it->second.child_pid = started->child_pid;
+    }
+  } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
+    Report(exited->record.name, FromRecord(exited->record, ""));
+  } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
+    Report(refused->name,
+           ExitInfo{.ended = std::chrono::system_clock::now(),
+                    .description = "the job runner refused to start it: " + refused->message});
+  }
+}
+
+void RunnerLauncher::Report(const std::string& name, const ExitInfo& exit) {
+  auto it = jobs_.find(name);
+  if (it == jobs_.end()) {
+    return;  // not ours (a job no daemon adopted); its records stay for the store to decide
+  }
+  ExitCallback on_exit = std::move(it->second.on_exit);
+  jobs_.erase(it);
+  on_exit(exit);
+}
+
+void RunnerLauncher::OnRunnerGone(const std::string& why) {
+  if (socket_ >= 0) {
+    watcher_.UnwatchFd(socket_);
+    ::close(socket_);
+    socket_ = -1;
+  }
+  if (runner_pidfd_ >= 0) {
+    watcher_.UnwatchFd(runner_pidfd_);
+    siginfo_t info{};  // reaps a runner we started; one adopted is not our child
+    (void)::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(runner_pidfd_), &info,
+                   WEXITED | WNOHANG);
+    ::close(runner_pidfd_);
+    runner_pidfd_ = -1;
+  }
+  runner_pid_ = 0;
+  running_at_connect_.clear();
+  std::map<std::string, Job> orphans = std::move(jobs_);
+  jobs_.clear();
+  for (auto& [name, job] : orphans) {
+    job.on_exit(OutcomeFromRecords(name, why));
+  }
+}
+
+ExitInfo RunnerLauncher::OutcomeFromRecords(const std::string& name, const std::string& why) {
+  auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, name));
+  if (record.ok()) {
+    return FromRecord(*record, " while no daemon watched");
+  }
+  const bool killed = KillOrphanedJob(fs_, options_.run_dir, name);
+  return ExitInfo{
+      .ended = std::chrono::system_clock::now(),
+      .description = why + " without an exit record" + (killed ? "; killed the orphaned job" : "")};
+}
+
+Result<LaunchedProcess> RunnerLauncher::Launch(const ServiceSpec& spec, ExitCallback on_exit) {
+  if (jobs_.contains(spec.name)) {
+    return ConflictError(spec.name + " is already running under the job runner");
+  }
+  REBOUND_RETURN_IF_ERROR(EnsureRunner());
+  RunnerStart start{.name = spec.name,
+                    .command = spec.command,
+                    .cwd = spec.cwd,
+                    .env = spec.env,
+                    .log_path = options_.log_dir + "/" + spec.name + ".log",
+                    .log_max_bytes = static_cast<uint64_t>(spec.log.max_bytes),
+                    .log_keep = spec.log.keep};
+  jobs_[spec.name] = Job{.on_exit = std::move(on_exit)};
+  if (Status sent = Send(start); !sent.ok()) {
+    jobs_.erase(spec.name);
+    return sent.error();
+  }
+  return LaunchedProcess{.shim_pid = runner_pid_, .started = std::chrono::system_clock::now()};
+}
+
+Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_exit) {
+  if (!looked_for_live_runner_) {
+    looked_for_live_runner_ = true;
+    (void)ConnectToLiveRunner();  // none: every running job is judged by its records
+  }
+  auto running = running_at_connect_.find(spec.name);
+  if (socket_ >= 0 && running != running_at_connect_.end()) {
+    jobs_[spec.name] = Job{.on_exit = std::move(on_exit), .child_pid = running->second};
+    running_at_connect_.erase(running);
+    return Adoption{.outcome = AdoptOutcome::kRunning,
+                    .process = {.shim_pid = runner_pid_,
+                                .child_pid = jobs_[spec.name].child_pid,
+                                .started = std::chrono::system_clock::now()}};
+  }
+  // Not running: a runner that is alive has written the record of every job it ended.
+  return Adoption{
+      .outcome = AdoptOutcome::kExitedMeanwhile,
+      .exit = OutcomeFromRecords(
+          spec.name, socket_ >= 0 ? "unknown to the job runner and" : "its job runner is gone")};
+}
+
+Status RunnerLauncher::Signal(const std::string& name, int signal) {
+  if (!jobs_.contains(name)) {
+    return NotFoundError("no running job " + name);
+  }
+  return Send(RunnerSignal{.name = name, .signal = signal});
+}
+
+Status RunnerLauncher::Kill(const std::string& name) {
+  if (!jobs_.contains(name)) {
+    return NotFoundError("no running job " + name);
+  }
+  if (Send(RunnerSignal{.name = name, .signal = SIGKILL}).ok()) {
+    return OkStatus();
+  }
+  return KillOrphanedJob(fs_, options_.run_dir, name)
+             ? OkStatus()
+             : Status(NotFoundError("no live process recorded for " + name));
+}
+
+std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
+  auto it = jobs_.find(name);
+  return it == jobs_.end() ? std::nullopt : it->second.child_pid;
+}
+
+void RunnerLauncher::DiscardRecords(const std::string& name) {
+  if (!jobs_.contains(name)) {
+    (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+    (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  }
+}
+
+}  // namespace rebound::supervise

@@ -1,0 +1,104 @@
+#pragma once
+
+// The job runner's protocol (docs/shim.md, "The job runner"): newline-delimited JSON over a
+// unix stream socket between the daemon and `rebound runner`. One message per line.
+//
+//   std::string line = EncodeRequest(RunnerStart{.name = "job:7", .command = {"/bin/true"},
+//                                                .log_path = "/data/logs/job:7.log"});
+//   LineBuffer buffer;
+//   buffer.Append(bytes_read);
+//   while (auto line = buffer.NextLine()) {
+//     Result<RunnerEvent> event = DecodeEvent(*line);   // validation error on a bad line
+//   }
+//
+// Daemon → runner: start, signal, hello (a daemon that connects through the socket asks
+// which jobs run). Runner → daemon: started, exited (after NAME.exit is durable), running
+// (the answer to hello), refused (a start it could not accept).
+//
+// Pure values and functions; LineBuffer is not thread-safe (one reader owns it).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/error.h"
+#include "supervise/exit_record.h"
+
+namespace rebound::supervise {
+
+// A line longer than this is a protocol error (a start carries a command and its env).
+inline constexpr size_t kMaxRunnerLineBytes = 4 * 1024 * 1024;
+
+struct RunnerStart {
+  std::string name;  // "job:ID": the records' and the log's name
+  std::vector<std::string> command;
+  std::string cwd = {};                         // empty: the runner's
+  std::map<std::string, std::string> env = {};  // added to the runner's environment
+  std::string log_path;
+  uint64_t log_max_bytes = 10 * 1024 * 1024;
+  int log_keep = 5;
+  bool operator==(const RunnerStart&) const = default;
+};
+
+struct RunnerSignal {
+  std::string name;
+  int signal = 0;  // sent to the job's process group
+  bool operator==(const RunnerSignal&) const = default;
+};
+
+struct RunnerHello {
+  bool operator==(const RunnerHello&) const = default;
+};
+
+using RunnerRequest = std::variant<RunnerStart, RunnerSignal, RunnerHello>;
+
+struct RunnerStarted {
+  std::string name;
+  int child_pid = 0;
+  bool operator==(const RunnerStarted&) const = default;
+};
+
+struct RunnerExited {
+  ExitRecord record;  // the same record as NAME.exit, already durable
+  bool operator==(const RunnerExited&) const = default;
+};
+
+struct RunnerRunning {
+  std::vector<RunnerStarted> jobs;  // started and not yet reported as exited
+  bool operator==(const RunnerRunning&) const = default;
+};
+
+struct RunnerRefused {
+  std::string name;
+  std::string message;
+  bool operator==(const RunnerRefused&) const = default;
+};
+
+using RunnerEvent = std::variant<RunnerStarted, RunnerExited, RunnerRunning, RunnerRefused>;
+
+// Each returns one line, '\n' included.
+std::string EncodeRequest(const RunnerRequest& request);
+std::string EncodeEvent(const RunnerEvent& event);
+// `line` without its '\n'. A validation error names what is wrong.
+Result<RunnerRequest> DecodeRequest(std::string_view line);
+Result<RunnerEvent> DecodeEvent(std::string_view line);
+
+// Splits a byte stream into lines.
+class LineBuffer {
+ public:
+  void Append(std::string_view bytes) { pending_.append(bytes); }
+  // The next whole line without its '\n'; nullopt when none is complete yet.
+  std::optional<std::string> NextLine();
+  // True when the unfinished line is already longer than kMaxRunnerLineBytes.
+  bool IsOverlong() const;
+
+ private:
+  std::string pending_;
+  size_t consumed_ = 0;
+};
+
+}  // namespace rebound::supervise

@@ -1,0 +1,246 @@
+// Durable jobs under the shared job runner (`rebound runner`, docs/shim.md): many jobs through
+// one runner, cancel and timeout reaching the job's whole process group, a daemon killed
+// while jobs run (the runner and its jobs go on; the next daemon re-connects), and the runner
+// itself killed (its jobs' outcomes are unknown: retried if idempotent, else interrupted).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "daemon_harness.h"
+#include "supervise/process_info.h"
+
+namespace rebound::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kRunnerConfig =
+    "[queues.wide]\nconcurrency = 16\n\n"
+    "[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+
+// A process that is gone or only a zombie (an orphan nobody has reaped yet) runs no more.
+bool IsGoneOrZombie(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  return text.empty() || (paren != std::string::npos && text.substr(paren + 2, 1) == "Z");
+}
+
+int ParentOf(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  std::istringstream rest(paren == std::string::npos ? "" : text.substr(paren + 2));
+  std::string state;
+  int parent = 0;
+  rest >> state >> parent;
+  return parent;
+}
+
+std::string CommandLine(int pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+class JobRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { h_.Start(kRunnerConfig); }
+
+  std::pair<int, json> Send(const std::string& method, const std::string& path,
+                            const json& body = nullptr) {
+    httplib::Client client("127.0.0.1", h_.port());
+    auto token = DefaultFileSystem().ReadFile(h_.dir().Path("data/token"));
+    httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
+    auto response = method == "POST" ? client.Post(path, headers, body.is_null() ? "" : body.dump(),
+                                                   "application/json")
+                                     : client.Get(path, headers);
+    if (!response) {
+      return {-1, nullptr};
+    }
+    return {response->status, json::parse(response->body, nullptr, false)};
+  }
+  int64_t Submit(const std::string& script, json extra = json::object()) {
+    extra["command"] = {"sh", "-c", script};
+    extra["cwd"] = h_.dir().Path("");
+    auto [status, job] = Send("POST", "/v1/jobs", extra);
+    EXPECT_EQ(status, 201) << job.dump();
+    return job.value("id", int64_t{-1});
+  }
+  json Job(int64_t id) { return Send("GET", "/v1/jobs/" + std::to_string(id)).second; }
+  std::string State(int64_t id) { return Job(id).value("state", ""); }
+  bool WaitForState(int64_t id, const std::string& state, std::chrono::milliseconds timeout = 10s) {
+    return WaitUntil([&] { return State(id) == state; }, timeout);
+  }
+  std::string Read(const std::string& name) {
+    return DefaultFileSystem().ReadFile(h_.dir().Path(name)).value_or("");
+  }
+  int ReadPid(const std::string& name) {
+    const std::string text = Read(name);
+    return text.empty() ? 0 : std::stoi(text);
+  }
+  // The runner of this data directory, from the child record of a running job.
+  int RunnerPid(int64_t id) {
+    auto child = supervise::ReadChildRecord(
+        DefaultFileSystem(), h_.dir().Path("data/run/job:" + std::to_string(id) + ".child"));
+    return child.ok() ? child->shim_pid : 0;
+  }
+
+  DaemonHarness h_;
+};
+
+TEST_F(JobRunnerTest, ManyJobsRunAsChildrenOfOneRunner) {
+  constexpr int kJobs = 60;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < kJobs; ++i) {
+    ids.push_back(Submit("echo $PPID > parent.$REBOUND_JOB_ID; echo out-$REBOUND_JOB_ID",
+                         {{"queue", "wide"}}));
+  }
+  for (int64_t id : ids) {
+    ASSERT_TRUE(WaitForState(id, "succeeded", 20s)) << Job(id).dump() << h_.DaemonLog();
+  }
+  std::set<int> parents;
+  for (int64_t id : ids) {
+    parents.insert(ReadPid("parent." + std::to_string(id)));
+    EXPECT_NE(
+        Read("data/logs/job:" + std::to_string(id) + ".log").find("out-" + std::to_string(id)),
+        std::string::npos);
+  }
+  ASSERT_EQ(parents.size(), 1u) << "every job's parent is the one runner";
+  const int runner = *parents.begin();
+  EXPECT_NE(CommandLine(runner).find("runner --run-dir " + h_.dir().Path("data/run")),
+            std::string::npos)
+      << CommandLine(runner);
+  EXPECT_EQ(ParentOf(runner), h_.daemon_pid());
+  // Outcomes are stored: the records are gone (as with shims), the runner stays for more.
+  EXPECT_TRUE(
+      WaitUntil([&] { return !DefaultFileSystem().Exists(h_.dir().Path("data/run/job:1.exit")); }));
+}
+
+TEST_F(JobRunnerTest, CancelAndTimeoutStopTheJobsWholeProcessGroup) {
+  const std::string script = "sleep 1000 & echo $! > grandchild.$REBOUND_JOB_ID; wait";
+  const int64_t cancelled = Submit(script, {{"queue", "wide"}});
+  const int64_t timed_out =
+      Submit(script, {{"queue", "wide"}, {"timeout", "300ms"}, {"retry", {{"max_attempts", 1}}}});
+  ASSERT_TRUE(WaitUntil([&] {
+    return ReadPid("grandchild." + std::to_string(cancelled)) > 0 &&
+           ReadPid("grandchild." + std::to_string(timed_out)) > 0;
+  }));
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(cancelled) + "/cancel").first, 202);
+  ASSERT_TRUE(WaitForState(cancelled, "cancelled")) << Job(cancelled).dump();
+  ASSERT_TRUE(WaitForState(timed_out, "exhausted")) << Job(timed_out).dump();
+  // SIGTERM went to the group: the background sleep died with the shell.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return IsGoneOrZombie(ReadPid("grandchild." + std::to_string(cancelled))); }));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return IsGoneOrZombie(ReadPid("grandchild." + std::to_string(timed_out))); }));
+  EXPECT_EQ(Job(timed_out)["error_category"], "timeout") << Job(timed_out).dump();
+  EXPECT_NE(Read("data/logs/job:" + std::to_string(cancelled) + ".log").find("sent SIGTERM"),
+            std::string::npos);
+}
+
+TEST_F(JobRunnerTest, DaemonKilledWhileJobsRunTheNextOneReconnectsAndAppliesEveryOutcome) {
+  const int64_t ok = Submit("echo run >> runs.ok; sleep 1", {{"queue", "wide"}});
+  const int64_t fails = Submit("echo run >> runs.fails; sleep 1; exit 64", {{"queue", "wide"}});
+  const int64_t quick = Submit("echo run >> runs.quick; sleep 0.2; exit 3", {{"queue", "wide"}});
+  const int64_t long_one = Submit("echo run >> runs.long; sleep 30", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitUntil([&] {
+    return !Read("runs.ok").empty() && !Read("runs.fails").empty() && !Read("runs.quick").empty() &&
+           !Read("runs.long").empty() && RunnerPid(long_one) > 0;
+  }));
+  const int runner = RunnerPid(long_one);
+  h_.Kill();
+  // Ended while no daemon listened: the runner recorded it.
+  ASSERT_TRUE(
+      WaitUntil([&] { return !Read("data/run/job:" + std::to_string(quick) + ".exit").empty(); }));
+  EXPECT_FALSE(IsGoneOrZombie(runner)) << "the runner outlives the daemon";
+  h_.Start();
+  ASSERT_TRUE(WaitForState(ok, "succeeded")) << Job(ok).dump() << h_.DaemonLog();
+  ASSERT_TRUE(WaitForState(fails, "failed")) << Job(fails).dump();
+  ASSERT_TRUE(WaitForState(quick, "failed")) << Job(quick).dump();
+  EXPECT_EQ(Job(fails)["last_exit"]["code"], 64);
+  EXPECT_EQ(Job(quick)["last_exit"]["code"], 3);
+  EXPECT_EQ(State(long_one), "running");
+  EXPECT_EQ(RunnerPid(long_one), runner) << "re-adopted under the same runner";
+  for (const char* runs : {"runs.ok", "runs.fails", "runs.quick", "runs.long"}) {
+    EXPECT_EQ(Read(runs), "run\n") << runs << ": no job started twice";
+  }
+  // The re-connected runner still takes signals and new jobs.
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(long_one) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(long_one, "cancelled"));
+  const int64_t after = Submit("echo $PPID > parent.after", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitForState(after, "succeeded"));
+  EXPECT_EQ(ReadPid("parent.after"), runner);
+}
+
+TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
+  const int64_t idempotent = Submit("echo run >> runs.a; sleep 30", {{"queue", "wide"}});
+  const int64_t not_idempotent =
+      Submit("echo run >> runs.b; sleep 30", {{"queue", "wide"}, {"idempotent", false}});
+  ASSERT_TRUE(WaitUntil([&] {
+    return RunnerPid(idempotent) > 0 && RunnerPid(not_idempotent) > 0 && !Read("runs.a").empty() &&
+           !Read("runs.b").empty();
+  }));
+  auto child = supervise::ReadChildRecord(
+      DefaultFileSystem(),
+      h_.dir().Path("data/run/job:" + std::to_string(not_idempotent) + ".child"));
+  ASSERT_TRUE(child.ok());
+  const int runner = child->shim_pid;
+  ASSERT_EQ(::kill(runner, SIGKILL), 0);
+  ASSERT_TRUE(WaitForState(not_idempotent, "interrupted")) << Job(not_idempotent).dump();
+  // The idempotent one runs again, under a new runner.
+  ASSERT_TRUE(WaitUntil([&] { return Read("runs.a") == "run\nrun\n"; }, 15s))
+      << Job(idempotent).dump();
+  EXPECT_EQ(Job(idempotent)["attempt"], 2);
+  EXPECT_EQ(Job(not_idempotent)["last_exit"]["code"], nullptr);
+  EXPECT_EQ(Read("runs.b"), "run\n");
+  // Nobody records the orphaned job any more: the daemon killed it (pid and start time checked).
+  EXPECT_TRUE(WaitUntil([&] { return IsGoneOrZombie(child->child_pid); }));
+  EXPECT_NE(RunnerPid(idempotent), runner);
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(idempotent) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(idempotent, "cancelled"));
+}
+
+// Killed together, as by a host-wide kill: the next daemon finds no runner and no exit record.
+TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempotentJobs) {
+  const int64_t id = Submit("echo run >> runs; sleep 30", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitUntil([&] { return RunnerPid(id) > 0 && !Read("runs").empty(); }));
+  const int runner = RunnerPid(id);
+  h_.Kill();
+  ::kill(runner, SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return IsGoneOrZombie(runner); }));
+  h_.Start();
+  ASSERT_TRUE(WaitUntil([&] { return Read("runs") == "run\nrun\n"; }))
+      << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["attempt"], 2);
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(id, "cancelled"));
+}
+
+TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {
+  DaemonHarness h;
+  h.Start(std::string("[jobs]\nrunner = \"per-job\"\n\n") + kRunnerConfig);
+  auto token = DefaultFileSystem().ReadFile(h.dir().Path("data/token"));
+  httplib::Client client("127.0.0.1", h.port());
+  json body = {{"command", {"sh", "-c", "echo $PPID > parent"}}, {"cwd", h.dir().Path("")}};
+  auto response = client.Post("/v1/jobs", {{"Authorization", "Bearer " + token.value_or("")}},
+                              body.dump(), "application/json");
+  ASSERT_TRUE(response && response->status == 201);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return !DefaultFileSystem().ReadFile(h.dir().Path("parent")).value_or("").empty(); }));
+  const int parent = std::stoi(*DefaultFileSystem().ReadFile(h.dir().Path("parent")));
+  const std::string cmdline = CommandLine(parent);
+  // The shim may have exited already; if its /proc entry is still there, it is a shim.
+  EXPECT_TRUE(cmdline.empty() || cmdline.find("shim --name job:1") != std::string::npos) << cmdline;
+  EXPECT_FALSE(DefaultFileSystem().Exists(h.dir().Path("data/run/job:runner.sock")));
+}
+
+}  // namespace
+}  // namespace rebound::testing

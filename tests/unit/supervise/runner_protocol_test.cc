@@ -1,0 +1,138 @@
+#include "supervise/runner_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "supervise/job_runner.h"
+
+namespace rebound::supervise {
+namespace {
+
+RunnerStart SampleStart() {
+  return RunnerStart{.name = "job:7",
+                     .command = {"/bin/sh", "-c", "echo 'a\nb'"},
+                     .cwd = "/tmp",
+                     .env = {{"REBOUND_JOB_ID", "7"}, {"QUOTE", "\"x\""}},
+                     .log_path = "/data/logs/job:7.log",
+                     .log_max_bytes = 4096,
+                     .log_keep = 2};
+}
+
+TEST(RunnerProtocolTest, RequestsRoundTripAsSingleLines) {
+  for (const RunnerRequest& request :
+       {RunnerRequest(SampleStart()), RunnerRequest(RunnerSignal{.name = "job:7", .signal = 15}),
+        RunnerRequest(RunnerHello{})}) {
+    const std::string line = EncodeRequest(request);
+    ASSERT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << "an embedded newline would split it";
+    auto decoded = DecodeRequest(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+    EXPECT_EQ(*decoded, request);
+  }
+}
+
+TEST(RunnerProtocolTest, EventsRoundTrip) {
+  ExitRecord record{.name = "job:7",
+                    .shim_pid = 40,
+                    .child_pid = 41,
+                    .exit_code = 3,
+                    .started_ms = 1000,
+                    .ended_ms = 2000};
+  for (const RunnerEvent& event :
+       {RunnerEvent(RunnerStarted{.name = "job:7", .child_pid = 41}),
+        RunnerEvent(RunnerExited{record}),
+        RunnerEvent(RunnerRunning{.jobs = {{"job:1", 10}, {"job:2", 11}}}),
+        RunnerEvent(RunnerRunning{}),
+        RunnerEvent(RunnerRefused{.name = "job:7", .message = "a job of that name is running"})}) {
+    const std::string line = EncodeEvent(event);
+    auto decoded = DecodeEvent(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+    EXPECT_EQ(*decoded, event);
+  }
+}
+
+TEST(RunnerProtocolTest, BadRequestsAreValidationErrorsThatSayWhy) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"not json", "not a JSON object"},
+      {"[1]", "not a JSON object"},
+      {R"({"name":"x"})", "\"op\""},
+      {R"({"op":"launch"})", "unknown op \"launch\""},
+      {R"({"op":"start","name":"job:1","log":"/l","log_max_bytes":1,"log_keep":0})",
+       "missing \"command\""},
+      {R"({"op":"start","name":"job:1","command":[],"log":"/l","log_max_bytes":1,"log_keep":0})",
+       "empty command"},
+      {R"({"op":"start","name":"../x","command":["a"],"log":"/l","log_max_bytes":1,"log_keep":0})",
+       "file name"},
+      {R"({"op":"start","name":"job:1","command":"a","log":"/l","log_max_bytes":1,"log_keep":0})",
+       "\"command\" has the wrong type"},
+      {R"({"op":"signal","name":"job:1","signal":0})", "no such signal 0"},
+  };
+  for (const auto& [line, why] : cases) {
+    auto decoded = DecodeRequest(line);
+    ASSERT_FALSE(decoded.ok()) << line;
+    EXPECT_EQ(decoded.error().category(), ErrorCategory::kValidation) << line;
+    EXPECT_NE(decoded.error().message().find(why), std::string::npos)
+        << line << " -> " << decoded.error().message();
+  }
+}
+
+TEST(RunnerProtocolTest, BadEventsAreErrors) {
+  EXPECT_FALSE(DecodeEvent(R"({"op":"exited","record":{"name":"job:1"}})").ok());
+  EXPECT_FALSE(DecodeEvent(R"({"op":"running","jobs":{}})").ok());
+  EXPECT_FALSE(DecodeEvent(R"({"op":"started","name":"job:1"})").ok());
+  EXPECT_FALSE(DecodeEvent(R"({"op":"start"})").ok());
+}
+
+TEST(LineBufferTest, SplitsAStreamIntoLinesWhateverTheChunks) {
+  LineBuffer buffer;
+  buffer.Append("fir");
+  EXPECT_EQ(buffer.NextLine(), std::nullopt);
+  buffer.Append("st\nsecond\nthi");
+  EXPECT_EQ(buffer.NextLine(), "first");
+  EXPECT_EQ(buffer.NextLine(), "second");
+  EXPECT_EQ(buffer.NextLine(), std::nullopt);
+  buffer.Append("rd\n\n");
+  EXPECT_EQ(buffer.NextLine(), "third");
+  EXPECT_EQ(buffer.NextLine(), "");
+  EXPECT_EQ(buffer.NextLine(), std::nullopt);
+}
+
+TEST(LineBufferTest, AnUnfinishedLineBeyondTheLimitIsOverlong) {
+  LineBuffer buffer;
+  buffer.Append(std::string(kMaxRunnerLineBytes, 'x'));
+  EXPECT_FALSE(buffer.IsOverlong());
+  buffer.Append("x");
+  EXPECT_TRUE(buffer.IsOverlong());
+  buffer.Append("\n");
+  EXPECT_EQ(buffer.NextLine()->size(), kMaxRunnerLineBytes + 1);
+  EXPECT_FALSE(buffer.IsOverlong());
+}
+
+TEST(JobRunnerArgsTest, ParsesEveryOption) {
+  auto options = ParseJobRunnerArgs({"--run-dir", "/data/run", "--socket", "/data/run/r.sock",
+                                     "--parent-pid", "42", "--connection-fd", "3"});
+  ASSERT_TRUE(options.ok()) << options.error().ToString();
+  EXPECT_EQ(*options, (JobRunnerOptions{.run_dir = "/data/run",
+                                        .socket_path = "/data/run/r.sock",
+                                        .parent_pid = 42,
+                                        .connection_fd = 3}));
+  EXPECT_EQ(JobRunnerSocketPath("/data/run"), "/data/run/job:runner.sock");
+}
+
+TEST(JobRunnerArgsTest, RejectsBadCommandLinesNamingTheOption) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--run-dir", "/r"}, "--socket are required"},
+      {{"--run-dir", "/r", "--socket"}, "--socket needs a value"},
+      {{"--run-dir", "/r", "--socket", "/s", "--parent-pid", "x"}, "--parent-pid"},
+      {{"--run-dir", "/r", "--socket", "/s", "--connection-fd", "1"}, "--connection-fd"},
+      {{"--run-dir", "/r", "--socket", "/s", "--verbose", "1"}, "unknown option '--verbose'"},
+      {{"--run-dir", "/r", "--socket", "/" + std::string(200, 's')}, "limit of a unix socket"},
+  };
+  for (const auto& [args, why] : cases) {
+    auto options = ParseJobRunnerArgs(args);
+    ASSERT_FALSE(options.ok()) << why;
+    EXPECT_NE(options.error().message().find(why), std::string::npos) << options.error().message();
+  }
+}
+
+}  // namespace
+}  // namespace rebound::supervise
