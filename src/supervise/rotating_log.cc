@@ -119,7 +119,13 @@ Status RotatingLog::ShiftRotatedFiles() {
   return fs_.Rename(options_.path, RotatedPath(1));
 }
 
+// A run with a larger keep K leaves FILE.1 to FILE.K, contiguous: without FILE.(keep+1) there
+// is nothing beyond keep to remove, and the directory (thousands of job logs, possibly) is not
+// listed at every open. Only a gap made by hand can hide older copies from this check.
 Status RotatingLog::RemoveExcessRotatedFiles() {
+  if (!fs_.Exists(RotatedPath(options_.keep + 1))) {
+    return OkStatus();
+  }
   const std::string dir = ParentDir(options_.path);
   auto names = fs_.ListDir(dir);
   if (!names.ok()) {

@@ -10,7 +10,7 @@
 // Rotation renames FILE.(keep-1) -> FILE.keep, ..., FILE -> FILE.1 and starts an empty FILE,
 // so FILE and every FILE.N stay within max_bytes and at most `keep` rotated files exist
 // (keep = 0: FILE is simply restarted). Open() also removes FILE.N for N > keep left by a
-// run with a larger keep.
+// run with a larger keep (when FILE.(keep+1) exists: such a run leaves them contiguous).
 //
 // The writer never blocks its caller on a failing disk: output that cannot be written
 // (disk full, I/O error, failed rotation) is dropped and counted in stats(), and the next
