@@ -381,8 +381,8 @@ Result<std::vector<CommitInfo>> GitStore::ApplicationLogLocked() {
     }
     commits.push_back(std::move(*info));
   }
-  std::stable_sort(commits.begin(), commits.end(),
-                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
+  // Walk order, not commit time: a clock stepped back gives a newer snapshot an older time,
+  // and "newest" must follow history (FindAtOrBefore sorts by time itself).
   return commits;
 }
 

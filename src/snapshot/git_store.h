@@ -121,7 +121,8 @@ class GitStore {
   // files written in `directory` durable: the same file system.
   bool FlushCovers(const std::string& directory);
   // The snapshots, newest first (by commit time, then by ancestry). Empty for a fresh
-  // repository. In an application's repository: only the commits that changed document_path.
+  // repository. In an application's repository: only the commits that changed document_path,
+  // in history order from HEAD (children before parents, whatever their recorded times).
   Result<std::vector<CommitInfo>> Log();
   // nullopt for a repository without commits.
   Result<std::optional<std::string>> Head();
@@ -134,7 +135,9 @@ class GitStore {
   // Size in bytes of `file_path` at the commit `revision`.
   Result<int64_t> FileSize(const std::string& revision, const std::string& file_path);
   Status Tag(const std::string& revision, const std::string& name);
-  // The newest commit whose time is at or before `time`; not_found when there is none.
+  // The snapshot with the latest recorded time at or before `time` (ties: the newer in
+  // history); not_found when there is none. With a clock that was stepped back this need not
+  // be the newest in history among those at or before `time`.
   Result<CommitInfo> FindAtOrBefore(WallTime time);
   // Pushes HEAD's branch and every tag to the repository at `url` (e.g. file:///backup/s.git,
   // which must exist: `git init --bare`). Not forced: a remote that diverged is a conflict.

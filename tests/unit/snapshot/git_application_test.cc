@@ -109,6 +109,29 @@ TEST_F(GitApplicationTest, ListsOnlyTheCommitsThatChangedTheDocument) {
   EXPECT_EQ(git->Log()->back().tags, std::vector<std::string>{"known-good"});
 }
 
+TEST_F(GitApplicationTest, TheNewestSnapshotFollowsHistoryWhenTheClockWasSteppedBack) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  auto first = git->CommitFile(kDocument, "one\n", "first", At(5000));
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  // The clock was stepped back an hour: the later snapshot carries the older time.
+  auto second = git->CommitFile(kDocument, "two\n", "second", At(5000 - 3600));
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  WriteText(repo_ + "/README", "more\n");
+  ASSERT_TRUE(Git(repo_, "commit -q -am 'a code change'"));
+
+  EXPECT_EQ(**git->NewestSnapshot(), *second);
+  auto log = git->Log();
+  ASSERT_TRUE(log.ok()) << log.error().message();
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].id, *second);
+  EXPECT_EQ((*log)[1].id, *first);
+  // --at compares recorded times: the latest at or before the given time.
+  EXPECT_EQ(git->FindAtOrBefore(At(5000 - 1800))->id, *second);
+  EXPECT_EQ(git->FindAtOrBefore(At(6000))->id, *first);
+  EXPECT_FALSE(git->FindAtOrBefore(At(1000)).ok());
+}
+
 TEST_F(GitApplicationTest, RecoveryReadsTheDocumentAtTheCommitAndChecksOutNothing) {
   auto store = store::Store::OpenInMemory(clock_);
   ASSERT_TRUE(store.ok());
