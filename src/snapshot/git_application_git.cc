@@ -128,6 +128,26 @@ Status CheckCommittable(git_repository* repo, const std::string& path) {
   return OkStatus();
 }
 
+// The document must be as HEAD has it, in the index and in the work tree: a capture replaces
+// both, which would lose an edit made to it by hand (staged or not), or a file the user put
+// there before the first capture.
+Status CheckDocumentUnchanged(git_repository* repo, const std::string& path,
+                              const std::string& document_path) {
+  unsigned int flags = 0;
+  const int rc = git_status_file(&flags, repo, document_path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    return OkStatus();  // in neither HEAD, the index nor the work tree: the first capture
+  }
+  if (rc != 0) {
+    return GitError(rc, "reading the status of " + document_path + " in " + path);
+  }
+  if (flags == GIT_STATUS_CURRENT) {
+    return OkStatus();
+  }
+  return ConflictError(document_path + " has local changes: commit or discard them (git -C " +
+                       path + " status " + document_path + " shows them), then capture again");
+}
+
 // The new snapshot commit: the parent's tree with `document_path` -> `content`.
 Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
                              const std::string& document_path, const std::string& content,
@@ -264,6 +284,7 @@ Result<std::string> GitStore::CommitInWorkTreeLocked(
     const std::string& content, const std::string& message, WallTime time,
     const std::function<Status()>& write_alongside) {
   REBOUND_RETURN_IF_ERROR(CheckCommittable(repo_, path_));
+  REBOUND_RETURN_IF_ERROR(CheckDocumentUnchanged(repo_, path_, document_path_));
   git_reference* head = nullptr;
   if (int rc = git_repository_head(&head, repo_); rc != 0) {
     return GitError(rc, "reading HEAD of " + path_);

@@ -193,6 +193,53 @@ TEST_F(GitApplicationTest, RetentionAndRepairAreRefused) {
   EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
 }
 
+// The capture must leave the user's version of the document where it was: refused, nothing
+// written, and the next capture goes through once the change is committed or discarded.
+void ExpectLocalChangesRefused(GitStore& git, const std::string& repo, const std::string& kept) {
+  const std::string head = GitOutput(repo, "rev-parse HEAD");
+  auto taken = git.CommitFile(kDocument, "{\"n\": 9}\n", "m", At(2000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict);
+  EXPECT_NE(taken.error().message().find("config/recovery.json has local changes: commit or "
+                                         "discard them"),
+            std::string::npos)
+      << taken.error().message();
+  EXPECT_EQ(GitOutput(repo, "rev-parse HEAD"), head);
+  EXPECT_EQ(ReadText(repo + "/" + kDocument), kept);
+}
+
+TEST_F(GitApplicationTest, LocalChangesToTheDocumentRefuseTheCapture) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "{\"n\": 1}\n", "first", At(1000)).ok());
+
+  WriteText(repo_ + "/" + kDocument, "{\"n\": 1, \"edited\": true}\n");  // unstaged
+  ExpectLocalChangesRefused(*git, repo_, "{\"n\": 1, \"edited\": true}\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), " M config/recovery.json\n");
+
+  ASSERT_TRUE(Git(repo_, "add config/recovery.json"));  // staged
+  ExpectLocalChangesRefused(*git, repo_, "{\"n\": 1, \"edited\": true}\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "M  config/recovery.json\n");
+
+  ASSERT_TRUE(Git(repo_, "rm -qf config/recovery.json"));  // deleted
+  ASSERT_FALSE(git->CommitFile(kDocument, "x\n", "m", At(2000)).ok());
+
+  ASSERT_TRUE(Git(repo_, "reset -q --hard"));  // discarded: captures again
+  auto taken = git->CommitFile(kDocument, "{\"n\": 2}\n", "second", At(3000));
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+}
+
+TEST_F(GitApplicationTest, AnUncommittedFileAtTheDocumentPathRefusesTheFirstCapture) {
+  std::filesystem::create_directories(repo_ + "/config");
+  WriteText(repo_ + "/" + kDocument, "the user's own\n");
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ExpectLocalChangesRefused(*git, repo_, "the user's own\n");
+  WriteText(repo_ + "/.gitignore", "config/\n");  // ignored, still the user's
+  ExpectLocalChangesRefused(*git, repo_, "the user's own\n");
+}
+
 TEST_F(GitApplicationTest, ADetachedHeadIsRefused) {
   ASSERT_TRUE(Git(repo_, "checkout -q --detach"));
   auto git = Open();
