@@ -30,6 +30,12 @@
 #include "base/error.h"
 
 struct git_repository;
+struct git_commit;
+struct git_oid;
+
+namespace rebound::snapshot::git_internal {
+class IndexLock;
+}  // namespace rebound::snapshot::git_internal
 
 namespace rebound::snapshot {
 
@@ -179,6 +185,10 @@ class GitStore {
   Result<std::string> CommitInWorkTreeLocked(const std::string& content,
                                              const std::string& message, WallTime time,
                                              const std::function<Status()>& write_alongside);
+  Status PublishLocked(git_internal::IndexLock& lock, git_commit* parent,
+                       const std::string& branch, const git_oid& commit_id,
+                       const git_oid& blob_id, const std::string& content,
+                       const std::string& message);
   Result<std::vector<CommitInfo>> ApplicationLogLocked();
   // validation Error naming `what` when this is an application's repository.
   Status RefuseForApplication(const std::string& what) const;

@@ -240,6 +240,84 @@ TEST_F(GitApplicationTest, AnUncommittedFileAtTheDocumentPathRefusesTheFirstCapt
   ExpectLocalChangesRefused(*git, repo_, "the user's own\n");
 }
 
+TEST_F(GitApplicationTest, AGitCommandHoldingTheIndexOrTheBranchRefusesBeforeAnythingIsWritten) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  for (const std::string lock : {"/.git/index.lock", "/.git/refs/heads/main.lock"}) {
+    WriteText(repo_ + lock, "");  // the user's git is running
+    auto taken = git->CommitFile(kDocument, "two\n", "second", At(2000));
+    ASSERT_FALSE(taken.ok()) << lock;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict) << lock;
+    EXPECT_NE(taken.error().message().find("a git command is running in " + repo_),
+              std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+    EXPECT_TRUE(std::filesystem::exists(repo_ + lock)) << "the user's lock is not rebound's";
+    std::filesystem::remove(repo_ + lock);
+    EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+  }
+  EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+}
+
+TEST_F(GitApplicationTest, TheIndexIsLockedForTheWholeCaptureSoAGitAddIsNeverLost) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  WriteText(repo_ + "/README", "edited while rebound commits\n");
+  bool added_meanwhile = true;
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000), [&] {
+    added_meanwhile = Git(repo_, "add README");  // git finds index.lock and gives up
+    return OkStatus();
+  });
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_FALSE(added_meanwhile);
+  EXPECT_FALSE(std::filesystem::exists(repo_ + "/.git/index.lock"));
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), " M README\n");
+  ASSERT_TRUE(Git(repo_, "add README"));  // and afterwards it works, and is kept
+  ASSERT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "M  README\n");
+  EXPECT_TRUE(GitFsckPasses(repo_));
+}
+
+// The branch cannot move at the last step: the work tree file and the index are put back, so
+// the next capture is not refused for "local changes" rebound made itself.
+TEST_F(GitApplicationTest, ABranchThatCannotMoveLeavesTheDocumentAsItWas) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  ASSERT_TRUE(Git(repo_, "branch other"));
+  const std::string index_before = ReadText(repo_ + "/.git/index");
+  struct Case {
+    std::string during;  // a git command that runs between the checks and the branch's move
+    std::string expected;
+  };
+  for (const Case& c : {Case{"git -C '" + repo_ + "' commit-tree -p HEAD -m x HEAD^{tree} | " +
+                                 "xargs git -C '" + repo_ + "' update-ref refs/heads/main",
+                             "moved while the snapshot was being committed"},
+                        Case{"touch '" + repo_ + "/.git/refs/heads/main.lock'",
+                             "a git command is running"}}) {
+    auto taken = git->CommitFile(kDocument, "two\n", "second", At(2000), [&] {
+      EXPECT_EQ(std::system(("GIT_AUTHOR_NAME=u GIT_AUTHOR_EMAIL=u@x GIT_COMMITTER_NAME=u "
+                             "GIT_COMMITTER_EMAIL=u@x " + c.during).c_str()),
+                0);
+      return OkStatus();
+    });
+    ASSERT_FALSE(taken.ok()) << c.during;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict);
+    EXPECT_NE(taken.error().message().find(c.expected), std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+    EXPECT_EQ(GitOutput(repo_, "show :config/recovery.json"), "one\n");
+    EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+    EXPECT_FALSE(std::filesystem::exists(repo_ + "/.git/index.lock"));
+    std::filesystem::remove(repo_ + "/.git/refs/heads/main.lock");
+  }
+  EXPECT_EQ(ReadText(repo_ + "/.git/index"), index_before);
+  EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+}
+
 TEST_F(GitApplicationTest, ADetachedHeadIsRefused) {
   ASSERT_TRUE(Git(repo_, "checkout -q --detach"));
   auto git = Open();
