@@ -149,6 +149,30 @@ Status CheckDocumentUnchanged(git_repository* repo, const std::string& path,
                        path + " status " + document_path + " shows them), then capture again");
 }
 
+// A `filter` attribute (git-lfs, git-crypt, any clean/smudge driver) means git stores other
+// bytes than the file's. rebound writes the blob and the work tree file itself, without the
+// filter: it would commit plaintext where encryption was configured. Refused, not half-done.
+Status CheckNoFilter(git_repository* repo, const std::string& path,
+                     const std::string& document_path) {
+  const char* value = nullptr;
+  if (int rc = git_attr_get(&value, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, document_path.c_str(),
+                            "filter");
+      rc != 0) {
+    return GitError(rc, "reading the git attributes of " + document_path + " in " + path);
+  }
+  const git_attr_value_t kind = git_attr_value(value);
+  if (kind == GIT_ATTR_VALUE_UNSPECIFIED || kind == GIT_ATTR_VALUE_FALSE) {
+    return OkStatus();
+  }
+  const std::string filter = kind == GIT_ATTR_VALUE_STRING ? value : "(set)";
+  return ValidationError(
+      document_path + " has the git attribute filter=" + filter + " in " + path +
+      " (.gitattributes): rebound writes the document without running filters, so it would "
+      "commit it unfiltered (in plaintext where git-crypt or LFS is configured); choose a "
+      "[snapshots] document_path without a filter, or exempt it (a line \"" + document_path +
+      " -filter\" in .gitattributes)");
+}
+
 // The new snapshot commit: the parent's tree with `document_path` -> `content`.
 Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
                              const std::string& document_path, const std::string& content,
@@ -265,6 +289,7 @@ Result<std::string> GitStore::CommitInWorkTreeLocked(
     return lock.error();
   }
   REBOUND_RETURN_IF_ERROR(CheckCommittable(repo_, path_));
+  REBOUND_RETURN_IF_ERROR(CheckNoFilter(repo_, path_, document_path_));
   REBOUND_RETURN_IF_ERROR(CheckDocumentUnchanged(repo_, path_, document_path_));
   git_reference* head = nullptr;
   if (int rc = git_repository_head(&head, repo_); rc != 0) {

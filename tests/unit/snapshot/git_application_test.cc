@@ -318,6 +318,29 @@ TEST_F(GitApplicationTest, ABranchThatCannotMoveLeavesTheDocumentAsItWas) {
   EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
 }
 
+TEST_F(GitApplicationTest, AFilterAttributeOnTheDocumentRefusesTheCapture) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  for (const std::string attributes :
+       {"config/recovery.json filter=git-crypt diff=git-crypt\n",
+        "*.json filter=lfs diff=lfs merge=lfs -text\n", "config/** filter\n"}) {
+    WriteText(repo_ + "/.gitattributes", attributes);  // not committed: git applies it all the same
+    auto taken = git->CommitFile(kDocument, "secret\n", "second", At(2000));
+    ASSERT_FALSE(taken.ok()) << attributes;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+    EXPECT_NE(taken.error().message().find("has the git attribute filter="), std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+  }
+  WriteText(repo_ + "/.gitattributes",
+            "*.json filter=lfs diff=lfs merge=lfs -text\nconfig/recovery.json -filter\n");
+  auto exempt = git->CommitFile(kDocument, "two\n", "second", At(2000));
+  ASSERT_TRUE(exempt.ok()) << exempt.error().message();
+}
+
 TEST_F(GitApplicationTest, ADetachedHeadIsRefused) {
   ASSERT_TRUE(Git(repo_, "checkout -q --detach"));
   auto git = Open();
