@@ -173,6 +173,31 @@ Status CheckNoFilter(git_repository* repo, const std::string& path,
       " -filter\" in .gitattributes)");
 }
 
+// The document must be a regular file in HEAD (or absent), and in the work tree, reached
+// through real directories: a committed symbolic link would be silently replaced, and one in
+// the work tree (config -> /etc/app) would have rebound write outside the repository.
+Status CheckDocumentIsAFile(git_repository* repo, git_commit* head, const std::string& path,
+                            const std::string& document_path) {
+  git_tree* tree = nullptr;
+  if (int rc = git_commit_tree(&tree, head); rc != 0) {
+    return GitError(rc, "reading the tree of HEAD of " + path);
+  }
+  OwnedTree owned_tree(tree);
+  git_tree_entry* entry = nullptr;
+  if (git_tree_entry_bypath(&entry, tree, document_path.c_str()) == 0) {
+    OwnedTreeEntry owned_entry(entry);
+    const git_filemode_t mode = git_tree_entry_filemode(entry);
+    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+      return ValidationError(document_path + " is committed in " + path + " as " +
+                             (mode == GIT_FILEMODE_LINK ? "a symbolic link" : "not a file") +
+                             ": rebound would replace it with a file; choose another [snapshots] "
+                             "document_path");
+    }
+  }
+  return CheckDocumentLocation(git_repository_workdir(repo), document_path,
+                               /*create_directories=*/false);
+}
+
 // The new snapshot commit: the parent's tree with `document_path` -> `content`.
 Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
                              const std::string& document_path, const std::string& content,
@@ -274,7 +299,7 @@ Status RestoreWorkTreeFile(git_repository* repo, git_commit* parent,
   OwnedBlob owned_blob(blob);
   const std::string_view content(static_cast<const char*>(git_blob_rawcontent(blob)),
                                  static_cast<size_t>(git_blob_rawsize(blob)));
-  auto restored = ReplaceWorkTreeFile(file, content);
+  auto restored = ReplaceWorkTreeFile(git_repository_workdir(repo), document_path, content);
   return restored.ok() ? OkStatus() : Status(restored.error());
 }
 
@@ -302,6 +327,7 @@ Result<std::string> GitStore::CommitInWorkTreeLocked(
   if (!parent.ok()) {
     return parent.error();
   }
+  REBOUND_RETURN_IF_ERROR(CheckDocumentIsAFile(repo_, parent->get(), path_, document_path_));
   if (write_alongside) {  // libgit2 syncs each object itself here: no shared flush to join
     REBOUND_RETURN_IF_ERROR(write_alongside());
   }
@@ -328,7 +354,7 @@ Status GitStore::PublishLocked(git_internal::IndexLock& lock, git_commit* parent
     return previous_index.error();
   }
   const std::string file = std::string(git_repository_workdir(repo_)) + document_path_;
-  auto st = ReplaceWorkTreeFile(file, content);
+  auto st = ReplaceWorkTreeFile(git_repository_workdir(repo_), document_path_, content);
   if (!st.ok()) {
     return st.error();  // the rename is its last step: the file is as it was
   }

@@ -129,9 +129,17 @@ class IndexLock {
 };
 // "a git command is running in REPO (LOCK exists) …": a lock file held by the user's git.
 std::string GitCommandRunning(const std::string& repo_path, const std::string& lock_path);
-// The file at `path` replaced atomically (temp, fdatasync, rename, fsync of the directory) with
-// mode 0644; its stat, for its index entry.
-Result<struct stat> ReplaceWorkTreeFile(const std::string& path, std::string_view content);
+// Refuses (validation) a `document_path` whose directories under `work_dir` (which ends in
+// '/') are symbolic links or not directories, or which is itself a symbolic link or not a
+// regular file; with `create_directories`, creates the missing directories, each synced in its
+// parent.
+Status CheckDocumentLocation(const std::string& work_dir, const std::string& document_path,
+                             bool create_directories);
+// WORK_DIR/DOCUMENT_PATH replaced atomically (temp, fdatasync, rename, fsync of the directory)
+// with mode 0644, after CheckDocumentLocation (creating directories); its stat, for the index.
+Result<struct stat> ReplaceWorkTreeFile(const std::string& work_dir,
+                                        const std::string& document_path,
+                                        std::string_view content);
 // The index entry of a file just written (its stat data, so git finds it clean unread).
 git_index_entry IndexEntryFor(const std::string& document_path, const git_oid& blob_id,
                               const struct stat& st);

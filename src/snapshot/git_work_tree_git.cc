@@ -123,8 +123,12 @@ Status IndexLock::InstallWithEntry(const std::optional<std::string>& current,
   const std::string staged = index_path_ + ".rebound";
   std::error_code error;
   std::filesystem::remove(staged, error);
-  if (current) {
-    REBOUND_RETURN_IF_ERROR(ReplaceFileAtomically(staged, *current, 0644));
+  if (current) {  // not synced: libgit2 replaces it with the new index, which is
+    std::ofstream copy(staged, std::ios::binary | std::ios::trunc);
+    copy.write(current->data(), static_cast<std::streamsize>(current->size()));
+    if (!copy.flush()) {
+      return ErrnoError(errno, "writing " + staged);
+    }
   }
   git_index* index = nullptr;
   if (int rc = git_index_open(&index, staged.c_str()); rc != 0) {
@@ -154,9 +158,57 @@ Status IndexLock::Restore(const std::optional<std::string>& previous) {
   return ReplaceFileAtomically(index_path_, *previous, 0644);
 }
 
-Result<struct stat> ReplaceWorkTreeFile(const std::string& path, std::string_view content) {
-  std::error_code error;
-  std::filesystem::create_directories(ParentOf(path), error);
+Status CheckDocumentLocation(const std::string& work_dir, const std::string& document_path,
+                             bool create_directories) {
+  const auto refuse = [&](const std::string& at, const std::string& what) {
+    return ValidationError(
+        work_dir + at + " is " + what + ": rebound writes [snapshots] document_path (" +
+        document_path + ") only as a regular file inside the work tree, through real "
+        "directories; choose another document_path or replace it with a directory/file");
+  };
+  for (size_t slash = document_path.find('/'); slash != std::string::npos;
+       slash = document_path.find('/', slash + 1)) {
+    const std::string at = document_path.substr(0, slash);
+    const std::string dir = work_dir + at;
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) {
+      if (errno != ENOENT) {
+        return ErrnoError(errno, "lstat " + dir);
+      }
+      if (!create_directories) {
+        return OkStatus();  // the rest is created by the capture
+      }
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return ErrnoError(errno, "creating " + dir);
+      }
+      // Its entry in its parent is durable too, or a crash could lose the file's whole path.
+      REBOUND_RETURN_IF_ERROR(SyncPath(ParentOf(dir), O_RDONLY | O_DIRECTORY));
+      if (::lstat(dir.c_str(), &st) != 0) {
+        return ErrnoError(errno, "lstat " + dir);
+      }
+    }
+    if (S_ISLNK(st.st_mode)) {
+      return refuse(at, "a symbolic link (it could lead outside the repository)");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return refuse(at, "not a directory");
+    }
+  }
+  struct stat st {};
+  if (::lstat((work_dir + document_path).c_str(), &st) != 0) {
+    return OkStatus();
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return refuse(document_path, "a symbolic link");
+  }
+  return S_ISREG(st.st_mode) ? OkStatus() : refuse(document_path, "not a regular file");
+}
+
+Result<struct stat> ReplaceWorkTreeFile(const std::string& work_dir,
+                                        const std::string& document_path,
+                                        std::string_view content) {
+  REBOUND_RETURN_IF_ERROR(CheckDocumentLocation(work_dir, document_path, /*create=*/true));
+  const std::string path = work_dir + document_path;
   REBOUND_RETURN_IF_ERROR(ReplaceFileAtomically(path, content, 0644));
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

@@ -288,7 +288,8 @@ TEST_F(GitApplicationTest, ABranchThatCannotMoveLeavesTheDocumentAsItWas) {
   ASSERT_NE(git, nullptr);
   ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
   ASSERT_TRUE(Git(repo_, "branch other"));
-  const std::string index_before = ReadText(repo_ + "/.git/index");
+  // What the index holds (not its bytes: git status refreshes its stat data).
+  const std::string index_before = GitOutput(repo_, "ls-files --stage");
   struct Case {
     std::string during;  // a git command that runs between the checks and the branch's move
     std::string expected;
@@ -314,7 +315,7 @@ TEST_F(GitApplicationTest, ABranchThatCannotMoveLeavesTheDocumentAsItWas) {
     EXPECT_FALSE(std::filesystem::exists(repo_ + "/.git/index.lock"));
     std::filesystem::remove(repo_ + "/.git/refs/heads/main.lock");
   }
-  EXPECT_EQ(ReadText(repo_ + "/.git/index"), index_before);
+  EXPECT_EQ(GitOutput(repo_, "ls-files --stage"), index_before);
   EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
 }
 
@@ -339,6 +340,51 @@ TEST_F(GitApplicationTest, AFilterAttributeOnTheDocumentRefusesTheCapture) {
             "*.json filter=lfs diff=lfs merge=lfs -text\nconfig/recovery.json -filter\n");
   auto exempt = git->CommitFile(kDocument, "two\n", "second", At(2000));
   ASSERT_TRUE(exempt.ok()) << exempt.error().message();
+}
+
+TEST_F(GitApplicationTest, ASymlinkedDirectoryIsRefusedAndNothingIsWrittenOutside) {
+  const std::string outside = dir_.Path("etc-app");
+  std::filesystem::create_directories(outside);
+  std::filesystem::create_directory_symlink(outside, repo_ + "/config");  // config -> /etc/app
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+  EXPECT_NE(taken.error().message().find(repo_ + "/config is a symbolic link"), std::string::npos)
+      << taken.error().message();
+  EXPECT_FALSE(std::filesystem::exists(outside + "/recovery.json"));
+  EXPECT_TRUE(std::filesystem::is_empty(outside));
+  EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+}
+
+TEST_F(GitApplicationTest, ACommittedSymlinkAtTheDocumentPathIsRefused) {
+  std::filesystem::create_directories(repo_ + "/config");
+  std::filesystem::create_symlink("../README", repo_ + "/" + kDocument);
+  ASSERT_TRUE(Git(repo_, "add config/recovery.json"));
+  ASSERT_TRUE(Git(repo_, "commit -q -m 'document is a link'"));
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+  EXPECT_NE(taken.error().message().find("committed in " + repo_ + " as a symbolic link"),
+            std::string::npos)
+      << taken.error().message();
+  EXPECT_TRUE(std::filesystem::is_symlink(repo_ + "/" + kDocument));
+  EXPECT_EQ(ReadText(repo_ + "/README"), "the app\n");
+  EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+}
+
+TEST_F(GitApplicationTest, TheMissingDirectoriesOfTheDocumentPathAreCreated) {
+  auto deeper = GitStore::Open(repo_, {.document_path = "state/deep/recovery.json"});
+  ASSERT_TRUE(deeper.ok());
+  auto made = (*deeper)->CommitFile("state/deep/recovery.json", "x\n", "m", At(2000));
+  ASSERT_TRUE(made.ok()) << made.error().message();
+  EXPECT_EQ(ReadText(repo_ + "/state/deep/recovery.json"), "x\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
 }
 
 TEST_F(GitApplicationTest, ADetachedHeadIsRefused) {
