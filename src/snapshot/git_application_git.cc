@@ -458,4 +458,29 @@ Result<std::vector<CommitInfo>> GitStore::ApplicationLogLocked() {
   return commits;
 }
 
+Result<int64_t> GitStore::CountApplicationSnapshotsLocked(const git_oid& from,
+                                                          const git_oid& excluding) {
+  git_revwalk* walk = nullptr;
+  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
+    return GitError(rc, "walking the history of " + path_);
+  }
+  OwnedWalk owned_walk(walk);
+  if (int rc = git_revwalk_push(walk, &from); rc != 0) {
+    return GitError(rc, "walking from " + OidHex(&from));
+  }
+  if (int rc = git_revwalk_hide(walk, &excluding); rc != 0) {
+    return GitError(rc, "walking up to " + OidHex(&excluding));
+  }
+  int64_t snapshots = 0;
+  for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+    git_commit* commit = nullptr;
+    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
+      return GitError(rc, "reading commit " + OidHex(&id));
+    }
+    OwnedCommit owned(commit);
+    snapshots += ChangedPath(commit, document_path_) ? 1 : 0;
+  }
+  return snapshots;
+}
+
 }  // namespace rebound::snapshot

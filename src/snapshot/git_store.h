@@ -77,7 +77,8 @@ struct RemoteComparison {
   std::string local_head = {};   // "" for a repository without snapshots
   std::string remote_head = {};  // "" when the remote has no such branch yet
   // Local snapshots the remote does not have yet; -1 when the remote has snapshots this
-  // repository does not (diverged or ahead).
+  // repository does not (diverged or ahead). In an application's repository only the commits
+  // that changed document_path count, not the application's own commits the remote lacks.
   int64_t remote_behind_by = 0;
   std::string last_pushed = {};  // the commit the last successful Push left there, or ""
 };
@@ -190,6 +191,8 @@ class GitStore {
                        const git_oid& blob_id, const std::string& content,
                        const std::string& message);
   Result<std::vector<CommitInfo>> ApplicationLogLocked();
+  // The commits that changed document_path reachable from `from` and not from `excluding`.
+  Result<int64_t> CountApplicationSnapshotsLocked(const git_oid& from, const git_oid& excluding);
   // validation Error naming `what` when this is an application's repository.
   Status RefuseForApplication(const std::string& what) const;
 

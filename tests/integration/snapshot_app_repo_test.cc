@@ -108,5 +108,14 @@ TEST_F(AppRepoSnapshotTest, RecoverFromDoesNotCloneIntoAMissingApplicationReposi
   EXPECT_FALSE(std::filesystem::exists(app_));
 }
 
+TEST_F(AppRepoSnapshotTest, RecoverFromStartsOnAnApplicationRepositoryWithoutSnapshots) {
+  h_.Start("", {"--recover-from", "file://" + h_.dir().Path("nowhere.git")});
+  const std::string log = h_.DaemonLog();
+  EXPECT_NE(log.find("the snapshots live in the application's repository " + app_), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("already holds a snapshot history"), std::string::npos) << log;
+  EXPECT_EQ(Shell(Git("rev-list --count HEAD")), "1\n");  // nothing cloned, nothing committed
+}
+
 }  // namespace
 }  // namespace rebound::testing

@@ -180,6 +180,27 @@ TEST_F(GitApplicationTest, PushesTheBranchAndTagsAndChecksEveryObject) {
   EXPECT_GE(check->objects_checked, 7);  // 2 commits, their trees, config/, 3 blobs
 }
 
+TEST_F(GitApplicationTest, TheRemoteIsBehindBySnapshotsNotByTheApplicationsOwnCommits) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  ASSERT_TRUE(GitInitBare(dir_.Path("backup.git")));
+  const std::string remote = "file://" + dir_.Path("backup.git");
+  ASSERT_TRUE(git->Push(remote).ok());
+  WriteText(repo_ + "/README", "more\n");
+  ASSERT_TRUE(Git(repo_, "commit -q -am 'a code change'"));
+  ASSERT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+  ASSERT_TRUE(Git(repo_, "commit -q --allow-empty -m 'another'"));
+
+  auto compared = git->CompareWithRemote(remote);
+  ASSERT_TRUE(compared.ok()) << compared.error().message();
+  EXPECT_EQ(compared->remote_behind_by, 1);  // three commits, one of them a snapshot
+  ASSERT_TRUE(git->Push(remote).ok());
+  EXPECT_EQ(git->CompareWithRemote(remote)->remote_behind_by, 0);
+  ASSERT_TRUE(Git(repo_, "commit -q --allow-empty -m 'code only'"));
+  EXPECT_EQ(git->CompareWithRemote(remote)->remote_behind_by, 0);
+}
+
 TEST_F(GitApplicationTest, RetentionAndRepairAreRefused) {
   auto git = Open();
   ASSERT_NE(git, nullptr);
