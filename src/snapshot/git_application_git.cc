@@ -1,14 +1,18 @@
 // GitStore in an application's own repository (GitStoreOptions::document_path): seed 000's
 // config/recovery.json, committed where the application's code lives. The rules, because the
-// repository is not rebound's (docs/snapshots.md):
+// repository is not rebound's (docs/operations.md):
 // - a snapshot is a commit on the current branch whose tree is its parent's with only
 //   document_path replaced; no other file, branch or index entry is touched;
 // - the work tree file is replaced atomically and its index entry updated, so `git status`
 //   stays clean for it while the user's staged changes to other paths stay staged;
 // - the branch moves last, compare-and-swap against the parent the commit was built on, so a
-//   commit the user made meanwhile is never overwritten (a conflict instead);
-// - a detached HEAD, an unborn branch, a merge/rebase in progress or unresolved conflicts
-//   refuse the capture with a clear error rather than guessing.
+//   commit the user made meanwhile is never overwritten (a conflict instead, and the work tree
+//   file and the index put back);
+// - git's index.lock is held from the checks to the branch's move, so no git command changes
+//   the index meanwhile (a user's git add is refused by git, not silently undone);
+// - a detached HEAD, an unborn branch, a merge/rebase in progress, unresolved conflicts, a git
+//   command holding a lock, local changes to the document, a `filter` attribute on it, or a
+//   symbolic link on its way refuse the capture, with nothing written, rather than guessing.
 
 #include <fcntl.h>
 #include <git2.h>

@@ -92,6 +92,16 @@ TEST_F(AppRepoSnapshotTest, TheDaemonCommitsIntoTheApplicationsBranch) {
   ASSERT_EQ(status, 201) << taken.dump() << h_.DaemonLog();
   EXPECT_EQ(Shell(Git("rev-parse main")), taken["commit"].get<std::string>() + "\n");
   EXPECT_EQ(Shell(Git("status --porcelain")), "");
+  // Edited by hand: a conflict, the edit kept.
+  std::ofstream(app_ + "/config/recovery.json", std::ios::app) << " ";
+  auto [conflict, changed] = h_.PostJson("/v1/snapshots", R"({"message": "over an edit"})");
+  EXPECT_EQ(conflict, 409) << changed.dump();
+  EXPECT_EQ(changed["error"]["code"], "conflict");
+  EXPECT_NE(changed["error"]["message"].get<std::string>().find("has local changes"),
+            std::string::npos)
+      << changed.dump();
+  EXPECT_EQ(Shell(Git("status --porcelain")), " M config/recovery.json\n");
+  Shell(Git("checkout -q -- config/recovery.json"));
   Shell(Git("checkout -q --detach"));
   auto [refused, error] = h_.PostJson("/v1/snapshots", R"({"message": "detached"})");
   EXPECT_EQ(refused, 422);
