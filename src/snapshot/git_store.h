@@ -15,8 +15,12 @@
 // (git_application_git.cc; docs/snapshots.md). libgit2's fsync of the git directory is turned on, so a commit that
 // returned is on disk. Commit times have one-second resolution (git's).
 // Thread-safe: one mutex serializes every call. Errors: not_found for an unknown revision,
-// validation for a bad tag name, conflict for an existing tag, corruption for a damaged
-// object, unknown for other libgit2 failures (each with libgit2's message).
+// validation for a bad tag name, conflict for an existing tag or a lock a git command holds
+// (GIT_ELOCKED), corruption for a damaged object, unknown for other libgit2 failures (each
+// with libgit2's message). CommitFile in an application's repository: conflict for a state a
+// git command or the user must settle first (a merge in progress, local changes to the
+// document, a lock file), validation for one that needs a configuration change (a detached
+// HEAD, a `filter` attribute, a symbolic link on the document's path).
 
 #include <cstdint>
 #include <functional>
