@@ -115,14 +115,11 @@ Result<std::optional<std::string>> IndexLock::ReadIndex() const {
   return std::optional<std::string>(std::move(bytes));
 }
 
-// libgit2 writes an index only through its own index.lock, which this object holds: the new
-// index is made by libgit2 in a file of its own beside it (a copy of the current one, so every
-// other entry and extension libgit2 keeps is kept), then renamed over the index.
-Status IndexLock::InstallWithEntry(const std::optional<std::string>& current,
-                                   const git_index_entry& entry) {
-  const std::string staged = index_path_ + ".rebound";
-  std::error_code error;
-  std::filesystem::remove(staged, error);
+namespace {
+
+// `current` with `entry` added or replaced, written by libgit2 to `staged` and synced.
+Status WriteStagedIndex(const std::string& staged, const std::optional<std::string>& current,
+                        const git_index_entry& entry) {
   if (current) {  // not synced: libgit2 replaces it with the new index, which is
     std::ofstream copy(staged, std::ios::binary | std::ios::trunc);
     copy.write(current->data(), static_cast<std::streamsize>(current->size()));
@@ -132,7 +129,7 @@ Status IndexLock::InstallWithEntry(const std::optional<std::string>& current,
   }
   git_index* index = nullptr;
   if (int rc = git_index_open(&index, staged.c_str()); rc != 0) {
-    return GitError(rc, "reading a copy of the index " + index_path_);
+    return GitError(rc, "reading a copy of the index");
   }
   Owned<git_index, git_index_free> owned(index);
   if (int rc = git_index_add(index, &entry); rc != 0) {
@@ -141,9 +138,26 @@ Status IndexLock::InstallWithEntry(const std::optional<std::string>& current,
   if (int rc = git_index_write(index); rc != 0) {
     return GitError(rc, "writing the new index");
   }
-  REBOUND_RETURN_IF_ERROR(SyncPath(staged, O_RDONLY));
-  if (::rename(staged.c_str(), index_path_.c_str()) != 0) {
-    return ErrnoError(errno, "renaming " + staged + " to " + index_path_);
+  return SyncPath(staged, O_RDONLY);
+}
+
+}  // namespace
+
+// libgit2 writes an index only through its own index.lock, which this object holds: the new
+// index is made by libgit2 in a file of its own beside it (a copy of the current one, so every
+// other entry and extension libgit2 keeps is kept), then renamed over the index.
+Status IndexLock::InstallWithEntry(const std::optional<std::string>& current,
+                                   const git_index_entry& entry) {
+  const std::string staged = index_path_ + ".rebound";
+  std::error_code error;
+  std::filesystem::remove(staged, error);
+  Status made = WriteStagedIndex(staged, current, entry);
+  if (made.ok() && ::rename(staged.c_str(), index_path_.c_str()) != 0) {
+    made = ErrnoError(errno, "renaming " + staged + " to " + index_path_);
+  }
+  if (!made.ok()) {
+    std::filesystem::remove(staged, error);  // no litter in the user's .git
+    return made;
   }
   return SyncPath(ParentOf(index_path_), O_RDONLY | O_DIRECTORY);
 }
