@@ -61,8 +61,15 @@ Result<SessionRestore> RestoreSession(const Config& config, const std::string& r
                            repository + " ([snapshots] document_path), which is missing: clone "
                            "it there first (git clone URL " + repository + "), then start again");
   }
-  if (DefaultFileSystem().Exists(repository + "/HEAD") ||
-      !config.snapshots.document_path.empty()) {
+  if (!config.snapshots.document_path.empty()) {
+    // Its history is the application's (it may hold no snapshot yet): never cloned over.
+    return SessionRestore{
+        .summary = "the snapshots live in the application's repository " + repository +
+                   " ([snapshots] document_path), which is there: --recover-from neither "
+                   "clones into it nor restores from it; the daemon starts on it (\"rebound "
+                   "snapshots\" lists its snapshots, \"rebound recover\" restores one)"};
+  }
+  if (DefaultFileSystem().Exists(repository + "/HEAD")) {
     return SessionRestore{.summary = repository +
                                      " already holds a snapshot history; --recover-from leaves "
                                      "it as it is and the daemon starts on it"};

@@ -1,14 +1,18 @@
 // GitStore in an application's own repository (GitStoreOptions::document_path): seed 000's
 // config/recovery.json, committed where the application's code lives. The rules, because the
-// repository is not rebound's (docs/snapshots.md):
+// repository is not rebound's (docs/operations.md):
 // - a snapshot is a commit on the current branch whose tree is its parent's with only
 //   document_path replaced; no other file, branch or index entry is touched;
 // - the work tree file is replaced atomically and its index entry updated, so `git status`
 //   stays clean for it while the user's staged changes to other paths stay staged;
 // - the branch moves last, compare-and-swap against the parent the commit was built on, so a
-//   commit the user made meanwhile is never overwritten (a conflict instead);
-// - a detached HEAD, an unborn branch, a merge/rebase in progress or unresolved conflicts
-//   refuse the capture with a clear error rather than guessing.
+//   commit the user made meanwhile is never overwritten (a conflict instead, and the work tree
+//   file and the index put back);
+// - git's index.lock is held from the checks to the branch's move, so no git command changes
+//   the index meanwhile (a user's git add is refused by git, not silently undone);
+// - a detached HEAD, an unborn branch, a merge/rebase in progress, unresolved conflicts, a git
+//   command holding a lock, local changes to the document, a `filter` attribute on it, or a
+//   symbolic link on its way refuse the capture, with nothing written, rather than guessing.
 
 #include <fcntl.h>
 #include <git2.h>
@@ -21,6 +25,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 
 #include "snapshot/git_internal_git.h"
 #include "snapshot/git_store.h"
@@ -128,6 +133,75 @@ Status CheckCommittable(git_repository* repo, const std::string& path) {
   return OkStatus();
 }
 
+// The document must be as HEAD has it, in the index and in the work tree: a capture replaces
+// both, which would lose an edit made to it by hand (staged or not), or a file the user put
+// there before the first capture.
+Status CheckDocumentUnchanged(git_repository* repo, const std::string& path,
+                              const std::string& document_path) {
+  unsigned int flags = 0;
+  const int rc = git_status_file(&flags, repo, document_path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    return OkStatus();  // in neither HEAD, the index nor the work tree: the first capture
+  }
+  if (rc != 0) {
+    return GitError(rc, "reading the status of " + document_path + " in " + path);
+  }
+  if (flags == GIT_STATUS_CURRENT) {
+    return OkStatus();
+  }
+  return ConflictError(document_path + " has local changes: commit or discard them (git -C " +
+                       path + " status " + document_path + " shows them), then capture again");
+}
+
+// A `filter` attribute (git-lfs, git-crypt, any clean/smudge driver) means git stores other
+// bytes than the file's. rebound writes the blob and the work tree file itself, without the
+// filter: it would commit plaintext where encryption was configured. Refused, not half-done.
+Status CheckNoFilter(git_repository* repo, const std::string& path,
+                     const std::string& document_path) {
+  const char* value = nullptr;
+  if (int rc = git_attr_get(&value, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, document_path.c_str(),
+                            "filter");
+      rc != 0) {
+    return GitError(rc, "reading the git attributes of " + document_path + " in " + path);
+  }
+  const git_attr_value_t kind = git_attr_value(value);
+  if (kind == GIT_ATTR_VALUE_UNSPECIFIED || kind == GIT_ATTR_VALUE_FALSE) {
+    return OkStatus();
+  }
+  const std::string filter = kind == GIT_ATTR_VALUE_STRING ? value : "(set)";
+  return ValidationError(
+      document_path + " has the git attribute filter=" + filter + " in " + path +
+      " (.gitattributes): rebound writes the document without running filters, so it would "
+      "commit it unfiltered (in plaintext where git-crypt or LFS is configured); choose a "
+      "[snapshots] document_path without a filter, or exempt it (a line \"" + document_path +
+      " -filter\" in .gitattributes)");
+}
+
+// The document must be a regular file in HEAD (or absent), and in the work tree, reached
+// through real directories: a committed symbolic link would be silently replaced, and one in
+// the work tree (config -> /etc/app) would have rebound write outside the repository.
+Status CheckDocumentIsAFile(git_repository* repo, git_commit* head, const std::string& path,
+                            const std::string& document_path) {
+  git_tree* tree = nullptr;
+  if (int rc = git_commit_tree(&tree, head); rc != 0) {
+    return GitError(rc, "reading the tree of HEAD of " + path);
+  }
+  OwnedTree owned_tree(tree);
+  git_tree_entry* entry = nullptr;
+  if (git_tree_entry_bypath(&entry, tree, document_path.c_str()) == 0) {
+    OwnedTreeEntry owned_entry(entry);
+    const git_filemode_t mode = git_tree_entry_filemode(entry);
+    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+      return ValidationError(document_path + " is committed in " + path + " as " +
+                             (mode == GIT_FILEMODE_LINK ? "a symbolic link" : "not a file") +
+                             ": rebound would replace it with a file; choose another [snapshots] "
+                             "document_path");
+    }
+  }
+  return CheckDocumentLocation(git_repository_workdir(repo), document_path,
+                               /*create_directories=*/false);
+}
+
 // The new snapshot commit: the parent's tree with `document_path` -> `content`.
 Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
                              const std::string& document_path, const std::string& content,
@@ -172,90 +246,65 @@ Result<git_oid> CreateCommit(git_repository* repo, git_commit* parent,
   return commit_id;
 }
 
-Status WriteAllTo(int fd, const std::string& data, const std::string& path) {
-  for (size_t written = 0; written < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n < 0 && errno != EINTR) {
-      return ErrnoError(errno, "writing " + path);
+// A lock file of the branch or of HEAD means a git command is updating them (a commit, a
+// checkout): refused before anything is written, rather than failing at the branch's move.
+Status CheckNoRefLocks(git_repository* repo, const std::string& path, const std::string& branch) {
+  const std::string common = git_repository_commondir(repo);
+  for (const std::string& lock :
+       {common + branch + ".lock", std::string(git_repository_path(repo)) + "HEAD.lock"}) {
+    if (std::error_code error; std::filesystem::exists(lock, error)) {
+      return ConflictError(GitCommandRunning(path, lock));
     }
-    written += n > 0 ? static_cast<size_t>(n) : 0;
   }
   return OkStatus();
 }
 
-// temp -> fdatasync -> rename -> fsync of the directory; the file's stat for its index entry.
-Result<struct stat> ReplaceWorkTreeFile(const std::string& path, const std::string& content) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  std::string temp = path + ".rebound-XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) {
-    return ErrnoError(errno, "creating a temporary file beside " + path);
+// Moves `branch` from `parent_id` to `commit_id`, compare-and-swap.
+Status MoveBranch(git_repository* repo, const std::string& path, const std::string& branch,
+                  const git_oid& commit_id, const git_oid& parent_id, const std::string& message) {
+  git_reference* moved = nullptr;
+  const std::string log = "snapshot: " + message;
+  const int rc = git_reference_create_matching(&moved, repo, branch.c_str(), &commit_id,
+                                               /*force=*/1, &parent_id, log.c_str());
+  if (rc == GIT_EMODIFIED) {
+    return ConflictError(branch + " of " + path +
+                         " moved while the snapshot was being committed (a commit made "
+                         "meanwhile); nothing was committed: capture again");
   }
-  Status written = WriteAllTo(fd, content, temp);
-  if (written.ok() && ::fchmod(fd, 0644) != 0) {
-    written = ErrnoError(errno, "chmod " + temp);
+  if (rc == GIT_ELOCKED) {
+    return ConflictError(GitCommandRunning(path, branch + ".lock"));
   }
-  if (written.ok() && ::fdatasync(fd) != 0) {
-    written = ErrnoError(errno, "fdatasync " + temp);
+  if (rc != 0) {
+    return GitError(rc, "moving " + branch + " of " + path + " to the snapshot");
   }
-  if (::close(fd) != 0 && written.ok()) {
-    written = ErrnoError(errno, "closing " + temp);
-  }
-  if (written.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    written = ErrnoError(errno, "renaming " + temp + " to " + path);
-  }
-  if (!written.ok()) {
-    ::unlink(temp.c_str());
-    return written.error();
-  }
-  if (const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
-    const int synced = ::fsync(dir_fd);
-    ::close(dir_fd);
-    if (synced != 0) {
-      return ErrnoError(errno, "fsync of " + dir);
-    }
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return ErrnoError(errno, "stat " + path);
-  }
-  return st;
+  git_reference_free(moved);
+  return OkStatus();
 }
 
-// Replaces the one index entry of `document_path` (stat data of the file just written, so
-// `git status` finds it clean without re-reading it); every other entry stays as it was.
-Status UpdateIndexEntry(git_repository* repo, const std::string& document_path,
-                        const git_oid& blob_id, const struct stat& st) {
-  git_index* index = nullptr;
-  if (int rc = git_repository_index(&index, repo); rc != 0) {
-    return GitError(rc, "opening the index");
+// The work tree file back as `parent` has it (absent if it has none): CheckDocumentUnchanged
+// made sure that is what the user had.
+Status RestoreWorkTreeFile(git_repository* repo, git_commit* parent,
+                           const std::string& document_path, const std::string& file) {
+  git_tree_entry* entry = nullptr;
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, parent) == 0) {
+    OwnedTree owned_tree(tree);
+    git_tree_entry_bypath(&entry, tree, document_path.c_str());
   }
-  Owned<git_index, git_index_free> owned(index);
-  if (int rc = git_index_read(index, /*force=*/1); rc != 0) {
-    return GitError(rc, "reading the index");
+  if (entry == nullptr) {
+    return ::unlink(file.c_str()) == 0 || errno == ENOENT ? OkStatus()
+                                                          : ErrnoError(errno, "removing " + file);
   }
-  git_index_entry entry{};
-  entry.ctime.seconds = static_cast<int32_t>(st.st_ctim.tv_sec);
-  entry.ctime.nanoseconds = static_cast<uint32_t>(st.st_ctim.tv_nsec);
-  entry.mtime.seconds = static_cast<int32_t>(st.st_mtim.tv_sec);
-  entry.mtime.nanoseconds = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-  entry.dev = static_cast<uint32_t>(st.st_dev);
-  entry.ino = static_cast<uint32_t>(st.st_ino);
-  entry.mode = GIT_FILEMODE_BLOB;
-  entry.uid = st.st_uid;
-  entry.gid = st.st_gid;
-  entry.file_size = static_cast<uint32_t>(st.st_size);
-  entry.id = blob_id;
-  entry.path = document_path.c_str();
-  if (int rc = git_index_add(index, &entry); rc != 0) {
-    return GitError(rc, "updating the index entry of " + document_path);
+  OwnedTreeEntry owned_entry(entry);
+  git_blob* blob = nullptr;
+  if (int rc = git_blob_lookup(&blob, repo, git_tree_entry_id(entry)); rc != 0) {
+    return GitError(rc, "reading HEAD's " + document_path);
   }
-  if (int rc = git_index_write(index); rc != 0) {
-    return GitError(rc, "writing the index (is a git command running there?)");
-  }
-  return OkStatus();
+  OwnedBlob owned_blob(blob);
+  const std::string_view content(static_cast<const char*>(git_blob_rawcontent(blob)),
+                                 static_cast<size_t>(git_blob_rawsize(blob)));
+  auto restored = ReplaceWorkTreeFile(git_repository_workdir(repo), document_path, content);
+  return restored.ok() ? OkStatus() : Status(restored.error());
 }
 
 }  // namespace
@@ -263,18 +312,26 @@ Status UpdateIndexEntry(git_repository* repo, const std::string& document_path,
 Result<std::string> GitStore::CommitInWorkTreeLocked(
     const std::string& content, const std::string& message, WallTime time,
     const std::function<Status()>& write_alongside) {
+  // Held to the end: the checks, the index and the branch's move see no git command between.
+  auto lock = IndexLock::Acquire(std::string(git_repository_path(repo_)) + "index", path_);
+  if (!lock.ok()) {
+    return lock.error();
+  }
   REBOUND_RETURN_IF_ERROR(CheckCommittable(repo_, path_));
+  REBOUND_RETURN_IF_ERROR(CheckNoFilter(repo_, path_, document_path_));
+  REBOUND_RETURN_IF_ERROR(CheckDocumentUnchanged(repo_, path_, document_path_));
   git_reference* head = nullptr;
   if (int rc = git_repository_head(&head, repo_); rc != 0) {
     return GitError(rc, "reading HEAD of " + path_);
   }
   OwnedReference owned_head(head);
   const std::string branch = git_reference_name(head);
+  REBOUND_RETURN_IF_ERROR(CheckNoRefLocks(repo_, path_, branch));
   auto parent = LookupCommit(repo_, branch);
   if (!parent.ok()) {
     return parent.error();
   }
-  const git_oid parent_id = *git_commit_id(parent->get());
+  REBOUND_RETURN_IF_ERROR(CheckDocumentIsAFile(repo_, parent->get(), path_, document_path_));
   if (write_alongside) {  // libgit2 syncs each object itself here: no shared flush to join
     REBOUND_RETURN_IF_ERROR(write_alongside());
   }
@@ -284,28 +341,47 @@ Result<std::string> GitStore::CommitInWorkTreeLocked(
   if (!commit_id.ok()) {
     return commit_id.error().WithContext(path_);
   }
-  // Work tree and index before the branch: a crash in between leaves the new document staged
-  // (harmless), never an index that would silently revert it on the user's next commit.
-  const std::string file = std::string(git_repository_workdir(repo_)) + document_path_;
-  auto st = ReplaceWorkTreeFile(file, content);
-  if (!st.ok()) {
-    return st.error();
-  }
-  REBOUND_RETURN_IF_ERROR(UpdateIndexEntry(repo_, document_path_, blob_id, *st));
-  git_reference* moved = nullptr;
-  const std::string log = "snapshot: " + message;
-  if (int rc = git_reference_create_matching(&moved, repo_, branch.c_str(), &*commit_id,
-                                             /*force=*/1, &parent_id, log.c_str());
-      rc != 0) {
-    if (rc == GIT_EMODIFIED) {
-      return ConflictError(branch + " of " + path_ +
-                           " moved while the snapshot was being committed (a commit made "
-                           "meanwhile); the document is staged: capture again");
-    }
-    return GitError(rc, "moving " + branch + " of " + path_ + " to the snapshot");
-  }
-  git_reference_free(moved);
+  REBOUND_RETURN_IF_ERROR(
+      PublishLocked(*lock, parent->get(), branch, *commit_id, blob_id, content, message));
   return OidHex(&*commit_id);
+}
+
+// Work tree and index before the branch: a crash in between leaves the new document staged
+// (and index.lock behind), never an index that would silently revert it on the user's next
+// commit. When the branch cannot move, both are put back as they were.
+Status GitStore::PublishLocked(git_internal::IndexLock& lock, git_commit* parent,
+                               const std::string& branch, const git_oid& commit_id,
+                               const git_oid& blob_id, const std::string& content,
+                               const std::string& message) {
+  auto previous_index = lock.ReadIndex();
+  if (!previous_index.ok()) {
+    return previous_index.error();
+  }
+  const std::string file = std::string(git_repository_workdir(repo_)) + document_path_;
+  auto st = ReplaceWorkTreeFile(git_repository_workdir(repo_), document_path_, content);
+  if (!st.ok()) {
+    return st.error();  // the rename is its last step: the file is as it was
+  }
+  Status published =
+      lock.InstallWithEntry(*previous_index, IndexEntryFor(document_path_, blob_id, *st));
+  const bool index_installed = published.ok();
+  if (published.ok()) {
+    published = MoveBranch(repo_, path_, branch, commit_id, *git_commit_id(parent), message);
+  }
+  if (published.ok()) {
+    return OkStatus();
+  }
+  Status undone = RestoreWorkTreeFile(repo_, parent, document_path_, file);
+  if (undone.ok() && index_installed) {
+    undone = lock.Restore(*previous_index);
+  }
+  if (!undone.ok()) {
+    return Error(published.error().category(),
+                 published.error().message() + "; putting " + document_path_ +
+                     " back failed too (" + undone.error().message() +
+                     "): git status shows what is left");
+  }
+  return published;
 }
 
 namespace {
@@ -381,9 +457,34 @@ Result<std::vector<CommitInfo>> GitStore::ApplicationLogLocked() {
     }
     commits.push_back(std::move(*info));
   }
-  std::stable_sort(commits.begin(), commits.end(),
-                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
+  // Walk order, not commit time: a clock stepped back gives a newer snapshot an older time,
+  // and "newest" must follow history (FindAtOrBefore sorts by time itself).
   return commits;
+}
+
+Result<int64_t> GitStore::CountApplicationSnapshotsLocked(const git_oid& from,
+                                                          const git_oid& excluding) {
+  git_revwalk* walk = nullptr;
+  if (int rc = git_revwalk_new(&walk, repo_); rc != 0) {
+    return GitError(rc, "walking the history of " + path_);
+  }
+  OwnedWalk owned_walk(walk);
+  if (int rc = git_revwalk_push(walk, &from); rc != 0) {
+    return GitError(rc, "walking from " + OidHex(&from));
+  }
+  if (int rc = git_revwalk_hide(walk, &excluding); rc != 0) {
+    return GitError(rc, "walking up to " + OidHex(&excluding));
+  }
+  int64_t snapshots = 0;
+  for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+    git_commit* commit = nullptr;
+    if (int rc = git_commit_lookup(&commit, repo_, &id); rc != 0) {
+      return GitError(rc, "reading commit " + OidHex(&id));
+    }
+    OwnedCommit owned(commit);
+    snapshots += ChangedPath(commit, document_path_) ? 1 : 0;
+  }
+  return snapshots;
 }
 
 }  // namespace rebound::snapshot

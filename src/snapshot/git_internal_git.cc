@@ -22,6 +22,8 @@ Error GitError(int code, const std::string& context) {
       return ConflictError(message);
     case GIT_EINVALIDSPEC:
       return ValidationError(message);
+    case GIT_ELOCKED:  // another writer (a git command) holds the lock: retry once it is done
+      return ConflictError(message + " (a git command is running there?)");
     default:
       if (last != nullptr && last->klass == GIT_ERROR_ZLIB) {
         return CorruptionError(message);

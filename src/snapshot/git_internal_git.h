@@ -1,7 +1,8 @@
 #pragma once
 
 // Internal to the libgit2 adapter of GitStore (git_store_git.cc, git_retention_git.cc,
-// git_remote_git.cc, git_repair_git.cc, git_loose_writer_git.cc; defined in git_internal_git.cc):
+// git_remote_git.cc, git_repair_git.cc, git_loose_writer_git.cc, git_application_git.cc,
+// git_work_tree_git.cc; defined in git_internal_git.cc unless said otherwise):
 // owning wrappers for libgit2 objects and the one place libgit2 return codes are classified.
 // Include only from *_git.cc files.
 //
@@ -9,6 +10,7 @@
 //   if (int rc = git_...(...); rc != 0) return GitError(rc, "what was being done");
 
 #include <git2.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <memory>
@@ -100,6 +102,47 @@ class FileSystemFlush {
 std::multimap<std::string, std::string> TagsByCommit(git_repository* repo);
 Result<CommitInfo> ReadCommitInfo(git_repository* repo, const git_oid& id,
                                   const std::multimap<std::string, std::string>& tags);
+// git_work_tree_git.cc: the work tree of an application's repository.
+// git's own lock on the index (`index.lock`, created O_EXCL as git does), held for a whole
+// capture: no git command writes the index, or commits from it, meanwhile. Released (the lock
+// file removed) on destruction.
+class IndexLock {
+ public:
+  // A conflict Error (GitCommandRunning) when the lock exists.
+  static Result<IndexLock> Acquire(const std::string& index_path, const std::string& repo_path);
+  IndexLock(IndexLock&& other) noexcept;
+  IndexLock& operator=(IndexLock&&) = delete;
+  ~IndexLock();
+  // The index file's bytes; nullopt when there is none.
+  Result<std::optional<std::string>> ReadIndex() const;
+  // `current` (ReadIndex) with `entry` added or replaced, written by libgit2 beside the index,
+  // synced, and renamed over it.
+  Status InstallWithEntry(const std::optional<std::string>& current, const git_index_entry& entry);
+  // Puts `previous` (ReadIndex) back.
+  Status Restore(const std::optional<std::string>& previous);
+
+ private:
+  IndexLock(std::string index_path, std::string lock_path)
+      : index_path_(std::move(index_path)), lock_path_(std::move(lock_path)) {}
+  std::string index_path_;
+  std::string lock_path_;
+};
+// "a git command is running in REPO (LOCK exists) …": a lock file held by the user's git.
+std::string GitCommandRunning(const std::string& repo_path, const std::string& lock_path);
+// Refuses (validation) a `document_path` whose directories under `work_dir` (which ends in
+// '/') are symbolic links or not directories, or which is itself a symbolic link or not a
+// regular file; with `create_directories`, creates the missing directories, each synced in its
+// parent.
+Status CheckDocumentLocation(const std::string& work_dir, const std::string& document_path,
+                             bool create_directories);
+// WORK_DIR/DOCUMENT_PATH replaced atomically (temp, fdatasync, rename, fsync of the directory)
+// with mode 0644, after CheckDocumentLocation (creating directories); its stat, for the index.
+Result<struct stat> ReplaceWorkTreeFile(const std::string& work_dir,
+                                        const std::string& document_path,
+                                        std::string_view content);
+// The index entry of a file just written (its stat data, so git finds it clean unread).
+git_index_entry IndexEntryFor(const std::string& document_path, const git_oid& blob_id,
+                              const struct stat& st);
 // The ref a successful push records (the commit the remote's branch then held).
 inline constexpr char kPushedRef[] = "refs/rebound/pushed";
 

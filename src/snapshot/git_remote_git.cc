@@ -186,6 +186,13 @@ Result<RemoteComparison> GitStore::CompareWithRemote(const std::string& url) {
     return comparison;
   }
   comparison.remote_behind_by = static_cast<int64_t>(ahead);
+  if (application_ && ahead > 0) {  // the application's own commits are not snapshots
+    auto snapshots = CountApplicationSnapshotsLocked(local, found->second);
+    if (!snapshots.ok()) {
+      return snapshots.error();
+    }
+    comparison.remote_behind_by = *snapshots;
+  }
   return comparison;
 }
 

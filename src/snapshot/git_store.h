@@ -15,8 +15,12 @@
 // (git_application_git.cc; docs/snapshots.md). libgit2's fsync of the git directory is turned on, so a commit that
 // returned is on disk. Commit times have one-second resolution (git's).
 // Thread-safe: one mutex serializes every call. Errors: not_found for an unknown revision,
-// validation for a bad tag name, conflict for an existing tag, corruption for a damaged
-// object, unknown for other libgit2 failures (each with libgit2's message).
+// validation for a bad tag name, conflict for an existing tag or a lock a git command holds
+// (GIT_ELOCKED), corruption for a damaged object, unknown for other libgit2 failures (each
+// with libgit2's message). CommitFile in an application's repository: conflict for a state a
+// git command or the user must settle first (a merge in progress, local changes to the
+// document, a lock file), validation for one that needs a configuration change (a detached
+// HEAD, a `filter` attribute, a symbolic link on the document's path).
 
 #include <cstdint>
 #include <functional>
@@ -30,6 +34,12 @@
 #include "base/error.h"
 
 struct git_repository;
+struct git_commit;
+struct git_oid;
+
+namespace rebound::snapshot::git_internal {
+class IndexLock;
+}  // namespace rebound::snapshot::git_internal
 
 namespace rebound::snapshot {
 
@@ -71,7 +81,8 @@ struct RemoteComparison {
   std::string local_head = {};   // "" for a repository without snapshots
   std::string remote_head = {};  // "" when the remote has no such branch yet
   // Local snapshots the remote does not have yet; -1 when the remote has snapshots this
-  // repository does not (diverged or ahead).
+  // repository does not (diverged or ahead). In an application's repository only the commits
+  // that changed document_path count, not the application's own commits the remote lacks.
   int64_t remote_behind_by = 0;
   std::string last_pushed = {};  // the commit the last successful Push left there, or ""
 };
@@ -121,7 +132,8 @@ class GitStore {
   // files written in `directory` durable: the same file system.
   bool FlushCovers(const std::string& directory);
   // The snapshots, newest first (by commit time, then by ancestry). Empty for a fresh
-  // repository. In an application's repository: only the commits that changed document_path.
+  // repository. In an application's repository: only the commits that changed document_path,
+  // in history order from HEAD (children before parents, whatever their recorded times).
   Result<std::vector<CommitInfo>> Log();
   // nullopt for a repository without commits.
   Result<std::optional<std::string>> Head();
@@ -134,7 +146,9 @@ class GitStore {
   // Size in bytes of `file_path` at the commit `revision`.
   Result<int64_t> FileSize(const std::string& revision, const std::string& file_path);
   Status Tag(const std::string& revision, const std::string& name);
-  // The newest commit whose time is at or before `time`; not_found when there is none.
+  // The snapshot with the latest recorded time at or before `time` (ties: the newer in
+  // history); not_found when there is none. With a clock that was stepped back this need not
+  // be the newest in history among those at or before `time`.
   Result<CommitInfo> FindAtOrBefore(WallTime time);
   // Pushes HEAD's branch and every tag to the repository at `url` (e.g. file:///backup/s.git,
   // which must exist: `git init --bare`). Not forced: a remote that diverged is a conflict.
@@ -176,7 +190,13 @@ class GitStore {
   Result<std::string> CommitInWorkTreeLocked(const std::string& content,
                                              const std::string& message, WallTime time,
                                              const std::function<Status()>& write_alongside);
+  Status PublishLocked(git_internal::IndexLock& lock, git_commit* parent,
+                       const std::string& branch, const git_oid& commit_id,
+                       const git_oid& blob_id, const std::string& content,
+                       const std::string& message);
   Result<std::vector<CommitInfo>> ApplicationLogLocked();
+  // The commits that changed document_path reachable from `from` and not from `excluding`.
+  Result<int64_t> CountApplicationSnapshotsLocked(const git_oid& from, const git_oid& excluding);
   // validation Error naming `what` when this is an application's repository.
   Status RefuseForApplication(const std::string& what) const;
 

@@ -471,6 +471,11 @@ Result<CommitInfo> GitStore::FindAtOrBefore(WallTime time) {
   }
   const int64_t limit_s =
       std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+  // The latest recorded time at or before `time`, ties to the newer in history. An
+  // application's Log is in history order (a clock stepped back makes its times non-monotone);
+  // rebound's own is already in this order.
+  std::stable_sort(commits->begin(), commits->end(),
+                   [](const CommitInfo& a, const CommitInfo& b) { return a.time_s > b.time_s; });
   for (CommitInfo& commit : *commits) {
     if (commit.time_s <= limit_s) {
       return std::move(commit);

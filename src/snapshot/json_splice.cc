@@ -1,5 +1,7 @@
 #include "snapshot/json_splice.h"
 
+#include <nlohmann/json.hpp>
+
 #include "snapshot/redaction.h"
 
 namespace rebound::snapshot {
@@ -65,7 +67,9 @@ bool IsSpliceable(std::string_view compact, const std::vector<std::string>& patt
     }
     ++i;
   }
-  return containers.empty() && !compact.empty();
+  // The scan above only balances brackets and strings: a damaged row ("{\"a\":tru}") would be
+  // spliced into the document as it is. accept() checks the grammar without building a DOM.
+  return containers.empty() && !compact.empty() && nlohmann::json::accept(compact);
 }
 
 void AppendIndented(std::string_view compact, int depth, std::string& out) {

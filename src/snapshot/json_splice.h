@@ -22,7 +22,9 @@ namespace rebound::snapshot {
 // True when `compact` has no whitespace outside strings (it is a compact dump()) and no object
 // key, at any depth, that matches one of the redaction `patterns` (snapshot/redaction.h) or
 // holds an escape sequence (matched only after unescaping: left to the parsing path).
-// Malformed text is not spliceable either (an unterminated string, unbalanced brackets).
+// Malformed text is not spliceable either (an unterminated string, unbalanced brackets, or
+// anything else that is not JSON, checked by nlohmann::json::accept: no DOM is built), so a
+// damaged stored row takes the parsing path, which reports it.
 bool IsSpliceable(std::string_view compact, const std::vector<std::string>& patterns);
 
 // Appends `compact` pretty-printed with two-space indentation as the value of a member at

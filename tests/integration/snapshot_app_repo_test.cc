@@ -92,6 +92,16 @@ TEST_F(AppRepoSnapshotTest, TheDaemonCommitsIntoTheApplicationsBranch) {
   ASSERT_EQ(status, 201) << taken.dump() << h_.DaemonLog();
   EXPECT_EQ(Shell(Git("rev-parse main")), taken["commit"].get<std::string>() + "\n");
   EXPECT_EQ(Shell(Git("status --porcelain")), "");
+  // Edited by hand: a conflict, the edit kept.
+  std::ofstream(app_ + "/config/recovery.json", std::ios::app) << " ";
+  auto [conflict, changed] = h_.PostJson("/v1/snapshots", R"({"message": "over an edit"})");
+  EXPECT_EQ(conflict, 409) << changed.dump();
+  EXPECT_EQ(changed["error"]["code"], "conflict");
+  EXPECT_NE(changed["error"]["message"].get<std::string>().find("has local changes"),
+            std::string::npos)
+      << changed.dump();
+  EXPECT_EQ(Shell(Git("status --porcelain")), " M config/recovery.json\n");
+  Shell(Git("checkout -q -- config/recovery.json"));
   Shell(Git("checkout -q --detach"));
   auto [refused, error] = h_.PostJson("/v1/snapshots", R"({"message": "detached"})");
   EXPECT_EQ(refused, 422);
@@ -106,6 +116,15 @@ TEST_F(AppRepoSnapshotTest, RecoverFromDoesNotCloneIntoAMissingApplicationReposi
   EXPECT_EQ(served.exit_code, 1) << served.output;
   EXPECT_NE(served.output.find("git clone URL " + app_), std::string::npos) << served.output;
   EXPECT_FALSE(std::filesystem::exists(app_));
+}
+
+TEST_F(AppRepoSnapshotTest, RecoverFromStartsOnAnApplicationRepositoryWithoutSnapshots) {
+  h_.Start("", {"--recover-from", "file://" + h_.dir().Path("nowhere.git")});
+  const std::string log = h_.DaemonLog();
+  EXPECT_NE(log.find("the snapshots live in the application's repository " + app_), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("already holds a snapshot history"), std::string::npos) << log;
+  EXPECT_EQ(Shell(Git("rev-list --count HEAD")), "1\n");  // nothing cloned, nothing committed
 }
 
 }  // namespace

@@ -109,6 +109,29 @@ TEST_F(GitApplicationTest, ListsOnlyTheCommitsThatChangedTheDocument) {
   EXPECT_EQ(git->Log()->back().tags, std::vector<std::string>{"known-good"});
 }
 
+TEST_F(GitApplicationTest, TheNewestSnapshotFollowsHistoryWhenTheClockWasSteppedBack) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  auto first = git->CommitFile(kDocument, "one\n", "first", At(5000));
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  // The clock was stepped back an hour: the later snapshot carries the older time.
+  auto second = git->CommitFile(kDocument, "two\n", "second", At(5000 - 3600));
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  WriteText(repo_ + "/README", "more\n");
+  ASSERT_TRUE(Git(repo_, "commit -q -am 'a code change'"));
+
+  EXPECT_EQ(**git->NewestSnapshot(), *second);
+  auto log = git->Log();
+  ASSERT_TRUE(log.ok()) << log.error().message();
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].id, *second);
+  EXPECT_EQ((*log)[1].id, *first);
+  // --at compares recorded times: the latest at or before the given time.
+  EXPECT_EQ(git->FindAtOrBefore(At(5000 - 1800))->id, *second);
+  EXPECT_EQ(git->FindAtOrBefore(At(6000))->id, *first);
+  EXPECT_FALSE(git->FindAtOrBefore(At(1000)).ok());
+}
+
 TEST_F(GitApplicationTest, RecoveryReadsTheDocumentAtTheCommitAndChecksOutNothing) {
   auto store = store::Store::OpenInMemory(clock_);
   ASSERT_TRUE(store.ok());
@@ -157,6 +180,27 @@ TEST_F(GitApplicationTest, PushesTheBranchAndTagsAndChecksEveryObject) {
   EXPECT_GE(check->objects_checked, 7);  // 2 commits, their trees, config/, 3 blobs
 }
 
+TEST_F(GitApplicationTest, TheRemoteIsBehindBySnapshotsNotByTheApplicationsOwnCommits) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  ASSERT_TRUE(GitInitBare(dir_.Path("backup.git")));
+  const std::string remote = "file://" + dir_.Path("backup.git");
+  ASSERT_TRUE(git->Push(remote).ok());
+  WriteText(repo_ + "/README", "more\n");
+  ASSERT_TRUE(Git(repo_, "commit -q -am 'a code change'"));
+  ASSERT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+  ASSERT_TRUE(Git(repo_, "commit -q --allow-empty -m 'another'"));
+
+  auto compared = git->CompareWithRemote(remote);
+  ASSERT_TRUE(compared.ok()) << compared.error().message();
+  EXPECT_EQ(compared->remote_behind_by, 1);  // three commits, one of them a snapshot
+  ASSERT_TRUE(git->Push(remote).ok());
+  EXPECT_EQ(git->CompareWithRemote(remote)->remote_behind_by, 0);
+  ASSERT_TRUE(Git(repo_, "commit -q --allow-empty -m 'code only'"));
+  EXPECT_EQ(git->CompareWithRemote(remote)->remote_behind_by, 0);
+}
+
 TEST_F(GitApplicationTest, RetentionAndRepairAreRefused) {
   auto git = Open();
   ASSERT_NE(git, nullptr);
@@ -168,6 +212,200 @@ TEST_F(GitApplicationTest, RetentionAndRepairAreRefused) {
   EXPECT_NE(pruned.error().message().find("never rewrites"), std::string::npos);
   EXPECT_FALSE(git->RepairFrom("file:///nowhere").ok());
   EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+}
+
+// The capture must leave the user's version of the document where it was: refused, nothing
+// written, and the next capture goes through once the change is committed or discarded.
+void ExpectLocalChangesRefused(GitStore& git, const std::string& repo, const std::string& kept) {
+  const std::string head = GitOutput(repo, "rev-parse HEAD");
+  auto taken = git.CommitFile(kDocument, "{\"n\": 9}\n", "m", At(2000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict);
+  EXPECT_NE(taken.error().message().find("config/recovery.json has local changes: commit or "
+                                         "discard them"),
+            std::string::npos)
+      << taken.error().message();
+  EXPECT_EQ(GitOutput(repo, "rev-parse HEAD"), head);
+  EXPECT_EQ(ReadText(repo + "/" + kDocument), kept);
+}
+
+TEST_F(GitApplicationTest, LocalChangesToTheDocumentRefuseTheCapture) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "{\"n\": 1}\n", "first", At(1000)).ok());
+
+  WriteText(repo_ + "/" + kDocument, "{\"n\": 1, \"edited\": true}\n");  // unstaged
+  ExpectLocalChangesRefused(*git, repo_, "{\"n\": 1, \"edited\": true}\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), " M config/recovery.json\n");
+
+  ASSERT_TRUE(Git(repo_, "add config/recovery.json"));  // staged
+  ExpectLocalChangesRefused(*git, repo_, "{\"n\": 1, \"edited\": true}\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "M  config/recovery.json\n");
+
+  ASSERT_TRUE(Git(repo_, "rm -qf config/recovery.json"));  // deleted
+  ASSERT_FALSE(git->CommitFile(kDocument, "x\n", "m", At(2000)).ok());
+
+  ASSERT_TRUE(Git(repo_, "reset -q --hard"));  // discarded: captures again
+  auto taken = git->CommitFile(kDocument, "{\"n\": 2}\n", "second", At(3000));
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+}
+
+TEST_F(GitApplicationTest, AnUncommittedFileAtTheDocumentPathRefusesTheFirstCapture) {
+  std::filesystem::create_directories(repo_ + "/config");
+  WriteText(repo_ + "/" + kDocument, "the user's own\n");
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ExpectLocalChangesRefused(*git, repo_, "the user's own\n");
+  WriteText(repo_ + "/.gitignore", "config/\n");  // ignored, still the user's
+  ExpectLocalChangesRefused(*git, repo_, "the user's own\n");
+}
+
+TEST_F(GitApplicationTest, AGitCommandHoldingTheIndexOrTheBranchRefusesBeforeAnythingIsWritten) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  for (const std::string lock : {"/.git/index.lock", "/.git/refs/heads/main.lock"}) {
+    WriteText(repo_ + lock, "");  // the user's git is running
+    auto taken = git->CommitFile(kDocument, "two\n", "second", At(2000));
+    ASSERT_FALSE(taken.ok()) << lock;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict) << lock;
+    EXPECT_NE(taken.error().message().find("a git command is running in " + repo_),
+              std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+    EXPECT_TRUE(std::filesystem::exists(repo_ + lock)) << "the user's lock is not rebound's";
+    std::filesystem::remove(repo_ + lock);
+    EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+  }
+  EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+}
+
+TEST_F(GitApplicationTest, TheIndexIsLockedForTheWholeCaptureSoAGitAddIsNeverLost) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  WriteText(repo_ + "/README", "edited while rebound commits\n");
+  bool added_meanwhile = true;
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000), [&] {
+    added_meanwhile = Git(repo_, "add README");  // git finds index.lock and gives up
+    return OkStatus();
+  });
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_FALSE(added_meanwhile);
+  EXPECT_FALSE(std::filesystem::exists(repo_ + "/.git/index.lock"));
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), " M README\n");
+  ASSERT_TRUE(Git(repo_, "add README"));  // and afterwards it works, and is kept
+  ASSERT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "M  README\n");
+  EXPECT_TRUE(GitFsckPasses(repo_));
+}
+
+// The branch cannot move at the last step: the work tree file and the index are put back, so
+// the next capture is not refused for "local changes" rebound made itself.
+TEST_F(GitApplicationTest, ABranchThatCannotMoveLeavesTheDocumentAsItWas) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  ASSERT_TRUE(Git(repo_, "branch other"));
+  // What the index holds (not its bytes: git status refreshes its stat data).
+  const std::string index_before = GitOutput(repo_, "ls-files --stage");
+  struct Case {
+    std::string during;  // a git command that runs between the checks and the branch's move
+    std::string expected;
+  };
+  for (const Case& c : {Case{"git -C '" + repo_ + "' commit-tree -p HEAD -m x HEAD^{tree} | " +
+                                 "xargs git -C '" + repo_ + "' update-ref refs/heads/main",
+                             "moved while the snapshot was being committed"},
+                        Case{"touch '" + repo_ + "/.git/refs/heads/main.lock'",
+                             "a git command is running"}}) {
+    auto taken = git->CommitFile(kDocument, "two\n", "second", At(2000), [&] {
+      EXPECT_EQ(std::system(("GIT_AUTHOR_NAME=u GIT_AUTHOR_EMAIL=u@x GIT_COMMITTER_NAME=u "
+                             "GIT_COMMITTER_EMAIL=u@x " + c.during).c_str()),
+                0);
+      return OkStatus();
+    });
+    ASSERT_FALSE(taken.ok()) << c.during;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kConflict);
+    EXPECT_NE(taken.error().message().find(c.expected), std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+    EXPECT_EQ(GitOutput(repo_, "show :config/recovery.json"), "one\n");
+    EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
+    EXPECT_FALSE(std::filesystem::exists(repo_ + "/.git/index.lock"));
+    std::filesystem::remove(repo_ + "/.git/refs/heads/main.lock");
+  }
+  EXPECT_EQ(GitOutput(repo_, "ls-files --stage"), index_before);
+  EXPECT_TRUE(git->CommitFile(kDocument, "two\n", "second", At(2000)).ok());
+}
+
+TEST_F(GitApplicationTest, AFilterAttributeOnTheDocumentRefusesTheCapture) {
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  ASSERT_TRUE(git->CommitFile(kDocument, "one\n", "first", At(1000)).ok());
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  for (const std::string attributes :
+       {"config/recovery.json filter=git-crypt diff=git-crypt\n",
+        "*.json filter=lfs diff=lfs merge=lfs -text\n", "config/** filter\n"}) {
+    WriteText(repo_ + "/.gitattributes", attributes);  // not committed: git applies it all the same
+    auto taken = git->CommitFile(kDocument, "secret\n", "second", At(2000));
+    ASSERT_FALSE(taken.ok()) << attributes;
+    EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+    EXPECT_NE(taken.error().message().find("has the git attribute filter="), std::string::npos)
+        << taken.error().message();
+    EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+    EXPECT_EQ(ReadText(repo_ + "/" + kDocument), "one\n");
+  }
+  WriteText(repo_ + "/.gitattributes",
+            "*.json filter=lfs diff=lfs merge=lfs -text\nconfig/recovery.json -filter\n");
+  auto exempt = git->CommitFile(kDocument, "two\n", "second", At(2000));
+  ASSERT_TRUE(exempt.ok()) << exempt.error().message();
+}
+
+TEST_F(GitApplicationTest, ASymlinkedDirectoryIsRefusedAndNothingIsWrittenOutside) {
+  const std::string outside = dir_.Path("etc-app");
+  std::filesystem::create_directories(outside);
+  std::filesystem::create_directory_symlink(outside, repo_ + "/config");  // config -> /etc/app
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+  EXPECT_NE(taken.error().message().find(repo_ + "/config is a symbolic link"), std::string::npos)
+      << taken.error().message();
+  EXPECT_FALSE(std::filesystem::exists(outside + "/recovery.json"));
+  EXPECT_TRUE(std::filesystem::is_empty(outside));
+  EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+}
+
+TEST_F(GitApplicationTest, ACommittedSymlinkAtTheDocumentPathIsRefused) {
+  std::filesystem::create_directories(repo_ + "/config");
+  std::filesystem::create_symlink("../README", repo_ + "/" + kDocument);
+  ASSERT_TRUE(Git(repo_, "add config/recovery.json"));
+  ASSERT_TRUE(Git(repo_, "commit -q -m 'document is a link'"));
+  auto git = Open();
+  ASSERT_NE(git, nullptr);
+  const std::string head = GitOutput(repo_, "rev-parse HEAD");
+  auto taken = git->CommitFile(kDocument, "one\n", "first", At(1000));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kValidation);
+  EXPECT_NE(taken.error().message().find("committed in " + repo_ + " as a symbolic link"),
+            std::string::npos)
+      << taken.error().message();
+  EXPECT_TRUE(std::filesystem::is_symlink(repo_ + "/" + kDocument));
+  EXPECT_EQ(ReadText(repo_ + "/README"), "the app\n");
+  EXPECT_EQ(GitOutput(repo_, "rev-parse HEAD"), head);
+}
+
+TEST_F(GitApplicationTest, TheMissingDirectoriesOfTheDocumentPathAreCreated) {
+  auto deeper = GitStore::Open(repo_, {.document_path = "state/deep/recovery.json"});
+  ASSERT_TRUE(deeper.ok());
+  auto made = (*deeper)->CommitFile("state/deep/recovery.json", "x\n", "m", At(2000));
+  ASSERT_TRUE(made.ok()) << made.error().message();
+  EXPECT_EQ(ReadText(repo_ + "/state/deep/recovery.json"), "x\n");
+  EXPECT_EQ(GitOutput(repo_, "status --porcelain"), "");
 }
 
 TEST_F(GitApplicationTest, ADetachedHeadIsRefused) {

@@ -62,6 +62,11 @@ TEST(JsonSpliceTest, SecretKeysEscapedKeysAndNonCompactTextAreNotSpliced) {
   EXPECT_FALSE(IsSpliceable(R"({"a":"unterminated})", patterns));
   EXPECT_FALSE(IsSpliceable(R"({"a":[1})", patterns));
   EXPECT_FALSE(IsSpliceable("", patterns));
+  // Balanced and compact, but not JSON: a damaged stored row goes the parsing way.
+  for (const char* damaged : {R"({"a":tru})", R"({"a":1,})", R"({"a"})", R"([1,,2])",
+                              R"({"a":1}{"b":2})", R"({"a":01})", "nul", R"({"a":"x"]})"}) {
+    EXPECT_FALSE(IsSpliceable(damaged, patterns)) << damaged;
+  }
   // A secret-looking *value* is fine: only keys are redacted.
   EXPECT_TRUE(IsSpliceable(R"({"note":"my password is in the vault"})", patterns));
   EXPECT_TRUE(IsSpliceable(R"({"a":"with space, and: {braces}"})", patterns));

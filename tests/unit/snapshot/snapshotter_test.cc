@@ -57,6 +57,20 @@ TEST_F(SnapshotterTest, CaptureCommitsARedactedDocumentAndWritesItsChecksummedCo
   EXPECT_EQ(static_cast<size_t>(taken->size_bytes), committed->size());
 }
 
+TEST_F(SnapshotterTest, ADamagedStoredStateIsACorruptionErrorAndNothingIsCommitted) {
+  Put("llm", {{"model", "gpt-4"}});
+  // Brackets and strings balance, so only a JSON check tells it apart from a good row.
+  Status damaged = store_->database().Read([](store::SqliteConnection& db) {
+    return db.Exec(R"(UPDATE module_state SET document = '{"model":"gpt-4","n":tru}')");
+  });
+  ASSERT_TRUE(damaged.ok()) << damaged.error().message();
+  auto taken = snapshots_->Capture({}, "daemon", "m");
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().category(), ErrorCategory::kCorruption);
+  EXPECT_NE(taken.error().message().find("'llm'"), std::string::npos) << taken.error().message();
+  EXPECT_FALSE(git_->Head()->has_value());
+}
+
 TEST_F(SnapshotterTest, EachCaptureRecordsItsParent) {
   const std::string first = Capture("one");
   const std::string second = Capture("two");
