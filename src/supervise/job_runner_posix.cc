@@ -24,6 +24,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
+#include "base/unique_fd.h"
 #include "supervise/exit_record.h"
 #include "supervise/exit_record_writer.h"
 #include "supervise/job_runner.h"
@@ -50,29 +51,6 @@ enum class Source : uint64_t { kListen, kConnection, kSignal, kPidfd, kOutput, k
 uint64_t Token(Source source, int fd) {
   return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd);
 }
-
-class RunnerFd {
- public:
-  RunnerFd() = default;
-  explicit RunnerFd(int fd) : fd_(fd) {}
-  RunnerFd(RunnerFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  RunnerFd& operator=(RunnerFd&& other) noexcept {
-    Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~RunnerFd() { Reset(); }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-  bool IsOpen() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 int64_t RunnerNowMillis() { return ToUnixMillis(DefaultClock().WallNow()); }
 
@@ -161,8 +139,8 @@ int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
 struct RunningJob {
   RunnerStart start;
   pid_t pid = 0;
-  RunnerFd pidfd = {};
-  RunnerFd output = {};
+  UniqueFd pidfd = {};
+  UniqueFd output = {};
   std::unique_ptr<RotatingLog> log = {};
   int64_t started_ms = 0;
   bool reaped = false;  // its pid may belong to another process now: never signal it
@@ -226,7 +204,7 @@ class JobRunner {
     if (options_.connection_fd) {
       ::fcntl(*options_.connection_fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(*options_.connection_fd, F_SETFL, O_NONBLOCK);
-      Adopt(RunnerFd(*options_.connection_fd), /*ready=*/true);
+      Adopt(UniqueFd(*options_.connection_fd), /*ready=*/true);
     }
     return OkStatus();
   }
@@ -290,7 +268,7 @@ class JobRunner {
   // A new daemon. What the previous one sent before it died is handled first, so a start it
   // sent is running (and in the answer to hello) before the new daemon asks.
   void Accept() {
-    RunnerFd accepted(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    UniqueFd accepted(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!accepted.IsOpen()) {
       return;
     }
@@ -301,7 +279,7 @@ class JobRunner {
     Adopt(std::move(accepted), /*ready=*/false);
   }
 
-  void Adopt(RunnerFd connection, bool ready) {
+  void Adopt(UniqueFd connection, bool ready) {
     connection_ = std::move(connection);
     connection_ready_ = ready;
     incoming_ = LineBuffer();
@@ -436,7 +414,7 @@ class JobRunner {
       return Finish(job, ExecFailure(job, errno));
     }
     job.output.Reset(pipe_fds[0]);
-    RunnerFd write_end(pipe_fds[1]);
+    UniqueFd write_end(pipe_fds[1]);
     ::fcntl(job.output.get(), F_SETFL, O_NONBLOCK);
     job.started_ms = RunnerNowMillis();
     if (const int error = SpawnJob(start, write_end.get(), job.pid); error != 0) {
@@ -585,7 +563,7 @@ class JobRunner {
     }
     job.reaped = true;
     (void)CopyOutput(job, kRunnerFinalDrainBytes);  // what it wrote before it exited
-    for (RunnerFd* fd : {&job.pidfd, &job.output}) {
+    for (UniqueFd* fd : {&job.pidfd, &job.output}) {
       Remove(fd->get());
       job_by_fd_.erase(fd->get());
       fd->Reset();
@@ -626,10 +604,10 @@ class JobRunner {
 
   const JobRunnerOptions& options_;
   FileSystem& fs_;
-  RunnerFd epoll_;
-  RunnerFd signal_fd_;
-  RunnerFd listen_;
-  RunnerFd connection_;
+  UniqueFd epoll_;
+  UniqueFd signal_fd_;
+  UniqueFd listen_;
+  UniqueFd connection_;
   bool connection_ready_ = false;  // an accepted daemon hears nothing before its hello
   LineBuffer incoming_;
   std::string outgoing_;

@@ -18,6 +18,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
+#include "base/unique_fd.h"
 #include "supervise/exit_record.h"
 #include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
@@ -36,30 +37,6 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kMaxFinalDrainBytes = 1024 * 1024;
 constexpr int kExitNotFound = 127;
 constexpr int kExitNotExecutable = 126;
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-  bool IsOpen() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // The shim's few lines for stderr and stdout, written with write(2): no iostreams, whose
 // static set-up (locale, buffers) every shim would pay for at each start and in memory.
@@ -229,7 +206,7 @@ class Shim {
       return errno;
     }
     output_fd_.Reset(pipe_fds[0]);
-    Fd write_end(pipe_fds[1]);
+    UniqueFd write_end(pipe_fds[1]);
     ::fcntl(output_fd_.get(), F_SETFL, O_NONBLOCK);
     started_ms_ = NowMillis();
     const int spawn_error = SpawnSetup(options_, write_end.get()).Spawn(options_.command, child_);
@@ -406,9 +383,9 @@ class Shim {
   const ShimOptions& options_;
   FileSystem& fs_;
   RotatingLog log_;
-  Fd signal_fd_;
-  Fd output_fd_;
-  Fd pid_fd_;
+  UniqueFd signal_fd_;
+  UniqueFd output_fd_;
+  UniqueFd pid_fd_;
   pid_t child_ = 0;
   int64_t started_ms_ = 0;
   int setsid_error_ = 0;

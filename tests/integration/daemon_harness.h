@@ -149,13 +149,12 @@ class DaemonHarness {
   // The status and JSON answer of an authenticated POST; {-1, null} without an answer.
   std::pair<int, nlohmann::json> PostJson(const std::string& path, const std::string& body) {
     httplib::Client client("127.0.0.1", port_);
-    auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
-    httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
-    auto response = client.Post(path, headers, body, "application/json");
-    if (!response) {
-      return {-1, nullptr};
-    }
-    return {response->status, nlohmann::json::parse(response->body, nullptr, false)};
+    return Answer(client.Post(path, AuthHeaders(), body, "application/json"));
+  }
+  // The same for an authenticated GET.
+  std::pair<int, nlohmann::json> GetJson(const std::string& path) {
+    httplib::Client client("127.0.0.1", port_);
+    return Answer(client.Get(path, AuthHeaders()));
   }
   nlohmann::json Service(const std::string& name) {
     auto all = Get("/v1/services");
@@ -190,6 +189,17 @@ class DaemonHarness {
   pid_t daemon_pid() const { return daemon_; }
 
  private:
+  httplib::Headers AuthHeaders() const {
+    auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
+    return {{"Authorization", "Bearer " + token.value_or("")}};
+  }
+  static std::pair<int, nlohmann::json> Answer(const httplib::Result& response) {
+    if (!response) {
+      return {-1, nullptr};
+    }
+    return {response->status, nlohmann::json::parse(response->body, nullptr, false)};
+  }
+
   TempDir dir_;
   int port_;
   pid_t daemon_ = -1;

@@ -56,16 +56,8 @@ class JobRunnerTest : public ::testing::Test {
 
   std::pair<int, json> Send(const std::string& method, const std::string& path,
                             const json& body = nullptr) {
-    httplib::Client client("127.0.0.1", h_.port());
-    auto token = DefaultFileSystem().ReadFile(h_.dir().Path("data/token"));
-    httplib::Headers headers = {{"Authorization", "Bearer " + token.value_or("")}};
-    auto response = method == "POST" ? client.Post(path, headers, body.is_null() ? "" : body.dump(),
-                                                   "application/json")
-                                     : client.Get(path, headers);
-    if (!response) {
-      return {-1, nullptr};
-    }
-    return {response->status, json::parse(response->body, nullptr, false)};
+    return method == "POST" ? h_.PostJson(path, body.is_null() ? "" : body.dump())
+                            : h_.GetJson(path);
   }
   int64_t Submit(const std::string& script, json extra = json::object()) {
     extra["command"] = {"sh", "-c", script};
