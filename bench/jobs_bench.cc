@@ -5,7 +5,7 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8]
+//              [--concurrency 8] [--runner per-job|shared]
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -38,6 +38,7 @@ struct Options {
   double seconds = 3;
   int jobs = 2000;
   int concurrency = 8;
+  std::string runner = "per-job";  // [jobs] runner
 };
 
 double Since(Clock::time_point start) {
@@ -68,7 +69,7 @@ class Daemon {
     dir_ = ::mkdtemp(pattern);
     std::ofstream(dir_ + "/rebound.toml")
         << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
-        << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
+        << "\"\n\n[jobs]\nrunner = \"" << options.runner << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
         << options.concurrency << "\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
     pid_ =
         Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"}, dir_ + "/daemon.log");
@@ -168,6 +169,7 @@ Options Parse(int argc, char** argv) {
     if (flag == "--seconds") options.seconds = std::stod(argv[i + 1]);
     if (flag == "--jobs") options.jobs = std::stoi(argv[i + 1]);
     if (flag == "--concurrency") options.concurrency = std::stoi(argv[i + 1]);
+    if (flag == "--runner") options.runner = argv[i + 1];
   }
   return options;
 }

@@ -20,9 +20,11 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr const char* kRunnerConfig =
+constexpr const char* kQueueAndService =
     "[queues.wide]\nconcurrency = 16\n\n"
     "[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+// The shared runner is opt-in (the default is a shim per attempt).
+const std::string kRunnerConfig = std::string("[jobs]\nrunner = \"shared\"\n\n") + kQueueAndService;
 
 // A process that is gone or only a zombie (an orphan nobody has reaped yet) runs no more.
 bool IsGoneOrZombie(int pid) {
@@ -218,7 +220,7 @@ TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempoten
 
 TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {
   DaemonHarness h;
-  h.Start(std::string("[jobs]\nrunner = \"per-job\"\n\n") + kRunnerConfig);
+  h.Start(std::string("[jobs]\nrunner = \"per-job\"\n\n") + kQueueAndService);
   auto token = DefaultFileSystem().ReadFile(h.dir().Path("data/token"));
   httplib::Client client("127.0.0.1", h.port());
   json body = {{"command", {"sh", "-c", "echo $PPID > parent"}}, {"cwd", h.dir().Path("")}};
