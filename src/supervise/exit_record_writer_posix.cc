@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <iostream>
+#include <system_error>
 
 #include "base/atomic_file.h"
 #include "supervise/exit_record_writer.h"
@@ -26,8 +27,14 @@ void SyncInParallel(const std::vector<int>& files, std::vector<bool>& ok) {
     std::vector<std::thread> threads;
     std::vector<int> synced(end - first, 0);  // not vector<bool>: written from threads
     for (size_t i = first; i < end; ++i) {
-      if (ok[i]) {
+      if (!ok[i]) {
+        continue;
+      }
+      try {
         threads.emplace_back([&, i] { synced[i - first] = ::fdatasync(files[i]) == 0 ? 1 : 0; });
+      } catch (const std::system_error&) {
+        // No thread to be had (EAGAIN): this file's flush runs here, one after the other.
+        synced[i - first] = ::fdatasync(files[i]) == 0 ? 1 : 0;
       }
     }
     for (std::thread& thread : threads) {

@@ -33,6 +33,9 @@ inline constexpr int kRunnerUsageExitCode = 2;
 // As for the shim: the daemon that started the runner died before the runner ran, so the
 // next daemon may have concluded that nothing runs; the runner starts nothing.
 inline constexpr int kRunnerParentGoneExitCode = 3;
+// Another runner holds RUN_DIR/job:runner.lock: one runner per run directory, so this one
+// starts nothing and leaves that runner's socket alone (the daemon connects to it).
+inline constexpr int kRunnerAlreadyRunningExitCode = 4;
 
 struct JobRunnerOptions {
   std::string run_dir;      // NAME.child and NAME.exit of every job
@@ -45,6 +48,8 @@ struct JobRunnerOptions {
 
 // "RUN_DIR/job:runner.sock": where a daemon looks for the runner of its data directory.
 std::string JobRunnerSocketPath(const std::string& run_dir);
+// "RUN_DIR/job:runner.lock": flocked by the live runner for its whole life.
+std::string JobRunnerLockPath(const std::string& run_dir);
 
 // `args` are the words after "runner". A validation Error names the option.
 Result<JobRunnerOptions> ParseJobRunnerArgs(const std::vector<std::string>& args);

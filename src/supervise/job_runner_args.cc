@@ -44,6 +44,7 @@ Status SetRunnerOption(const std::string& flag, const std::string& value,
 }  // namespace
 
 std::string JobRunnerSocketPath(const std::string& run_dir) { return run_dir + "/job:runner.sock"; }
+std::string JobRunnerLockPath(const std::string& run_dir) { return run_dir + "/job:runner.lock"; }
 
 Result<JobRunnerOptions> ParseJobRunnerArgs(const std::vector<std::string>& args) {
   JobRunnerOptions options;

@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <system_error>
 #include <unordered_map>
 
 #include "base/atomic_file.h"
@@ -155,7 +158,7 @@ class JobRunner {
   int Run() {
     if (Status ready = Setup(); !ready.ok()) {
       RunnerSay(ready.error().ToString());
-      return kRunnerFailedExitCode;
+      return another_runner_ ? kRunnerAlreadyRunningExitCode : kRunnerFailedExitCode;
     }
     while (!IsDone()) {
       epoll_event events[64];
@@ -168,7 +171,7 @@ class JobRunner {
         Dispatch(events[i]);
       }
     }
-    (void)::unlink(options_.socket_path.c_str());
+    UnlinkOwnSocket();
     return 0;
   }
 
@@ -193,10 +196,15 @@ class JobRunner {
       return ErrnoError(errno, "signalfd/epoll");
     }
     REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
+    REBOUND_RETURN_IF_ERROR(LockRunDir());
     REBOUND_RETURN_IF_ERROR(Listen());
     Add(Source::kSignal, signal_fd_.get());
     // After the signal mask is set: the writer's thread inherits it.
-    writer_ = std::make_unique<ExitRecordWriter>(options_.run_dir);
+    try {
+      writer_ = std::make_unique<ExitRecordWriter>(options_.run_dir);
+    } catch (const std::system_error& error) {
+      return ResourceError(std::string("start the exit record writer: ") + error.what());
+    }
     if (writer_->ready_fd() < 0) {
       return ErrnoError(errno, "eventfd");
     }
@@ -209,18 +217,51 @@ class JobRunner {
     return OkStatus();
   }
 
+  // One runner per run directory: two would unlink each other's socket and start jobs of the
+  // same name. The lock is held (the fd kept open) until the process ends.
+  Status LockRunDir() {
+    const std::string path = JobRunnerLockPath(options_.run_dir);
+    lock_.Reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock_.IsOpen()) {
+      return ErrnoError(errno, "open " + path);
+    }
+    if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        another_runner_ = true;
+        return ConflictError("another job runner holds " + path +
+                             "; this one starts nothing (the daemon connects to that one)");
+      }
+      return ErrnoError(errno, "flock " + path);
+    }
+    return OkStatus();
+  }
+
+  // Only the socket this runner bound: a path that names another inode is not ours.
+  void UnlinkOwnSocket() {
+    struct stat now;
+    if (::stat(options_.socket_path.c_str(), &now) == 0 && now.st_dev == socket_dev_ &&
+        now.st_ino == socket_ino_) {
+      (void)::unlink(options_.socket_path.c_str());
+    }
+  }
+
   // The socket is created with mode 0600 (umask): only the daemon's user may start jobs.
   Status Listen() {
     listen_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     ::strncpy(address.sun_path, options_.socket_path.c_str(), sizeof(address.sun_path) - 1);
-    (void)::unlink(options_.socket_path.c_str());  // a dead runner's (the daemon checked)
+    (void)::unlink(options_.socket_path.c_str());  // a dead runner's: we hold the lock
     const mode_t old_mask = ::umask(0077);
     const int bound = ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
     ::umask(old_mask);
     if (bound != 0 || ::listen(listen_.get(), 16) != 0) {
       return ErrnoError(errno, "listen on " + options_.socket_path);
+    }
+    struct stat bound_stat;
+    if (::stat(options_.socket_path.c_str(), &bound_stat) == 0) {
+      socket_dev_ = bound_stat.st_dev;
+      socket_ino_ = bound_stat.st_ino;
     }
     Add(Source::kListen, listen_.get());
     return OkStatus();
@@ -282,6 +323,7 @@ class JobRunner {
   void Adopt(UniqueFd connection, bool ready) {
     connection_ = std::move(connection);
     connection_ready_ = ready;
+    hello_pending_ = false;
     incoming_ = LineBuffer();
     outgoing_.clear();
     Add(Source::kConnection, connection_.get());
@@ -291,6 +333,7 @@ class JobRunner {
     Remove(connection_.get());
     connection_.Reset();
     connection_ready_ = false;
+    hello_pending_ = false;
     outgoing_.clear();
   }
 
@@ -325,7 +368,16 @@ class JobRunner {
     }
   }
 
+  // One message's failure (an exception from a library) must not end the runner and its jobs.
   void Handle(const std::string& line) {
+    try {
+      HandleRequest(line);
+    } catch (const std::exception& error) {
+      RunnerSay(std::string("cannot handle a message from the daemon: ") + error.what());
+    }
+  }
+
+  void HandleRequest(const std::string& line) {
     auto request = DecodeRequest(line);
     if (!request.ok()) {
       RunnerSay(request.error().message());
@@ -340,10 +392,17 @@ class JobRunner {
   }
 
   // Exits found before the hello are made durable first: a job missing from the answer has
-  // its exit record on disk.
+  // its exit record on disk. The answer waits (hello_pending_) until no record is in flight,
+  // rather than blocking the loop for a whole fsync batch; ReportWritten answers it then.
   void Hello() {
-    writer_->WaitUntilIdle();
-    ReportWritten(writer_->TakeWritten());
+    hello_pending_ = true;
+    if (records_in_flight_ == 0) {
+      AnswerHello();
+    }
+  }
+
+  void AnswerHello() {
+    hello_pending_ = false;
     connection_ready_ = true;
     RunnerRunning running;
     for (const auto& [name, job] : jobs_) {
@@ -368,6 +427,13 @@ class JobRunner {
       }
       if (n < 0 && errno == EAGAIN && outgoing_.size() < kRunnerMaxOutgoingBytes) {
         WatchWritable(true);
+        return;
+      }
+      if (n < 0 && errno == EAGAIN) {
+        // Hung: dropped whole, never cut mid-line; the daemon sees the end and says hello.
+        RunnerSay("the daemon reads nothing and " + std::to_string(outgoing_.size()) +
+                  " bytes wait for it; dropping the connection");
+        Disconnect();
         return;
       }
       if (n < 0) {
@@ -557,8 +623,7 @@ class JobRunner {
   void OnJobExit(const std::string& name) {
     RunningJob& job = jobs_.at(name);
     siginfo_t info{};
-    if (::waitid(P_PIDFD, static_cast<id_t>(job.pidfd.get()), &info, WEXITED | WNOHANG) != 0 ||
-        info.si_pid == 0) {
+    if (!Reap(job, info)) {
       return;  // not yet (or EINTR): the level-triggered pidfd says so again
     }
     job.reaped = true;
@@ -577,6 +642,34 @@ class JobRunner {
       record.core_dumped = info.si_code == CLD_DUMPED;
     }
     Finish(job, record);
+  }
+
+  // True once the job is reaped (its status in `info`). waitid on a pidfd failing other than by
+  // EINTR would fail again at each level-triggered wakeup: fall back to waitpid, and if that
+  // fails too, stop watching the pidfd rather than spin (its output's end still drains).
+  bool Reap(RunningJob& job, siginfo_t& info) {
+    if (::waitid(P_PIDFD, static_cast<id_t>(job.pidfd.get()), &info, WEXITED | WNOHANG) == 0) {
+      return info.si_pid != 0;
+    }
+    if (errno == EINTR) {
+      return false;
+    }
+    const int waitid_error = errno;
+    int status = 0;
+    const pid_t reaped = ::waitpid(job.pid, &status, WNOHANG);
+    if (reaped == job.pid) {
+      info.si_pid = reaped;
+      info.si_code = WIFEXITED(status) ? CLD_EXITED : (WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED);
+      info.si_status = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+      return true;
+    }
+    if (reaped < 0) {
+      RunnerSay(job.start.name + ": cannot wait for pid " + std::to_string(job.pid) + " (" +
+                ::strerror(waitid_error) + ", then " + ::strerror(errno) +
+                "); no longer watching its exit");
+      Remove(job.pidfd.get());
+    }
+    return false;
   }
 
   // The job's log is closed now; the writer makes its record durable (ReportWritten then).
@@ -598,6 +691,9 @@ class JobRunner {
       // Sent even if the record could not be written: a live daemon stores the outcome itself.
       Send(RunnerExited{record});
     }
+    if (hello_pending_ && records_in_flight_ == 0) {
+      AnswerHello();
+    }
   }
 
   void Note(RunningJob& job, const std::string& text) { (void)job.log->WriteNote(text); }
@@ -607,8 +703,13 @@ class JobRunner {
   UniqueFd epoll_;
   UniqueFd signal_fd_;
   UniqueFd listen_;
+  UniqueFd lock_;  // flock on RUN_DIR/job:runner.lock, for the process's life
+  bool another_runner_ = false;
+  dev_t socket_dev_ = 0;  // the socket file we bound, so that exit unlinks only ours
+  ino_t socket_ino_ = 0;
   UniqueFd connection_;
   bool connection_ready_ = false;  // an accepted daemon hears nothing before its hello
+  bool hello_pending_ = false;     // answered once no exit record is in flight
   LineBuffer incoming_;
   std::string outgoing_;
   std::map<std::string, RunningJob> jobs_;

@@ -15,15 +15,19 @@
 // daemon. The first Adopt (after a daemon restart) looks for a live runner of this run
 // directory (its command line in /proc, then its socket), asks it which jobs run, and
 // re-adopts those. A job the runner does not know is judged by its exit record: present →
-// that outcome; absent → an exit without a record (unknown outcome). When the runner dies,
-// every job it ran is judged the same way, and an orphaned job still running is killed
-// (pid and /proc start time checked). The next Launch starts a new runner.
+// that outcome; absent → an exit without a record (unknown outcome). Only the runner's pidfd
+// says it died: a connection that ends, breaks (a failed or partial send) or stays silent
+// while the runner lives is closed and reconnected (hello), and no job is killed or judged.
+// When the runner dies, every job it ran is judged the same way, and an orphaned job still
+// running is killed (pid and /proc start time checked). The next Launch starts a new runner.
 //
 // Loop-thread only. The watcher and file system must outlive it.
 
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/fd_watcher.h"
 #include "base/file_system.h"
@@ -67,7 +71,17 @@ class RunnerLauncher final : public ProcessLauncher {
   Status ConnectToLiveRunner();
   Status StartRunner();
   Status Connected(int pid, int pidfd, int socket);
+  Status WatchConnection(int socket);
+  // Connects again to the live runner and says hello.
+  Status Reconnect();
+  Status ConnectAndAsk();
+  void CloseConnection();
+  void OnConnectionLost();
   Status AskWhatRuns();
+  void Reconcile();
+  void Defer();
+  void OnDeferred();
+  void HandleBufferedLines();
   Status Send(const RunnerRequest& request);
   void OnReadable();
   // False at the end of the stream (the runner is gone).
@@ -88,6 +102,10 @@ class RunnerLauncher final : public ProcessLauncher {
   bool looked_for_live_runner_ = false;
   std::map<std::string, int> running_at_connect_;  // name -> child pid, from the hello answer
   std::map<std::string, Job> jobs_;
+  std::map<std::string, ExitInfo> exited_before_adopt_;  // exits heard before the Adopt
+  std::vector<std::pair<std::string, ExitInfo>> deferred_reports_;  // from Reconcile
+  int deferred_fd_ = -1;
+  bool reconnecting_ = false;  // an eventfd, readable while OnDeferred is due
 };
 
 }  // namespace rebound::supervise

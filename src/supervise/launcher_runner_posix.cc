@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -122,9 +123,10 @@ RunnerLauncher::RunnerLauncher(RunnerLauncherOptions options, FdWatcher& watcher
 
 RunnerLauncher::~RunnerLauncher() {
   // The runner and its jobs go on; the next daemon connects again.
-  if (socket_ >= 0) {
-    watcher_.UnwatchFd(socket_);
-    ::close(socket_);
+  CloseConnection();
+  if (deferred_fd_ >= 0) {
+    watcher_.UnwatchFd(deferred_fd_);
+    ::close(deferred_fd_);
   }
   if (runner_pidfd_ >= 0) {
     watcher_.UnwatchFd(runner_pidfd_);
@@ -132,17 +134,42 @@ RunnerLauncher::~RunnerLauncher() {
   }
 }
 
+// A runner whose pidfd says it lives is the runner: reconnect to it, never start a second
+// (it would refuse: the live one holds the run directory's lock).
 Status RunnerLauncher::EnsureRunner() {
   if (socket_ >= 0) {
     return OkStatus();
   }
-  if (!looked_for_live_runner_) {
-    looked_for_live_runner_ = true;
-    if (ConnectToLiveRunner().ok()) {
-      return OkStatus();
-    }
+  if (runner_pidfd_ >= 0) {
+    return Reconnect();
+  }
+  looked_for_live_runner_ = true;
+  Status live = ConnectToLiveRunner();
+  if (live.ok() || runner_pidfd_ >= 0) {
+    return live;
   }
   return StartRunner();
+}
+
+Status RunnerLauncher::Reconnect() {
+  if (reconnecting_) {
+    return ResourceError("the job runner's new connection failed too");  // no recursion
+  }
+  reconnecting_ = true;
+  Status connected = ConnectAndAsk();
+  reconnecting_ = false;
+  return connected;
+}
+
+Status RunnerLauncher::ConnectAndAsk() {
+  const std::string path = JobRunnerSocketPath(options_.run_dir);
+  const int socket = ConnectUnix(path);
+  if (socket < 0) {
+    return ResourceError("the job runner (pid " + std::to_string(runner_pid_) +
+                         ") lives but does not accept connections on " + path);
+  }
+  REBOUND_RETURN_IF_ERROR(WatchConnection(socket));
+  return AskWhatRuns();
 }
 
 Status RunnerLauncher::ConnectToLiveRunner() {
@@ -166,11 +193,13 @@ Status RunnerLauncher::ConnectToLiveRunner() {
       return AskWhatRuns();
     }
     if (HasExited(pidfd, 10)) {
-      break;  // it failed its parent check, or ended as we looked
+      ::close(pidfd);  // it failed its parent check, or ended as we looked
+      return NotFoundError("the job runner " + std::to_string(*pid) + " ended");
     }
   }
-  ::close(pidfd);
-  return NotFoundError("the job runner " + std::to_string(*pid) + " does not answer on " + path);
+  // Alive but silent: it stays our runner (its pidfd watched); the next Launch reconnects.
+  REBOUND_RETURN_IF_ERROR(Connected(*pid, pidfd, -1));
+  return ResourceError("the job runner " + std::to_string(*pid) + " does not answer on " + path);
 }
 
 // The answer to hello lists what runs; anything later (exits) goes through OnReadable.
@@ -189,14 +218,65 @@ Status RunnerLauncher::AskWhatRuns() {
     }
     auto event = DecodeEvent(*line);
     if (event.ok() && std::holds_alternative<RunnerRunning>(*event)) {
+      running_at_connect_.clear();
       for (const RunnerStarted& job : std::get<RunnerRunning>(*event).jobs) {
         running_at_connect_[job.name] = job.child_pid;
       }
+      Reconcile();
+      Defer();  // lines that came with the answer: the watcher only calls on new bytes
       return OkStatus();
     }
   }
-  OnRunnerGone("the job runner did not answer");
+  // A silent connection is not a dead runner: only its pidfd says that.
+  CloseConnection();
   return ResourceError("the job runner did not answer its hello");
+}
+
+// After a reconnect: a job we follow that the runner no longer runs ended while nobody
+// listened; the runner answered only once its exit records were on disk.
+void RunnerLauncher::Reconcile() {
+  for (auto& [name, job] : jobs_) {
+    auto running = running_at_connect_.find(name);
+    if (running != running_at_connect_.end()) {
+      job.child_pid = running->second;
+      running_at_connect_.erase(running);
+      continue;
+    }
+    auto record = ReadExitRecord(fs_, ExitRecordPath(options_.run_dir, name));
+    deferred_reports_.emplace_back(
+        name, record.ok() ? FromRecord(*record, " while the connection to the job runner was lost")
+                          : ExitInfo{.ended = std::chrono::system_clock::now(),
+                                     .description = "the job runner no longer runs it and left "
+                                                    "no exit record"});
+  }
+}
+
+// Runs OnDeferred from the loop, after the caller (Launch, Adopt) has returned: exits are
+// reported from the loop, never from inside a Launch.
+void RunnerLauncher::Defer() {
+  if (deferred_fd_ >= 0) {
+    return;
+  }
+  deferred_fd_ = ::eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (deferred_fd_ < 0 || !watcher_.WatchFd(deferred_fd_, [this] { OnDeferred(); }).ok()) {
+    if (deferred_fd_ >= 0) {
+      ::close(deferred_fd_);
+      deferred_fd_ = -1;
+    }
+    OnDeferred();
+  }
+}
+
+void RunnerLauncher::OnDeferred() {
+  if (deferred_fd_ >= 0) {
+    watcher_.UnwatchFd(deferred_fd_);
+    ::close(deferred_fd_);
+    deferred_fd_ = -1;
+  }
+  for (auto& [name, exit] : std::exchange(deferred_reports_, {})) {
+    Report(name, exit);
+  }
+  HandleBufferedLines();
 }
 
 Status RunnerLauncher::StartRunner() {
@@ -252,23 +332,57 @@ Status RunnerLauncher::StartRunner() {
   return Connected(pid, pidfd, pair[0]);
 }
 
+// `socket` may be -1: a live runner not connected yet.
 Status RunnerLauncher::Connected(int pid, int pidfd, int socket) {
-  SetSocketTimeouts(socket);
   runner_pid_ = pid;
   runner_pidfd_ = pidfd;
-  socket_ = socket;
-  incoming_ = LineBuffer();
-  Status watched = watcher_.WatchFd(socket_, [this] { OnReadable(); });
-  if (watched.ok()) {
-    watched = watcher_.WatchFd(runner_pidfd_, [this] {
-      (void)ReadEvents();  // what it said before it ended comes first
-      OnRunnerGone("the job runner (pid " + std::to_string(runner_pid_) + ") ended");
-    });
+  Status watched = watcher_.WatchFd(runner_pidfd_, [this] {
+    (void)ReadEvents();  // what it said before it ended comes first
+    OnRunnerGone("the job runner (pid " + std::to_string(runner_pid_) + ") ended");
+  });
+  if (watched.ok() && socket >= 0) {
+    watched = WatchConnection(socket);
+  } else if (!watched.ok() && socket >= 0) {
+    ::close(socket);
   }
   if (!watched.ok()) {
     OnRunnerGone("cannot watch the job runner");
   }
   return watched;
+}
+
+Status RunnerLauncher::WatchConnection(int socket) {
+  SetSocketTimeouts(socket);
+  socket_ = socket;
+  incoming_ = LineBuffer();
+  Status watched = watcher_.WatchFd(socket_, [this] { OnReadable(); });
+  if (!watched.ok()) {
+    CloseConnection();
+  }
+  return watched;
+}
+
+void RunnerLauncher::CloseConnection() {
+  if (socket_ >= 0) {
+    watcher_.UnwatchFd(socket_);
+    ::close(socket_);
+    socket_ = -1;
+  }
+  incoming_ = LineBuffer();  // half a line of the old connection would corrupt the next
+}
+
+// The connection ended or broke. Only the pidfd says whether the runner did: a live one is
+// reconnected to (hello), and its jobs are neither killed nor judged.
+void RunnerLauncher::OnConnectionLost() {
+  CloseConnection();
+  if (runner_pidfd_ < 0) {
+    return;
+  }
+  if (HasExited(runner_pidfd_, 0)) {
+    OnRunnerGone("the job runner (pid " + std::to_string(runner_pid_) + ") ended");
+    return;
+  }
+  (void)Reconnect();  // failing, the next Launch tries again; the pidfd still watches
 }
 
 Status RunnerLauncher::Send(const RunnerRequest& request) {
@@ -282,7 +396,11 @@ Status RunnerLauncher::Send(const RunnerRequest& request) {
       continue;
     }
     if (n <= 0) {
-      return ErrnoError(errno, "send to the job runner");
+      // Part of the line may be in the socket: the runner must never see the rest glued to
+      // the next line, so this connection ends here and a new one says hello.
+      const Error error = ErrnoError(errno, "send to the job runner");
+      OnConnectionLost();
+      return error;
     }
     sent += static_cast<size_t>(n);
   }
@@ -291,7 +409,19 @@ Status RunnerLauncher::Send(const RunnerRequest& request) {
 
 void RunnerLauncher::OnReadable() {
   if (!ReadEvents()) {
-    OnRunnerGone("the job runner closed its connection");
+    OnConnectionLost();
+  }
+}
+
+void RunnerLauncher::HandleBufferedLines() {
+  while (socket_ >= 0) {
+    std::optional<std::string> line = incoming_.NextLine();
+    if (!line) {
+      return;
+    }
+    if (auto event = DecodeEvent(*line); event.ok()) {
+      OnEvent(*event);
+    }
   }
 }
 
@@ -306,12 +436,7 @@ bool RunnerLauncher::ReadEvents() {
       return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
     incoming_.Append(std::string_view(buffer, static_cast<size_t>(n)));
-    while (auto line = incoming_.NextLine()) {
-      auto event = DecodeEvent(*line);
-      if (event.ok()) {
-        OnEvent(*event);
-      }
-    }
+    HandleBufferedLines();
   }
   return false;
 }
@@ -333,7 +458,11 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
 void RunnerLauncher::Report(const std::string& name, const ExitInfo& exit) {
   auto it = jobs_.find(name);
   if (it == jobs_.end()) {
-    return;  // not ours (a job no daemon adopted); its records stay for the store to decide
+    // Running at the hello but not adopted yet: its Adopt gets this exit.
+    if (running_at_connect_.erase(name) > 0) {
+      exited_before_adopt_[name] = exit;
+    }
+    return;  // else not ours (no daemon adopted it); its records stay for the store to decide
   }
   ExitCallback on_exit = std::move(it->second.on_exit);
   jobs_.erase(it);
@@ -341,11 +470,7 @@ void RunnerLauncher::Report(const std::string& name, const ExitInfo& exit) {
 }
 
 void RunnerLauncher::OnRunnerGone(const std::string& why) {
-  if (socket_ >= 0) {
-    watcher_.UnwatchFd(socket_);
-    ::close(socket_);
-    socket_ = -1;
-  }
+  CloseConnection();
   if (runner_pidfd_ >= 0) {
     watcher_.UnwatchFd(runner_pidfd_);
     siginfo_t info{};  // reaps a runner we started; one adopted is not our child
@@ -356,6 +481,7 @@ void RunnerLauncher::OnRunnerGone(const std::string& why) {
   }
   runner_pid_ = 0;
   running_at_connect_.clear();
+  deferred_reports_.clear();  // judged below, with the rest
   std::map<std::string, Job> orphans = std::move(jobs_);
   jobs_.clear();
   for (auto& [name, job] : orphans) {
@@ -398,6 +524,23 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
   if (!looked_for_live_runner_) {
     looked_for_live_runner_ = true;
     (void)ConnectToLiveRunner();  // none: every running job is judged by its records
+  }
+  if (auto exited = exited_before_adopt_.find(spec.name); exited != exited_before_adopt_.end()) {
+    Adoption adoption{.outcome = AdoptOutcome::kExitedMeanwhile, .exit = exited->second};
+    exited_before_adopt_.erase(exited);
+    return adoption;
+  }
+  if (socket_ < 0 && runner_pidfd_ >= 0) {
+    // A live runner that did not answer: it may run this job, so nothing is judged or
+    // killed now; the hello after a reconnect says (Reconcile).
+    auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
+    jobs_[spec.name] = Job{.on_exit = std::move(on_exit),
+                           .child_pid = child.ok() ? std::optional<int>(child->child_pid)
+                                                   : std::nullopt};
+    return Adoption{.outcome = AdoptOutcome::kRunning,
+                    .process = {.shim_pid = runner_pid_,
+                                .child_pid = jobs_[spec.name].child_pid,
+                                .started = std::chrono::system_clock::now()}};
   }
   auto running = running_at_connect_.find(spec.name);
   if (socket_ >= 0 && running != running_at_connect_.end()) {

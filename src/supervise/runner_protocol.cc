@@ -17,7 +17,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string Line(const json& message) { return message.dump() + "\n"; }
+// Replace, not throw: a refusal quotes an excerpt of a bad line, which may cut a UTF-8
+// sequence or hold invalid bytes, and an exception here would end the runner.
+std::string Line(const json& message) {
+  return message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 Result<json> ParseLine(std::string_view line) {
   json message = json::parse(line, nullptr, /*allow_exceptions=*/false);

@@ -30,7 +30,9 @@ constexpr int kJobs = 1000;
 constexpr int kKills = 50;
 constexpr int kSubmitters = 4;
 
+// The shared job runner, named: the chaos test covers it whatever the default runner is.
 constexpr const char* kConfig =
+    "[jobs]\nrunner = \"shared\"\n\n"
     "[queues.default]\nconcurrency = 16\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
 
 // POSTs job `index` until the daemon acknowledges it (the key makes retries safe).

@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -54,7 +60,8 @@ std::string CommandLine(int pid) {
 
 class JobRunnerTest : public ::testing::Test {
  protected:
-  void SetUp() override { h_.Start(kRunnerConfig); }
+  // The runner is named, not left to the default: these tests cover it whatever the default.
+  void SetUp() override { h_.Start(std::string("[jobs]\nrunner = \"shared\"\n\n") + kRunnerConfig); }
 
   std::pair<int, json> Send(const std::string& method, const std::string& path,
                             const json& body = nullptr) {
@@ -216,6 +223,75 @@ TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempoten
   EXPECT_EQ(Job(id)["attempt"], 2);
   EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
   EXPECT_TRUE(WaitForState(id, "cancelled"));
+}
+
+// Another client takes the runner's connection (the runner serves one daemon: the newest), so
+// the daemon sees its connection end while the runner lives. It must reconnect, not judge
+// the runner dead: the job is neither killed nor given an unknown outcome.
+TEST_F(JobRunnerTest, LostConnectionToALiveRunnerReconnectsAndKeepsItsJobs) {
+  const int64_t id = Submit("echo run >> runs; while [ ! -e go ]; do sleep 0.05; done; exit 7",
+                            {{"queue", "wide"}, {"idempotent", false}});
+  ASSERT_TRUE(WaitUntil([&] { return RunnerPid(id) > 0 && !Read("runs").empty(); }));
+  const int runner = RunnerPid(id);
+  const std::string socket_path = h_.dir().Path("data/run/job:runner.sock");
+  const int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string hello = "{\"op\":\"hello\"}\n";
+  // May fail: the daemon's reconnect can take the connection back before we send.
+  (void)::send(client, hello.data(), hello.size(), MSG_NOSIGNAL);
+  // The runner answers us (we took the connection), then the daemon's reconnect takes it
+  // back: our connection ends (EOF, or a reset if our hello was never read). A daemon that
+  // judged the runner dead would not reconnect, and this would time out.
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(client, buffer, sizeof(buffer), 0)) > 0) {
+  }
+  const int recv_error = errno;
+  ::close(client);
+  ASSERT_TRUE(n == 0 || recv_error == ECONNRESET)
+      << "the daemon did not take the runner's connection back: " << ::strerror(recv_error)
+      << h_.DaemonLog();
+  EXPECT_EQ(State(id), "running") << Job(id).dump() << h_.DaemonLog();
+  std::ofstream(h_.dir().Path("go")) << "go";
+  ASSERT_TRUE(WaitForState(id, "failed")) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["last_exit"]["code"], 7) << Job(id).dump();
+  EXPECT_EQ(Read("runs"), "run\n");
+  EXPECT_FALSE(IsGoneOrZombie(runner));
+  const int64_t after = Submit("echo $PPID > parent.after", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitForState(after, "succeeded")) << Job(after).dump() << h_.DaemonLog();
+  EXPECT_EQ(ReadPid("parent.after"), runner) << "the same runner, not a second one";
+}
+
+// One runner per run directory: a second one exits at once with a clear message, and leaves
+// the first one's socket (the same file) and jobs alone.
+TEST_F(JobRunnerTest, ASecondRunnerOnTheSameRunDirRefusesToStart) {
+  const int64_t id = Submit("sleep 30", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitUntil([&] { return RunnerPid(id) > 0; }));
+  const int runner = RunnerPid(id);
+  const std::string run_dir = h_.dir().Path("data/run");
+  const std::string socket_path = run_dir + "/job:runner.sock";
+  struct stat before;
+  ASSERT_EQ(::stat(socket_path.c_str(), &before), 0);
+  const std::string err = h_.dir().Path("second.err");
+  const std::string command = std::string(REBOUND_BINARY) + " runner --run-dir " + run_dir +
+                              " --socket " + socket_path + " 2>" + err;
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 4);
+  EXPECT_NE(Read("second.err").find("another job runner holds " + run_dir + "/job:runner.lock"),
+            std::string::npos)
+      << Read("second.err");
+  struct stat after;
+  ASSERT_EQ(::stat(socket_path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the live runner's socket is untouched";
+  EXPECT_FALSE(IsGoneOrZombie(runner));
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(id, "cancelled")) << Job(id).dump();
 }
 
 TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {

@@ -50,6 +50,22 @@ TEST(RunnerProtocolTest, EventsRoundTrip) {
   }
 }
 
+// A refusal quotes an excerpt of the bad line; cut mid-character or holding stray bytes, it
+// must still encode (the runner would die on an exception) as one line of valid JSON.
+TEST(RunnerProtocolTest, RefusalWithInvalidUtf8EncodesWithReplacement) {
+  const std::string bad = std::string("not json \xc3") + "\xff tail";
+  auto refused = DecodeRequest(bad);
+  ASSERT_FALSE(refused.ok());
+  const std::string line =
+      EncodeEvent(RunnerRefused{.name = "", .message = refused.error().message()});
+  ASSERT_EQ(line.back(), '\n');
+  auto decoded = DecodeEvent(std::string_view(line).substr(0, line.size() - 1));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+  const auto& message = std::get<RunnerRefused>(*decoded).message;
+  EXPECT_NE(message.find("\xEF\xBF\xBD"), std::string::npos) << message;  // U+FFFD
+  EXPECT_NE(message.find("tail"), std::string::npos) << message;
+}
+
 TEST(RunnerProtocolTest, BadRequestsAreValidationErrorsThatSayWhy) {
   const std::pair<std::string, std::string> cases[] = {
       {"not json", "not a JSON object"},
