@@ -3,7 +3,8 @@
 // SIGKILL at random moments 50 times and started again. Each job appends "start ID" and
 // "done ID" to a result file. At the end every acknowledged job has succeeded, its command
 // completed exactly once, no job is recorded succeeded twice, and the journal shows no job
-// started ("running") again after its success was recorded. Bounded to about a minute.
+// started ("running") again after its success was recorded. Run with each job launcher (a shim
+// per attempt, the shared runner); bounded to about a minute each.
 
 #include <gtest/gtest.h>
 
@@ -30,10 +31,13 @@ constexpr int kJobs = 1000;
 constexpr int kKills = 50;
 constexpr int kSubmitters = 4;
 
-// The shared job runner, named: the chaos test covers it whatever the default runner is.
-constexpr const char* kConfig =
-    "[jobs]\nrunner = \"shared\"\n\n"
-    "[queues.default]\nconcurrency = 16\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+// Run once per launcher, named: a shim per attempt ("per-job", the default) and the shared
+// job runner ("shared").
+std::string ConfigWithRunner(const std::string& runner) {
+  return "[jobs]\nrunner = \"" + runner +
+         "\"\n\n"
+         "[queues.default]\nconcurrency = 16\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
+}
 
 // POSTs job `index` until the daemon acknowledges it (the key makes retries safe).
 int64_t SubmitUntilAcknowledged(DaemonHarness& h, int index, const std::string& results,
@@ -120,9 +124,11 @@ std::string Unfinished(DaemonHarness& h, const std::map<int64_t, std::string>& s
   return json(counts).dump() + report;
 }
 
-TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
+class JobsCrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
   DaemonHarness h;
-  h.Start(kConfig);
+  h.Start(ConfigWithRunner(GetParam()));
   const std::string results = h.dir().Path("results");
   std::mutex mutex;
   std::set<int64_t> acknowledged;
@@ -230,6 +236,12 @@ TEST(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
   }
   EXPECT_TRUE(started_after_success.empty()) << *started_after_success.begin();
 }
+
+INSTANTIATE_TEST_SUITE_P(Runners, JobsCrashTest, ::testing::Values("per-job", "shared"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "shared" ? std::string("SharedRunner")
+                                                         : std::string("ShimPerJob");
+                         });
 
 }  // namespace
 }  // namespace rebound::testing

@@ -61,7 +61,7 @@ std::string CommandLine(int pid) {
 class JobRunnerTest : public ::testing::Test {
  protected:
   // The runner is named, not left to the default: these tests cover it whatever the default.
-  void SetUp() override { h_.Start(std::string("[jobs]\nrunner = \"shared\"\n\n") + kRunnerConfig); }
+  void SetUp() override { h_.Start(kRunnerConfig); }
 
   std::pair<int, json> Send(const std::string& method, const std::string& path,
                             const json& body = nullptr) {
