@@ -19,8 +19,31 @@
 
 namespace rebound {
 
+struct SpawnOptions {
+  std::string program = {};                      // what to exec; empty: command[0] (PATH lookup)
+  const std::vector<std::string>* env = nullptr;  // "KEY=VALUE" each; null: this process's
+};
+
 // Returns 0 and sets `pid`, or the errno value. REQUIRES: `command` is not empty.
 int SpawnInOwnGroup(const std::vector<std::string>& command,
-                    const posix_spawn_file_actions_t& actions, pid_t& pid);
+                    const posix_spawn_file_actions_t& actions, pid_t& pid,
+                    const SpawnOptions& options = {});
+
+// The file actions of a supervised process (a service under its shim, a job under the runner):
+// stdin from /dev/null, stdout and stderr both into `output_fd` (one pipe keeps their order),
+// every other descriptor closed (none the supervisor leaked reaches it), and `cwd` as its
+// working directory unless empty.
+class SupervisedFileActions {
+ public:
+  SupervisedFileActions(int output_fd, const std::string& cwd);
+  ~SupervisedFileActions();
+  SupervisedFileActions(const SupervisedFileActions&) = delete;
+  SupervisedFileActions& operator=(const SupervisedFileActions&) = delete;
+
+  const posix_spawn_file_actions_t& get() const { return actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
 
 }  // namespace rebound

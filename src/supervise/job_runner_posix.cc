@@ -27,6 +27,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "supervise/exit_record.h"
 #include "supervise/exit_record_writer.h"
@@ -97,46 +98,12 @@ std::string ResolveCommand(const RunnerStart& start) {
   return "/nonexistent/" + program;  // not in the job's PATH: ENOENT, reported as 127
 }
 
-std::vector<char*> RunnerPointers(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (const std::string& text : strings) {
-    pointers.push_back(const_cast<char*>(text.c_str()));
-  }
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
 // Starts the job in a process group of its own, output into `output_fd`. 0 or an errno.
 int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attributes);
-  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_adddup2(&actions, output_fd, STDOUT_FILENO);
-  ::posix_spawn_file_actions_adddup2(&actions, output_fd, STDERR_FILENO);
-  ::posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-  if (!start.cwd.empty()) {
-    ::posix_spawn_file_actions_addchdir_np(&actions, start.cwd.c_str());
-  }
-  ::posix_spawnattr_setflags(
-      &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  ::posix_spawnattr_setpgroup(&attributes, 0);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::posix_spawnattr_setsigmask(&attributes, &none);
-  sigset_t all;
-  ::sigfillset(&all);
-  ::posix_spawnattr_setsigdefault(&attributes, &all);
+  const SupervisedFileActions actions(output_fd, start.cwd);
   const std::vector<std::string> env = JobEnvironment(start.env);
-  std::vector<char*> argv = RunnerPointers(start.command);
-  std::vector<char*> envp = RunnerPointers(env);
-  const std::string program = ResolveCommand(start);
-  const int rc =
-      ::posix_spawnp(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attributes);
-  return rc;
+  return SpawnInOwnGroup(start.command, actions.get(), pid,
+                         {.program = ResolveCommand(start), .env = &env});
 }
 
 struct RunningJob {

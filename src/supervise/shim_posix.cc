@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -18,13 +17,12 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "supervise/exit_record.h"
 #include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
 #include "supervise/shim.h"
-
-extern char** environ;
 
 namespace rebound::supervise {
 namespace {
@@ -71,52 +69,6 @@ sigset_t ForwardedSignalSet() {
 }
 
 int64_t NowMillis() { return ToUnixMillis(DefaultClock().WallNow()); }
-
-// posix_spawn's attributes and file actions for the service, freed on scope exit.
-class SpawnSetup {
- public:
-  SpawnSetup(const ShimOptions& options, int output_fd) {
-    ::posix_spawn_file_actions_init(&actions_);
-    ::posix_spawnattr_init(&attributes_);
-    ::posix_spawn_file_actions_addopen(&actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    ::posix_spawn_file_actions_adddup2(&actions_, output_fd, STDOUT_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, output_fd, STDERR_FILENO);
-    // Descriptors the daemon leaked into the shim must not reach the service.
-    ::posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1);
-    if (options.cwd) {
-      ::posix_spawn_file_actions_addchdir_np(&actions_, options.cwd->c_str());
-    }
-    ::posix_spawnattr_setflags(
-        &attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    ::posix_spawnattr_setpgroup(&attributes_, 0);  // a new group whose id is the child's pid
-    sigset_t no_signals;
-    ::sigemptyset(&no_signals);
-    ::posix_spawnattr_setsigmask(&attributes_, &no_signals);
-    sigset_t all_signals;
-    ::sigfillset(&all_signals);
-    ::posix_spawnattr_setsigdefault(&attributes_, &all_signals);
-  }
-  ~SpawnSetup() {
-    ::posix_spawn_file_actions_destroy(&actions_);
-    ::posix_spawnattr_destroy(&attributes_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  // The child's pid, or the errno of a failed exec (glibc reports it from the child).
-  int Spawn(const std::vector<std::string>& command, pid_t& pid) {
-    std::vector<char*> argv;
-    for (const std::string& word : command) {
-      argv.push_back(const_cast<char*>(word.c_str()));
-    }
-    argv.push_back(nullptr);
-    return ::posix_spawnp(&pid, argv[0], &actions_, &attributes_, argv.data(), environ);
-  }
-
- private:
-  posix_spawn_file_actions_t actions_;
-  posix_spawnattr_t attributes_;
-};
 
 class Shim {
  public:
@@ -209,7 +161,8 @@ class Shim {
     UniqueFd write_end(pipe_fds[1]);
     ::fcntl(output_fd_.get(), F_SETFL, O_NONBLOCK);
     started_ms_ = NowMillis();
-    const int spawn_error = SpawnSetup(options_, write_end.get()).Spawn(options_.command, child_);
+    const SupervisedFileActions actions(write_end.get(), options_.cwd.value_or(""));
+    const int spawn_error = SpawnInOwnGroup(options_.command, actions.get(), child_);
     if (spawn_error != 0) {
       return spawn_error;
     }
