@@ -36,6 +36,11 @@ Result<CaptureResult> Snapshotter::Capture(std::map<std::string, ServiceRecord> 
                                            const std::string& captured_by,
                                            const std::string& message,
                                            bool enforce_required) {
+  // The daemon's own records (which services were stopped by hand) are put without waiting:
+  // a capture right after a stop must still hold it.
+  if (Status settled = states_.AwaitQueuedWrites(); !settled.ok()) {
+    return settled.error().WithContext("capture: waiting for queued module state writes");
+  }
   auto stored = states_.ListText();
   if (!stored.ok()) {
     return stored.error().WithContext("capture: reading module states");

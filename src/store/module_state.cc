@@ -67,6 +67,10 @@ Result<ModuleState> ModuleStateStore::Get(const std::string& module) {
   return std::move(**loaded);
 }
 
+Status ModuleStateStore::AwaitQueuedWrites() {
+  return writer_.SubmitStatus([](SqliteConnection&) { return OkStatus(); }).get();
+}
+
 Result<std::vector<std::pair<std::string, std::string>>> ModuleStateStore::ListText() {
   using Texts = std::vector<std::pair<std::string, std::string>>;
   return database_.Read([](SqliteConnection& db) -> Result<Texts> {

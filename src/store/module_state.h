@@ -47,6 +47,11 @@ class ModuleStateStore {
   // Every module's document as stored (the compact JSON Put wrote), unparsed: a snapshot
   // splices these bytes instead of parsing and re-serializing megabytes of state.
   Result<std::vector<std::pair<std::string, std::string>>> ListText();
+  // Returns once every write queued before the call has committed (writes commit in queue
+  // order), so that a read after it sees them: Put is not waited for by its callers (the
+  // daemon's own state), but a snapshot must hold what was acknowledged before it. A write-free
+  // transaction: nothing to flush.
+  Status AwaitQueuedWrites();
   // Unconditional when expected_version is nullopt.
   std::future<Result<ModuleState>> Put(const std::string& module, nlohmann::json document,
                                        std::optional<int64_t> expected_version);
