@@ -83,6 +83,10 @@ EventJournal::EventJournal(Database& database, GroupCommitWriter& writer, const 
   auto last = database_.Read(
       [](SqliteConnection& db) { return db.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM events"); });
   committed_seq_ = last.value_or(0);
+  auto newest = database_.Read([](SqliteConnection& db) {
+    return db.QueryInt("SELECT COALESCE(MAX(time_ms), 0) FROM events");
+  });
+  last_time_ms_ = newest.value_or(0);
   writer_.AddCommitListener([this](SqliteConnection& db) { OnCommit(db); });
 }
 
@@ -185,8 +189,11 @@ Result<int64_t> EventJournal::Insert(SqliteConnection& db, const Event& event,
   if (!stmt.ok()) {
     return stmt.error();
   }
+  // Time order follows sequence order (queries by time and by seq agree), at the cost of a
+  // few milliseconds on an event stamped before one that reached the writer first.
+  last_time_ms_ = std::max(last_time_ms_, event.time_ms);
   (*stmt)
-      ->BindInt(1, event.time_ms)
+      ->BindInt(1, last_time_ms_)
       .BindText(2, event.category)
       .BindText(3, event.kind)
       .BindText(4, event.subject)

@@ -104,6 +104,10 @@ class EventJournal {
   mutable std::mutex mutex_;
   std::condition_variable committed_;
   int64_t committed_seq_ = 0;  // the highest sequence number in the table after a commit
+  // The newest time written: events are stamped by their callers on several threads and may
+  // reach the writer a little out of order; a later sequence number never gets an earlier time.
+  // Writer thread only.
+  int64_t last_time_ms_ = 0;
 };
 
 }  // namespace rebound::store

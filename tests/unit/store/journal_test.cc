@@ -56,6 +56,33 @@ TEST_F(JournalTest, AppendAssignsIncreasingSequenceAndClockTime) {
   EXPECT_EQ(store_->journal().LastCommittedSeq(), 2);
 }
 
+// Callers stamp events on their own threads (the daemon stamps a reactor round's events when they
+// happen and writes them at the end of the round), so one stamped earlier can reach the writer
+// after one stamped later. Time order must still follow sequence order, here and after a reopen.
+TEST(JournalTimeOrderTest, AnEventStampedBeforeTheLastWrittenOneTakesItsTime) {
+  ManualClock clock;
+  testing::TempDir dir;
+  {
+    auto store = *Store::Open(dir.path(), clock);
+    ASSERT_TRUE(
+        store->journal().Append({.time_ms = 2000, .category = "c", .kind = "later"}).get().ok());
+    ASSERT_TRUE(
+        store->journal().Append({.time_ms = 1000, .category = "c", .kind = "earlier"}).get().ok());
+    store->Close();
+  }
+  auto store = *Store::Open(dir.path(), clock);
+  ASSERT_TRUE(
+      store->journal().Append({.time_ms = 1500, .category = "c", .kind = "reopened"}).get().ok());
+  ASSERT_TRUE(
+      store->journal().Append({.time_ms = 3000, .category = "c", .kind = "newer"}).get().ok());
+  auto events = *store->journal().Query({});
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].time_ms, 2000);
+  EXPECT_EQ(events[1].time_ms, 2000);
+  EXPECT_EQ(events[2].time_ms, 2000);
+  EXPECT_EQ(events[3].time_ms, 3000);
+}
+
 // A COMMIT that fails (here: a deferred foreign key, as a disk error would) hands its sequence
 // numbers out again. The journal's committed sequence must follow the table, not run ahead of
 // it: a follower waits for "committed > what I saw" and would sleep through the reused numbers.
