@@ -146,6 +146,24 @@ Duration Backoff::NextDelay() {
   return delay;
 }
 
+int Backoff::ZeroDelaysAhead(int limit, bool from_reset) const {
+  const int first = from_reset ? 1 : retries_ + 1;
+  const bool previous_zero = from_reset || retries_ == 0 || previous_delay_ == Duration::zero();
+  int zeros = 0;
+  for (; zeros < limit; ++zeros) {
+    // Decorrelated draws from [initial, 3 * previous], capped by max: zero only when max is,
+    // or when initial and the previous delay are (each zero delay keeps the next one zero).
+    const bool zero = config_.jitter == Jitter::kDecorrelated
+                          ? config_.max == Duration::zero() ||
+                                (config_.initial == Duration::zero() && previous_zero)
+                          : BaseDelay(first + zeros) == Duration::zero();
+    if (!zero) {
+      break;
+    }
+  }
+  return zeros;
+}
+
 void Backoff::Reset() {
   retries_ = 0;
   previous_delay_ = Duration::zero();

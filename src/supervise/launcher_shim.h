@@ -39,6 +39,10 @@ struct ShimLauncherOptions {
   // whether an attempt runs again; the daemon's services use kAtomicOnly, which takes two
   // fsyncs off every respawn (docs/shim.md explains why that loses nothing).
   FileDurability exit_records = FileDurability::kDurable;
+  // Start shims with `--respawn POLICY --stop-signal N` (services whose policy restarts), so
+  // that they restart their service themselves under an allowance (SetRespawnAllowance).
+  // Their NAME.child rewrites are watched with inotify on run_dir. Jobs leave it off.
+  bool respawn = false;
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -53,6 +57,11 @@ class ShimLauncher final : public ProcessLauncher {
   std::optional<int> ChildPid(const std::string& name) override;
   // Removes the records of `name` unless a shim of that name is running.
   void DiscardRecords(const std::string& name) override;
+  bool SupportsRespawn() const override { return options_.respawn; }
+  // Sent as RespawnAllowanceSignal() with G in si_value, through the shim's pidfd; only to a
+  // shim started with --respawn (an older shim would die of the signal).
+  void SetRespawnAllowance(const std::string& name, uint64_t generation) override;
+  void WatchRespawns(const std::string& name, RespawnCallback on_respawn) override;
 
  private:
   struct Shim {
@@ -60,10 +69,18 @@ class ShimLauncher final : public ProcessLauncher {
     int pidfd = -1;
     ExitCallback on_exit;
     std::optional<int> child_pid = {};  // from the child record, once read
+    bool respawns = false;              // started with --respawn: takes allowances
+    uint64_t generation = 0;            // the latest restart generation reported
+    RespawnCallback on_respawn = {};
   };
 
   // Takes ownership of pidfd.
   Status Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit);
+  // One inotify watch on run_dir for every shim's NAME.child (renamed into place).
+  Status WatchChildRecords();
+  void OnRunDirChanged();
+  // Reports restarts the shim of `name` recorded in NAME.child since the last report.
+  void CheckRespawn(const std::string& name);
   void RemoveRecords(const std::string& name);
   void OnShimExit(const std::string& name);
   ExitInfo ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped);
@@ -82,6 +99,7 @@ class ShimLauncher final : public ProcessLauncher {
   FileSystem& fs_;
   std::map<std::string, Shim> shims_;
   std::optional<std::map<std::string, int>> live_shims_;
+  int inotify_fd_ = -1;
 };
 
 }  // namespace rebound::supervise
