@@ -232,7 +232,10 @@ class Shim {
     }
   }
 
-  void ForwardPendingSignals() {
+  // Reads every pending signal: the allowance is kept, the others are forwarded to the
+  // child's group while the child is unreaped (after that its pid could name another
+  // process's group), and the stop signal is remembered either way.
+  void ForwardPendingSignals(bool child_unreaped = true) {
     signalfd_siginfo info;
     while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
       const int signal = static_cast<int>(info.ssi_signo);
@@ -245,7 +248,9 @@ class Shim {
       if (signal == options_.stop_signal.value_or(SIGTERM)) {
         stop_received_ = true;  // the daemon is stopping the service: never restart it now
       }
-      if (::kill(-child_, signal) == 0) {
+      if (!child_unreaped) {
+        Note("received " + SignalName(signal) + " after the service ended");
+      } else if (::kill(-child_, signal) == 0) {
         Note("forwarded " + SignalName(signal) + " to process group " + std::to_string(child_));
       } else {
         Note("could not forward " + SignalName(signal) + ": " + ::strerror(errno));
@@ -310,7 +315,7 @@ class Shim {
     if (options_.respawn == ShimRespawn::kNever) {
       return false;
     }
-    ForwardPendingSignals();
+    ForwardPendingSignals(/*child_unreaped=*/false);
     if (stop_received_ || generation_ >= allowance_) {
       return false;
     }
