@@ -15,8 +15,10 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/atomic_file.h"
@@ -43,6 +45,12 @@ struct ShimLauncherOptions {
   // that they restart their service themselves under an allowance (SetRespawnAllowance).
   // Their NAME.child rewrites are watched with inotify on run_dir. Jobs leave it off.
   bool respawn = false;
+  // How long after a shim's restart the daemon reads its NAME.child: reading it, journaling
+  // and publishing the restart at once would compete for the CPU with the service that has
+  // just been started (on 2 cores, by ~0.7 ms of its start, docs/benchmarks.md). The restart
+  // is reported to the supervisor this much later; an exit of the shim reports it at once.
+  // Zero: at the inotify wake.
+  std::chrono::milliseconds respawn_report_delay{5};
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -79,6 +87,7 @@ class ShimLauncher final : public ProcessLauncher {
   // One inotify watch on run_dir for every shim's NAME.child (renamed into place).
   Status WatchChildRecords();
   void OnRunDirChanged();
+  void ReportRespawns();
   // Reports restarts the shim of `name` recorded in NAME.child since the last report.
   void CheckRespawn(const std::string& name);
   void RemoveRecords(const std::string& name);
@@ -100,6 +109,9 @@ class ShimLauncher final : public ProcessLauncher {
   std::map<std::string, Shim> shims_;
   std::optional<std::map<std::string, int>> live_shims_;
   int inotify_fd_ = -1;
+  int report_timer_fd_ = -1;  // respawn_report_delay after the first unreported change
+  bool report_timer_armed_ = false;
+  std::set<std::string> unreported_;  // names whose NAME.child changed since the last report
 };
 
 }  // namespace rebound::supervise

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/inotify.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,9 +140,11 @@ ShimLauncher::~ShimLauncher() {
     watcher_.UnwatchFd(shim.pidfd);
     ::close(shim.pidfd);
   }
-  if (inotify_fd_ >= 0) {
-    watcher_.UnwatchFd(inotify_fd_);
-    ::close(inotify_fd_);
+  for (int fd : {inotify_fd_, report_timer_fd_}) {
+    if (fd >= 0) {
+      watcher_.UnwatchFd(fd);
+      ::close(fd);
+    }
   }
 }
 
@@ -218,26 +221,63 @@ Status ShimLauncher::WatchChildRecords() {
     return watched;
   }
   inotify_fd_ = fd;
+  if (options_.respawn_report_delay > std::chrono::milliseconds::zero()) {
+    const int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer >= 0 && watcher_.WatchFd(timer, [this] { ReportRespawns(); }).ok()) {
+      report_timer_fd_ = timer;
+    } else if (timer >= 0) {
+      ::close(timer);  // reported at the wake instead
+    }
+  }
   return OkStatus();
+}
+
+void ShimLauncher::ReportRespawns() {
+  uint64_t expirations = 0;
+  if (report_timer_fd_ >= 0) {
+    (void)::read(report_timer_fd_, &expirations, sizeof(expirations));
+  }
+  report_timer_armed_ = false;
+  const std::set<std::string> names = std::move(unreported_);
+  unreported_.clear();
+  for (const std::string& name : names) {
+    CheckRespawn(name);
+  }
 }
 
 void ShimLauncher::OnRunDirChanged() {
   alignas(inotify_event) char buffer[16 * 1024];
-  std::vector<std::string> changed;
-  ssize_t n;
+  ssize_t n = 0;
   while ((n = ::read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
     for (ssize_t offset = 0; offset < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
       const std::string file = event->len > 0 ? std::string(event->name) : std::string();
-      if (file.size() > 6 && file.ends_with(".child")) {
-        changed.push_back(file.substr(0, file.size() - 6));
+      if (!file.ends_with(".child")) {
+        continue;
+      }
+      std::string name = file.substr(0, file.size() - 6);
+      if (auto shim = shims_.find(name); shim != shims_.end() && shim->second.respawns) {
+        unreported_.insert(std::move(name));
       }
     }
   }
-  // IN_Q_OVERFLOW (events lost) or nothing matched: the shims' exits still check their record.
-  for (const std::string& name : changed) {
-    CheckRespawn(name);
+  // IN_Q_OVERFLOW (events lost): the shims' exits still check their record.
+  if (unreported_.empty() || report_timer_armed_) {
+    return;
+  }
+  if (report_timer_fd_ < 0) {
+    ReportRespawns();
+    return;
+  }
+  const auto delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      options_.respawn_report_delay);
+  itimerspec when{};
+  when.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
+  when.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+  report_timer_armed_ = ::timerfd_settime(report_timer_fd_, 0, &when, nullptr) == 0;
+  if (!report_timer_armed_) {
+    ReportRespawns();
   }
 }
 
