@@ -42,6 +42,14 @@ TEST(BackoffTest, ZeroDelaysAheadCountsOnlyCertainZeros) {
   auto decorrelated = Backoff::Create(
       {.initial = 0s, .max = 1s, .jitter = Jitter::kDecorrelated}, random);
   EXPECT_EQ(decorrelated->ZeroDelaysAhead(3), 3);
+  auto custom = Backoff::Create({.strategy = BackoffStrategy::kCustom,
+                                 .max = 1min,
+                                 .custom = [](int retry) { return retry <= 2 ? 0s : 1s; }},
+                                random);
+  EXPECT_EQ(custom->ZeroDelaysAhead(5), 2);
+  auto capped = Backoff::Create({.initial = 0s, .max = 0s, .jitter = Jitter::kDecorrelated},
+                                random);
+  EXPECT_EQ(capped->ZeroDelaysAhead(4), 4);
 }
 
 TEST(BackoffTest, FixedRepeatsInitial) {
