@@ -48,8 +48,9 @@ struct ShimLauncherOptions {
   // How long after a shim's restart the daemon reads its NAME.child: reading it, journaling
   // and publishing the restart at once would compete for the CPU with the service that has
   // just been started (on 2 cores, by ~0.7 ms of its start, docs/benchmarks.md). The restart
-  // is reported to the supervisor this much later; an exit of the shim reports it at once.
-  // Zero: at the inotify wake.
+  // is reported to the supervisor this much later (and the changes of that interval in one
+  // wake: a start of many services wakes the daemon once, not once per record); an exit of
+  // the shim reports it at once. Zero: at each inotify wake.
   std::chrono::milliseconds respawn_report_delay{5};
 };
 
@@ -87,7 +88,10 @@ class ShimLauncher final : public ProcessLauncher {
   // One inotify watch on run_dir for every shim's NAME.child (renamed into place).
   Status WatchChildRecords();
   void OnRunDirChanged();
+  bool ArmReportTimer();
   void ReportRespawns();
+  // The NAME of each NAME.child renamed into run_dir since the last call.
+  std::set<std::string> ChangedChildRecords();
   // Reports restarts the shim of `name` recorded in NAME.child since the last report.
   void CheckRespawn(const std::string& name);
   void RemoveRecords(const std::string& name);
@@ -110,8 +114,7 @@ class ShimLauncher final : public ProcessLauncher {
   std::optional<std::map<std::string, int>> live_shims_;
   int inotify_fd_ = -1;
   int report_timer_fd_ = -1;  // respawn_report_delay after the first unreported change
-  bool report_timer_armed_ = false;
-  std::set<std::string> unreported_;  // names whose NAME.child changed since the last report
+  bool report_timer_armed_ = false;  // and the inotify watch paused until it fires
 };
 
 }  // namespace rebound::supervise

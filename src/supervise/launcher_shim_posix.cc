@@ -232,20 +232,41 @@ Status ShimLauncher::WatchChildRecords() {
   return OkStatus();
 }
 
-void ShimLauncher::ReportRespawns() {
-  uint64_t expirations = 0;
-  if (report_timer_fd_ >= 0) {
-    (void)::read(report_timer_fd_, &expirations, sizeof(expirations));
+// The first change wakes the reactor; the watch then pauses until the report, so a burst of
+// records (a hundred services starting) costs one wake of the daemon, not one each.
+void ShimLauncher::OnRunDirChanged() {
+  if (report_timer_fd_ >= 0 && ArmReportTimer()) {
+    watcher_.UnwatchFd(inotify_fd_);
+    return;
   }
-  report_timer_armed_ = false;
-  const std::set<std::string> names = std::move(unreported_);
-  unreported_.clear();
-  for (const std::string& name : names) {
+  ReportRespawns();
+}
+
+bool ShimLauncher::ArmReportTimer() {
+  const auto delay =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.respawn_report_delay);
+  itimerspec when{};
+  when.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
+  when.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+  report_timer_armed_ = ::timerfd_settime(report_timer_fd_, 0, &when, nullptr) == 0;
+  return report_timer_armed_;
+}
+
+void ShimLauncher::ReportRespawns() {
+  if (report_timer_armed_) {
+    uint64_t expirations = 0;
+    (void)::read(report_timer_fd_, &expirations, sizeof(expirations));
+    report_timer_armed_ = false;
+    // If this fails, restarts are still reported when their shim exits (CheckRespawn).
+    (void)watcher_.WatchFd(inotify_fd_, [this] { OnRunDirChanged(); });
+  }
+  for (const std::string& name : ChangedChildRecords()) {
     CheckRespawn(name);
   }
 }
 
-void ShimLauncher::OnRunDirChanged() {
+std::set<std::string> ShimLauncher::ChangedChildRecords() {
+  std::set<std::string> names;
   alignas(inotify_event) char buffer[16 * 1024];
   ssize_t n = 0;
   while ((n = ::read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
@@ -253,32 +274,13 @@ void ShimLauncher::OnRunDirChanged() {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
       const std::string file = event->len > 0 ? std::string(event->name) : std::string();
-      if (!file.ends_with(".child")) {
-        continue;
-      }
-      std::string name = file.substr(0, file.size() - 6);
-      if (auto shim = shims_.find(name); shim != shims_.end() && shim->second.respawns) {
-        unreported_.insert(std::move(name));
+      if (file.ends_with(".child")) {
+        names.insert(file.substr(0, file.size() - 6));
       }
     }
   }
-  // IN_Q_OVERFLOW (events lost): the shims' exits still check their record.
-  if (unreported_.empty() || report_timer_armed_) {
-    return;
-  }
-  if (report_timer_fd_ < 0) {
-    ReportRespawns();
-    return;
-  }
-  const auto delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      options_.respawn_report_delay);
-  itimerspec when{};
-  when.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
-  when.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
-  report_timer_armed_ = ::timerfd_settime(report_timer_fd_, 0, &when, nullptr) == 0;
-  if (!report_timer_armed_) {
-    ReportRespawns();
-  }
+  // IN_Q_OVERFLOW (events lost) shows no name: the shims' exits still check their record.
+  return names;
 }
 
 void ShimLauncher::CheckRespawn(const std::string& name) {
