@@ -323,28 +323,31 @@ class Shim {
     return options_.respawn == ShimRespawn::kAlways || !success;
   }
 
-  // Starts the service again at once; the bookkeeping (the old pipe's last output, the log
-  // note, NAME.child) comes after the spawn, off the way to the new process. Returns 0 or the
-  // spawn's errno.
+  // Starts the service again at once; the bookkeeping comes after the spawn, off the way to
+  // the new process: NAME.child first (until it names the new child, a daemon that must kill
+  // the service finds only the dead one), then the old pipe's last output and the log note.
+  // Returns 0 or the spawn's errno.
   int Respawn(const ExitRecord& ended) {
     UniqueFd old_output = std::move(output_fd_);
     const int spawn_error = StartChild();
-    (void)CopyOutput(old_output.get(), kMaxFinalDrainBytes);
     const PreviousExit previous{.child_pid = ended.child_pid,
                                 .exit_code = ended.exit_code,
                                 .signal = ended.signal,
                                 .core_dumped = ended.core_dumped,
                                 .started_ms = ended.started_ms,
                                 .ended_ms = ended.ended_ms};
+    if (spawn_error == 0) {
+      ++generation_;
+      RecordChild(previous);
+    }
+    (void)CopyOutput(old_output.get(), kMaxFinalDrainBytes);
     if (spawn_error != 0) {
       Note(options_.name + " " + DescribeExit(previous) + "; restarting it failed");
       return spawn_error;
     }
-    ++generation_;
     Note(options_.name + " " + DescribeExit(previous) + "; restarted it as pid " +
          std::to_string(child_) + " (restart " + std::to_string(generation_) +
          " allowed by the daemon, up to " + std::to_string(allowance_) + ")");
-    RecordChild(previous);
     return 0;
   }
 
