@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "daemon_harness.h"
 #include "supervise/exit_record.h"
 #include "supervise/process_info.h"
@@ -113,6 +116,55 @@ TEST(DaemonRespawnTest, ANewDaemonAdoptsTheChildItsShimRestartedMeanwhile) {
   EXPECT_EQ(ChildOf(h, "api").shim_pid, shim);
   EXPECT_EQ(ChildOf(h, "api").generation, 2u);
   EXPECT_TRUE(WaitUntil([&] { return h.Service("api")["restarts"] == 1; })) << h.DaemonLog();
+}
+
+// Processes whose command line is exactly `sleep SECONDS`.
+int CountSleepers(const std::string& seconds) {
+  const std::string wanted = std::string("sleep") + '\0' + seconds + '\0';
+  int count = 0;
+  for (const std::string& entry : DefaultFileSystem().ListDir("/proc").value_or({})) {
+    if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
+        DefaultFileSystem().ReadFile("/proc/" + entry + "/cmdline").value_or("") == wanted) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// A restart asked for just as the service dies: whichever comes first, the service ends up
+// running once, never twice (the revoke goes before the stop signal, and a restart that raced
+// it is stopped with the rest).
+TEST(DaemonRespawnTest, ARestartRacingACrashLeavesExactlyOneInstance) {
+  DaemonHarness h;
+  const std::string seconds = std::to_string(900000 + ::getpid() % 90000);
+  h.Start("[services.api]\ncommand = [\"sleep\", \"" + seconds + "\"]\n" + kZeroBackoff +
+          "stop_timeout = \"1s\"\nintensity = { max_restarts = 50, within = \"60s\" }\n");
+  int pid = h.WaitForPid("api");
+  ASSERT_GT(pid, 0) << h.DaemonLog();
+  for (int round = 0; round < 5; ++round) {
+    ::kill(pid, SIGKILL);
+    ASSERT_EQ(h.Post("/v1/services/api/restart"), 202);
+    const int next = h.WaitForPid("api", pid);
+    ASSERT_NE(next, pid) << h.DaemonLog();
+    pid = next;
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return CountSleepers(seconds) == 1 && h.State("api") == "running" && h.Pid("api") != 0 &&
+           ProcessAlive(h.Pid("api"));
+  })) << CountSleepers(seconds) << " instances\n" << h.DaemonLog();
+}
+
+TEST(DaemonRespawnTest, AGracefulShutdownLeavesNoServiceBehind) {
+  DaemonHarness h;
+  const std::string seconds = std::to_string(800000 + ::getpid() % 90000);
+  h.Start("[services.api]\ncommand = [\"sleep\", \"" + seconds + "\"]\n" + kZeroBackoff);
+  const int first = h.WaitForPid("api");
+  ASSERT_GT(first, 0) << h.DaemonLog();
+  ::kill(first, SIGKILL);
+  ASSERT_NE(h.WaitForPid("api", first), first);
+  EXPECT_EQ(h.Terminate(), 0);
+  EXPECT_TRUE(WaitUntil([&] { return CountSleepers(seconds) == 0; }))
+      << CountSleepers(seconds) << " left";
 }
 
 }  // namespace
