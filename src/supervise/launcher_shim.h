@@ -7,6 +7,11 @@
 // Adopt() finds them again (shim pid checked against its command line, the service's pid
 // against its /proc start time, so a reused pid is never adopted or signalled).
 //
+// With `respawn`, shims of services that restart get `--respawn`: SetRespawnAllowance sends
+// them the allowance (docs/shim.md, "Restarting without the daemon"), and a restart they make
+// is reported through WatchRespawns from their rewritten NAME.child (one inotify watch on
+// RUN_DIR for all of them).
+//
 //   ShimLauncher launcher({.rebound_binary = "/usr/bin/rebound", .run_dir = data + "/run",
 //                          .log_dir = data + "/logs"}, reactor, DefaultFileSystem());
 //
