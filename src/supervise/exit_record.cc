@@ -112,13 +112,12 @@ Result<nlohmann::json> ReadJsonFile(FileSystem& fs, const std::string& path) {
 }
 
 nlohmann::json PreviousExitToJson(const PreviousExit& exit) {
-  return {{"child_pid", exit.child_pid},     {"exit_code", NullableToJson(exit.exit_code)},
+  return {{"child_pid", exit.child_pid},           {"exit_code", NullableToJson(exit.exit_code)},
           {"signal", NullableToJson(exit.signal)}, {"core_dumped", exit.core_dumped},
-          {"started_ms", exit.started_ms},   {"ended_ms", exit.ended_ms}};
+          {"started_ms", exit.started_ms},         {"ended_ms", exit.ended_ms}};
 }
 
-std::optional<PreviousExit> PreviousExitFromJson(const nlohmann::json& json,
-                                                 FieldReader& outer) {
+std::optional<PreviousExit> PreviousExitFromJson(const nlohmann::json& json, FieldReader& outer) {
   FieldReader reader(json, "previous_exit");
   PreviousExit exit{.child_pid = reader.Integer<int>("child_pid"),
                     .exit_code = reader.NullableInteger<int>("exit_code"),
@@ -256,15 +255,14 @@ std::string SignalName(int signal) {
 }
 
 std::string DescribeExit(const ExitRecord& record) {
-  return DescribeExit(PreviousExit{.exit_code = record.exit_code,
-                                   .signal = record.signal,
-                                   .core_dumped = record.core_dumped});
+  return DescribeExit(PreviousExit{
+      .exit_code = record.exit_code, .signal = record.signal, .core_dumped = record.core_dumped});
 }
 
 std::string DescribeExit(const PreviousExit& exit) {
   if (exit.signal) {
-    std::string text = "killed by signal " + std::to_string(*exit.signal) + " (" +
-                       SignalName(*exit.signal) + ")";
+    std::string text =
+        "killed by signal " + std::to_string(*exit.signal) + " (" + SignalName(*exit.signal) + ")";
     return exit.core_dumped ? text + ", core dumped" : text;
   }
   return "exited with code " + std::to_string(exit.exit_code.value_or(-1));

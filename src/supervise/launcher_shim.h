@@ -118,7 +118,7 @@ class ShimLauncher final : public ProcessLauncher {
   std::map<std::string, Shim> shims_;
   std::optional<std::map<std::string, int>> live_shims_;
   int inotify_fd_ = -1;
-  int report_timer_fd_ = -1;  // respawn_report_delay after the first unreported change
+  int report_timer_fd_ = -1;         // respawn_report_delay after the first unreported change
   bool report_timer_armed_ = false;  // and the inotify watch paused until it fires
 };
 

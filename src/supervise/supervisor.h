@@ -12,16 +12,16 @@
 //   supervisor.StopAll([] { exit_loop(); });
 //
 // A state machine per service: stopped -> running -> (exited | backoff -> running | fatal),
-// stopping -> stopped.
+// stopping -> stopped. Pure logic over ProcessLauncher and Scheduler; not thread-safe: every
+// call, timer and exit callback runs on one thread (the engine's reactor). Every collaborator
+// must outlive the supervisor.
 //
 // Immediate restarts (supervisor_respawn.cc): when a restart right now would be immediate and
 // unconditional under the policy (restart always/on-failure, a zero backoff delay, restarts
 // left in the intensity window, one_for_one, required dependencies met, not stopping, not
 // shutting down), the supervisor lets a launcher that SupportsRespawn() restart the service
 // by itself, up to that many times, and records each restart when it is reported, as if it
-// had made it itself. Before it stops or restarts a service, it revokes that allowance. Pure logic over ProcessLauncher and Scheduler; not thread-safe: every
-// call, timer and exit callback runs on one thread (the engine's reactor). Every collaborator
-// must outlive the supervisor.
+// had made it itself. Before it stops or restarts a service, it revokes that allowance.
 
 #include <deque>
 #include <functional>

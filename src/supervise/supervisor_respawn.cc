@@ -74,12 +74,11 @@ void Supervisor::RevokeAllowance(Service& service) {
 
 void Supervisor::WatchRespawns(Service& service) {
   const uint64_t generation = service.generation;
-  launcher_.WatchRespawns(service.spec.name,
-                          [this, &service, generation](const Respawn& respawn) {
-                            if (service.generation == generation) {
-                              OnRespawned(service, respawn);
-                            }
-                          });
+  launcher_.WatchRespawns(service.spec.name, [this, &service, generation](const Respawn& respawn) {
+    if (service.generation == generation) {
+      OnRespawned(service, respawn);
+    }
+  });
 }
 
 // Records what a restart of our own records: the exit, a restart counted for intensity and

@@ -25,8 +25,8 @@ std::string ImmediateSleeper(const std::string& name) {
 }
 
 supervise::ChildRecord ChildOf(DaemonHarness& h, const std::string& name) {
-  auto record = supervise::ReadChildRecord(DefaultFileSystem(),
-                                           h.dir().Path("data/run/" + name + ".child"));
+  auto record =
+      supervise::ReadChildRecord(DefaultFileSystem(), h.dir().Path("data/run/" + name + ".child"));
   return record.value_or(supervise::ChildRecord{});
 }
 
@@ -151,7 +151,9 @@ TEST(DaemonRespawnTest, ARestartRacingACrashLeavesExactlyOneInstance) {
   ASSERT_TRUE(WaitUntil([&] {
     return CountSleepers(seconds) == 1 && h.State("api") == "running" && h.Pid("api") != 0 &&
            ProcessAlive(h.Pid("api"));
-  })) << CountSleepers(seconds) << " instances\n" << h.DaemonLog();
+  })) << CountSleepers(seconds)
+      << " instances\n"
+      << h.DaemonLog();
 }
 
 TEST(DaemonRespawnTest, AGracefulShutdownLeavesNoServiceBehind) {

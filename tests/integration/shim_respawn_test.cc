@@ -95,7 +95,7 @@ TEST_F(ShimRespawnTest, AStopAfterASelfRestartIsNotRestarted) {
         const std::string log = ReadText(LogPath());
         return log.find("ready\n", log.find("restarted it as pid")) != std::string::npos;
       },
-      kTimeout));  // the new child has set its trap
+      kTimeout));                       // the new child has set its trap
   ASSERT_EQ(::kill(shim, SIGTERM), 0);  // forwarded: the service's stop signal
   const ExitRecord exit = FinishedRecord(shim);
   EXPECT_EQ(exit.exit_code, 7);

@@ -22,12 +22,12 @@
 #include <thread>
 
 #include "base/atomic_file.h"
+#include "shim_harness.h"
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
 #include "testing/fault_file_system.h"
 #include "testing/temp_dir.h"
-#include "shim_harness.h"
 
 namespace rebound::supervise {
 namespace {

@@ -30,8 +30,7 @@ TEST(BackoffTest, ZeroDelaysAheadCountsOnlyCertainZeros) {
       random);
   EXPECT_EQ(zero->ZeroDelaysAhead(7), 7);
   auto linear = Backoff::Create(
-      {.strategy = BackoffStrategy::kLinear, .initial = 0s, .increment = 100ms, .max = 1s},
-      random);
+      {.strategy = BackoffStrategy::kLinear, .initial = 0s, .increment = 100ms, .max = 1s}, random);
   EXPECT_EQ(linear->ZeroDelaysAhead(5), 1);
   (void)linear->NextDelay();
   EXPECT_EQ(linear->ZeroDelaysAhead(5), 0);
@@ -39,16 +38,16 @@ TEST(BackoffTest, ZeroDelaysAheadCountsOnlyCertainZeros) {
   auto exponential = Backoff::Create({.initial = 100ms, .max = 1s, .jitter = Jitter::kFull},
                                      random);  // a draw may be 0, but not certainly
   EXPECT_EQ(exponential->ZeroDelaysAhead(5), 0);
-  auto decorrelated = Backoff::Create(
-      {.initial = 0s, .max = 1s, .jitter = Jitter::kDecorrelated}, random);
+  auto decorrelated =
+      Backoff::Create({.initial = 0s, .max = 1s, .jitter = Jitter::kDecorrelated}, random);
   EXPECT_EQ(decorrelated->ZeroDelaysAhead(3), 3);
   auto custom = Backoff::Create({.strategy = BackoffStrategy::kCustom,
                                  .max = 1min,
                                  .custom = [](int retry) { return retry <= 2 ? 0s : 1s; }},
                                 random);
   EXPECT_EQ(custom->ZeroDelaysAhead(5), 2);
-  auto capped = Backoff::Create({.initial = 0s, .max = 0s, .jitter = Jitter::kDecorrelated},
-                                random);
+  auto capped =
+      Backoff::Create({.initial = 0s, .max = 0s, .jitter = Jitter::kDecorrelated}, random);
   EXPECT_EQ(capped->ZeroDelaysAhead(4), 4);
 }
 

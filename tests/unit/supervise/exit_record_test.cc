@@ -123,7 +123,7 @@ TEST(ExitRecordTest, AChildRecordFromAnOlderShimReadsAsGenerationZero) {
 
 TEST(ExitRecordTest, ABadPreviousExitIsCorruption) {
   nlohmann::json json = SampleChild().ToJson();
-  json["previous_exit"] = {{"child_pid", 41}, {"exit_code", 1},    {"signal", 9},
+  json["previous_exit"] = {{"child_pid", 41},      {"exit_code", 1},  {"signal", 9},
                            {"core_dumped", false}, {"started_ms", 1}, {"ended_ms", 2}};
   auto parsed = ChildRecord::FromJson(json);
   ASSERT_FALSE(parsed.ok());

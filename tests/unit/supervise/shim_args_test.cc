@@ -155,9 +155,9 @@ TEST(ShimArgsTest, RespawnTakesThePolicyAndTheStopSignal) {
 
 TEST(ShimArgsTest, UsageListsEveryOption) {
   const std::string usage = ShimUsage();
-  for (const char* option : {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep",
-                             "--parent-pid", "--exit-record", "--respawn", "--stop-signal",
-                             "--cwd", "--env", "-- COMMAND"}) {
+  for (const char* option :
+       {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep", "--parent-pid",
+        "--exit-record", "--respawn", "--stop-signal", "--cwd", "--env", "-- COMMAND"}) {
     EXPECT_NE(usage.find(option), std::string::npos) << option;
   }
 }

@@ -273,9 +273,8 @@ TEST_F(SupervisorRespawnTest, ShutdownRevokesEveryAllowanceBeforeTheFirstSignal)
   bool done = false;
   supervisor_->StopAll([&] { done = true; });
   const std::vector<std::string> calls = launcher_.calls();
-  const auto first_signal = std::find_if(calls.begin(), calls.end(), [](const std::string& c) {
-    return c.starts_with("signal");
-  });
+  const auto first_signal = std::find_if(
+      calls.begin(), calls.end(), [](const std::string& c) { return c.starts_with("signal"); });
   EXPECT_NE(std::find(calls.begin(), first_signal, "allow db 0"), first_signal);
   EXPECT_NE(std::find(calls.begin(), first_signal, "allow api 0"), first_signal);
   scheduler_.RunDue();
