@@ -86,6 +86,10 @@ class ShimLauncher final : public ProcessLauncher {
     bool respawns = false;              // started with --respawn: takes allowances
     uint64_t generation = 0;            // the latest restart generation reported
     RespawnCallback on_respawn = {};
+    // Kill() found NAME.child naming a child that is gone: the shim is restarting the service
+    // (it writes the new record a moment after the spawn) or about to exit. The next record
+    // it writes names the child to kill.
+    bool kill_pending = false;
   };
 
   // Takes ownership of pidfd.

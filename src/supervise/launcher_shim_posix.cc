@@ -294,6 +294,9 @@ void ShimLauncher::CheckRespawn(const std::string& name) {
   }
   Shim& shim = it->second;
   shim.child_pid = record->child_pid;
+  if (shim.kill_pending) {
+    (void)KillRecordedChild(name, shim.pid);
+  }
   if (record->generation <= shim.generation || !shim.on_respawn) {
     return;
   }
@@ -505,6 +508,15 @@ Status ShimLauncher::Kill(const std::string& name) {
     return NotFoundError("no running shim for " + name);
   }
   if (KillRecordedChild(name, it->second.pid)) {
+    return OkStatus();
+  }
+  // A shim that restarts its service writes the new child's record just after the spawn:
+  // killing the shim in between would orphan that child. Its allowance was revoked before
+  // this kill, so it either exits (and is handled as any exit) or has already restarted and
+  // is about to name the child, which is killed then (CheckRespawn).
+  auto record = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+  if (it->second.respawns && record.ok() && record->shim_pid == it->second.pid) {
+    it->second.kill_pending = true;
     return OkStatus();
   }
   // No child record yet: the service is just starting. Kill the shim; the group goes with

@@ -169,5 +169,41 @@ TEST_F(ShimRespawnTest, TheLauncherAllowsReportsAndRevokes) {
   EXPECT_EQ(respawns.size(), 1u);
 }
 
+// Between a restart and its new NAME.child, the record names the dead child. A kill in that
+// moment must not take the shim down (that would orphan the new child): it waits for the
+// record, then kills the child it names.
+TEST_F(ShimRespawnTest, AKillBeforeTheNewRecordKillsTheNewChildOnceItIsNamed) {
+  PollingWatcher watcher;
+  ShimLauncher launcher({.rebound_binary = REBOUND_BINARY,
+                         .run_dir = RunDir(),
+                         .log_dir = dir_.Path("logs"),
+                         .respawn = true},
+                        watcher, fs_);
+  std::optional<ExitInfo> exited;
+  auto launched = launcher.Launch({.name = kName, .command = kLooper},
+                                  [&](const ExitInfo& exit) { exited = exit; });
+  ASSERT_TRUE(launched.ok()) << launched.error().ToString();
+  started_.push_back(launched->shim_pid);
+  launcher.WatchRespawns(kName, [](const Respawn&) {});
+  launcher.SetRespawnAllowance(kName, 1);
+  const ChildRecord first = WaitForChildRecord();
+  const std::string path = ChildRecordPath(RunDir(), kName);
+  const std::string stale = ReadText(path);
+  ASSERT_EQ(::kill(-first.child_pid, SIGKILL), 0);
+  const ChildRecord second = WaitForGeneration(1);
+  const std::string fresh = ReadText(path);
+  auto put = [&](const std::string& text) {  // renamed into place, as the shim does
+    std::ofstream(path + ".test") << text;
+    ASSERT_EQ(::rename((path + ".test").c_str(), path.c_str()), 0);
+  };
+  put(stale);  // the moment before the shim's new record
+  ASSERT_TRUE(launcher.Kill(kName).ok());
+  EXPECT_TRUE(ProcessExists(second.child_pid));
+  put(fresh);  // the shim's record lands
+  ASSERT_TRUE(watcher.RunUntil([&] { return exited.has_value(); }));
+  EXPECT_EQ(exited->signal, SIGKILL) << exited->description;  // recorded by the live shim
+  EXPECT_TRUE(WaitUntil([&] { return !ProcessExists(second.child_pid); }, kTimeout));
+}
+
 }  // namespace
 }  // namespace rebound::supervise
