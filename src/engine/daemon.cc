@@ -93,11 +93,13 @@ Status Daemon::Open() {
   REBOUND_RETURN_IF_ERROR(reactor_->WatchFd(signal_fd_, [this] { OnSignal(); }));
   launcher_ = std::make_unique<supervise::ShimLauncher>(
       // A service's exit record is not fsynced: this daemon journals the exit, and a power
-      // loss that could lose the record ends the service too (docs/shim.md).
+      // loss that could lose the record ends the service too (docs/shim.md). Shims restart
+      // their service themselves while the supervisor allows it (docs/shim.md).
       supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
                                      .run_dir = data_dir + "/run",
                                      .log_dir = data_dir + "/logs",
-                                     .exit_records = FileDurability::kAtomicOnly},
+                                     .exit_records = FileDurability::kAtomicOnly,
+                                     .respawn = true},
       *reactor_, fs);
   auto reliability = Reliability::Create(
       {.config = options_.config,

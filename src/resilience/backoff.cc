@@ -146,6 +146,39 @@ Duration Backoff::NextDelay() {
   return delay;
 }
 
+int Backoff::ZeroDelaysAhead(int limit, bool from_reset) const {
+  const int first = from_reset ? 1 : retries_ + 1;
+  if (config_.max == Duration::zero()) {
+    return limit;  // every delay is capped to zero, whatever the strategy and jitter
+  }
+  if (config_.jitter == Jitter::kDecorrelated) {
+    // Drawn from [initial, 3 * previous]: zero only while initial and the previous delay are
+    // (each zero delay keeps the next one zero).
+    const bool previous_zero = from_reset || retries_ == 0 || previous_delay_ == Duration::zero();
+    return config_.initial == Duration::zero() && previous_zero ? limit : 0;
+  }
+  // The other jitters keep a zero base at zero. Closed forms where there is one: the
+  // supervisor asks after every launch, for every service.
+  const bool zero_initial = config_.initial == Duration::zero();
+  switch (config_.strategy) {
+    case BackoffStrategy::kFixed:
+    case BackoffStrategy::kExponential:
+      return zero_initial ? limit : 0;
+    case BackoffStrategy::kLinear:
+      if (!zero_initial) {
+        return 0;
+      }
+      return config_.increment == Duration::zero() ? limit : std::min(limit, first == 1 ? 1 : 0);
+    case BackoffStrategy::kCustom:
+      break;
+  }
+  int zeros = 0;
+  while (zeros < limit && BaseDelay(first + zeros) == Duration::zero()) {
+    ++zeros;
+  }
+  return zeros;
+}
+
 void Backoff::Reset() {
   retries_ = 0;
   previous_delay_ = Duration::zero();

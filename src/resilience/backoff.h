@@ -58,6 +58,10 @@ class Backoff {
   void Reset();
   // Retries handed out since construction or Reset().
   int retries() const { return retries_; }
+  // How many of the next delays, up to `limit`, are zero whatever the jitter draws: from the
+  // current retry on, or (from_reset) from the first retry after a Reset(). A supervisor
+  // pre-authorises that many immediate restarts.
+  int ZeroDelaysAhead(int limit, bool from_reset = false) const;
 
   // The capped delay of retry n before jitter. REQUIRES: n >= 1.
   Duration BaseDelay(int retry) const;

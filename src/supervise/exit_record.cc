@@ -111,14 +111,43 @@ Result<nlohmann::json> ReadJsonFile(FileSystem& fs, const std::string& path) {
   return json;
 }
 
+nlohmann::json PreviousExitToJson(const PreviousExit& exit) {
+  return {{"child_pid", exit.child_pid},           {"exit_code", NullableToJson(exit.exit_code)},
+          {"signal", NullableToJson(exit.signal)}, {"core_dumped", exit.core_dumped},
+          {"started_ms", exit.started_ms},         {"ended_ms", exit.ended_ms}};
+}
+
+std::optional<PreviousExit> PreviousExitFromJson(const nlohmann::json& json, FieldReader& outer) {
+  FieldReader reader(json, "previous_exit");
+  PreviousExit exit{.child_pid = reader.Integer<int>("child_pid"),
+                    .exit_code = reader.NullableInteger<int>("exit_code"),
+                    .signal = reader.NullableInteger<int>("signal"),
+                    .core_dumped = reader.Bool("core_dumped"),
+                    .started_ms = reader.Integer<int64_t>("started_ms"),
+                    .ended_ms = reader.Integer<int64_t>("ended_ms")};
+  if (!reader.error() && exit.exit_code.has_value() == exit.signal.has_value()) {
+    reader.Fail("exactly one of 'exit_code' and 'signal' must be set");
+  }
+  if (reader.error()) {
+    outer.Fail(reader.error()->message());
+    return std::nullopt;
+  }
+  return exit;
+}
+
 }  // namespace
 
 nlohmann::json ChildRecord::ToJson() const {
-  return {{"name", name},
-          {"shim_pid", shim_pid},
-          {"child_pid", child_pid},
-          {"child_start_time", child_start_time},
-          {"started_ms", started_ms}};
+  nlohmann::json json = {{"name", name},
+                         {"shim_pid", shim_pid},
+                         {"child_pid", child_pid},
+                         {"child_start_time", child_start_time},
+                         {"started_ms", started_ms},
+                         {"generation", generation}};
+  if (previous_exit) {
+    json["previous_exit"] = PreviousExitToJson(*previous_exit);
+  }
+  return json;
 }
 
 Result<ChildRecord> ChildRecord::FromJson(const nlohmann::json& json) {
@@ -128,6 +157,13 @@ Result<ChildRecord> ChildRecord::FromJson(const nlohmann::json& json) {
                      .child_pid = reader.Integer<int>("child_pid"),
                      .child_start_time = reader.Integer<uint64_t>("child_start_time"),
                      .started_ms = reader.Integer<int64_t>("started_ms")};
+  // A shim from before self-restarts writes neither field: its first child, generation 0.
+  if (json.is_object() && json.contains("generation")) {
+    record.generation = reader.Integer<uint64_t>("generation");
+  }
+  if (json.is_object() && json.contains("previous_exit") && !json["previous_exit"].is_null()) {
+    record.previous_exit = PreviousExitFromJson(json["previous_exit"], reader);
+  }
   if (reader.error()) {
     return *reader.error();
   }
@@ -219,12 +255,17 @@ std::string SignalName(int signal) {
 }
 
 std::string DescribeExit(const ExitRecord& record) {
-  if (record.signal) {
-    std::string text = "killed by signal " + std::to_string(*record.signal) + " (" +
-                       SignalName(*record.signal) + ")";
-    return record.core_dumped ? text + ", core dumped" : text;
+  return DescribeExit(PreviousExit{
+      .exit_code = record.exit_code, .signal = record.signal, .core_dumped = record.core_dumped});
+}
+
+std::string DescribeExit(const PreviousExit& exit) {
+  if (exit.signal) {
+    std::string text =
+        "killed by signal " + std::to_string(*exit.signal) + " (" + SignalName(*exit.signal) + ")";
+    return exit.core_dumped ? text + ", core dumped" : text;
   }
-  return "exited with code " + std::to_string(record.exit_code.value_or(-1));
+  return "exited with code " + std::to_string(exit.exit_code.value_or(-1));
 }
 
 }  // namespace rebound::supervise

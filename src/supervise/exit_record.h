@@ -25,6 +25,21 @@
 
 namespace rebound::supervise {
 
+struct ExitRecord;
+
+// How the previous child of a shim that restarted its service itself ended (docs/shim.md,
+// "Restarting without the daemon").
+struct PreviousExit {
+  int child_pid = 0;
+  std::optional<int> exit_code = {};
+  std::optional<int> signal = {};
+  bool core_dumped = false;
+  int64_t started_ms = 0;  // Unix milliseconds
+  int64_t ended_ms = 0;
+
+  bool operator==(const PreviousExit&) const = default;
+};
+
 // Identifies a running service: the pid together with the start time (field 22 of
 // /proc/PID/stat) names one process even after the pid has been reused.
 struct ChildRecord {
@@ -33,6 +48,10 @@ struct ChildRecord {
   int child_pid = 0;
   uint64_t child_start_time = 0;  // clock ticks since boot
   int64_t started_ms = 0;         // Unix milliseconds
+  // Restarts the shim did itself (0 for its first child); older records lack it: 0.
+  uint64_t generation = 0;
+  // How the child before this one ended; set when generation > 0.
+  std::optional<PreviousExit> previous_exit = {};
 
   nlohmann::json ToJson() const;
   static Result<ChildRecord> FromJson(const nlohmann::json& json);
@@ -72,6 +91,7 @@ Result<ChildRecord> ReadChildRecord(FileSystem& fs, const std::string& path);
 // "exited with code 3", "killed by signal 9 (SIGKILL)",
 // "killed by signal 11 (SIGSEGV), core dumped".
 std::string DescribeExit(const ExitRecord& record);
+std::string DescribeExit(const PreviousExit& exit);
 
 // "SIGKILL" for 9; "signal 77" for a number with no name.
 std::string SignalName(int signal);

@@ -10,6 +10,15 @@
 //
 // `on_exit` is called exactly once per launched or adopted process, on the thread that
 // drives the supervisor (the reactor), never from inside Launch or Adopt.
+//
+// A launcher that SupportsRespawn() runs processes that may restart their service themselves,
+// without a round trip through the supervisor, while the supervisor allows it:
+//
+//   launcher.WatchRespawns("api", [this](const Respawn& r) { OnRespawned(r); });
+//   launcher.SetRespawnAllowance("api", generation + 3);   // up to 3 immediate restarts
+//   launcher.SetRespawnAllowance("api", generation);       // revoked: exits come to on_exit
+//
+// An exit the process does not restart itself still ends it and reaches `on_exit`.
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -26,6 +35,7 @@ struct LaunchedProcess {
   int shim_pid = 0;
   std::optional<int> child_pid = {};  // the service itself, once known
   WallTime started = {};
+  uint64_t generation = 0;  // restarts the process already did itself (adopted ones)
 };
 
 struct ExitInfo {
@@ -52,6 +62,16 @@ struct Adoption {
 
 using ExitCallback = std::function<void(const ExitInfo&)>;
 
+// A process restarted its service itself, under its allowance.
+struct Respawn {
+  uint64_t generation = 0;  // its restarts so far; may jump by more than one
+  int child_pid = 0;        // the service's new process
+  WallTime started = {};
+  ExitInfo previous_exit = {};  // how the process before it ended
+};
+
+using RespawnCallback = std::function<void(const Respawn&)>;
+
 class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
@@ -66,6 +86,17 @@ class ProcessLauncher {
   // Forgets what an ended process of this name left behind (its exit record), for launchers
   // that keep it until the caller has durably recorded the outcome. Default: nothing kept.
   virtual void DiscardRecords(const std::string& /*name*/) {}
+
+  // Whether launched processes can restart their service themselves. Default: no.
+  virtual bool SupportsRespawn() const { return false; }
+  // The running process of `name` may restart its service itself while its restart
+  // generation is below `generation`; a value at or below it revokes. Absolute, so one that
+  // arrives late never allows more than was meant. Default: nothing.
+  virtual void SetRespawnAllowance(const std::string& /*name*/, uint64_t /*generation*/) {}
+  // Calls `on_respawn` (loop thread, never from inside this call) when the running process
+  // of `name` reports restarts it did itself, until it exits. Before its exit reaches
+  // on_exit, every restart it recorded has been reported. Default: never.
+  virtual void WatchRespawns(const std::string& /*name*/, RespawnCallback /*on_respawn*/) {}
 };
 
 // Receives every supervisor state change (the engine journals and logs them).

@@ -7,6 +7,11 @@
 // Adopt() finds them again (shim pid checked against its command line, the service's pid
 // against its /proc start time, so a reused pid is never adopted or signalled).
 //
+// With `respawn`, shims of services that restart get `--respawn`: SetRespawnAllowance sends
+// them the allowance (docs/shim.md, "Restarting without the daemon"), and a restart they make
+// is reported through WatchRespawns from their rewritten NAME.child (one inotify watch on
+// RUN_DIR for all of them).
+//
 //   ShimLauncher launcher({.rebound_binary = "/usr/bin/rebound", .run_dir = data + "/run",
 //                          .log_dir = data + "/logs"}, reactor, DefaultFileSystem());
 //
@@ -15,8 +20,10 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/atomic_file.h"
@@ -39,6 +46,17 @@ struct ShimLauncherOptions {
   // whether an attempt runs again; the daemon's services use kAtomicOnly, which takes two
   // fsyncs off every respawn (docs/shim.md explains why that loses nothing).
   FileDurability exit_records = FileDurability::kDurable;
+  // Start shims with `--respawn POLICY --stop-signal N` (services whose policy restarts), so
+  // that they restart their service themselves under an allowance (SetRespawnAllowance).
+  // Their NAME.child rewrites are watched with inotify on run_dir. Jobs leave it off.
+  bool respawn = false;
+  // How long after a shim's restart the daemon reads its NAME.child: reading it, journaling
+  // and publishing the restart at once would compete for the CPU with the service that has
+  // just been started (on 2 cores, by ~0.7 ms of its start, docs/benchmarks.md). The restart
+  // is reported to the supervisor this much later (and the changes of that interval in one
+  // wake: a start of many services wakes the daemon once, not once per record); an exit of
+  // the shim reports it at once. Zero: at each inotify wake.
+  std::chrono::milliseconds respawn_report_delay{5};
 };
 
 class ShimLauncher final : public ProcessLauncher {
@@ -53,6 +71,11 @@ class ShimLauncher final : public ProcessLauncher {
   std::optional<int> ChildPid(const std::string& name) override;
   // Removes the records of `name` unless a shim of that name is running.
   void DiscardRecords(const std::string& name) override;
+  bool SupportsRespawn() const override { return options_.respawn; }
+  // Sent as RespawnAllowanceSignal() with G in si_value, through the shim's pidfd; only to a
+  // shim started with --respawn (an older shim would die of the signal).
+  void SetRespawnAllowance(const std::string& name, uint64_t generation) override;
+  void WatchRespawns(const std::string& name, RespawnCallback on_respawn) override;
 
  private:
   struct Shim {
@@ -60,10 +83,26 @@ class ShimLauncher final : public ProcessLauncher {
     int pidfd = -1;
     ExitCallback on_exit;
     std::optional<int> child_pid = {};  // from the child record, once read
+    bool respawns = false;              // started with --respawn: takes allowances
+    uint64_t generation = 0;            // the latest restart generation reported
+    RespawnCallback on_respawn = {};
+    // Kill() found NAME.child naming a child that is gone: the shim is restarting the service
+    // (it writes the new record a moment after the spawn) or about to exit. The next record
+    // it writes names the child to kill.
+    bool kill_pending = false;
   };
 
   // Takes ownership of pidfd.
   Status Watch(const std::string& name, int shim_pid, int pidfd, ExitCallback on_exit);
+  // One inotify watch on run_dir for every shim's NAME.child (renamed into place).
+  Status WatchChildRecords();
+  void OnRunDirChanged();
+  bool ArmReportTimer();
+  void ReportRespawns();
+  // The NAME of each NAME.child renamed into run_dir since the last call.
+  std::set<std::string> ChangedChildRecords();
+  // Reports restarts the shim of `name` recorded in NAME.child since the last report.
+  void CheckRespawn(const std::string& name);
   void RemoveRecords(const std::string& name);
   void OnShimExit(const std::string& name);
   ExitInfo ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped);
@@ -82,6 +121,9 @@ class ShimLauncher final : public ProcessLauncher {
   FileSystem& fs_;
   std::map<std::string, Shim> shims_;
   std::optional<std::map<std::string, int>> live_shims_;
+  int inotify_fd_ = -1;
+  int report_timer_fd_ = -1;         // respawn_report_delay after the first unreported change
+  bool report_timer_armed_ = false;  // and the inotify watch paused until it fires
 };
 
 }  // namespace rebound::supervise

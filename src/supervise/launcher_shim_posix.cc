@@ -1,7 +1,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
+#include "supervise/shim.h"
 
 extern char** environ;
 
@@ -24,6 +27,18 @@ int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 
 // Signals through the pidfd: never reaches another process that reused the pid.
 int PidfdSendSignal(int pidfd, int signal) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+// The allowance G rides in si_value, as sigqueue(3) would send it, but through the pidfd.
+int PidfdSendAllowance(int pidfd, uint64_t generation) {
+  siginfo_t info{};
+  info.si_signo = RespawnAllowanceSignal();
+  info.si_code = SI_QUEUE;  // a sender may only forge a negative code for another process
+  info.si_pid = ::getpid();
+  info.si_uid = ::getuid();
+  info.si_value.sival_int = static_cast<int>(std::min<uint64_t>(generation, INT32_MAX));
+  return static_cast<int>(
+      ::syscall(SYS_pidfd_send_signal, pidfd, RespawnAllowanceSignal(), &info, 0));
 }
 
 std::string Arg(const std::string& text) { return text + std::string(1, '\0'); }
@@ -38,6 +53,23 @@ bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::stri
   const std::string expected =
       Arg("shim") + Arg("--name") + Arg(name) + Arg("--run-dir") + Arg(run_dir);
   return cmdline->find(expected) != std::string::npos;
+}
+
+// Whether the shim at `pid` was started with --respawn (an adopted one may predate it).
+bool ShimTakesAllowances(FileSystem& fs, int pid) {
+  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline.ok()) {
+    return false;
+  }
+  const size_t separator = cmdline->find(Arg("--"));
+  return cmdline->substr(0, separator).find(Arg("--respawn")) != std::string::npos;
+}
+
+ExitInfo PreviousExitInfo(const PreviousExit& exit) {
+  return ExitInfo{.exit_code = exit.exit_code,
+                  .signal = exit.signal,
+                  .ended = FromUnixMillis(exit.ended_ms),
+                  .description = DescribeExit(exit)};
 }
 
 // The daemon's environment plus the service's own variables (which override). Passed as the
@@ -78,11 +110,13 @@ Result<int> Spawn(const std::string& executable, const std::vector<std::string>&
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
-  sigset_t none;
-  sigemptyset(&none);
+  // Blocked from the start: an allowance sent before the shim reads its signalfd waits.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, RespawnAllowanceSignal());
   sigset_t defaults;
   sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigmask(&attributes, &blocked);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
@@ -106,6 +140,12 @@ ShimLauncher::~ShimLauncher() {
     watcher_.UnwatchFd(shim.pidfd);
     ::close(shim.pidfd);
   }
+  for (int fd : {inotify_fd_, report_timer_fd_}) {
+    if (fd >= 0) {
+      watcher_.UnwatchFd(fd);
+      ::close(fd);
+    }
+  }
 }
 
 std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) const {
@@ -118,6 +158,10 @@ std::vector<std::string> ShimLauncher::ShimArguments(const ServiceSpec& spec) co
                                    "--parent-pid",    std::to_string(::getpid())};
   if (options_.exit_records == FileDurability::kAtomicOnly) {
     args.insert(args.end(), {"--exit-record", "atomic"});
+  }
+  if (options_.respawn && spec.restart != RestartPolicy::kNever) {
+    args.insert(args.end(), {"--respawn", std::string(RestartPolicyName(spec.restart)),
+                             "--stop-signal", std::to_string(spec.stop_signal)});
   }
   if (!spec.cwd.empty()) {
     args.insert(args.end(), {"--cwd", spec.cwd});
@@ -141,6 +185,7 @@ Result<LaunchedProcess> ShimLauncher::Launch(const ServiceSpec& spec, ExitCallba
     ::waitpid(*pid, nullptr, 0);
     return watched.error();
   }
+  shims_[spec.name].respawns = options_.respawn && spec.restart != RestartPolicy::kNever;
   // The service's pid is in the child record the shim writes a moment later: ChildPid() reads
   // it then. Not waiting for it here keeps the reactor free while many services start.
   return LaunchedProcess{.shim_pid = *pid, .started = std::chrono::system_clock::now()};
@@ -156,7 +201,141 @@ Status ShimLauncher::Watch(const std::string& name, int shim_pid, int pidfd, Exi
   return OkStatus();
 }
 
+Status ShimLauncher::WatchChildRecords() {
+  if (inotify_fd_ >= 0) {
+    return OkStatus();
+  }
+  REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
+  const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoError(errno, "inotify_init1 for " + options_.run_dir);
+  }
+  // Records are renamed into place (base/atomic_file.h): a whole record, one event.
+  if (::inotify_add_watch(fd, options_.run_dir.c_str(), IN_MOVED_TO) < 0) {
+    const int error = errno;
+    ::close(fd);
+    return ErrnoError(error, "inotify_add_watch " + options_.run_dir);
+  }
+  if (Status watched = watcher_.WatchFd(fd, [this] { OnRunDirChanged(); }); !watched.ok()) {
+    ::close(fd);
+    return watched;
+  }
+  inotify_fd_ = fd;
+  if (options_.respawn_report_delay > std::chrono::milliseconds::zero()) {
+    const int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer >= 0 && watcher_.WatchFd(timer, [this] { ReportRespawns(); }).ok()) {
+      report_timer_fd_ = timer;
+    } else if (timer >= 0) {
+      ::close(timer);  // reported at the wake instead
+    }
+  }
+  return OkStatus();
+}
+
+// The first change wakes the reactor; the watch then pauses until the report, so a burst of
+// records (a hundred services starting) costs one wake of the daemon, not one each.
+void ShimLauncher::OnRunDirChanged() {
+  if (report_timer_fd_ >= 0 && ArmReportTimer()) {
+    watcher_.UnwatchFd(inotify_fd_);
+    return;
+  }
+  ReportRespawns();
+}
+
+bool ShimLauncher::ArmReportTimer() {
+  const auto delay =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.respawn_report_delay);
+  itimerspec when{};
+  when.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
+  when.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+  report_timer_armed_ = ::timerfd_settime(report_timer_fd_, 0, &when, nullptr) == 0;
+  return report_timer_armed_;
+}
+
+void ShimLauncher::ReportRespawns() {
+  if (report_timer_armed_) {
+    uint64_t expirations = 0;
+    (void)::read(report_timer_fd_, &expirations, sizeof(expirations));
+    report_timer_armed_ = false;
+    // If this fails, restarts are still reported when their shim exits (CheckRespawn).
+    (void)watcher_.WatchFd(inotify_fd_, [this] { OnRunDirChanged(); });
+  }
+  for (const std::string& name : ChangedChildRecords()) {
+    CheckRespawn(name);
+  }
+}
+
+std::set<std::string> ShimLauncher::ChangedChildRecords() {
+  std::set<std::string> names;
+  alignas(inotify_event) char buffer[16 * 1024];
+  ssize_t n = 0;
+  while ((n = ::read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
+    for (ssize_t offset = 0; offset < n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
+      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      const std::string file = event->len > 0 ? std::string(event->name) : std::string();
+      if (file.ends_with(".child")) {
+        names.insert(file.substr(0, file.size() - 6));
+      }
+    }
+  }
+  // IN_Q_OVERFLOW (events lost) shows no name: the shims' exits still check their record.
+  return names;
+}
+
+void ShimLauncher::CheckRespawn(const std::string& name) {
+  auto it = shims_.find(name);
+  if (it == shims_.end() || !it->second.respawns) {
+    return;
+  }
+  auto record = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+  if (!record.ok() || record->shim_pid != it->second.pid) {
+    return;
+  }
+  Shim& shim = it->second;
+  shim.child_pid = record->child_pid;
+  if (shim.kill_pending) {
+    (void)KillRecordedChild(name, shim.pid);
+  }
+  if (record->generation <= shim.generation || !shim.on_respawn) {
+    return;
+  }
+  shim.generation = record->generation;
+  Respawn respawn{.generation = record->generation,
+                  .child_pid = record->child_pid,
+                  .started = FromUnixMillis(record->started_ms)};
+  if (record->previous_exit) {
+    respawn.previous_exit = PreviousExitInfo(*record->previous_exit);
+  }
+  RespawnCallback on_respawn = shim.on_respawn;  // the callback may change shims_
+  on_respawn(respawn);
+}
+
+void ShimLauncher::WatchRespawns(const std::string& name, RespawnCallback on_respawn) {
+  auto it = shims_.find(name);
+  if (it == shims_.end() || !it->second.respawns) {
+    return;
+  }
+  if (Status watched = WatchChildRecords(); !watched.ok()) {
+    // Without the watch a restart is still seen when the shim exits, just later.
+    it->second.respawns = false;
+    return;
+  }
+  it->second.on_respawn = std::move(on_respawn);
+}
+
+void ShimLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
+  auto it = shims_.find(name);
+  if (it == shims_.end() || !it->second.respawns) {
+    return;
+  }
+  // A failure leaves the shim with its previous allowance: the next exit takes the slow path
+  // or a restart the supervisor had allowed anyway.
+  (void)PidfdSendAllowance(it->second.pidfd, generation);
+}
+
 void ShimLauncher::OnShimExit(const std::string& name) {
+  CheckRespawn(name);  // restarts it did before it ended come first, as they happened
   auto it = shims_.find(name);
   if (it == shims_.end()) {
     return;
@@ -254,6 +433,7 @@ Result<Adoption> ShimLauncher::AdoptStartingShim(const ServiceSpec& spec, ExitCa
     return Adoption{};  // it has gone since the scan, or the pid is another process now
   }
   REBOUND_RETURN_IF_ERROR(Watch(spec.name, shim_pid, pidfd, std::move(on_exit)));
+  shims_[spec.name].respawns = options_.respawn && ShimTakesAllowances(fs_, shim_pid);
   return Adoption{.outcome = AdoptOutcome::kRunning,
                   .process = {.shim_pid = shim_pid, .started = std::chrono::system_clock::now()}};
 }
@@ -287,10 +467,15 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   }
   if (alive) {
     REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, pidfd, std::move(on_exit)));
+    Shim& shim = shims_[spec.name];
+    shim.respawns = options_.respawn && ShimTakesAllowances(fs_, child->shim_pid);
+    shim.generation = child->generation;
+    shim.child_pid = child->child_pid;
     return Adoption{.outcome = AdoptOutcome::kRunning,
                     .process = {.shim_pid = child->shim_pid,
                                 .child_pid = child->child_pid,
-                                .started = FromUnixMillis(child->started_ms)}};
+                                .started = FromUnixMillis(child->started_ms),
+                                .generation = child->generation}};
   }
   if (pidfd >= 0) {
     ::close(pidfd);
@@ -323,6 +508,15 @@ Status ShimLauncher::Kill(const std::string& name) {
     return NotFoundError("no running shim for " + name);
   }
   if (KillRecordedChild(name, it->second.pid)) {
+    return OkStatus();
+  }
+  // A shim that restarts its service writes the new child's record just after the spawn:
+  // killing the shim in between would orphan that child. Its allowance was revoked before
+  // this kill, so it either exits (and is handled as any exit) or has already restarted and
+  // is about to name the child, which is killed then (CheckRespawn).
+  auto record = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+  if (it->second.respawns && record.ok() && record->shim_pid == it->second.pid) {
+    it->second.kill_pending = true;
     return OkStatus();
   }
   // No child record yet: the service is just starting. Kill the shim; the group goes with

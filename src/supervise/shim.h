@@ -5,6 +5,7 @@
 //
 //   rebound shim --name api --run-dir /run/rebound --log /var/log/rebound/api.log
 //       [--log-max-bytes N] [--log-keep K] [--parent-pid PID] [--exit-record durable|atomic]
+//       [--respawn always|on-failure] [--stop-signal N]
 //       [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]
 //
 //   auto options = ParseShimArgs({"--name", "api", ..., "--", "redis-server"});
@@ -14,10 +15,13 @@
 // The shim leaves its session, starts COMMAND in its own process group with its output in a
 // size-rotated log, forwards stop signals to that group, writes NAME.child once the service
 // runs and NAME.exit once it ends (durably unless --exit-record atomic), then exits 0. It
-// outlives the daemon.
+// outlives the daemon. With --respawn, it restarts the service itself while the daemon's
+// allowance lets it (RespawnAllowanceSignal below), rewriting NAME.child each time.
 //
 // ParseShimArgs is pure. RunShim takes over the calling process
 // (session, signal mask, dispositions): call it only from main, once.
+
+#include <signal.h>
 
 #include <cstdint>
 #include <optional>
@@ -39,6 +43,15 @@ inline constexpr int kShimRecordFailedExitCode = 1;
 // by the time the shim ran: it started nothing and wrote no record.
 inline constexpr int kShimParentGoneExitCode = 3;
 
+// The real-time signal that carries the daemon's respawn allowance to a shim: si_value holds
+// G, "you may restart your service yourself while your restart generation is below G". Always
+// blocked in a shim (never forwarded); the daemon starts shims with it blocked, so an
+// allowance sent before the shim has set up its signalfd waits instead of killing it.
+inline int RespawnAllowanceSignal() { return SIGRTMIN + 1; }
+
+// Which exits a shim started with --respawn may restart by itself.
+enum class ShimRespawn { kNever, kAlways, kOnFailure };
+
 struct ShimOptions {
   std::string name;      // service name: a file name, no '/'
   std::string run_dir;   // where NAME.child and NAME.exit go
@@ -57,6 +70,10 @@ struct ShimOptions {
   // How NAME.exit is written: kDurable (fsynced, the default; jobs need it) or kAtomicOnly
   // (services: the daemon journals the exit itself, see docs/shim.md).
   FileDurability exit_record = FileDurability::kDurable;
+  // --respawn: the service's restart policy, for restarts the daemon allows in advance.
+  ShimRespawn respawn = ShimRespawn::kNever;
+  // --stop-signal: once the shim has forwarded it, it never restarts the service again.
+  std::optional<int> stop_signal = {};
   std::vector<std::string> command;  // argv; command[0] via PATH
 
   bool operator==(const ShimOptions&) const = default;

@@ -83,6 +83,26 @@ Status SetExitRecord(const std::string& value, ShimOptions& options) {
   return OkStatus();
 }
 
+Status SetRespawn(const std::string& value, ShimOptions& options) {
+  if (value == "always") {
+    options.respawn = ShimRespawn::kAlways;
+  } else if (value == "on-failure") {
+    options.respawn = ShimRespawn::kOnFailure;
+  } else {
+    return ValidationError("option --respawn needs 'always' or 'on-failure', got '" + value + "'");
+  }
+  return OkStatus();
+}
+
+Status SetStopSignal(const std::string& value, ShimOptions& options) {
+  auto signal = ParseInteger<int>("--stop-signal", value, 1, SIGRTMAX);
+  if (!signal.ok()) {
+    return signal.error();
+  }
+  options.stop_signal = *signal;
+  return OkStatus();
+}
+
 Status AddEnv(const std::string& value, ShimOptions& options) {
   const size_t equals = value.find('=');
   if (equals == std::string::npos || equals == 0) {
@@ -110,6 +130,8 @@ const std::map<std::string, OptionSetter>& Setters() {
       {"--log-keep", SetLogKeep},
       {"--parent-pid", SetParentPid},
       {"--exit-record", SetExitRecord},
+      {"--respawn", SetRespawn},
+      {"--stop-signal", SetStopSignal},
       {"--cwd",
        [](const std::string& value, ShimOptions& options) -> Status {
          REBOUND_RETURN_IF_ERROR(NotEmpty("--cwd", value));
@@ -170,6 +192,7 @@ Status CheckRequired(const ShimOptions& options, bool saw_separator) {
 std::string ShimUsage() {
   return "usage: rebound shim --name NAME --run-dir DIR --log FILE [--log-max-bytes N]\n"
          "                    [--log-keep K] [--parent-pid PID] [--exit-record durable|atomic]\n"
+         "                    [--respawn always|on-failure] [--stop-signal N]\n"
          "                    [--cwd DIR] [--env KEY=VALUE]... -- COMMAND [ARGS...]\n"
          "Internal: started by the rebound daemon to parent one service.\n";
 }

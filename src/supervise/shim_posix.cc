@@ -59,12 +59,14 @@ void PrintError(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n");
   std::abort();
 }
 
-sigset_t ForwardedSignalSet() {
+// What the signalfd reads: the forwarded signals and the daemon's respawn allowance.
+sigset_t ShimSignalSet() {
   sigset_t set;
   ::sigemptyset(&set);
   for (int signal : kForwardedSignals) {
     ::sigaddset(&set, signal);
   }
+  ::sigaddset(&set, RespawnAllowanceSignal());
   return set;
 }
 
@@ -95,9 +97,18 @@ class Shim {
       return Finish(ExecFailureRecord(spawn_error));
     }
     Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
-    RecordChild();
-    Supervise();
-    return Finish(ReapChild());
+    RecordChild(std::nullopt);
+    while (true) {
+      Supervise();
+      ExitRecord ended = ReapChild();
+      if (!MayRespawn(ended)) {
+        (void)CopyOutput(output_fd_.get(), kMaxFinalDrainBytes);  // what the child wrote last
+        return Finish(ended);
+      }
+      if (const int spawn_error = Respawn(ended); spawn_error != 0) {
+        return Finish(ExecFailureRecord(spawn_error));
+      }
+    }
   }
 
  private:
@@ -112,11 +123,11 @@ class Shim {
     for (int signal : kForwardedSignals) {
       ::signal(signal, SIG_DFL);
     }
-    const sigset_t forwarded = ForwardedSignalSet();
-    if (::sigprocmask(SIG_BLOCK, &forwarded, nullptr) != 0) {
+    const sigset_t handled = ShimSignalSet();
+    if (::sigprocmask(SIG_BLOCK, &handled, nullptr) != 0) {
       DieBecause("sigprocmask");
     }
-    signal_fd_.Reset(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+    signal_fd_.Reset(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_.IsOpen()) {
       DieBecause("signalfd");
     }
@@ -177,11 +188,13 @@ class Shim {
     return 0;
   }
 
-  void RecordChild() {
+  void RecordChild(std::optional<PreviousExit> previous_exit) {
     ChildRecord record{.name = options_.name,
                        .shim_pid = ::getpid(),
                        .child_pid = child_,
-                       .started_ms = started_ms_};
+                       .started_ms = started_ms_,
+                       .generation = generation_,
+                       .previous_exit = std::move(previous_exit)};
     // The child is not reaped yet, so /proc/PID exists even if it already exited.
     auto start_time = ProcessStartTime(child_);
     if (start_time.ok()) {
@@ -210,7 +223,7 @@ class Shim {
       if (fds[0].revents != 0) {
         ForwardPendingSignals();
       }
-      if (fds[1].revents != 0 && !CopyOutput(kReadChunkBytes)) {
+      if (fds[1].revents != 0 && !CopyOutput(output_fd_.get(), kReadChunkBytes)) {
         fds[1].fd = -1;  // every writer closed the pipe: stop polling it
       }
       if (fds[2].revents != 0) {
@@ -219,11 +232,25 @@ class Shim {
     }
   }
 
-  void ForwardPendingSignals() {
+  // Reads every pending signal: the allowance is kept, the others are forwarded to the
+  // child's group while the child is unreaped (after that its pid could name another
+  // process's group), and the stop signal is remembered either way.
+  void ForwardPendingSignals(bool child_unreaped = true) {
     signalfd_siginfo info;
     while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
       const int signal = static_cast<int>(info.ssi_signo);
-      if (::kill(-child_, signal) == 0) {
+      if (signal == RespawnAllowanceSignal()) {
+        // Absolute, so the latest one sent is the one that holds (same-signal real-time
+        // signals arrive in the order sent): a revoke is simply a lower G.
+        allowance_ = static_cast<uint32_t>(info.ssi_int);
+        continue;
+      }
+      if (signal == options_.stop_signal.value_or(SIGTERM)) {
+        stop_received_ = true;  // the daemon is stopping the service: never restart it now
+      }
+      if (!child_unreaped) {
+        Note("received " + SignalName(signal) + " after the service ended");
+      } else if (::kill(-child_, signal) == 0) {
         Note("forwarded " + SignalName(signal) + " to process group " + std::to_string(child_));
       } else {
         Note("could not forward " + SignalName(signal) + ": " + ::strerror(errno));
@@ -232,10 +259,10 @@ class Shim {
   }
 
   // Copies up to `budget` bytes from the pipe to the log. False once the pipe is at EOF.
-  bool CopyOutput(size_t budget) {
+  bool CopyOutput(int fd, size_t budget) {
     char buffer[kReadChunkBytes];
     while (budget > 0) {
-      const ssize_t n = ::read(output_fd_.get(), buffer, std::min(budget, sizeof(buffer)));
+      const ssize_t n = ::read(fd, buffer, std::min(budget, sizeof(buffer)));
       if (n < 0 && errno == EINTR) {
         continue;
       }
@@ -270,7 +297,6 @@ class Shim {
         DieBecause("waitid on our own child");
       }
     }
-    (void)CopyOutput(kMaxFinalDrainBytes);  // what the child wrote before it exited
     ExitRecord record = BaseRecord();
     record.child_pid = child_;
     if (info.si_code == CLD_EXITED) {
@@ -280,6 +306,49 @@ class Shim {
       record.core_dumped = info.si_code == CLD_DUMPED;
     }
     return record;
+  }
+
+  // Whether this exit may be restarted here, without the daemon: the allowance (read after the
+  // exit, so that a revoke sent before the daemon killed the service is seen) covers one more
+  // generation, no stop signal came, and the restart policy wants it.
+  bool MayRespawn(const ExitRecord& ended) {
+    if (options_.respawn == ShimRespawn::kNever) {
+      return false;
+    }
+    ForwardPendingSignals(/*child_unreaped=*/false);
+    if (stop_received_ || generation_ >= allowance_) {
+      return false;
+    }
+    const bool success = ended.exit_code == 0 && !ended.signal;
+    return options_.respawn == ShimRespawn::kAlways || !success;
+  }
+
+  // Starts the service again at once; the bookkeeping comes after the spawn, off the way to
+  // the new process: NAME.child first (until it names the new child, a daemon that must kill
+  // the service finds only the dead one), then the old pipe's last output and the log note.
+  // Returns 0 or the spawn's errno.
+  int Respawn(const ExitRecord& ended) {
+    UniqueFd old_output = std::move(output_fd_);
+    const int spawn_error = StartChild();
+    const PreviousExit previous{.child_pid = ended.child_pid,
+                                .exit_code = ended.exit_code,
+                                .signal = ended.signal,
+                                .core_dumped = ended.core_dumped,
+                                .started_ms = ended.started_ms,
+                                .ended_ms = ended.ended_ms};
+    if (spawn_error == 0) {
+      ++generation_;
+      RecordChild(previous);
+    }
+    (void)CopyOutput(old_output.get(), kMaxFinalDrainBytes);
+    if (spawn_error != 0) {
+      Note(options_.name + " " + DescribeExit(previous) + "; restarting it failed");
+      return spawn_error;
+    }
+    Note(options_.name + " " + DescribeExit(previous) + "; restarted it as pid " +
+         std::to_string(child_) + " (restart " + std::to_string(generation_) +
+         " allowed by the daemon, up to " + std::to_string(allowance_) + ")");
+    return 0;
   }
 
   // What a shell reports when it cannot run a command: 127 not found, 126 not executable.
@@ -341,6 +410,9 @@ class Shim {
   UniqueFd pid_fd_;
   pid_t child_ = 0;
   int64_t started_ms_ = 0;
+  uint32_t generation_ = 0;  // restarts done here; NAME.child carries it
+  uint32_t allowance_ = 0;   // G: restarts allowed while generation_ < G
+  bool stop_received_ = false;
   int setsid_error_ = 0;
   bool log_failing_ = false;
 };

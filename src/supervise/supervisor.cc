@@ -127,6 +127,9 @@ void Supervisor::AdoptAll() {
         break;
       case AdoptOutcome::kRunning:
         service->process = adoption->process;
+        service->process_generation = adoption->process.generation;
+        service->allowance.reset();  // unknown: an earlier daemon may have granted some
+        WatchRespawns(*service);
         service->state = ServiceState::kRunning;
         service->ever_ran = true;
         service->wanted = true;
@@ -134,7 +137,8 @@ void Supervisor::AdoptAll() {
         Emit("adopted", *service,
              "re-adopted running instance, pid " +
                  std::to_string(adoption->process.child_pid.value_or(0)),
-             {{"pid", adoption->process.child_pid.value_or(0)}});
+             {{"pid", adoption->process.child_pid.value_or(0)},
+              {"generation", adoption->process.generation}});
         break;
       case AdoptOutcome::kExitedMeanwhile:
         service->wanted = true;
@@ -148,6 +152,7 @@ void Supervisor::AdoptAll() {
         break;
     }
   }
+  UpdateAllowances();
 }
 
 // Services that adoption already decided about (running, restarting, exited for good, fatal)
@@ -245,6 +250,7 @@ void Supervisor::CheckWaiting(Service& service) {
 void Supervisor::OnHealthChanged(const std::string& name) {
   (void)name;  // any waiting service may depend on it; the check is cheap
   StartWaiting();
+  UpdateAllowances();  // and a running one may lose (or regain) its immediate restarts
 }
 
 void Supervisor::Launch(Service& service) {
@@ -265,6 +271,9 @@ void Supervisor::Launch(Service& service) {
     return;
   }
   service.process = *process;
+  service.process_generation = process->generation;
+  service.allowance = process->generation;  // a new process starts with none
+  WatchRespawns(service);
   service.state = ServiceState::kRunning;
   service.ever_ran = true;
   service.running_since = clock_.MonotonicNow();
@@ -276,11 +285,19 @@ void Supervisor::Launch(Service& service) {
        {{"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)},
         {"shim_pid", process->shim_pid}});
   StartWaiting();  // dependents may start now
+  UpdateAllowances();
 }
 
 void Supervisor::OnExit(Service& service, const ExitInfo& exit) {
+  HandleExit(service, exit);
+  // Services that depend on this one lose their allowance while it is down.
+  UpdateAllowances();
+}
+
+void Supervisor::HandleExit(Service& service, const ExitInfo& exit) {
   ++service.generation;  // the process is gone: its timers and callbacks are stale
   service.process.reset();
+  service.allowance.reset();
   service.last_exit = exit;
   if (service.kill_timer) {
     scheduler_.Cancel(*service.kill_timer);
@@ -347,21 +364,29 @@ void Supervisor::HandleUnexpectedExit(Service& service, const ExitInfo& exit) {
   ScheduleRestart(service);
 }
 
-bool Supervisor::IntensityExceeded(Service& service) {
+int Supervisor::RecentRestarts(Service& service) {
   const MonoTime now = clock_.MonotonicNow();
   while (!service.recent_restarts.empty() &&
          now - service.recent_restarts.front() >= service.spec.intensity.within) {
     service.recent_restarts.pop_front();
   }
-  return static_cast<int>(service.recent_restarts.size()) >= service.spec.intensity.max_restarts;
+  return static_cast<int>(service.recent_restarts.size());
+}
+
+bool Supervisor::IntensityExceeded(Service& service) {
+  return RecentRestarts(service) >= service.spec.intensity.max_restarts;
+}
+
+Duration Supervisor::NextRestartDelay(Service& service) {
+  if (clock_.MonotonicNow() - service.running_since >= kStableRun) {
+    service.backoff.Reset();  // it ran long enough: this failure starts a new series
+  }
+  return service.backoff.NextDelay();
 }
 
 void Supervisor::ScheduleRestart(Service& service) {
   const MonoTime now = clock_.MonotonicNow();
-  if (now - service.running_since >= kStableRun) {
-    service.backoff.Reset();  // it ran long enough: this failure starts a new series
-  }
-  const Duration delay = service.backoff.NextDelay();
+  const Duration delay = NextRestartDelay(service);
   service.recent_restarts.push_back(now);
   service.state = ServiceState::kBackoff;
   service.message = "restarting in " +
@@ -404,6 +429,7 @@ void Supervisor::Cascade(Service& failed) {
 void Supervisor::RequestStop(Service& service, const std::string& reason) {
   service.stop_requested = true;
   service.state = ServiceState::kStopping;
+  RevokeAllowance(service);  // before the signal: the process must not restart what we stop
   Emit("stopping", service, reason);
   Status signalled = launcher_.Signal(service.spec.name, service.spec.stop_signal);
   if (!signalled.ok()) {
@@ -452,6 +478,7 @@ Status Supervisor::Start(const std::string& name) {
     service->state = ServiceState::kStopped;
   }
   StartWaiting();
+  UpdateAllowances();
   return OkStatus();
 }
 
@@ -476,6 +503,7 @@ Status Supervisor::Stop(const std::string& name) {
   if (service->state == ServiceState::kRunning) {
     RequestStop(*service, "stop requested");
   }
+  UpdateAllowances();  // its dependents' restarts now wait for it
   return OkStatus();
 }
 
@@ -502,12 +530,14 @@ Status Supervisor::Restart(const std::string& name) {
   service->backoff.Reset();
   service->wanted = true;
   StartWaiting();
+  UpdateAllowances();
   return OkStatus();
 }
 
 void Supervisor::StopAll(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   for (auto& service : services_) {
+    RevokeAllowance(*service);  // every one, before the first stop signal
     service->wanted = false;
     if (service->restart_timer) {
       CancelTimers(*service);

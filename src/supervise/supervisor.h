@@ -15,6 +15,13 @@
 // stopping -> stopped. Pure logic over ProcessLauncher and Scheduler; not thread-safe: every
 // call, timer and exit callback runs on one thread (the engine's reactor). Every collaborator
 // must outlive the supervisor.
+//
+// Immediate restarts (supervisor_respawn.cc): when a restart right now would be immediate and
+// unconditional under the policy (restart always/on-failure, a zero backoff delay, restarts
+// left in the intensity window, one_for_one, required dependencies met, not stopping, not
+// shutting down), the supervisor lets a launcher that SupportsRespawn() restart the service
+// by itself, up to that many times, and records each restart when it is reported, as if it
+// had made it itself. Before it stops or restarts a service, it revokes that allowance.
 
 #include <deque>
 #include <functional>
@@ -112,6 +119,7 @@ class Supervisor {
   void StartWaiting();
   void Launch(Service& service);
   void OnExit(Service& service, const ExitInfo& exit);
+  void HandleExit(Service& service, const ExitInfo& exit);
   void HandleUnexpectedExit(Service& service, const ExitInfo& exit);
   bool WantsRestart(const Service& service, const ExitInfo& exit) const;
   bool IntensityExceeded(Service& service);
@@ -120,6 +128,18 @@ class Supervisor {
   void RequestStop(Service& service, const std::string& reason);
   void CancelTimers(Service& service);
   void ContinueShutdown();
+  // The delay before the next restart, counting it in the backoff series: after a run of
+  // kStableRun or more the series starts over.
+  Duration NextRestartDelay(Service& service);
+  // Restarts within the intensity window, from now (older ones dropped).
+  int RecentRestarts(Service& service);
+  // Respawn allowances (supervisor_respawn.cc).
+  int ImmediateRestartsAllowed(Service& service);
+  void UpdateAllowances();
+  void UpdateAllowance(Service& service);
+  void RevokeAllowance(Service& service);
+  void WatchRespawns(Service& service);
+  void OnRespawned(Service& service, const Respawn& respawn);
   void Emit(const std::string& kind, const Service& service, const std::string& message,
             nlohmann::json data = nlohmann::json::object());
   ExitCallback ExitHandler(Service& service);

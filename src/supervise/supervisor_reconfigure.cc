@@ -53,6 +53,7 @@ Status Supervisor::Reconfigure(std::vector<ServiceSpec> specs) {
   graph_ = std::move(graph);
   ForgetRemoved();
   StartWaiting();
+  UpdateAllowances();
   return OkStatus();
 }
 

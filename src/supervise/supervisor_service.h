@@ -21,6 +21,10 @@ struct Supervisor::Service {
   bool ever_ran = false;         // the startup timeout holds only for a first start
   bool stop_requested = false;  // the next exit is one we asked for
   uint64_t generation = 0;      // of the current process; stale exit callbacks are ignored
+  // Restarts the current process did itself (ProcessLauncher::WatchRespawns), as last seen.
+  uint64_t process_generation = 0;
+  // The respawn allowance the current process holds, as last sent; unknown for an adopted one.
+  std::optional<uint64_t> allowance = {};
   std::optional<LaunchedProcess> process = {};
   MonoTime running_since{};
   int64_t restarts = 0;

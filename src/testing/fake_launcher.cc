@@ -16,6 +16,7 @@ Result<supervise::LaunchedProcess> FakeLauncher::Launch(const supervise::Service
   const int pid = next_pid_++;
   running_[spec.name] = std::move(on_exit);
   pids_[spec.name] = pid;
+  respawn_[spec.name] = RespawnState{.policy = spec.restart, .stop_signal = spec.stop_signal};
   return supervise::LaunchedProcess{
       .shim_pid = pid + 100000, .child_pid = pid, .started = clock_.WallNow()};
 }
@@ -32,13 +33,87 @@ Result<supervise::Adoption> FakeLauncher::Adopt(const supervise::ServiceSpec& sp
   if (it->second.outcome == supervise::AdoptOutcome::kRunning) {
     running_[spec.name] = std::move(on_exit);
     pids_[spec.name] = it->second.process.child_pid.value_or(0);
+    respawn_[spec.name] = RespawnState{.policy = spec.restart,
+                                       .stop_signal = spec.stop_signal,
+                                       .generation = it->second.process.generation};
   }
   return it->second;
+}
+
+bool FakeLauncher::MayRespawn(const std::string& name, const ExitInfo& exit) const {
+  auto state = respawn_.find(name);
+  if (!respawn_enabled_ || state == respawn_.end() || state->second.stop_received ||
+      state->second.generation >= state->second.allowance) {
+    return false;
+  }
+  return state->second.policy == supervise::RestartPolicy::kAlways ||
+         (state->second.policy == supervise::RestartPolicy::kOnFailure && !exit.IsSuccess());
+}
+
+// Like the shim: a new child at once, reported later (through the scheduler, as the reactor
+// would see the rewritten NAME.child).
+void FakeLauncher::Respawn(const std::string& name, ExitInfo exit) {
+  RespawnState& state = respawn_[name];
+  ++state.generation;
+  exit.ended = clock_.WallNow();
+  const int pid = next_pid_++;
+  pids_[name] = pid;
+  const bool report_pending = state.unreported.has_value();
+  state.unreported = supervise::Respawn{.generation = state.generation,
+                                        .child_pid = pid,
+                                        .started = clock_.WallNow(),
+                                        .previous_exit = exit};
+  if (report_pending || !state.on_respawn) {
+    return;
+  }
+  scheduler_.ScheduleAt(clock_.MonotonicNow(), [this, name] {
+    RespawnState& current = respawn_[name];
+    if (current.unreported && current.on_respawn) {
+      const supervise::Respawn respawn = *current.unreported;
+      current.unreported.reset();
+      current.on_respawn(respawn);
+    }
+  });
+}
+
+void FakeLauncher::RespawnIgnoringAllowance(const std::string& name, int exit_code) {
+  if (running_.contains(name)) {
+    Respawn(name, ExitInfo{.exit_code = exit_code,
+                           .description = "exited with code " + std::to_string(exit_code)});
+  }
+}
+
+void FakeLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
+  allowances_sent_.emplace_back(name, generation);
+  calls_.push_back("allow " + name + " " + std::to_string(generation));
+  if (auto it = respawn_.find(name); it != respawn_.end() && running_.contains(name)) {
+    it->second.allowance = generation;
+  }
+}
+
+void FakeLauncher::WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) {
+  if (auto it = respawn_.find(name); it != respawn_.end()) {
+    it->second.on_respawn = std::move(on_respawn);
+  }
+}
+
+uint64_t FakeLauncher::allowance(const std::string& name) const {
+  auto it = respawn_.find(name);
+  return it == respawn_.end() ? 0 : it->second.allowance;
+}
+
+uint64_t FakeLauncher::generation(const std::string& name) const {
+  auto it = respawn_.find(name);
+  return it == respawn_.end() ? 0 : it->second.generation;
 }
 
 void FakeLauncher::DeliverExit(const std::string& name, ExitInfo exit) {
   auto it = running_.find(name);
   if (it == running_.end()) {
+    return;
+  }
+  if (MayRespawn(name, exit)) {
+    Respawn(name, std::move(exit));
     return;
   }
   supervise::ExitCallback callback = std::move(it->second);
@@ -50,8 +125,15 @@ void FakeLauncher::DeliverExit(const std::string& name, ExitInfo exit) {
 
 Status FakeLauncher::Signal(const std::string& name, int signal) {
   signals_.emplace_back(name, signal);
+  calls_.push_back("signal " + name + " " + std::to_string(signal));
   if (!running_.contains(name)) {
     return NotFoundError("no running process for " + name);
+  }
+  // A shim never restarts after forwarding its stop signal; SIGKILL is not forwarded (it
+  // goes to the process group), so only a revoke keeps that exit from being restarted.
+  if (auto it = respawn_.find(name);
+      it != respawn_.end() && signal == it->second.stop_signal && signal != SIGKILL) {
+    it->second.stop_received = true;
   }
   if (!stubborn_.contains(name)) {
     ExitWithSignal(name, signal);
@@ -61,6 +143,7 @@ Status FakeLauncher::Signal(const std::string& name, int signal) {
 
 Status FakeLauncher::Kill(const std::string& name) {
   signals_.emplace_back(name, SIGKILL);
+  calls_.push_back("signal " + name + " " + std::to_string(SIGKILL));
   ExitWithSignal(name, SIGKILL);
   return OkStatus();
 }

@@ -9,6 +9,19 @@
 //   EXPECT_EQ(launcher.launches("api"), 2);
 //
 // Processes obey stop signals (exit with that signal) unless told to ignore them.
+//
+// After EnableRespawn(), processes restart their service themselves like a shim with
+// --respawn: an exit (Crash, ExitWithSignal, Kill) that the policy restarts, while the
+// process's generation is below its allowance and it has not received its stop signal,
+// becomes a new child (a new pid, generation + 1) reported through WatchRespawns instead
+// of an exit. Restarts made before the report is delivered are reported together, as one
+// jump of the generation (as a reader of the latest NAME.child sees them).
+//
+//   launcher.EnableRespawn();
+//   supervisor.StartAll();
+//   launcher.Crash("api", 1);   scheduler.RunDue();
+//   EXPECT_EQ(launcher.generation("api"), 1);
+//
 // Not thread-safe. Scheduler and clock must outlive it.
 
 #include <map>
@@ -35,6 +48,9 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::optional<int> ChildPid(const std::string& name) override;
   // Records the call; `on_discard` (if set) sees it as it happens.
   void DiscardRecords(const std::string& name) override;
+  bool SupportsRespawn() const override { return respawn_enabled_; }
+  void SetRespawnAllowance(const std::string& name, uint64_t generation) override;
+  void WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) override;
 
   // Scripting.
   void Crash(const std::string& name, int exit_code);
@@ -45,6 +61,9 @@ class FakeLauncher final : public supervise::ProcessLauncher {
     adoptions_[name] = adoption;
   }
   void FailAdoption(const std::string& name, Error error) { adopt_errors_.emplace(name, error); }
+  void EnableRespawn() { respawn_enabled_ = true; }
+  // A restart the process makes whatever its allowance says: an allowance revoked too late.
+  void RespawnIgnoringAllowance(const std::string& name, int exit_code);
 
   // Observation.
   int launches(const std::string& name) const;
@@ -53,12 +72,32 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   const std::vector<std::pair<std::string, int>>& signals() const { return signals_; }
   int pid(const std::string& name) const;
   const std::vector<std::string>& discards() const { return discards_; }
+  // The allowance the running process of `name` holds (0: none), and every one sent.
+  uint64_t allowance(const std::string& name) const;
+  const std::vector<std::pair<std::string, uint64_t>>& allowances_sent() const {
+    return allowances_sent_;
+  }
+  uint64_t generation(const std::string& name) const;
+  // Allowances and signals in the order they were sent: "allow api 3", "signal api 15".
+  const std::vector<std::string>& calls() const { return calls_; }
   void OnDiscard(std::function<void(const std::string&)> on_discard) {
     on_discard_ = std::move(on_discard);
   }
 
  private:
   void DeliverExit(const std::string& name, supervise::ExitInfo exit);
+  bool MayRespawn(const std::string& name, const supervise::ExitInfo& exit) const;
+  void Respawn(const std::string& name, supervise::ExitInfo exit);
+
+  struct RespawnState {
+    supervise::RestartPolicy policy = supervise::RestartPolicy::kNever;
+    int stop_signal = 0;
+    uint64_t generation = 0;
+    uint64_t allowance = 0;
+    bool stop_received = false;
+    supervise::RespawnCallback on_respawn = {};
+    std::optional<supervise::Respawn> unreported = {};  // the latest, until delivered
+  };
 
   Scheduler& scheduler_;
   const Clock& clock_;
@@ -74,6 +113,10 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::map<std::string, Error> adopt_errors_;
   std::vector<std::string> discards_;
   std::function<void(const std::string&)> on_discard_;
+  bool respawn_enabled_ = false;
+  std::map<std::string, RespawnState> respawn_;  // of the running process of each name
+  std::vector<std::pair<std::string, uint64_t>> allowances_sent_;
+  std::vector<std::string> calls_;
 };
 
 }  // namespace rebound::testing

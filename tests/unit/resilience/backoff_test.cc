@@ -23,6 +23,34 @@ std::vector<Duration> Delays(BackoffConfig config, int count, uint64_t seed = 1)
 
 using Ms = std::vector<Duration>;
 
+TEST(BackoffTest, ZeroDelaysAheadCountsOnlyCertainZeros) {
+  Random random(1);
+  auto zero = Backoff::Create(
+      {.strategy = BackoffStrategy::kFixed, .initial = 0s, .max = 0s, .jitter = Jitter::kFull},
+      random);
+  EXPECT_EQ(zero->ZeroDelaysAhead(7), 7);
+  auto linear = Backoff::Create(
+      {.strategy = BackoffStrategy::kLinear, .initial = 0s, .increment = 100ms, .max = 1s}, random);
+  EXPECT_EQ(linear->ZeroDelaysAhead(5), 1);
+  (void)linear->NextDelay();
+  EXPECT_EQ(linear->ZeroDelaysAhead(5), 0);
+  EXPECT_EQ(linear->ZeroDelaysAhead(5, /*from_reset=*/true), 1);
+  auto exponential = Backoff::Create({.initial = 100ms, .max = 1s, .jitter = Jitter::kFull},
+                                     random);  // a draw may be 0, but not certainly
+  EXPECT_EQ(exponential->ZeroDelaysAhead(5), 0);
+  auto decorrelated =
+      Backoff::Create({.initial = 0s, .max = 1s, .jitter = Jitter::kDecorrelated}, random);
+  EXPECT_EQ(decorrelated->ZeroDelaysAhead(3), 3);
+  auto custom = Backoff::Create({.strategy = BackoffStrategy::kCustom,
+                                 .max = 1min,
+                                 .custom = [](int retry) { return retry <= 2 ? 0s : 1s; }},
+                                random);
+  EXPECT_EQ(custom->ZeroDelaysAhead(5), 2);
+  auto capped =
+      Backoff::Create({.initial = 0s, .max = 0s, .jitter = Jitter::kDecorrelated}, random);
+  EXPECT_EQ(capped->ZeroDelaysAhead(4), 4);
+}
+
 TEST(BackoffTest, FixedRepeatsInitial) {
   EXPECT_EQ(Delays({.strategy = BackoffStrategy::kFixed, .initial = 5s, .max = 10s}, 3),
             (Ms{5s, 5s, 5s}));

@@ -97,6 +97,41 @@ TEST(ExitRecordTest, ChildRecordRoundTripsAFullRangeStartTime) {
   EXPECT_EQ(*parsed, SampleChild());
 }
 
+TEST(ExitRecordTest, ChildRecordOfASelfRestartRoundTripsItsGenerationAndPreviousExit) {
+  ChildRecord record = SampleChild();
+  record.generation = 3;
+  record.previous_exit = PreviousExit{
+      .child_pid = 41, .signal = 9, .core_dumped = false, .started_ms = 100, .ended_ms = 250};
+  const nlohmann::json json = record.ToJson();
+  EXPECT_EQ(json["generation"], 3);
+  EXPECT_EQ(json["previous_exit"]["signal"], 9);
+  EXPECT_TRUE(json["previous_exit"]["exit_code"].is_null());
+  auto parsed = ChildRecord::FromJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, record);
+  EXPECT_EQ(DescribeExit(*parsed->previous_exit), "killed by signal 9 (SIGKILL)");
+}
+
+TEST(ExitRecordTest, AChildRecordFromAnOlderShimReadsAsGenerationZero) {
+  nlohmann::json json = SampleChild().ToJson();
+  json.erase("generation");
+  auto parsed = ChildRecord::FromJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->generation, 0u);
+  EXPECT_FALSE(parsed->previous_exit.has_value());
+}
+
+TEST(ExitRecordTest, ABadPreviousExitIsCorruption) {
+  nlohmann::json json = SampleChild().ToJson();
+  json["previous_exit"] = {{"child_pid", 41},      {"exit_code", 1},  {"signal", 9},
+                           {"core_dumped", false}, {"started_ms", 1}, {"ended_ms", 2}};
+  auto parsed = ChildRecord::FromJson(json);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().category(), ErrorCategory::kCorruption);
+  EXPECT_NE(parsed.error().message().find("previous_exit"), std::string::npos)
+      << parsed.error().message();
+}
+
 TEST(ExitRecordTest, ChildRecordRejectsANegativeStartTime) {
   nlohmann::json json = SampleChild().ToJson();
   json["child_start_time"] = -1;

@@ -133,10 +133,31 @@ TEST(ShimArgsTest, ExitRecordIsDurableUnlessAtomicIsAskedFor) {
             "option --exit-record given more than once");
 }
 
+TEST(ShimArgsTest, RespawnTakesThePolicyAndTheStopSignal) {
+  auto plain = ParseShimArgs(With(Required()));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->respawn, ShimRespawn::kNever);
+  EXPECT_FALSE(plain->stop_signal.has_value());
+  for (const auto& [value, respawn] :
+       {std::pair{"always", ShimRespawn::kAlways}, {"on-failure", ShimRespawn::kOnFailure}}) {
+    std::vector<std::string> args = Required();
+    args.insert(args.end(), {"--respawn", value, "--stop-signal", "2"});
+    auto parsed = ParseShimArgs(With(args));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    EXPECT_EQ(parsed->respawn, respawn) << value;
+    EXPECT_EQ(parsed->stop_signal, 2);
+  }
+  EXPECT_EQ(ErrorFor(With({"--respawn", "never"})),
+            "option --respawn needs 'always' or 'on-failure', got 'never'");
+  EXPECT_NE(ErrorFor(With({"--stop-signal", "0"})).find("option --stop-signal needs an integer"),
+            std::string::npos);
+}
+
 TEST(ShimArgsTest, UsageListsEveryOption) {
   const std::string usage = ShimUsage();
-  for (const char* option : {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep",
-                             "--parent-pid", "--exit-record", "--cwd", "--env", "-- COMMAND"}) {
+  for (const char* option :
+       {"--name", "--run-dir", "--log ", "--log-max-bytes", "--log-keep", "--parent-pid",
+        "--exit-record", "--respawn", "--stop-signal", "--cwd", "--env", "-- COMMAND"}) {
     EXPECT_NE(usage.find(option), std::string::npos) << option;
   }
 }
