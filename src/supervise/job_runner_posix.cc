@@ -296,7 +296,10 @@ class JobRunner {
     Add(Source::kConnection, connection_.get());
   }
 
+  // Exit records written unflushed while this daemon listened may hold outcomes it had not
+  // committed yet: they are flushed now, for the next daemon (off the loop, by the writer).
   void Disconnect() {
+    writer_->SyncDirectory();
     Remove(connection_.get());
     connection_.Reset();
     connection_ready_ = false;
@@ -639,16 +642,34 @@ class JobRunner {
     return false;
   }
 
-  // The job's log is closed now; the writer makes its record durable (ReportWritten then).
+  // The job's log is closed now. With a daemon listening, the record is written atomically
+  // but not flushed, and the daemon is told at once: it commits the outcome within
+  // milliseconds, and only a power loss before that commit could lose the record, which makes
+  // the outcome unknown exactly as a power loss while the job ran would (docs/jobs.md). With
+  // none, the record may hold the outcome alone for as long as no daemon runs: the writer
+  // makes it durable first (ReportWritten then).
   void Finish(RunningJob& job, const ExitRecord& record) {
     Note(job, job.start.name + " " + DescribeExit(record));
     if (job.log->stats().bytes_dropped > 0) {
       Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)job.log->Close();
-    ++records_in_flight_;
-    writer_->Submit(record);
+    if (!IsDaemonListening()) {
+      ++records_in_flight_;
+      writer_->Submit(record);
+      return;
+    }
+    const std::string path = ExitRecordPath(options_.run_dir, record.name);
+    if (Status written = WriteExitRecord(fs_, path, record, FileDurability::kAtomicOnly);
+        !written.ok()) {
+      RunnerSay("cannot write " + path + ": " + written.error().ToString());
+    }
+    const ExitRecord sent = record;  // `job` (and maybe `record`'s owner) goes with the erase
+    jobs_.erase(sent.name);
+    Send(RunnerExited{sent});
   }
+
+  bool IsDaemonListening() const { return connection_.IsOpen() && connection_ready_; }
 
   // Records on disk: only now is the daemon told, and the job leaves the running set.
   void ReportWritten(std::vector<ExitRecord> records) {
