@@ -363,6 +363,7 @@ Status RunnerLauncher::WatchConnection(int socket) {
 }
 
 void RunnerLauncher::CloseConnection() {
+  told_exits_.clear();  // the runner writes them to disk when the connection ends
   if (socket_ >= 0) {
     watcher_.UnwatchFd(socket_);
     ::close(socket_);
@@ -447,6 +448,7 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
       it->second.child_pid = started->child_pid;
     }
   } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
+    told_exits_.insert(exited->record.name);
     Report(exited->record.name, FromRecord(exited->record, ""));
   } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
     Report(refused->name,
@@ -583,9 +585,13 @@ std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
 }
 
 void RunnerLauncher::DiscardRecords(const std::string& name) {
-  if (!jobs_.contains(name)) {
-    (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
-    (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  if (jobs_.contains(name)) {
+    return;
+  }
+  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  if (told_exits_.erase(name) > 0 && socket_ >= 0) {
+    (void)Send(RunnerForget{.name = name});  // failing, the connection ends: the runner writes it
   }
 }
 
