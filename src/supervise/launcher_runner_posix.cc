@@ -20,6 +20,7 @@
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
 #include "supervise/process_info.h"
+#include "supervise/rotating_log.h"
 
 extern char** environ;
 
@@ -105,6 +106,19 @@ ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
                   .signal = record.signal,
                   .ended = FromUnixMillis(record.ended_ms),
                   .description = DescribeExit(record) + suffix};
+}
+
+// The runner's stderr is appended to job:runner.log. Each new runner starts a new file, and
+// earlier runners' output is kept as job:runner.log.1 ... .3, as a shim rotates its log at
+// start: the file does not grow across runners. (A runner only writes warnings there.)
+void RotatePreviousRunnersLog(FileSystem& fs, const std::string& path) {
+  constexpr uint64_t kRunnerLogMaxBytes = 10 * 1024 * 1024;
+  constexpr int kRunnerLogKeep = 3;
+  RotatingLog previous(fs,
+                       {.path = path, .max_bytes = kRunnerLogMaxBytes, .keep = kRunnerLogKeep});
+  if (previous.Open().ok()) {
+    (void)previous.Close();
+  }
 }
 
 std::vector<char*> LauncherPointers(const std::vector<std::string>& strings) {
@@ -295,6 +309,7 @@ Status RunnerLauncher::StartRunner() {
                                          "--parent-pid",    std::to_string(::getpid()),
                                          "--connection-fd", "3"};
   const std::string log = options_.log_dir + "/job:runner.log";
+  RotatePreviousRunnersLog(fs_, log);
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);

@@ -209,6 +209,9 @@ TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
   // Nobody records the orphaned job any more: the daemon killed it (pid and start time checked).
   EXPECT_TRUE(WaitUntil([&] { return IsGoneOrZombie(child->child_pid); }));
   EXPECT_NE(RunnerPid(idempotent), runner);
+  // The new runner writes a new job:runner.log; the dead one's is kept, rotated.
+  EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/logs/job:runner.log.1")));
+  EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/logs/job:runner.log")));
   EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(idempotent) + "/cancel").first, 202);
   EXPECT_TRUE(WaitForState(idempotent, "cancelled"));
 }
