@@ -307,21 +307,30 @@ std::future<Status> JobStore::CountOnWriter() {
 
 Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  // The row and its "submitted" event in one write (a savepoint): one commit, not two, and
+  // never a job without its event.
   auto outcome = SubmitCounted<SubmitOutcome>(
                      writer_, counts_,
-                     [spec, now_ms](SqliteConnection& db, JobCountDelta& delta) {
-                       return Insert(db, spec, now_ms, delta);
-                     },
-                     store::GroupCommitWriter::Isolation::kSingleStatement)
+                     [spec, now_ms, journal = journal_](
+                         SqliteConnection& db, JobCountDelta& delta) -> Result<SubmitOutcome> {
+                       auto inserted = Insert(db, spec, now_ms, delta);
+                       if (!inserted.ok() || !inserted->created || journal == nullptr) {
+                         return inserted;
+                       }
+                       auto appended = journal->AppendIn(
+                           db, {.category = "job",
+                                .kind = "submitted",
+                                .subject = ShimName(inserted->job.id),
+                                .data = EventData(inserted->job)});
+                       if (!appended.ok()) {
+                         return appended.error().WithContext("journal job:" +
+                                                             std::to_string(inserted->job.id));
+                       }
+                       return inserted;
+                     })
                      .get();
   if (!outcome.ok()) {
     return outcome.error().WithContext("submit job");
-  }
-  if (outcome->created && journal_ != nullptr) {
-    (void)journal_->Append({.category = "job",
-                            .kind = "submitted",
-                            .subject = ShimName(outcome->job.id),
-                            .data = EventData(outcome->job)});
   }
   return outcome;
 }

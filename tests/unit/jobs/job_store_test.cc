@@ -224,6 +224,28 @@ TEST_F(JobStoreTest, CountsMatchACountOfTheTableAfterRandomTransitions) {
   EXPECT_EQ(reopened.Summary()->by_queue, jobs_->Summary()->by_queue);
 }
 
+TEST_F(JobStoreTest, ASubmitAndItsEventCommitTogetherOrNotAtAll) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  auto events = store_->journal().Query({.category = "job", .kind = "submitted"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].subject, ShimName(submitted->job.id));
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_events BEFORE INSERT ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'journal unavailable'); END");
+                  })
+                  .get()
+                  .ok());
+  EXPECT_FALSE(jobs_->Submit({.command = {"b"}}).ok());
+  auto all = jobs_->List({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);  // the second job's row went with its event
+  EXPECT_EQ(jobs_->Summary()->by_state.at("queued"), 1);
+}
+
 TEST_F(JobStoreTest, AWriteThatFailsLeavesTheCountsAsTheyWere) {
   auto submitted = jobs_->Submit({.command = {"a"}});
   ASSERT_TRUE(submitted.ok());
