@@ -285,7 +285,15 @@ TEST_F(JobsTest, NonIdempotentJobWhoseShimDiedWithTheDaemonIsInterruptedUntilRet
   ASSERT_TRUE(
       WaitUntil([&] { return !Read("data/run/job:" + std::to_string(id) + ".child").empty(); }));
   h_.Kill();
-  h_.KillServices();  // takes the job's shim and process too: the outcome is unknown
+  // The job's shim first, then its process: a shim that outlived its child by a moment could
+  // record the SIGKILL (its record is not flushed, so that takes microseconds), and that
+  // outcome would be known. Killed first, it records nothing: the outcome is unknown.
+  auto child = supervise::ReadChildRecord(
+      DefaultFileSystem(), h_.dir().Path("data/run/job:" + std::to_string(id) + ".child"));
+  ASSERT_TRUE(child.ok()) << child.error().ToString();
+  ::kill(child->shim_pid, SIGKILL);
+  ::kill(-child->child_pid, SIGKILL);
+  h_.KillServices();  // the idle service too
   h_.Start();
   ASSERT_TRUE(WaitForState(id, "interrupted")) << Job(id).dump() << h_.DaemonLog();
   EXPECT_EQ(Read("runs"), "run\n");
