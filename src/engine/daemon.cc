@@ -181,6 +181,7 @@ void Daemon::OpenJobs(FileSystem& fs) {
       *store_, *reactor_, *reactor_,
       [reactor](std::function<void()> work) { reactor->Post(std::move(work)); }, fs, DefaultClock(),
       random_);
+  snapshots_->UseJobCounts(jobs_->counts());  // system_status.jobs without counting the table
 }
 
 Daemon::~Daemon() {

@@ -31,25 +31,33 @@ std::map<std::string, snapshot::ServiceRecord> SnapshotService::Records(
 
 namespace {
 
-// system_status.jobs from the jobs table, which is the truth with or without a daemon (an
-// offline capture records the queues as the last daemon left them). Configured queues show
-// even when empty. A read error leaves jobs out of the document rather than failing the capture.
-std::function<std::optional<snapshot::JobsRecord>()> JobsStatusReader(const Config& config,
-                                                                      store::Store& store,
-                                                                      const Clock& clock) {
-  return
-      [&store, &clock,
-       queues = jobs::JobQueues(config.queues).Names()]() -> std::optional<snapshot::JobsRecord> {
-        jobs::JobStore jobs(store.database(), store.writer(), nullptr, clock);
-        auto summary = jobs.Summary();
-        if (!summary.ok()) {
-          spdlog::warn("snapshot: jobs not recorded: {}", summary.error().message());
-          return std::nullopt;
-        }
-        jobs::IncludeQueues(*summary, queues);
-        return snapshot::JobsRecord{.by_state = summary->by_state,
-                                    .queues = jobs::QueueBacklogs(*summary)};
-      };
+// system_status.jobs. A daemon's capture reads the counts its job store keeps as it commits
+// (UseJobCounts); without a daemon, the jobs table is counted, which is the truth with or
+// without one (an offline capture records the queues as the last daemon left them).
+// Configured queues show even when empty. A read error leaves jobs out of the document
+// rather than failing the capture.
+std::function<std::optional<snapshot::JobsRecord>()> JobsStatusReader(
+    const Config& config, store::Store& store,
+    std::shared_ptr<SnapshotService::LiveJobCounts> live) {
+  return [&store, live,
+          queues = jobs::JobQueues(config.queues).Names()]() -> std::optional<snapshot::JobsRecord> {
+    std::optional<jobs::JobsSummary> counted;
+    {
+      std::lock_guard lock(live->mutex);
+      if (live->counts) {
+        counted = live->counts->Summary();
+      }
+    }
+    Result<jobs::JobsSummary> summary =
+        counted ? Result<jobs::JobsSummary>(*std::move(counted)) : jobs::CountJobs(store.database());
+    if (!summary.ok()) {
+      spdlog::warn("snapshot: jobs not recorded: {}", summary.error().message());
+      return std::nullopt;
+    }
+    jobs::IncludeQueues(*summary, queues);
+    return snapshot::JobsRecord{.by_state = summary->by_state,
+                                .queues = jobs::QueueBacklogs(*summary)};
+  };
 }
 
 }  // namespace
@@ -76,12 +84,14 @@ Result<std::unique_ptr<SnapshotService>> SnapshotService::Open(const Config& con
                                        .transport = transport != nullptr
                                                         ? transport
                                                         : &snapshot::DefaultEndpointTransport()};
-  options.jobs_status = JobsStatusReader(config, store, clock);
+  auto live_jobs = std::make_shared<LiveJobCounts>();
+  options.jobs_status = JobsStatusReader(config, store, live_jobs);
   std::unique_ptr<SnapshotService> service(
       new SnapshotService(store, services, std::move(*git), clock, std::move(options),
                           config.snapshots.remote, config.start_order,
                           config.snapshots.verify_timeout));
   service->keep_ = config.snapshots.keep;
+  service->live_jobs_ = std::move(live_jobs);
   return service;
 }
 
@@ -97,6 +107,11 @@ SnapshotService::SnapshotService(store::Store& store, ServiceController* service
       remote_(std::move(remote)),
       start_order_(std::move(start_order)),
       verify_timeout_(verify_timeout) {}
+
+void SnapshotService::UseJobCounts(std::shared_ptr<const jobs::JobCounts> counts) {
+  std::lock_guard lock(live_jobs_->mutex);
+  live_jobs_->counts = std::move(counts);
+}
 
 Result<nlohmann::json> SnapshotService::ListSnapshots() {
   auto summaries = snapshotter_.List();

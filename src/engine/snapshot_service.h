@@ -24,6 +24,7 @@
 #include "engine/config.h"
 #include "engine/service_controller.h"
 #include "engine/snapshot_controller.h"
+#include "jobs/job_counts.h"
 #include "snapshot/git_store.h"
 #include "snapshot/snapshotter.h"
 #include "store/store.h"
@@ -63,6 +64,14 @@ class SnapshotService final : public SnapshotController {
   }
 
   snapshot::GitStore& git() { return *git_; }
+
+  // The daemon's job counts (JobStore::counts()) for system_status.jobs, instead of counting
+  // the jobs table at each capture. Without them (offline), the table is counted.
+  void UseJobCounts(std::shared_ptr<const jobs::JobCounts> counts);
+  struct LiveJobCounts {
+    std::mutex mutex;
+    std::shared_ptr<const jobs::JobCounts> counts;  // GUARDED_BY(mutex)
+  };
 
   static std::map<std::string, snapshot::ServiceRecord> Records(
       const std::vector<ServiceStatus>& statuses);
@@ -107,6 +116,7 @@ class SnapshotService final : public SnapshotController {
   Duration verify_timeout_;
   std::function<void(const nlohmann::json&)> notify_;
   Random random_{Random::EntropySeed()};
+  std::shared_ptr<LiveJobCounts> live_jobs_;
 };
 
 }  // namespace rebound::engine

@@ -56,7 +56,11 @@ JobService::JobService(JobServiceOptions options, store::Store& store, FdWatcher
         supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
                                        .run_dir = options_.run_dir,
                                        .log_dir = options_.log_dir,
-                                       .keep_records_after_exit = true},
+                                       .keep_records_after_exit = true,
+                                       // The outcome's commit is the durable point: a power
+                                       // loss before it leaves the outcome unknown, as one
+                                       // while the job runs does (docs/jobs.md, "Crashes").
+                                       .exit_records = FileDurability::kAtomicOnly},
         watcher, fs);
   } else {
     launcher_ = std::make_unique<supervise::RunnerLauncher>(

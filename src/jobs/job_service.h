@@ -63,6 +63,9 @@ class JobService final : public JobController {
   std::map<std::string, QueueCounts> QueueCountsOnLoop() const { return manager_->Queues(); }
   // The configured queues' names, "default" included.
   std::vector<std::string> QueueNames() const { return {queue_names_.begin(), queue_names_.end()}; }
+  // The counts by queue and state that Summary() reads, for other readers (the recovery
+  // document). Thread-safe.
+  std::shared_ptr<const JobCounts> counts() const { return store_.counts(); }
   // Tells `observer` of submits, attempts and final states (metrics). REQUIRES: before
   // Recover and before any submit (the daemon's API is not serving yet).
   void SetObserver(JobObserver observer);

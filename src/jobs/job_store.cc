@@ -61,7 +61,8 @@ Result<std::optional<JobRecord>> FindByKey(SqliteConnection& db, const std::stri
   return std::optional<JobRecord>(std::move(*job));
 }
 
-Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t now_ms) {
+Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t now_ms,
+                             JobCountDelta& delta) {
   if (spec.key) {
     auto existing = FindByKey(db, *spec.key);
     if (!existing.ok()) {
@@ -81,13 +82,42 @@ Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t 
   s.BindOptionalText(1, spec.key).BindText(2, spec.queue).BindInt(3, spec.priority);
   s.BindText(4, Dump(JobSpecToJson(spec))).BindInt(5, now_ms);
   REBOUND_RETURN_IF_ERROR(s.StepDone());
+  delta.Add(spec.queue, JobState::kQueued, +1);
   return SubmitOutcome{.job = JobRecord{.id = db.LastInsertRowId(),
                                         .spec = spec,
                                         .created_at_ms = now_ms,
                                         .updated_at_ms = now_ms}};
 }
 
-Status Update(SqliteConnection& db, const JobRecord& job) {
+// The stored (queue, state) of a job: what its next write moves the counts from. The queue
+// column is read rather than the record's, which the manager may have changed in memory only.
+Result<std::pair<std::string, JobState>> StoredPlace(SqliteConnection& db, int64_t id) {
+  auto stmt = db.Cached("SELECT queue, state FROM jobs WHERE id = ?1");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  (*stmt)->BindInt(1, id);
+  auto row = (*stmt)->Step();
+  if (!row.ok()) {
+    return row.error();
+  }
+  if (!*row) {
+    return NotFoundError("no job " + std::to_string(id) + " to update");
+  }
+  std::string queue = (*stmt)->ColumnText(0);
+  auto state = ParseJobState((*stmt)->ColumnText(1));
+  (*stmt)->Reset();
+  if (!state.ok()) {
+    return CorruptionError("job " + std::to_string(id) + ": unreadable state");
+  }
+  return std::make_pair(std::move(queue), *state);
+}
+
+Status Update(SqliteConnection& db, const JobRecord& job, JobCountDelta& delta) {
+  auto place = StoredPlace(db, job.id);
+  if (!place.ok()) {
+    return place.error();
+  }
   auto stmt = db.Cached(
       "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
       "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1");
@@ -105,6 +135,7 @@ Status Update(SqliteConnection& db, const JobRecord& job) {
   if (db.Changes() != 1) {
     return NotFoundError("no job " + std::to_string(job.id) + " to update");
   }
+  delta.Move(place->first, place->second, job.state);
   return OkStatus();
 }
 
@@ -116,11 +147,12 @@ json EventData(const JobRecord& job) {
   return data;
 }
 
-Result<std::vector<int64_t>> DeleteEnded(SqliteConnection& db, int64_t cutoff_ms, int limit) {
+Result<std::vector<int64_t>> DeleteEnded(SqliteConnection& db, int64_t cutoff_ms, int limit,
+                                         JobCountDelta& delta) {
   auto stmt = db.Prepare(
       "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('succeeded', "
       "'failed', 'exhausted', 'cancelled', 'interrupted') AND updated_at_ms < ?1 ORDER BY id "
-      "LIMIT ?2) RETURNING id");
+      "LIMIT ?2) RETURNING id, queue, state");
   if (!stmt.ok()) {
     return stmt.error();
   }
@@ -135,8 +167,120 @@ Result<std::vector<int64_t>> DeleteEnded(SqliteConnection& db, int64_t cutoff_ms
       return ids;
     }
     ids.push_back(stmt->ColumnInt(0));
+    if (auto state = ParseJobState(stmt->ColumnText(2)); state.ok()) {
+      delta.Add(stmt->ColumnText(1), *state, -1);
+    }
   }
 }
+
+Result<JobsSummary> CountRows(SqliteConnection& db) {
+  auto stmt = db.Prepare("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
+  if (!stmt.ok()) {
+    return stmt.error();
+  }
+  JobsSummary summary;
+  for (int i = 0; i < kJobStateCount; ++i) {
+    summary.by_state[std::string(JobStateName(static_cast<JobState>(i)))] = 0;
+  }
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      return row.error();
+    }
+    if (!*row) {
+      return summary;
+    }
+    const std::string state = stmt->ColumnText(1);
+    summary.by_state[state] += stmt->ColumnInt(2);
+    summary.by_queue[stmt->ColumnText(0)][state] += stmt->ColumnInt(2);
+  }
+}
+
+// A write to the jobs table that also says what it did to the counts: applied to JobCounts on
+// the writer's thread once its transaction has committed (and only if the write itself
+// succeeded), in commit order, before any caller hears of it.
+template <typename T>
+class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
+ public:
+  using Write = std::function<Result<T>(SqliteConnection&, JobCountDelta&)>;
+  CountedWrite(Write write, std::shared_ptr<JobCounts> counts,
+               store::GroupCommitWriter::Isolation isolation)
+      : PendingWrite(isolation), write_(std::move(write)), counts_(std::move(counts)) {}
+
+  std::future<Result<T>> future() { return promise_.get_future(); }
+
+  Status Run(SqliteConnection& db) override {
+    delta_.Clear();  // run again when another write made SQLite abort the transaction
+    auto bound = [this](SqliteConnection& c) { return write_(c, delta_); };
+    outcome_.emplace(store::detail::CallWrite(bound, db));
+    return outcome_->ok() ? OkStatus() : Status(outcome_->error());
+  }
+  void Committed() override {
+    if (outcome_ && outcome_->ok()) {
+      counts_->Apply(delta_);
+    }
+  }
+  void Finish(const Status& commit) override {
+    if (!commit.ok() || !outcome_) {
+      promise_.set_value(commit.ok() ? UnknownError("the write was never run") : commit.error());
+    } else {
+      promise_.set_value(std::move(*outcome_));
+    }
+  }
+
+ private:
+  Write write_;
+  std::shared_ptr<JobCounts> counts_;
+  JobCountDelta delta_;
+  std::optional<Result<T>> outcome_;
+  std::promise<Result<T>> promise_;
+};
+
+template <typename T>
+std::future<Result<T>> SubmitCounted(
+    store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
+    typename CountedWrite<T>::Write write,
+    store::GroupCommitWriter::Isolation isolation =
+        store::GroupCommitWriter::Isolation::kSavepoint) {
+  auto pending = std::make_unique<CountedWrite<T>>(std::move(write), std::move(counts), isolation);
+  std::future<Result<T>> future = pending->future();
+  writer.Submit(std::move(pending));
+  return future;
+}
+
+// Counts the table inside the writer's transaction: every write before it in commit order is
+// in the count, none after; the counts are replaced once that transaction has committed.
+class CountAllWrite final : public store::GroupCommitWriter::PendingWrite {
+ public:
+  explicit CountAllWrite(std::shared_ptr<JobCounts> counts)
+      : PendingWrite(store::GroupCommitWriter::Isolation::kSingleStatement),
+        counts_(std::move(counts)) {}
+  std::future<Status> future() { return promise_.get_future(); }
+  Status Run(SqliteConnection& db) override {
+    auto bound = [](SqliteConnection& c) { return CountRows(c); };
+    summary_.emplace(store::detail::CallWrite(bound, db));
+    return summary_->ok() ? OkStatus() : Status(summary_->error());
+  }
+  void Committed() override {
+    if (summary_ && summary_->ok()) {
+      counts_->Reset(**summary_);
+    }
+  }
+  void Finish(const Status& commit) override {
+    if (!commit.ok()) {
+      promise_.set_value(commit);
+    } else if (!summary_ || !summary_->ok()) {
+      promise_.set_value(summary_ ? Status(summary_->error()) : UnknownError("never run"));
+    } else {
+      promise_.set_value(OkStatus());
+    }
+  }
+
+ private:
+  std::shared_ptr<JobCounts> counts_;
+  std::optional<Result<JobsSummary>> summary_;
+  std::promise<Status> promise_;
+};
 
 void RemoveLogs(FileSystem& fs, const std::string& log_dir, int log_keep, int64_t id) {
   const std::string log = log_dir + "/" + ShimName(id) + ".log";
@@ -150,23 +294,43 @@ void RemoveLogs(FileSystem& fs, const std::string& log_dir, int log_keep, int64_
 
 JobStore::JobStore(store::Database& database, store::GroupCommitWriter& writer,
                    store::EventJournal* journal, const Clock& clock)
-    : database_(database), writer_(writer), journal_(journal), clock_(clock) {}
+    : database_(database), writer_(writer), journal_(journal), clock_(clock) {
+  (void)CountOnWriter();  // not waited for: Summary() waits if it comes first
+}
+
+std::future<Status> JobStore::CountOnWriter() {
+  auto pending = std::make_unique<CountAllWrite>(counts_);
+  std::future<Status> counted = pending->future();
+  writer_.Submit(std::move(pending));
+  return counted;
+}
 
 Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
-  auto outcome = writer_
-                     .Submit<SubmitOutcome>(
-                         [spec, now_ms](SqliteConnection& db) { return Insert(db, spec, now_ms); },
-                         store::GroupCommitWriter::Isolation::kSingleStatement)
+  // The row and its "submitted" event in one write (a savepoint): one commit, not two, and
+  // never a job without its event.
+  auto outcome = SubmitCounted<SubmitOutcome>(
+                     writer_, counts_,
+                     [spec, now_ms, journal = journal_](
+                         SqliteConnection& db, JobCountDelta& delta) -> Result<SubmitOutcome> {
+                       auto inserted = Insert(db, spec, now_ms, delta);
+                       if (!inserted.ok() || !inserted->created || journal == nullptr) {
+                         return inserted;
+                       }
+                       auto appended = journal->AppendIn(
+                           db, {.category = "job",
+                                .kind = "submitted",
+                                .subject = ShimName(inserted->job.id),
+                                .data = EventData(inserted->job)});
+                       if (!appended.ok()) {
+                         return appended.error().WithContext("journal job:" +
+                                                             std::to_string(inserted->job.id));
+                       }
+                       return inserted;
+                     })
                      .get();
   if (!outcome.ok()) {
     return outcome.error().WithContext("submit job");
-  }
-  if (outcome->created && journal_ != nullptr) {
-    (void)journal_->Append({.category = "job",
-                            .kind = "submitted",
-                            .subject = ShimName(outcome->job.id),
-                            .data = EventData(outcome->job)});
   }
   return outcome;
 }
@@ -183,9 +347,11 @@ std::future<Status> JobStore::Save(const JobRecord& job) {
                          .subject = ShimName(job.id),
                          .data = EventData(job)};
   }
-  return writer_.SubmitStatus(
-      [stamped, event = std::move(event), journal = journal_](SqliteConnection& db) -> Status {
-        REBOUND_RETURN_IF_ERROR(Update(db, stamped));
+  return SubmitCounted<void>(
+      writer_, counts_,
+      [stamped, event = std::move(event), journal = journal_](SqliteConnection& db,
+                                                              JobCountDelta& delta) -> Status {
+        REBOUND_RETURN_IF_ERROR(Update(db, stamped, delta));
         if (event) {
           auto appended = journal->AppendIn(db, *event);
           if (!appended.ok()) {
@@ -271,8 +437,9 @@ Result<UnfinishedJobs> JobStore::LoadUnfinished() {
 std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int limit,
                                                          FileSystem& fs, const std::string& log_dir,
                                                          int log_keep) {
-  return writer_.Submit<int64_t>([=, &fs](SqliteConnection& db) -> Result<int64_t> {
-    auto ids = DeleteEnded(db, cutoff_ms, limit);
+  return SubmitCounted<int64_t>(writer_, counts_, [=, &fs](SqliteConnection& db,
+                                                            JobCountDelta& delta) -> Result<int64_t> {
+    auto ids = DeleteEnded(db, cutoff_ms, limit, delta);
     if (!ids.ok()) {
       return ids.error().WithContext("delete ended jobs");
     }
@@ -302,29 +469,24 @@ std::map<std::string, std::map<std::string, int64_t>> QueueBacklogs(const JobsSu
   return backlogs;
 }
 
+Result<JobsSummary> CountJobs(store::Database& database) {
+  return database.Read([](SqliteConnection& db) { return CountRows(db); });
+}
+
 Result<JobsSummary> JobStore::Summary() {
-  return database_.Read([](SqliteConnection& db) -> Result<JobsSummary> {
-    auto stmt = db.Prepare("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state");
-    if (!stmt.ok()) {
-      return stmt.error();
-    }
-    JobsSummary summary;
-    for (int i = 0; i < kJobStateCount; ++i) {
-      summary.by_state[std::string(JobStateName(static_cast<JobState>(i)))] = 0;
-    }
-    while (true) {
-      auto row = stmt->Step();
-      if (!row.ok()) {
-        return row.error();
-      }
-      if (!*row) {
-        return summary;
-      }
-      const std::string state = stmt->ColumnText(1);
-      summary.by_state[state] += stmt->ColumnInt(2);
-      summary.by_queue[stmt->ColumnText(0)][state] += stmt->ColumnInt(2);
-    }
-  });
+  if (std::optional<JobsSummary> summary = counts_->Summary()) {
+    return *std::move(summary);
+  }
+  // The count made at construction is still in flight, or it failed (the table was
+  // unreadable then): count now, in order with the writes.
+  Status counted = CountOnWriter().get();
+  if (!counted.ok()) {
+    return counted.error().WithContext("count jobs");
+  }
+  if (std::optional<JobsSummary> summary = counts_->Summary()) {
+    return *std::move(summary);
+  }
+  return UnknownError("count jobs: the counts were not installed");
 }
 
 }  // namespace rebound::jobs

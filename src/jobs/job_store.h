@@ -8,7 +8,8 @@
 //   Result<JobRecord> job = jobs.Get(7);             // not_found if unknown
 //
 // Submit with an idempotency key that is already stored returns that job (created = false)
-// and stores nothing. Every Save also appends a "job" event (kind = the new state) to the
+// and stores nothing. Every write also keeps the counts by queue and state (JobCounts) that
+// Summary() returns, counted from the table once at construction. Every Save also appends a "job" event (kind = the new state) to the
 // journal when one is given. Reads see what is committed.
 //
 // Thread-safe. Database, writer, journal and clock must outlive it.
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "base/error.h"
 #include "base/file_system.h"
 #include "jobs/job.h"
+#include "jobs/job_counts.h"
 #include "store/database.h"
 #include "store/group_commit.h"
 #include "store/journal.h"
@@ -42,18 +45,16 @@ struct JobFilter {
   int limit = 100;
 };
 
-// How many jobs are in each state, overall and per queue (every state is present, 0 or more).
-struct JobsSummary {
-  std::map<std::string, int64_t> by_state;
-  std::map<std::string, std::map<std::string, int64_t>> by_queue;
-};
-
 // Gives each of `queues` (configured ones, even empty) every state, 0 where it has no job.
 void IncludeQueues(JobsSummary& summary, const std::vector<std::string>& queues);
 
 // Each queue's backlog, {"queued", "running", "retrying"} -> count: what /health and the
 // recovery document show per queue.
 std::map<std::string, std::map<std::string, int64_t>> QueueBacklogs(const JobsSummary& summary);
+
+// Counts the jobs table by queue and state (a GROUP BY over every row): what JobCounts starts
+// from, and what an offline reader (no daemon) uses.
+Result<JobsSummary> CountJobs(store::Database& database);
 
 struct UnfinishedJobs {
   std::vector<JobRecord> jobs;
@@ -74,7 +75,12 @@ class JobStore {
   Result<std::vector<JobRecord>> List(const JobFilter& filter);
   // Jobs in queued, running or retrying: what a starting daemon takes over.
   Result<UnfinishedJobs> LoadUnfinished();
+  // The counts as of the last commit, kept in memory (JobCounts): no read of the table. The
+  // first call waits for the count made at construction.
   Result<JobsSummary> Summary();
+  // The same counts as shared by every reader (the daemon's recovery document). They stay
+  // readable, no longer updated, after this store is gone.
+  std::shared_ptr<const JobCounts> counts() const { return counts_; }
   // Deletes up to `limit` jobs that ended (succeeded, failed, exhausted, cancelled,
   // interrupted) before `cutoff_ms`, and their logs (LOG_DIR/job:ID.log and its rotations,
   // up to `log_keep`); resolves to how many jobs went. Logs go before the commit: a failed
@@ -85,11 +91,15 @@ class JobStore {
  private:
   Result<std::vector<JobRecord>> Select(const std::string& where,
                                         const std::vector<std::string>& params, int limit);
+  // Counts the table on the writer's thread, in order with the writes, and installs the
+  // result in counts_ once that transaction has committed.
+  std::future<Status> CountOnWriter();
 
   store::Database& database_;
   store::GroupCommitWriter& writer_;
   store::EventJournal* journal_;
   const Clock& clock_;
+  std::shared_ptr<JobCounts> counts_ = std::make_shared<JobCounts>();
 };
 
 }  // namespace rebound::jobs

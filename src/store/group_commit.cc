@@ -170,6 +170,11 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
   if (commit.ok()) {
     commit = db.Exec("COMMIT");
   }
+  if (commit.ok()) {
+    for (Task& task : pending) {
+      task->Committed();
+    }
+  }
   if (!commit.ok()) {
     (void)db.Exec("ROLLBACK");
     commit = commit.error().WithContext("commit of " + std::to_string(pending.size()) +

@@ -86,6 +86,12 @@ class GroupCommitWriter {
     virtual Status Run(SqliteConnection& db) = 0;
     // `commit` is OK when the transaction committed; Run's error is the write's to keep.
     virtual void Finish(const Status& commit) = 0;
+    // Called on the writer thread right after the transaction holding this write committed,
+    // for its writes in submission order and before any of them is finished: what a write
+    // mirrors in memory (e.g. counts) then follows the commits exactly, in order. Also called
+    // for a write whose own Run failed (its change was undone: it knows its own outcome).
+    // Must be quick and not throw.
+    virtual void Committed() {}
     bool savepoint() const { return savepoint_; }
 
    private:

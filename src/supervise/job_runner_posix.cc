@@ -144,7 +144,8 @@ class JobRunner {
 
  private:
   bool IsDone() const {
-    return jobs_.empty() && records_in_flight_ == 0 && (stopping_ || !connection_.IsOpen());
+    return jobs_.empty() && records_in_flight_ == 0 && unflushed_.empty() &&
+           (stopping_ || !connection_.IsOpen());
   }
 
   Status Setup() {
@@ -297,6 +298,7 @@ class JobRunner {
   }
 
   void Disconnect() {
+    FlushUnforgotten();
     Remove(connection_.get());
     connection_.Reset();
     connection_ready_ = false;
@@ -353,6 +355,8 @@ class JobRunner {
       Start(*start);
     } else if (auto* signal = std::get_if<RunnerSignal>(&*request)) {
       SignalJob(*signal);
+    } else if (auto* forget = std::get_if<RunnerForget>(&*request)) {
+      Forget(*forget);
     } else {
       Hello();
     }
@@ -433,6 +437,7 @@ class JobRunner {
     if (jobs_.contains(start.name)) {
       return Refuse(start.name, "a job of that name is running");
     }
+    unflushed_.erase(start.name);  // a previous attempt's: its outcome is stored
     for (const std::string& path : {ExitRecordPath(options_.run_dir, start.name),
                                     ChildRecordPath(options_.run_dir, start.name)}) {
       (void)::unlink(path.c_str());  // a previous attempt's
@@ -545,6 +550,7 @@ class JobRunner {
       }
       RunnerSay("received " + SignalName(signal) + "; passing it to every job and stopping");
       stopping_ = true;
+      FlushUnforgotten();  // before the runner goes, whatever the daemon has committed
       for (const auto& [name, job] : jobs_) {
         SignalJob({.name = name, .signal = signal});
       }
@@ -639,21 +645,51 @@ class JobRunner {
     return false;
   }
 
-  // The job's log is closed now; the writer makes its record durable (ReportWritten then).
+  // The job's log is closed now. With a daemon listening, it is told at once and the record
+  // stays in memory (unflushed_) until the daemon has committed the outcome (`forget`), with
+  // no file: the commit is the durable point, and only a power loss (or the runner and the
+  // daemon both killed) before it loses the outcome, which is then unknown exactly as after
+  // a power loss while the job ran (docs/jobs.md). If the connection ends first, the record
+  // goes to disk (FlushUnforgotten). With no daemon listening (or while stopping), the record
+  // may hold the outcome alone for long: the writer makes it durable first (ReportWritten).
   void Finish(RunningJob& job, const ExitRecord& record) {
     Note(job, job.start.name + " " + DescribeExit(record));
     if (job.log->stats().bytes_dropped > 0) {
       Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)job.log->Close();
-    ++records_in_flight_;
-    writer_->Submit(record);
+    if (!IsDaemonListening() || stopping_) {
+      ++records_in_flight_;
+      writer_->Submit(record);
+      return;
+    }
+    const ExitRecord sent = record;  // `job` (and maybe `record`'s owner) goes with the erase
+    jobs_.erase(sent.name);
+    unflushed_[sent.name] = sent;
+    Send(RunnerExited{sent});
   }
+
+  // The daemon that was told of these exits may not have committed them: they go to disk
+  // (durably, by the writer) for the next one, which is answered only once they are there.
+  void FlushUnforgotten() {
+    for (auto& [name, record] : std::exchange(unflushed_, {})) {
+      flushed_late_.insert(name);
+      ++records_in_flight_;
+      writer_->Submit(std::move(record));
+    }
+  }
+
+  void Forget(const RunnerForget& request) { unflushed_.erase(request.name); }
+
+  bool IsDaemonListening() const { return connection_.IsOpen() && connection_ready_; }
 
   // Records on disk: only now is the daemon told, and the job leaves the running set.
   void ReportWritten(std::vector<ExitRecord> records) {
     for (const ExitRecord& record : records) {
       --records_in_flight_;
+      if (flushed_late_.erase(record.name) > 0) {
+        continue;  // the daemon was told when the job ended
+      }
       jobs_.erase(record.name);
       // Sent even if the record could not be written: a live daemon stores the outcome itself.
       Send(RunnerExited{record});
@@ -683,6 +719,9 @@ class JobRunner {
   std::unordered_map<int, std::string> job_by_fd_;  // pidfds and output pipes
   std::unique_ptr<ExitRecordWriter> writer_;
   size_t records_in_flight_ = 0;    // submitted to the writer, not yet reported
+  // Exits the listening daemon was told of and has not said `forget` for: no file yet.
+  std::map<std::string, ExitRecord> unflushed_;
+  std::set<std::string> flushed_late_;  // of unflushed_, now with the writer
   std::set<std::string> log_dirs_;  // already created
   bool stopping_ = false;
 };

@@ -12,7 +12,10 @@
 //   launcher.Launch(spec, on_exit);   // the first launch starts the runner
 //
 // The runner is started at the first Launch, with one end of a socketpair; it survives the
-// daemon. The first Adopt (after a daemon restart) looks for a live runner of this run
+// daemon. An exit the runner reports while this daemon listens is not on disk: the runner
+// keeps it until DiscardRecords (called once the outcome is committed) sends `forget`, and
+// writes it to RUN_DIR/NAME.exit durably if the connection ends first. The first Adopt
+// (after a daemon restart) looks for a live runner of this run
 // directory (its command line in /proc, then its socket), asks it which jobs run, and
 // re-adopts those. A job the runner does not know is judged by its exit record: present →
 // that outcome; absent → an exit without a record (unknown outcome). Only the runner's pidfd
@@ -25,6 +28,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,7 +58,8 @@ class RunnerLauncher final : public ProcessLauncher {
   Status Signal(const std::string& name, int signal) override;
   Status Kill(const std::string& name) override;
   std::optional<int> ChildPid(const std::string& name) override;
-  // Removes the records of `name` unless it is running.
+  // Removes the records of `name` unless it is running, and tells the runner to forget the
+  // exit it reported over this connection (it kept that record in memory, not on disk).
   void DiscardRecords(const std::string& name) override;
 
   // The runner's pid while one is connected, else 0.
@@ -106,6 +111,9 @@ class RunnerLauncher final : public ProcessLauncher {
   std::vector<std::pair<std::string, ExitInfo>> deferred_reports_;  // from Reconcile
   int deferred_fd_ = -1;
   bool reconnecting_ = false;  // an eventfd, readable while OnDeferred is due
+  // Jobs whose `exited` came over the current connection and that the runner keeps in memory
+  // until `forget` (it writes them to disk if the connection ends first).
+  std::set<std::string> told_exits_;
 };
 
 }  // namespace rebound::supervise

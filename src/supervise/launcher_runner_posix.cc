@@ -20,6 +20,7 @@
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
 #include "supervise/process_info.h"
+#include "supervise/rotating_log.h"
 
 extern char** environ;
 
@@ -105,6 +106,19 @@ ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
                   .signal = record.signal,
                   .ended = FromUnixMillis(record.ended_ms),
                   .description = DescribeExit(record) + suffix};
+}
+
+// The runner's stderr is appended to job:runner.log. Each new runner starts a new file, and
+// earlier runners' output is kept as job:runner.log.1 ... .3, as a shim rotates its log at
+// start: the file does not grow across runners. (A runner only writes warnings there.)
+void RotatePreviousRunnersLog(FileSystem& fs, const std::string& path) {
+  constexpr uint64_t kRunnerLogMaxBytes = 10 * 1024 * 1024;
+  constexpr int kRunnerLogKeep = 3;
+  RotatingLog previous(fs,
+                       {.path = path, .max_bytes = kRunnerLogMaxBytes, .keep = kRunnerLogKeep});
+  if (previous.Open().ok()) {
+    (void)previous.Close();
+  }
 }
 
 std::vector<char*> LauncherPointers(const std::vector<std::string>& strings) {
@@ -295,6 +309,7 @@ Status RunnerLauncher::StartRunner() {
                                          "--parent-pid",    std::to_string(::getpid()),
                                          "--connection-fd", "3"};
   const std::string log = options_.log_dir + "/job:runner.log";
+  RotatePreviousRunnersLog(fs_, log);
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -363,6 +378,7 @@ Status RunnerLauncher::WatchConnection(int socket) {
 }
 
 void RunnerLauncher::CloseConnection() {
+  told_exits_.clear();  // the runner writes them to disk when the connection ends
   if (socket_ >= 0) {
     watcher_.UnwatchFd(socket_);
     ::close(socket_);
@@ -447,6 +463,7 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
       it->second.child_pid = started->child_pid;
     }
   } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
+    told_exits_.insert(exited->record.name);
     Report(exited->record.name, FromRecord(exited->record, ""));
   } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
     Report(refused->name,
@@ -583,9 +600,13 @@ std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
 }
 
 void RunnerLauncher::DiscardRecords(const std::string& name) {
-  if (!jobs_.contains(name)) {
-    (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
-    (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  if (jobs_.contains(name)) {
+    return;
+  }
+  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  if (told_exits_.erase(name) > 0 && socket_ >= 0) {
+    (void)Send(RunnerForget{.name = name});  // failing, the connection ends: the runner writes it
   }
 }
 

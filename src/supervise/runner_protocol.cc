@@ -111,6 +111,9 @@ std::string EncodeRequest(const RunnerRequest& request) {
   if (const auto* signal = std::get_if<RunnerSignal>(&request)) {
     return Line({{"op", "signal"}, {"name", signal->name}, {"signal", signal->signal}});
   }
+  if (const auto* forget = std::get_if<RunnerForget>(&request)) {
+    return Line({{"op", "forget"}, {"name", forget->name}});
+  }
   return Line({{"op", "hello"}});
 }
 
@@ -132,6 +135,11 @@ Result<RunnerRequest> DecodeRequest(std::string_view line) {
   }
   if (op == "hello") {
     return RunnerRequest(RunnerHello{});
+  }
+  if (op == "forget") {
+    RunnerForget forget;
+    REBOUND_ASSIGN_OR_RETURN(forget.name, Field<std::string>(message, "name"));
+    return RunnerRequest(std::move(forget));
   }
   return ValidationError("runner request: unknown op \"" + op + "\"");
 }

@@ -12,8 +12,9 @@
 //   }
 //
 // Daemon → runner: start, signal, hello (a daemon that connects through the socket asks
-// which jobs run). Runner → daemon: started, exited (after NAME.exit is durable), running
-// (the answer to hello), refused (a start it could not accept).
+// which jobs run), forget (an exit's outcome is committed). Runner → daemon: started, exited
+// (kept by the runner until forget, or on disk), running (the answer to hello), refused (a
+// start it could not accept).
 //
 // Pure values and functions; LineBuffer is not thread-safe (one reader owns it).
 
@@ -54,7 +55,14 @@ struct RunnerHello {
   bool operator==(const RunnerHello&) const = default;
 };
 
-using RunnerRequest = std::variant<RunnerStart, RunnerSignal, RunnerHello>;
+// The daemon has committed the outcome of the job's last `exited`: the runner no longer
+// needs to keep that exit record for a later daemon.
+struct RunnerForget {
+  std::string name;
+  bool operator==(const RunnerForget&) const = default;
+};
+
+using RunnerRequest = std::variant<RunnerStart, RunnerSignal, RunnerHello, RunnerForget>;
 
 struct RunnerStarted {
   std::string name;
@@ -63,7 +71,9 @@ struct RunnerStarted {
 };
 
 struct RunnerExited {
-  ExitRecord record;  // the same record as NAME.exit, already durable
+  // NAME.exit's content. The runner keeps it in memory until `forget`, and writes it to
+  // NAME.exit (durably) only if the connection ends first, or if no daemon listened.
+  ExitRecord record;
   bool operator==(const RunnerExited&) const = default;
 };
 

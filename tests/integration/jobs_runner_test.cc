@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,9 @@
 
 #include "daemon_harness.h"
 #include "supervise/process_info.h"
+#include "supervise/runner_protocol.h"
+
+extern char** environ;
 
 namespace rebound::testing {
 namespace {
@@ -205,6 +209,9 @@ TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
   // Nobody records the orphaned job any more: the daemon killed it (pid and start time checked).
   EXPECT_TRUE(WaitUntil([&] { return IsGoneOrZombie(child->child_pid); }));
   EXPECT_NE(RunnerPid(idempotent), runner);
+  // The new runner writes a new job:runner.log; the dead one's is kept, rotated.
+  EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/logs/job:runner.log.1")));
+  EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/logs/job:runner.log")));
   EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(idempotent) + "/cancel").first, 202);
   EXPECT_TRUE(WaitForState(idempotent, "cancelled"));
 }
@@ -292,6 +299,104 @@ TEST_F(JobRunnerTest, ASecondRunnerOnTheSameRunDirRefusesToStart) {
   EXPECT_FALSE(IsGoneOrZombie(runner));
   EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
   EXPECT_TRUE(WaitForState(id, "cancelled")) << Job(id).dump();
+}
+
+// Speaks the runner's protocol to a real `rebound runner` as the daemon that started it
+// does: over a socketpair passed as `--connection-fd 3`.
+class RunnerClient {
+ public:
+  explicit RunnerClient(const std::string& dir) : run_dir_(dir + "/run") {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return;
+    }
+    const std::vector<std::string> args = {REBOUND_BINARY, "runner", "--run-dir", run_dir_,
+                                           "--socket", run_dir_ + "/job:runner.sock",
+                                           "--connection-fd", "3"};
+    std::vector<char*> argv;
+    for (const std::string& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, pair[1], 3);  // dup2 clears CLOEXEC
+    ::posix_spawn(&runner_, argv[0], &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::close(pair[1]);
+    fd_ = pair[0];
+  }
+  ~RunnerClient() {
+    Close();
+    ::kill(runner_, SIGKILL);
+    ::waitpid(runner_, nullptr, 0);
+  }
+  bool IsConnected() const { return fd_ >= 0; }
+  void Send(const supervise::RunnerRequest& request) {
+    const std::string line = supervise::EncodeRequest(request);
+    ASSERT_EQ(::send(fd_, line.data(), line.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(line.size()));
+  }
+  // The next event whose op is `op` (others skipped); nullopt at the end of the stream.
+  std::optional<supervise::RunnerEvent> Next(size_t variant_index) {
+    while (true) {
+      while (auto line = buffer_.NextLine()) {
+        auto event = supervise::DecodeEvent(*line);
+        if (event.ok() && event->index() == variant_index) {
+          return *event;
+        }
+      }
+      char chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) {
+        return std::nullopt;
+      }
+      buffer_.Append(std::string_view(chunk, static_cast<size_t>(n)));
+    }
+  }
+  void RunTrue(const std::string& name) {
+    Send(supervise::RunnerStart{.name = name,
+                                .command = {"/bin/true"},
+                                .log_path = run_dir_ + "/../" + name + ".log"});
+    ASSERT_TRUE(Next(1).has_value());  // exited
+  }
+  void Close() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  // The runner exits once no daemon is connected, no job runs and its records are on disk.
+  bool WaitForRunnerExit() {
+    return WaitUntil([&] { return ::waitpid(runner_, nullptr, WNOHANG) == runner_; }, 10s);
+  }
+  std::string ExitRecord(const std::string& name) const { return run_dir_ + "/" + name + ".exit"; }
+
+ private:
+  std::string run_dir_;
+  pid_t runner_ = -1;
+  int fd_ = -1;
+  supervise::LineBuffer buffer_;
+};
+
+// While a daemon listens, an exit it was told of has no file: the daemon's commit is the
+// durable point. `forget` (the outcome is stored) drops it; a connection that ends first
+// has it written to NAME.exit, for the next daemon.
+TEST(JobRunnerRecordsTest, AnExitIsKeptInMemoryUntilForgetAndWrittenIfTheDaemonGoesFirst) {
+  TempDir dir;
+  RunnerClient client(dir.path());
+  ASSERT_TRUE(client.IsConnected());
+  client.RunTrue("job:1");
+  client.RunTrue("job:2");
+  EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:1")));
+  EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:2")));
+  client.Send(supervise::RunnerForget{.name = "job:1"});
+  client.Close();  // the daemon is gone before it stored job:2's outcome
+  ASSERT_TRUE(client.WaitForRunnerExit());
+  EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:1")));
+  auto record = supervise::ReadExitRecord(DefaultFileSystem(), client.ExitRecord("job:2"));
+  ASSERT_TRUE(record.ok()) << record.error().ToString();
+  EXPECT_EQ(record->exit_code, 0);
 }
 
 TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "base/atomic_file.h"
 #include "base/manual_clock.h"
 #include "store/store.h"
@@ -171,6 +173,97 @@ TEST_F(JobStoreTest, SummaryCountsByStateAndQueue) {
   EXPECT_EQ(summary->by_state.at("queued"), 2);
   EXPECT_EQ(summary->by_state.at("succeeded"), 0);
   EXPECT_EQ(summary->by_queue.at("a").at("queued"), 1);
+}
+
+
+TEST_F(JobStoreTest, CountsMatchACountOfTheTableAfterRandomTransitions) {
+  rebound::testing::TempDir logs;
+  std::mt19937 random(42);
+  const std::vector<std::string> queues = {"a", "b", "c"};
+  std::vector<JobRecord> jobs;
+  for (int i = 0; i < 60; ++i) {
+    JobSpec spec{.command = {"x"}, .queue = queues[random() % queues.size()]};
+    if (i % 7 == 0) {
+      spec.key = "key-" + std::to_string(i % 21);  // some repeat: nothing new is stored
+    }
+    auto submitted = jobs_->Submit(spec);
+    ASSERT_TRUE(submitted.ok());
+    if (submitted->created) {
+      jobs.push_back(submitted->job);
+    }
+  }
+  for (int round = 0; round < 20; ++round) {
+    // Saves issued together share transactions, as the manager's do.
+    std::vector<std::future<Status>> saves;
+    for (int i = 0; i < 40; ++i) {
+      JobRecord& job = jobs[random() % jobs.size()];
+      job.state = static_cast<JobState>(random() % kJobStateCount);
+      saves.push_back(jobs_->Save(job));
+    }
+    JobRecord missing = jobs.front();
+    missing.id = 1000000;  // fails alone: the counts must not move for it
+    saves.push_back(jobs_->Save(missing));
+    for (size_t i = 0; i < saves.size(); ++i) {
+      EXPECT_EQ(saves[i].get().ok(), i + 1 < saves.size());
+    }
+    if (round % 5 == 4) {
+      clock_.AdvanceBy(std::chrono::seconds(1));
+      auto deleted = jobs_->DeleteEndedBefore(ToUnixMillis(clock_.WallNow()), 5,
+                                              DefaultFileSystem(), logs.path(), 0);
+      ASSERT_TRUE(deleted.get().ok());
+      std::erase_if(jobs, [&](const JobRecord& job) { return !jobs_->Get(job.id).ok(); });
+    }
+    auto counted = CountJobs(store_->database());
+    auto kept = jobs_->Summary();
+    ASSERT_TRUE(counted.ok() && kept.ok());
+    EXPECT_EQ(kept->by_state, counted->by_state) << "round " << round;
+    EXPECT_EQ(kept->by_queue, counted->by_queue) << "round " << round;
+  }
+  // A store opened now counts the table once and agrees.
+  JobStore reopened(store_->database(), store_->writer(), nullptr, clock_);
+  EXPECT_EQ(reopened.Summary()->by_queue, jobs_->Summary()->by_queue);
+}
+
+TEST_F(JobStoreTest, ASubmitAndItsEventCommitTogetherOrNotAtAll) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  auto events = store_->journal().Query({.category = "job", .kind = "submitted"});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].subject, ShimName(submitted->job.id));
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_events BEFORE INSERT ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'journal unavailable'); END");
+                  })
+                  .get()
+                  .ok());
+  EXPECT_FALSE(jobs_->Submit({.command = {"b"}}).ok());
+  auto all = jobs_->List({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);  // the second job's row went with its event
+  EXPECT_EQ(jobs_->Summary()->by_state.at("queued"), 1);
+}
+
+TEST_F(JobStoreTest, AWriteThatFailsLeavesTheCountsAsTheyWere) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_events BEFORE INSERT ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'journal unavailable'); END");
+                  })
+                  .get()
+                  .ok());
+  JobRecord job = submitted->job;
+  job.state = JobState::kRunning;
+  EXPECT_FALSE(jobs_->Save(job).get().ok());  // the row's update is undone with the event
+  auto summary = jobs_->Summary();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->by_state.at("queued"), 1);
+  EXPECT_EQ(summary->by_state.at("running"), 0);
 }
 
 }  // namespace

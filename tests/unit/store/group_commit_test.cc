@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -289,6 +290,73 @@ TEST(GroupCommitTest, AFailingPendingWriteIsUndoneAloneInItsSavepoint) {
     return c.QueryInt("SELECT COUNT(*) FROM events WHERE kind = 'bad'");
   }),
             0);
+}
+
+// Logs "committed N" and "finished N" (with the commit's status) into a shared list.
+class OrderWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  OrderWrite(int n, bool fail, std::mutex& mutex, std::vector<std::string>& log)
+      : n_(n), fail_(fail), mutex_(mutex), log_(log) {}
+  Status Run(SqliteConnection& db) override {
+    if (auto inserted = InsertEvent("order")(db); !inserted.ok()) {
+      return inserted.error();
+    }
+    return fail_ ? ValidationError("refused") : OkStatus();
+  }
+  void Committed() override { Append("committed " + std::to_string(n_)); }
+  void Finish(const Status& commit) override {
+    Append("finished " + std::to_string(n_) + (commit.ok() ? "" : " with an error"));
+  }
+
+ private:
+  void Append(std::string entry) {
+    std::lock_guard lock(mutex_);
+    log_.push_back(std::move(entry));
+  }
+  int n_;
+  bool fail_;
+  std::mutex& mutex_;
+  std::vector<std::string>& log_;
+};
+
+TEST(GroupCommitTest, CommittedRunsForEachWriteInOrderBeforeAnyIsFinished) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
+    released.wait();  // the writes below queue up meanwhile: one transaction for them all
+    return OkStatus();
+  });
+  std::mutex mutex;
+  std::vector<std::string> log;
+  for (int n = 1; n <= 6; ++n) {
+    writer.Submit(std::make_unique<OrderWrite>(n, /*fail=*/n == 3, mutex, log));
+  }
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  writer.Stop();  // drains: every write has been finished
+  ASSERT_EQ(log.size(), 12u);
+  for (int n = 1; n <= 6; ++n) {
+    // The failed write's own change was undone, but its transaction committed.
+    EXPECT_EQ(log[n - 1], "committed " + std::to_string(n));
+  }
+  for (size_t i = 6; i < log.size(); ++i) {
+    EXPECT_TRUE(log[i].starts_with("finished ")) << log[i];
+  }
+  EXPECT_EQ(CountEvents(*db), 5);
+}
+
+TEST(GroupCommitTest, CommittedIsNotCalledWhenTheCommitFails) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  writer.Stop();
+  std::mutex mutex;
+  std::vector<std::string> log;
+  writer.Submit(std::make_unique<OrderWrite>(1, false, mutex, log));
+  EXPECT_EQ(log, std::vector<std::string>{"finished 1 with an error"});
 }
 
 TEST(GroupCommitTest, APendingWriteAfterStopIsFinishedWithAClosedError) {

@@ -20,7 +20,7 @@ RunnerStart SampleStart() {
 TEST(RunnerProtocolTest, RequestsRoundTripAsSingleLines) {
   for (const RunnerRequest& request :
        {RunnerRequest(SampleStart()), RunnerRequest(RunnerSignal{.name = "job:7", .signal = 15}),
-        RunnerRequest(RunnerHello{})}) {
+        RunnerRequest(RunnerHello{}), RunnerRequest(RunnerForget{.name = "job:7"})}) {
     const std::string line = EncodeRequest(request);
     ASSERT_EQ(line.back(), '\n');
     EXPECT_EQ(line.find('\n'), line.size() - 1) << "an embedded newline would split it";
@@ -81,6 +81,7 @@ TEST(RunnerProtocolTest, BadRequestsAreValidationErrorsThatSayWhy) {
       {R"({"op":"start","name":"job:1","command":"a","log":"/l","log_max_bytes":1,"log_keep":0})",
        "\"command\" has the wrong type"},
       {R"({"op":"signal","name":"job:1","signal":0})", "no such signal 0"},
+      {R"({"op":"forget"})", "missing \"name\""},
   };
   for (const auto& [line, why] : cases) {
     auto decoded = DecodeRequest(line);
