@@ -42,9 +42,10 @@ struct ShimLauncherOptions {
   // Keep NAME.child and NAME.exit after an exit has been reported, until DiscardRecords:
   // for durable jobs, whose outcome must survive a daemon crash until it is in the store.
   bool keep_records_after_exit = false;
-  // How shims write NAME.exit (`--exit-record`). kDurable for jobs, whose outcome decides
-  // whether an attempt runs again; the daemon's services use kAtomicOnly, which takes two
-  // fsyncs off every respawn (docs/shim.md explains why that loses nothing).
+  // How shims write NAME.exit (`--exit-record`). The daemon uses kAtomicOnly for services and
+  // jobs alike: a service's record only bridges a daemon crash, and a job's outcome becomes
+  // durable at the store's commit (docs/shim.md and docs/jobs.md say why that loses nothing).
+  // kDurable (two fsyncs per exit) is for a caller with no store behind it.
   FileDurability exit_records = FileDurability::kDurable;
   // Start shims with `--respawn POLICY --stop-signal N` (services whose policy restarts), so
   // that they restart their service themselves under an allowance (SetRespawnAllowance).
