@@ -50,7 +50,14 @@ Daemon::Daemon(DaemonOptions options)
                           "Modules whose store write lost a compare-and-set race in a sync "
                           "round (retried next round)",
                           {})
-              .WithLabels({})) {}
+              .WithLabels({})),
+      snapshots_available_(metrics_
+                               .AddGauge("rebound_snapshots_available",
+                                         "1 once the snapshot repository is open; 0 while it "
+                                         "opens after the first launches, or when it cannot be "
+                                         "opened (then snapshots are unavailable)",
+                                         {})
+                               .WithLabels({})) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options)));
@@ -78,11 +85,14 @@ Status Daemon::Open() {
     return store.error();
   }
   store_ = std::move(*store);
-  auto snapshots = SnapshotService::Open(options_.config, *store_, this, DefaultClock());
-  if (!snapshots.ok()) {
-    return snapshots.error();
-  }
-  snapshots_ = std::move(*snapshots);
+  // Checked now, opened after the first launches (OpenSnapshotsInBackground): a repository
+  // that is misplaced by the configuration stops the daemon before anything starts.
+  REBOUND_RETURN_IF_ERROR(snapshot::GitStore::CheckLocation(
+      SnapshotRepositoryPath(options_.config.snapshots, data_dir),
+      {.document_path = options_.config.snapshots.document_path}));
+  snapshots_ = std::make_unique<DeferredSnapshots>([this, config = options_.config] {
+    return SnapshotService::Open(config, *store_, this, DefaultClock());
+  });
   snapshot_worker_ = std::make_unique<WorkerPool>(1);
   OpenSync();
   auto reactor = Reactor::Create();
@@ -319,7 +329,7 @@ DaemonInfo Daemon::Info() {
   });
 }
 
-void Daemon::Run() {
+void Daemon::Run(const std::function<void()>& after_launches) {
   spdlog::info("rebound {} serving {} ({} services, data dir {})", kVersion, options_.config.path,
                options_.config.services.size(), options_.config.daemon.data_dir);
   Journal("daemon", "started", "",
@@ -334,6 +344,12 @@ void Daemon::Run() {
   FlushEvents();
   supervisor_->StartAll();
   FlushEvents();
+  // The first task of the snapshot worker: every capture, restore and sync round queues
+  // behind it, and API calls wait for it (DeferredSnapshots).
+  OpenSnapshotsInBackground();
+  if (after_launches) {
+    after_launches();
+  }
   if (Status recovered = jobs_->Recover(); !recovered.ok()) {
     spdlog::error("jobs: {}; no job runs until the store is readable and rebound restarts",
                   recovered.error().message());
