@@ -7,7 +7,9 @@
 #include <set>
 
 #include "base/clock.h"
+#include "base/path.h"
 #include "base/version.h"
+#include "engine/run_dir.h"
 
 namespace rebound::engine {
 namespace {
@@ -79,6 +81,10 @@ Status Daemon::Open() {
     return lock.error();
   }
   lock_ = std::move(*lock);
+  if (const std::string run_dir = ServicesRunDir(options_.config.daemon);
+      run_dir != JoinPath(data_dir, "run")) {
+    REBOUND_RETURN_IF_ERROR(PrepareRunDir(run_dir));
+  }
   REBOUND_RETURN_IF_ERROR(WatchSignals());  // before any thread starts: they inherit the mask
   auto store = store::Store::Open(data_dir);
   if (!store.ok()) {
@@ -105,7 +111,7 @@ Status Daemon::Open() {
       // A service's exit record is not fsynced: this daemon journals the exit, and a power
       // loss that could lose the record ends the service too (docs/shim.md).
       supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
-                                     .run_dir = data_dir + "/run",
+                                     .run_dir = ServicesRunDir(options_.config.daemon),
                                      .log_dir = data_dir + "/logs",
                                      .exit_records = FileDurability::kAtomicOnly},
       *reactor_, fs);
@@ -132,6 +138,7 @@ Status Daemon::Open() {
   reliability_->Attach(*supervisor_);
   snapshots_->SetNotifier([this](const nlohmann::json& outcome) { NotifyRecovery(outcome); });
   LoadDesiredState();
+  REBOUND_RETURN_IF_ERROR(CheckRunDir(fs));
   OpenJobs(fs);
   reactor_->SetAfterRound([this] {
     FlushEvents();
@@ -153,6 +160,33 @@ void Daemon::LoadDesiredState() {
     supervisor_->Preset(spec.name, desired_.IsStoppedByHand(spec.name),
                         desired_.Restarts(spec.name));
   }
+}
+
+// The shims of a previous daemon are found (adopted) through their records in its run
+// directory: one configured with another directory would start each of them a second time.
+Status Daemon::CheckRunDir(FileSystem& fs) {
+  const std::string default_dir = JoinPath(options_.config.daemon.data_dir, "run");
+  const std::string current = ServicesRunDir(options_.config.daemon);
+  const std::string previous = desired_.run_dir().empty() ? default_dir : desired_.run_dir();
+  if (previous != current) {
+    const std::vector<std::string> left = ServiceRecordsIn(fs, previous);
+    if (!left.empty()) {
+      std::string names;
+      for (const std::string& name : left) {
+        names += (names.empty() ? "" : ", ") + name;
+      }
+      return ValidationError(
+          config_path_ + ": daemon.run_dir is " + current + ", but the shims of " + names +
+          ", started by the previous daemon, keep their records in " + previous +
+          ": this daemon would not find them and would start those services a second time. Put "
+          "run_dir back, stop those services (rebound stop NAME), then change it");
+    }
+  }
+  // The default is recorded as "": nothing to write on a daemon that never set run_dir.
+  if (desired_.SetRunDir(current == default_dir ? "" : current)) {
+    desired_.Save(store_->states());
+  }
+  return OkStatus();
 }
 
 std::vector<supervise::ServiceSpec> Daemon::SpecsInStartOrder(const Config& config) const {
