@@ -408,11 +408,11 @@ def report(args, columns, results, load_before, load_after):
     print(f"supervise_bench: {args.services} services (`sleep`), crash = SIGKILL of one service, "
           f"{args.rounds} round(s); load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after")
-    print(f"{'':30}" + "".join(f"{label:>13}" for label in labels)
+    print(f"{'':30}" + "".join(f"{label:>14}" for label in labels)
           + (f"{'vs supervisord':>16}" if reference else ""))
 
     def row(title, key, fmt, ratio=None):
-        line = f"{title:30}" + "".join(f"{results[label][key]:13{fmt}}" for label in labels)
+        line = f"{title:30}" + "".join(f"{results[label][key]:14{fmt}}" for label in labels)
         if reference and ratio:
             line += f"{ratio(reference[key], results['rebound'][key]):15.1f}x"
         print(line)
