@@ -1,8 +1,7 @@
 #include "api/http_server.h"
 
-#include <unistd.h>
-
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -156,7 +155,7 @@ struct HttpServer::Impl {
   std::optional<ListeningSocket> socket;
   std::thread thread;
   std::atomic<bool> running{false};  // bound: from Bind until Stop
-  int unserved_fd = -1;  // httplib's duplicate of the socket, between Bind and Serve
+  int unserved_fd = -1;              // httplib's duplicate of the socket, between Bind and Serve
   std::string token;
   bool reads_require_token = false;
   int port = 0;

@@ -20,14 +20,10 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues",
                                                 "jobs",     "snapshots", "sync"};
-const std::vector<std::string> kDaemonKeys = {"data_dir",
-                                              "run_dir",
-                                              "listen",
-                                              "log_level",
-                                              "startup_timeout",
-                                              "dependency_check_interval",
-                                              "memory_floor",
-                                              "memory_check_interval"};
+const std::vector<std::string> kDaemonKeys = {"data_dir",        "run_dir",
+                                              "listen",          "log_level",
+                                              "startup_timeout", "dependency_check_interval",
+                                              "memory_floor",    "memory_check_interval"};
 constexpr Duration kShortestDaemonInterval = std::chrono::milliseconds(1);
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kDefaultDataDir = ".rebound";

@@ -6,9 +6,9 @@
 // first launches of services must not wait for (docs/benchmarks.md), so the daemon calls
 // Open() on its snapshot worker once the services have been launched.
 //
-//   DeferredSnapshots snapshots([&] { return SnapshotService::Open(config, store, &daemon, clock); });
-//   worker.Submit([&] { (void)snapshots.Open(); });    // after the first launches
-//   auto list = snapshots.ListSnapshots();             // waits for Open, then forwards
+//   DeferredSnapshots snapshots([&] { return SnapshotService::Open(config, store, &d, clock); });
+//   worker.Submit([&] { (void)snapshots.Open(); });  // after the first launches
+//   auto list = snapshots.ListSnapshots();           // waits for Open, then forwards
 //
 // Until Open() has run, calls wait for it. If it failed, the daemon runs on without snapshots:
 // every call answers a resource error (HTTP 503) that quotes the repository's error, Service()
@@ -61,9 +61,9 @@ class DeferredSnapshots final : public SnapshotController {
   Opener opener_;
   mutable std::mutex mutex_;
   std::condition_variable settled_;
-  bool open_started_ = false;                  // GUARDED_BY(mutex_)
-  std::optional<Error> error_;                 // GUARDED_BY(mutex_): set when settled badly
-  std::unique_ptr<SnapshotService> service_;   // GUARDED_BY(mutex_): set when settled well
+  bool open_started_ = false;                          // GUARDED_BY(mutex_)
+  std::optional<Error> error_;                         // GUARDED_BY(mutex_): set when settled badly
+  std::unique_ptr<SnapshotService> service_;           // GUARDED_BY(mutex_): set when settled well
   std::function<void(const nlohmann::json&)> notify_;  // GUARDED_BY(mutex_)
 };
 

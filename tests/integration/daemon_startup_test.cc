@@ -2,13 +2,12 @@
 // snapshot repository opens after the first launches and a broken one is reported, not fatal;
 // [daemon] run_dir keeps the services' records where it says, and cannot move under live shims.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "daemon_harness.h"
 
@@ -21,8 +20,8 @@ std::string StartupSleeper(const std::string& name) {
 
 // `rebound serve` on the harness's config, to its end: exit status and log.
 std::pair<int, std::string> ServeUntilExit(DaemonHarness& h, const std::string& log_name) {
-  const pid_t pid = SpawnProcess({REBOUND_BINARY, "serve", "--config", h.dir().Path("rebound.toml")},
-                                 h.dir().Path(log_name));
+  const pid_t pid = SpawnProcess(
+      {REBOUND_BINARY, "serve", "--config", h.dir().Path("rebound.toml")}, h.dir().Path(log_name));
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
     return {-1, ""};

@@ -21,12 +21,11 @@ class DeferredSnapshotsTest : public ::testing::Test {
   }
   // What the daemon hands DeferredSnapshots: SnapshotService::Open on this data directory.
   DeferredSnapshots::Opener RealOpener() {
-    return [this] { return SnapshotService::Open(config_, *store_, &services_, clock_, &transport_); };
+    return
+        [this] { return SnapshotService::Open(config_, *store_, &services_, clock_, &transport_); };
   }
   // The snapshot repository's path taken by a plain file: libgit2 cannot open or create it.
-  void BreakRepository() {
-    std::ofstream(dir_.Path("snapshots")) << "not a repository";
-  }
+  void BreakRepository() { std::ofstream(dir_.Path("snapshots")) << "not a repository"; }
 
   testing::TempDir dir_;
   ManualClock clock_;

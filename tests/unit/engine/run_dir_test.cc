@@ -59,8 +59,8 @@ TEST(RunDirTest, ADirectoryOfAnotherUserIsRefused) {
 
 TEST(RunDirTest, ServiceRecordsAreTheServicesChildRecordsOnly) {
   testing::TempDir dir;
-  for (const char* name : {"web.child", "web.exit", "job:12.child", "db.child.tmp.7.0", "db.log",
-                           "worker.child"}) {
+  for (const char* name :
+       {"web.child", "web.exit", "job:12.child", "db.child.tmp.7.0", "db.log", "worker.child"}) {
     std::ofstream(dir.Path(name)) << "x";
   }
   EXPECT_EQ(ServiceRecordsIn(DefaultFileSystem(), dir.path()),

@@ -75,7 +75,8 @@ TEST(DatabaseTest, AnOlderSchemaIsMigratedToTheCurrentOneInOneGo) {
   ASSERT_TRUE(db.ok()) << db.error().ToString();
   auto version = (*db)->Read([](SqliteConnection& c) { return c.QueryInt("PRAGMA user_version"); });
   EXPECT_EQ(*version, Database::SchemaVersion());
-  auto jobs = (*db)->Read([](SqliteConnection& c) { return c.QueryInt("SELECT COUNT(*) FROM jobs"); });
+  auto jobs =
+      (*db)->Read([](SqliteConnection& c) { return c.QueryInt("SELECT COUNT(*) FROM jobs"); });
   EXPECT_TRUE(jobs.ok()) << jobs.error().ToString();  // migration 2's table
   auto events =
       (*db)->Read([](SqliteConnection& c) { return c.QueryInt("SELECT COUNT(*) FROM events"); });
