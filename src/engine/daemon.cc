@@ -162,27 +162,13 @@ void Daemon::LoadDesiredState() {
   }
 }
 
-// The shims of a previous daemon are found (adopted) through their records in its run
-// directory: one configured with another directory would start each of them a second time.
+// The run directory in use is remembered with the desired state (as "" for the default, so
+// a daemon that never set run_dir has nothing to write).
 Status Daemon::CheckRunDir(FileSystem& fs) {
   const std::string default_dir = JoinPath(options_.config.daemon.data_dir, "run");
   const std::string current = ServicesRunDir(options_.config.daemon);
   const std::string previous = desired_.run_dir().empty() ? default_dir : desired_.run_dir();
-  if (previous != current) {
-    const std::vector<std::string> left = ServiceRecordsIn(fs, previous);
-    if (!left.empty()) {
-      std::string names;
-      for (const std::string& name : left) {
-        names += (names.empty() ? "" : ", ") + name;
-      }
-      return ValidationError(
-          config_path_ + ": daemon.run_dir is " + current + ", but the shims of " + names +
-          ", started by the previous daemon, keep their records in " + previous +
-          ": this daemon would not find them and would start those services a second time. Put "
-          "run_dir back, stop those services (rebound stop NAME), then change it");
-    }
-  }
-  // The default is recorded as "": nothing to write on a daemon that never set run_dir.
+  REBOUND_RETURN_IF_ERROR(CheckRunDirMove(fs, config_path_, previous, current));
   if (desired_.SetRunDir(current == default_dir ? "" : current)) {
     desired_.Save(store_->states());
   }

@@ -153,7 +153,8 @@ class Daemon final : public ServiceController,
                             Status (supervise::Supervisor::*action)(const std::string&),
                             bool stopped_by_hand);
   void LoadDesiredState();
-  // Refuses a [daemon] run_dir that moved while shims recorded in the old one still run.
+  // Refuses a [daemon] run_dir that moved while shims recorded in the old one still run
+  // (CheckRunDirMove), then remembers the one in use.
   Status CheckRunDir(FileSystem& fs);
   // `config`'s specs, dependencies first, with what health checks add to their environment
   // (NOTIFY_SOCKET, WATCHDOG_USEC, REBOUND_HEARTBEAT_URL).

@@ -25,4 +25,11 @@ Status PrepareRunDir(const std::string& dir);
 // are not services'). An unreadable or missing directory has none.
 std::vector<std::string> ServiceRecordsIn(FileSystem& fs, const std::string& dir);
 
+// The shims of a previous daemon are found (adopted) through their records in its run
+// directory: a daemon configured with another one would start each of them a second time.
+// A validation error naming `config_path`, both directories and the services recorded in
+// `previous` when it differs from `current` and still holds services' records; else ok.
+Status CheckRunDirMove(FileSystem& fs, const std::string& config_path, const std::string& previous,
+                       const std::string& current);
+
 }  // namespace rebound::engine

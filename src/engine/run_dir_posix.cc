@@ -44,4 +44,25 @@ std::vector<std::string> ServiceRecordsIn(FileSystem& fs, const std::string& dir
   return services;
 }
 
+Status CheckRunDirMove(FileSystem& fs, const std::string& config_path, const std::string& previous,
+                       const std::string& current) {
+  if (previous == current) {
+    return OkStatus();
+  }
+  const std::vector<std::string> left = ServiceRecordsIn(fs, previous);
+  if (left.empty()) {
+    return OkStatus();
+  }
+  std::string names;
+  for (const std::string& name : left) {
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  return ValidationError(config_path + ": daemon.run_dir is " + current + ", but the shims of " +
+                         names + ", started by the previous daemon, keep their records in " +
+                         previous +
+                         ": this daemon would not find them and would start those services a "
+                         "second time. Put run_dir back, stop those services (rebound stop "
+                         "NAME), then change it");
+}
+
 }  // namespace rebound::engine

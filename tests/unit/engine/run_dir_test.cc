@@ -68,5 +68,28 @@ TEST(RunDirTest, ServiceRecordsAreTheServicesChildRecordsOnly) {
   EXPECT_TRUE(ServiceRecordsIn(DefaultFileSystem(), dir.Path("missing")).empty());
 }
 
+TEST(RunDirTest, AMoveIsRefusedOnlyWhileServicesAreRecordedInTheOldDirectory) {
+  testing::TempDir dir;
+  const std::string old_dir = dir.Path("old");
+  const std::string new_dir = dir.Path("new");
+  ASSERT_TRUE(PrepareRunDir(old_dir).ok());
+  FileSystem& fs = DefaultFileSystem();
+  EXPECT_TRUE(CheckRunDirMove(fs, "rebound.toml", old_dir, new_dir).ok());  // nothing recorded
+  std::ofstream(old_dir + "/job:3.child") << "x";  // a job's: jobs never move
+  EXPECT_TRUE(CheckRunDirMove(fs, "rebound.toml", old_dir, new_dir).ok());
+  std::ofstream(old_dir + "/api.child") << "x";
+  EXPECT_TRUE(CheckRunDirMove(fs, "rebound.toml", old_dir, old_dir).ok());  // not moved
+  Status moved = CheckRunDirMove(fs, "rebound.toml", old_dir, new_dir);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().category(), ErrorCategory::kValidation);
+  EXPECT_EQ(moved.error().message(),
+            "rebound.toml: daemon.run_dir is " + new_dir +
+                ", but the shims of api, started by "
+                "the previous daemon, keep their records in " +
+                old_dir +
+                ": this daemon would not find them and would start those services a second time. "
+                "Put run_dir back, stop those services (rebound stop NAME), then change it");
+}
+
 }  // namespace
 }  // namespace rebound::engine
