@@ -167,17 +167,20 @@ def markers(count):
 class Rebound:
     name = "rebound"
 
-    def __init__(self, binary, workdir, names):
+    def __init__(self, binary, workdir, names, run_dir=None):
         self.binary, self.workdir, self.names = binary, workdir, names
         self.data = os.path.join(workdir, "data")
+        self.run_dir = run_dir or os.path.join(self.data, "run")
         services = "".join(
             f'[services.s{m}]\ncommand = ["sleep", "{m}"]\n'
             'backoff = { strategy = "fixed", initial = "0s", max = "0s", jitter = "none" }\n'
             'intensity = { max_restarts = 10000, within = "1s" }\n\n' for m in names)
         self.config = os.path.join(workdir, "rebound.toml")
         with open(self.config, "w") as f:
-            f.write(f'[daemon]\ndata_dir = "{self.data}"\nlisten = "127.0.0.1:{free_port()}"\n\n')
-            f.write(services)
+            f.write(f'[daemon]\ndata_dir = "{self.data}"\nlisten = "127.0.0.1:{free_port()}"\n')
+            if run_dir:
+                f.write(f'run_dir = "{run_dir}"\n')
+            f.write("\n" + services)
 
     def start(self):
         self.log = open(os.path.join(self.workdir, "daemon.log"), "w")
@@ -187,7 +190,7 @@ class Rebound:
     def supervisor_pids(self):
         """The daemon and its own shims: `rebound shim --name NAME --run-dir DATA/run`. Shims
         of other daemons on the machine (a test run, say) have another run dir."""
-        own_run_dir = b"\0--run-dir\0" + os.path.join(self.data, "run").encode() + b"\0"
+        own_run_dir = b"\0--run-dir\0" + self.run_dir.encode() + b"\0"
         pids = [self.proc.pid]
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -335,9 +338,17 @@ def run_once(system_name, binary, args):
             system = Supervisord(workdir, names)
         elif system_name == "floor":
             system = Floor(workdir, names)
+        elif system_name == "rebound-tmpfs":
+            # [daemon] run_dir on a tmpfs: the shims' records off the disk (docs/shim.md).
+            run_dir = tempfile.mkdtemp(prefix="rebound-bench-run-", dir=args.tmpfs)
+            system = Rebound(os.path.abspath(binary), workdir, names, run_dir)
         else:
             system = Rebound(os.path.abspath(binary), workdir, names)
-        result = measure(system, trials)
+        try:
+            result = measure(system, trials)
+        finally:
+            if system_name == "rebound-tmpfs":
+                shutil.rmtree(run_dir, ignore_errors=True)
     result["trials"] = trials
     return result
 
@@ -367,8 +378,13 @@ def main():
     parser.add_argument("--floor", action="store_true",
                         help="also measure a minimal respawn loop (no records, logs or journal): "
                              "what the probe and the machine's load allow any supervisor")
+    parser.add_argument("--tmpfs", default=None, metavar="DIR",
+                        help="also measure --rebound with [daemon] run_dir in a fresh directory "
+                             "under DIR, a tmpfs such as /dev/shm (column rebound-tmpfs)")
     args = parser.parse_args()
     columns = ([("before", args.before)] if args.before else []) + [("rebound", args.rebound)]
+    if args.tmpfs:
+        columns.append(("rebound-tmpfs", args.rebound))
     if args.floor:
         columns.append(("floor", None))
     if not args.no_supervisord:
@@ -380,8 +396,8 @@ def main():
     runs = {label: [] for label, _ in columns}
     for _ in range(args.rounds):
         for label, binary in columns:
-            runs[label].append(run_once(label if label in ("supervisord", "floor") else "rebound",
-                                        binary, args))
+            kind = label if label in ("supervisord", "floor", "rebound-tmpfs") else "rebound"
+            runs[label].append(run_once(kind, binary, args))
     results = {label: combined(label_runs) for label, label_runs in runs.items()}
     report(args, columns, results, load_before, os.getloadavg())
 
@@ -392,11 +408,11 @@ def report(args, columns, results, load_before, load_after):
     print(f"supervise_bench: {args.services} services (`sleep`), crash = SIGKILL of one service, "
           f"{args.rounds} round(s); load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after")
-    print(f"{'':30}" + "".join(f"{label:>13}" for label in labels)
+    print(f"{'':30}" + "".join(f"{label:>14}" for label in labels)
           + (f"{'vs supervisord':>16}" if reference else ""))
 
     def row(title, key, fmt, ratio=None):
-        line = f"{title:30}" + "".join(f"{results[label][key]:13{fmt}}" for label in labels)
+        line = f"{title:30}" + "".join(f"{results[label][key]:14{fmt}}" for label in labels)
         if reference and ratio:
             line += f"{ratio(reference[key], results['rebound'][key]):15.1f}x"
         print(line)

@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -153,7 +154,8 @@ struct HttpServer::Impl {
   AdoptingServer server;
   std::optional<ListeningSocket> socket;
   std::thread thread;
-  std::atomic<bool> running{false};
+  std::atomic<bool> running{false};  // bound: from Bind until Stop
+  int unserved_fd = -1;              // httplib's duplicate of the socket, between Bind and Serve
   std::string token;
   bool reads_require_token = false;
   int port = 0;
@@ -333,6 +335,12 @@ void HttpServer::Put(const std::string& pattern, RouteHandler handler) {
 }
 
 Status HttpServer::Start(const std::string& host, int port, std::string token) {
+  REBOUND_RETURN_IF_ERROR(Bind(host, port, std::move(token)));
+  Serve();
+  return OkStatus();
+}
+
+Status HttpServer::Bind(const std::string& host, int port, std::string token) {
   if (impl_->running) {
     return ConflictError("http server already started on port " + std::to_string(this->port()));
   }
@@ -353,19 +361,32 @@ Status HttpServer::Start(const std::string& host, int port, std::string token) {
   impl_->socket.emplace(std::move(socket).value());
   impl_->token = std::move(token);
   impl_->reads_require_token = impl_->options.require_token_for_reads || !IsLoopbackHost(host);
-  impl_->server.AdoptListeningSocket(*httplib_fd);
+  impl_->unserved_fd = *httplib_fd;
   impl_->running = true;
-  impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
   return OkStatus();
+}
+
+void HttpServer::Serve() {
+  if (!impl_->running || impl_->unserved_fd < 0) {
+    return;
+  }
+  impl_->server.AdoptListeningSocket(impl_->unserved_fd);
+  impl_->unserved_fd = -1;
+  impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
 }
 
 void HttpServer::Stop() {
   if (!impl_->running.exchange(false)) {
     return;
   }
-  impl_->server.stop();       // closes httplib's duplicate if its loop is running
-  impl_->socket->Shutdown();  // wakes accept() in case the loop had not started yet
-  impl_->thread.join();
+  if (impl_->thread.joinable()) {
+    impl_->server.stop();       // closes httplib's duplicate if its loop is running
+    impl_->socket->Shutdown();  // wakes accept() in case the loop had not started yet
+    impl_->thread.join();
+  } else {
+    ::close(impl_->unserved_fd);  // bound, never served: httplib never took it
+    impl_->unserved_fd = -1;
+  }
   impl_->socket.reset();
 }
 

@@ -82,6 +82,12 @@ class HttpServer {
   // (empty token, bad host or port), conflict (address in use, or already started),
   // permission (privileged port), network.
   Status Start(const std::string& host, int port, std::string token);
+  // Start in two steps, for a caller that must know the address is free before it starts
+  // anything but would rather not have the worker threads created yet: Bind takes the
+  // address (same errors as Start; connections wait in the listen backlog), Serve starts the
+  // threads that answer them. Serve without a successful Bind does nothing.
+  Status Bind(const std::string& host, int port, std::string token);
+  void Serve();
   // Stops accepting, lets in-flight requests finish, joins the threads. Idempotent.
   void Stop();
 

@@ -42,8 +42,10 @@ std::string HelperExecutable(const std::string& name) {
 // Every route of the API (docs/api.md), with the collectors /metrics reads at scrape time.
 void RegisterRoutes(api::HttpServer& server, engine::Daemon& daemon) {
   jobs::JobController& jobs = daemon.jobs();
-  api::RegisterServiceRoutes(server, daemon, [&jobs] {
-    return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)}};
+  engine::DeferredSnapshots& snapshots = daemon.snapshots();
+  api::RegisterServiceRoutes(server, daemon, [&jobs, &snapshots] {
+    return nlohmann::json{{"jobs", api::JobsHealthComponent(jobs)},
+                          {"snapshots", snapshots.HealthComponent()}};
   });
   api::RegisterJobRoutes(server, jobs);
   api::RegisterReliabilityRoutes(server, daemon);
@@ -92,13 +94,15 @@ int RunServe(const std::string& config_path, std::ostream& err, const std::strin
   engine::Daemon& engine = **daemon;
   api::HttpServer server({.metrics = &engine.metrics()});
   RegisterRoutes(server, engine);
-  Status listening = server.Start(config->daemon.listen_host, config->daemon.listen_port, *token);
+  // Bound before anything starts (an address in use stops the daemon first), served once the
+  // services have been launched: its 64 worker threads are not created on their way.
+  Status listening = server.Bind(config->daemon.listen_host, config->daemon.listen_port, *token);
   if (!listening.ok()) {
     err << "rebound: cannot listen on " << config->daemon.listen_host << ":"
         << config->daemon.listen_port << ": " << listening.error().message() << "\n";
     return 1;
   }
-  (*daemon)->Run();
+  (*daemon)->Run([&server] { server.Serve(); });
   server.Stop();
   return 0;
 }

@@ -20,13 +20,10 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"daemon", "defaults", "services", "queues",
                                                 "jobs",     "snapshots", "sync"};
-const std::vector<std::string> kDaemonKeys = {"data_dir",
-                                              "listen",
-                                              "log_level",
-                                              "startup_timeout",
-                                              "dependency_check_interval",
-                                              "memory_floor",
-                                              "memory_check_interval"};
+const std::vector<std::string> kDaemonKeys = {"data_dir",        "run_dir",
+                                              "listen",          "log_level",
+                                              "startup_timeout", "dependency_check_interval",
+                                              "memory_floor",    "memory_check_interval"};
 constexpr Duration kShortestDaemonInterval = std::chrono::milliseconds(1);
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kDefaultDataDir = ".rebound";
@@ -89,6 +86,10 @@ std::string DaemonValueProblem(std::string_view key, std::string_view value) {
   if (key == "data_dir" && value.empty()) {
     return "must not be empty; e.g. data_dir = \".rebound\"";
   }
+  if (key == "run_dir" && value.empty()) {
+    return "must not be empty; leave run_dir out to keep the services' records in "
+           "DATA_DIR/run, or name a directory on a tmpfs, e.g. run_dir = \"/run/rebound\"";
+  }
   return "";
 }
 
@@ -100,6 +101,8 @@ void SetDaemonValue(std::string_view key, const std::string& value, const std::s
     daemon.listen_port = address.port;
   } else if (key == "log_level") {
     daemon.log_level = value;
+  } else if (key == "run_dir") {
+    daemon.run_dir = JoinPath(base_dir, value);
   } else {
     daemon.data_dir = JoinPath(base_dir, value);
   }
@@ -144,11 +147,12 @@ Status ReadDaemon(const ConfigReader& reader, const ConfigEntry& entry, const st
   return OkStatus();
 }
 
-// REBOUND_DATA_DIR, REBOUND_LISTEN and REBOUND_LOG_LEVEL win over [daemon].
+// REBOUND_DATA_DIR, REBOUND_RUN_DIR, REBOUND_LISTEN and REBOUND_LOG_LEVEL win over [daemon].
 Status ApplyEnvironmentOverrides(const std::map<std::string, std::string>& env,
                                  const std::string& base_dir, DaemonSettings& daemon) {
-  constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOverrides = {{
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kOverrides = {{
       {"REBOUND_DATA_DIR", "data_dir"},
+      {"REBOUND_RUN_DIR", "run_dir"},
       {"REBOUND_LISTEN", "listen"},
       {"REBOUND_LOG_LEVEL", "log_level"},
   }};
@@ -369,6 +373,10 @@ Result<Config> LoadConfig(FileSystem& fs, const std::string& path,
 
 Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env) {
   return LoadConfig(DefaultFileSystem(), path, env);
+}
+
+std::string ServicesRunDir(const DaemonSettings& daemon) {
+  return daemon.run_dir.empty() ? JoinPath(daemon.data_dir, "run") : daemon.run_dir;
 }
 
 }  // namespace rebound::engine

@@ -60,6 +60,10 @@ resilience::BackoffConfig DefaultServiceBackoff();
 
 struct DaemonSettings {
   std::string data_dir;                   // absolute
+  // Where the services' shims keep their child and exit records (docs/shim.md); absolute.
+  // "" (unset): DATA_DIR/run. Jobs keep theirs in DATA_DIR/run whatever this says: their
+  // exit records must be durable. See ServicesRunDir.
+  std::string run_dir;
   std::string listen_host = "127.0.0.1";  // without brackets: "::1"
   int listen_port = 7300;
   std::string log_level = "info";  // trace | debug | info | warn | error
@@ -72,6 +76,9 @@ struct DaemonSettings {
   int64_t memory_floor = 0;
   Duration memory_check_interval = std::chrono::seconds(5);
 };
+
+// The services' run directory: [daemon] run_dir, else DATA_DIR/run.
+std::string ServicesRunDir(const DaemonSettings& daemon);
 
 struct Config {
   std::string path;  // absolute

@@ -7,7 +7,9 @@
 #include <set>
 
 #include "base/clock.h"
+#include "base/path.h"
 #include "base/version.h"
+#include "engine/run_dir.h"
 
 namespace rebound::engine {
 namespace {
@@ -50,7 +52,14 @@ Daemon::Daemon(DaemonOptions options)
                           "Modules whose store write lost a compare-and-set race in a sync "
                           "round (retried next round)",
                           {})
-              .WithLabels({})) {}
+              .WithLabels({})),
+      snapshots_available_(metrics_
+                               .AddGauge("rebound_snapshots_available",
+                                         "1 once the snapshot repository is open; 0 while it "
+                                         "opens after the first launches, or when it cannot be "
+                                         "opened (then snapshots are unavailable)",
+                                         {})
+                               .WithLabels({})) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options)));
@@ -72,17 +81,24 @@ Status Daemon::Open() {
     return lock.error();
   }
   lock_ = std::move(*lock);
+  if (const std::string run_dir = ServicesRunDir(options_.config.daemon);
+      run_dir != JoinPath(data_dir, "run")) {
+    REBOUND_RETURN_IF_ERROR(PrepareRunDir(run_dir));
+  }
   REBOUND_RETURN_IF_ERROR(WatchSignals());  // before any thread starts: they inherit the mask
   auto store = store::Store::Open(data_dir);
   if (!store.ok()) {
     return store.error();
   }
   store_ = std::move(*store);
-  auto snapshots = SnapshotService::Open(options_.config, *store_, this, DefaultClock());
-  if (!snapshots.ok()) {
-    return snapshots.error();
-  }
-  snapshots_ = std::move(*snapshots);
+  // Checked now, opened after the first launches (OpenSnapshotsInBackground): a repository
+  // that is misplaced by the configuration stops the daemon before anything starts.
+  REBOUND_RETURN_IF_ERROR(snapshot::GitStore::CheckLocation(
+      SnapshotRepositoryPath(options_.config.snapshots, data_dir),
+      {.document_path = options_.config.snapshots.document_path}));
+  snapshots_ = std::make_unique<DeferredSnapshots>([this, config = options_.config] {
+    return SnapshotService::Open(config, *store_, this, DefaultClock());
+  });
   snapshot_worker_ = std::make_unique<WorkerPool>(1);
   OpenSync();
   auto reactor = Reactor::Create();
@@ -96,7 +112,7 @@ Status Daemon::Open() {
       // loss that could lose the record ends the service too (docs/shim.md). Shims restart
       // their service themselves while the supervisor allows it (docs/shim.md).
       supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
-                                     .run_dir = data_dir + "/run",
+                                     .run_dir = ServicesRunDir(options_.config.daemon),
                                      .log_dir = data_dir + "/logs",
                                      .exit_records = FileDurability::kAtomicOnly,
                                      .respawn = true},
@@ -124,6 +140,7 @@ Status Daemon::Open() {
   reliability_->Attach(*supervisor_);
   snapshots_->SetNotifier([this](const nlohmann::json& outcome) { NotifyRecovery(outcome); });
   LoadDesiredState();
+  REBOUND_RETURN_IF_ERROR(CheckRunDir(fs));
   OpenJobs(fs);
   reactor_->SetAfterRound([this] {
     FlushEvents();
@@ -145,6 +162,19 @@ void Daemon::LoadDesiredState() {
     supervisor_->Preset(spec.name, desired_.IsStoppedByHand(spec.name),
                         desired_.Restarts(spec.name));
   }
+}
+
+// The run directory in use is remembered with the desired state (as "" for the default, so
+// a daemon that never set run_dir has nothing to write).
+Status Daemon::CheckRunDir(FileSystem& fs) {
+  const std::string default_dir = JoinPath(options_.config.daemon.data_dir, "run");
+  const std::string current = ServicesRunDir(options_.config.daemon);
+  const std::string previous = desired_.run_dir().empty() ? default_dir : desired_.run_dir();
+  REBOUND_RETURN_IF_ERROR(CheckRunDirMove(fs, config_path_, previous, current));
+  if (desired_.SetRunDir(current == default_dir ? "" : current)) {
+    desired_.Save(store_->states());
+  }
+  return OkStatus();
 }
 
 std::vector<supervise::ServiceSpec> Daemon::SpecsInStartOrder(const Config& config) const {
@@ -322,7 +352,7 @@ DaemonInfo Daemon::Info() {
   });
 }
 
-void Daemon::Run() {
+void Daemon::Run(const std::function<void()>& after_launches) {
   spdlog::info("rebound {} serving {} ({} services, data dir {})", kVersion, options_.config.path,
                options_.config.services.size(), options_.config.daemon.data_dir);
   Journal("daemon", "started", "",
@@ -337,6 +367,12 @@ void Daemon::Run() {
   FlushEvents();
   supervisor_->StartAll();
   FlushEvents();
+  // The first task of the snapshot worker: every capture, restore and sync round queues
+  // behind it, and API calls wait for it (DeferredSnapshots).
+  OpenSnapshotsInBackground();
+  if (after_launches) {
+    after_launches();
+  }
   if (Status recovered = jobs_->Recover(); !recovered.ok()) {
     spdlog::error("jobs: {}; no job runs until the store is readable and rebound restarts",
                   recovered.error().message());

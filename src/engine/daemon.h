@@ -16,6 +16,7 @@
 // be called from it; ListServices, GetService and Snapshot read the status board (any thread).
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "engine/config.h"
 #include "engine/daemon_controller.h"
 #include "engine/data_dir_lock.h"
+#include "engine/deferred_snapshots.h"
 #include "engine/desired_state.h"
 #include "engine/reactor.h"
 #include "engine/reliability.h"
@@ -62,7 +64,9 @@ class Daemon final : public ServiceController,
   ~Daemon() override;
 
   // Runs until a graceful shutdown has stopped every service; then flushes the store.
-  void Run();
+  // `after_launches` runs on this thread once the first launches have been issued, before
+  // the loop starts: what the services do not need (the HTTP server's threads) starts there.
+  void Run(const std::function<void()>& after_launches = {});
   // Begins the graceful shutdown, as SIGTERM does. Thread-safe.
   void RequestShutdown();
 
@@ -73,8 +77,10 @@ class Daemon final : public ServiceController,
   MetricsRegistry& metrics() { return metrics_; }
   // Durable jobs: the JobController for the API, and JobsSummary() for health and metrics.
   jobs::JobService& jobs() { return *jobs_; }
-  // Captures, lists and recovers snapshots with this daemon's live service status.
-  SnapshotController& snapshots() { return *snapshots_; }
+  // Captures, lists and recovers snapshots with this daemon's live service status. The
+  // repository opens after the first launches (Run): calls made before wait for it, and
+  // if it cannot be opened they answer its error (HealthComponent() shows it too).
+  DeferredSnapshots& snapshots() { return *snapshots_; }
 
   // Reads come from the status board (no hop onto the reactor): any thread, the reactor's too.
   std::vector<ServiceStatus> ListServices() override;
@@ -147,6 +153,9 @@ class Daemon final : public ServiceController,
                             Status (supervise::Supervisor::*action)(const std::string&),
                             bool stopped_by_hand);
   void LoadDesiredState();
+  // Refuses a [daemon] run_dir that moved while shims recorded in the old one still run
+  // (CheckRunDirMove), then remembers the one in use.
+  Status CheckRunDir(FileSystem& fs);
   // `config`'s specs, dependencies first, with what health checks add to their environment
   // (NOTIFY_SOCKET, WATCHDOG_USEC, REBOUND_HEARTBEAT_URL).
   std::vector<supervise::ServiceSpec> SpecsInStartOrder(const Config& config) const;
@@ -161,6 +170,9 @@ class Daemon final : public ServiceController,
   // daemon_snapshots.cc: scheduled and shutdown captures.
   std::map<std::string, snapshot::ServiceRecord> ServiceRecordsOnLoop() const;
   void CaptureInBackground(const std::string& message);
+  // On the snapshot worker, once the services have been launched: opens the repository
+  // (libgit2, CA certificates, a new repository's creation), or reports why it cannot.
+  void OpenSnapshotsInBackground();
   void ScheduleSnapshots();
   void CaptureOnShutdown();
   void FinishSnapshots();
@@ -189,6 +201,7 @@ class Daemon final : public ServiceController,
   CounterFamily& reloads_total_;  // rebound_config_reloads_total{result}
   Counter& sync_rounds_total_;     // rebound_sync_rounds_total
   Counter& sync_conflicts_total_;  // rebound_sync_conflicts_total
+  Gauge& snapshots_available_;     // rebound_snapshots_available
   const WallTime started_at_ = std::chrono::system_clock::now();
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
@@ -198,7 +211,7 @@ class Daemon final : public ServiceController,
   std::atomic<std::thread::id> defer_events_on_{};  // see DefersEvents
   std::vector<PendingEvent> pending_events_;        // that thread only
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<SnapshotService> snapshots_;
+  std::unique_ptr<DeferredSnapshots> snapshots_;
   // Before the worker that runs its rounds, so that the worker is destroyed (joined) first.
   std::unique_ptr<store::SyncService> sync_;  // null without [sync]
   SyncSettings sync_settings_;                // as at startup: [sync] changes need a restart

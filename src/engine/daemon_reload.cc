@@ -18,6 +18,12 @@ Status CheckFixedSettings(const Config& current, const Config& next) {
                            " to " + next.daemon.data_dir +
                            "; a reload cannot move the data directory: restart the daemon");
   }
+  if (ServicesRunDir(next.daemon) != ServicesRunDir(current.daemon)) {
+    return ValidationError(next.path + ": daemon.run_dir changed from " +
+                           ServicesRunDir(current.daemon) + " to " + ServicesRunDir(next.daemon) +
+                           "; a reload cannot move the records of running shims: restart the "
+                           "daemon once its services are stopped");
+  }
   if (next.daemon.listen_host != current.daemon.listen_host ||
       next.daemon.listen_port != current.daemon.listen_port) {
     return ValidationError(next.path +

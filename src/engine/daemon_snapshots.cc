@@ -22,9 +22,27 @@ std::map<std::string, snapshot::ServiceRecord> Daemon::ServiceRecordsOnLoop() co
   return SnapshotService::Records(statuses);
 }
 
+void Daemon::OpenSnapshotsInBackground() {
+  snapshot_worker_->Submit([this] {
+    Status opened = snapshots_->Open();
+    if (!opened.ok()) {
+      // Degraded, not stopped: the services run, and the error is on /health, on every
+      // snapshot route and in rebound_snapshots_available.
+      spdlog::error("{}", opened.error().message());
+      return;
+    }
+    snapshots_available_.Set(1);
+  });
+}
+
 void Daemon::CaptureInBackground(const std::string& message) {
   snapshot_worker_->Submit([this, records = ServiceRecordsOnLoop(), message]() mutable {
-    auto taken = snapshots_->CaptureWith(std::move(records), message);
+    SnapshotService* snapshots = snapshots_->Service();
+    if (snapshots == nullptr) {
+      spdlog::warn("snapshot {} not taken: snapshots are unavailable", message);
+      return;
+    }
+    auto taken = snapshots->CaptureWith(std::move(records), message);
     if (taken.ok()) {
       spdlog::info("snapshot {}: {}", message, (*taken)["commit"].get<std::string>());
     } else {
@@ -105,9 +123,13 @@ void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
     return;
   }
   snapshot_worker_->Submit([this, modules, failed_at, done = std::move(done)] {
-    Status restored = OkStatus();
-    for (const std::string& module : modules) {
-      restored = snapshots_->RestoreModule(module, failed_at);
+    SnapshotService* snapshots = snapshots_->Service();
+    Status restored = snapshots != nullptr
+                          ? OkStatus()
+                          : Status(ResourceError("snapshots are unavailable: no module state to "
+                                                 "restore from"));
+    for (const std::string& module : snapshots != nullptr ? modules : std::vector<std::string>{}) {
+      restored = snapshots->RestoreModule(module, failed_at);
       if (!restored.ok()) {
         break;
       }
@@ -118,6 +140,7 @@ void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
 
 void Daemon::FinishSnapshots() {
   snapshot_worker_.reset();  // finishes what was submitted: the shutdown capture
+  snapshots_->Abandon("the daemon stopped before its snapshot repository was opened");
 }
 
 }  // namespace rebound::engine

@@ -39,8 +39,18 @@ bool DesiredState::SetRestarts(const std::string& name, int64_t restarts) {
   return changed;
 }
 
+bool DesiredState::SetRunDir(const std::string& run_dir) {
+  const bool changed = run_dir_ != run_dir;
+  run_dir_ = run_dir;
+  return changed;
+}
+
 nlohmann::json DesiredState::ToJson() const {
-  return {{"stopped_by_hand", stopped_}, {"restarts", restarts_}};
+  nlohmann::json json = {{"stopped_by_hand", stopped_}, {"restarts", restarts_}};
+  if (!run_dir_.empty()) {
+    json["run_dir"] = run_dir_;
+  }
+  return json;
 }
 
 DesiredState DesiredState::FromJson(const nlohmann::json& json) {
@@ -58,6 +68,9 @@ DesiredState DesiredState::FromJson(const nlohmann::json& json) {
         state.restarts_[name] = count.get<int64_t>();
       }
     }
+  }
+  if (json.contains("run_dir") && json["run_dir"].is_string()) {
+    state.run_dir_ = json["run_dir"].get<std::string>();
   }
   return state;
 }

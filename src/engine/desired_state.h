@@ -36,12 +36,20 @@ class DesiredState {
   // True if the count changed (and is worth saving).
   bool SetRestarts(const std::string& name, int64_t restarts);
 
+  // The services' run directory the last daemon used ("" before rebound recorded it, when
+  // it was always DATA_DIR/run): a daemon configured with another one must not start
+  // duplicates of shims recorded there (Daemon::CheckRunDir).
+  const std::string& run_dir() const { return run_dir_; }
+  // True if it changed (and is worth saving).
+  bool SetRunDir(const std::string& run_dir);
+
   nlohmann::json ToJson() const;
   static DesiredState FromJson(const nlohmann::json& json);
 
  private:
   std::set<std::string> stopped_;
   std::map<std::string, int64_t> restarts_;
+  std::string run_dir_;
 };
 
 }  // namespace rebound::engine

@@ -84,9 +84,7 @@ Result<std::unique_ptr<GitStore>> GitStore::OpenApplication(const std::string& p
                                        nullptr);
       rc != 0) {
     if (rc == GIT_ENOTFOUND) {
-      return NotFoundError("no git repository at " + path +
-                           ": with [snapshots] document_path, [snapshots] path must name the "
-                           "application's existing repository (the directory holding .git)");
+      return NotFoundError(NoApplicationRepositoryMessage(path));
     }
     return GitError(rc, "opening the application repository " + path);
   }

@@ -143,6 +143,13 @@ Result<struct stat> ReplaceWorkTreeFile(const std::string& work_dir,
 // The index entry of a file just written (its stat data, so git finds it clean unread).
 git_index_entry IndexEntryFor(const std::string& document_path, const git_oid& blob_id,
                               const struct stat& st);
+// Why an application repository cannot be opened when its directory is missing (Open and
+// CheckLocation say the same).
+inline std::string NoApplicationRepositoryMessage(const std::string& path) {
+  return "no git repository at " + path +
+         ": with [snapshots] document_path, [snapshots] path must name the application's "
+         "existing repository (the directory holding .git)";
+}
 // The ref a successful push records (the commit the remote's branch then held).
 inline constexpr char kPushedRef[] = "refs/rebound/pushed";
 

@@ -107,6 +107,11 @@ class GitStore {
  public:
   static Result<std::unique_ptr<GitStore>> Open(const std::string& path,
                                                 GitStoreOptions options = {});
+  // The checks of Open that need neither libgit2 nor the repository's contents, for a caller
+  // that opens later but must refuse a misplaced repository now: an application repository
+  // (document_path set) that does not exist; a work tree where rebound's own bare repository
+  // would go (document_path unset). Validation and not_found errors, as Open returns them.
+  static Status CheckLocation(const std::string& path, const GitStoreOptions& options);
   ~GitStore();
   GitStore(const GitStore&) = delete;
   GitStore& operator=(const GitStore&) = delete;

@@ -192,16 +192,29 @@ std::vector<std::string> RemoveStaleLocks(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitStoreOptions options) {
-  InitLibgit2Once();
+Status GitStore::CheckLocation(const std::string& path, const GitStoreOptions& options) {
+  std::error_code error;
   if (!options.document_path.empty()) {
-    return OpenApplication(path, options.document_path);
+    REBOUND_RETURN_IF_ERROR(CheckDocumentPath(options.document_path));
+    if (!std::filesystem::is_directory(path, error)) {
+      return NotFoundError(NoApplicationRepositoryMessage(path));
+    }
+    return OkStatus();
   }
-  if (std::error_code error; std::filesystem::exists(path + "/.git", error)) {
+  if (std::filesystem::exists(path + "/.git", error)) {
     // Not turned into a bare repository inside someone's work tree.
     return ValidationError(path + " is a git work tree (an application's repository): set "
                            "[snapshots] document_path (e.g. \"config/recovery.json\") to commit "
                            "the snapshots into it, or choose another [snapshots] path");
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<GitStore>> GitStore::Open(const std::string& path, GitStoreOptions options) {
+  REBOUND_RETURN_IF_ERROR(CheckLocation(path, options));
+  InitLibgit2Once();
+  if (!options.document_path.empty()) {
+    return OpenApplication(path, options.document_path);
   }
   std::vector<std::string> removed;
   if (options.remove_stale_locks) {

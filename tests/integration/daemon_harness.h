@@ -86,8 +86,12 @@ class DaemonHarness {
 
   std::string Config(const std::string& services) const {
     return "[daemon]\ndata_dir = \"" + dir_.Path("data") +
-           "\"\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n\n" + services;
+           "\"\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
+           (run_dir_.empty() ? "" : "run_dir = \"" + run_dir_ + "\"\n") + "\n" + services;
   }
+  // [daemon] run_dir for the next WriteConfig/Start ("" : DATA_DIR/run).
+  void SetRunDir(const std::string& run_dir) { run_dir_ = run_dir; }
+  std::string RunDir() const { return run_dir_.empty() ? dir_.Path("data/run") : run_dir_; }
   void WriteConfig(const std::string& services) {
     std::ofstream(dir_.Path("rebound.toml")) << Config(services);
   }
@@ -120,7 +124,7 @@ class DaemonHarness {
   }
   // Every service and shim a daemon of this harness started, whatever happened to the daemon.
   void KillServices() {
-    auto names = DefaultFileSystem().ListDir(dir_.Path("data/run"));
+    auto names = DefaultFileSystem().ListDir(RunDir());
     if (!names.ok()) {
       return;
     }
@@ -128,7 +132,7 @@ class DaemonHarness {
       if (!file.ends_with(".child")) {
         continue;
       }
-      auto child = supervise::ReadChildRecord(DefaultFileSystem(), dir_.Path("data/run/" + file));
+      auto child = supervise::ReadChildRecord(DefaultFileSystem(), RunDir() + "/" + file);
       if (child.ok()) {
         ::kill(-child->child_pid, SIGKILL);
         ::kill(child->shim_pid, SIGKILL);
@@ -203,6 +207,7 @@ class DaemonHarness {
   TempDir dir_;
   int port_;
   pid_t daemon_ = -1;
+  std::string run_dir_;
 };
 
 inline bool ProcessAlive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }

@@ -42,8 +42,8 @@ TEST(ConfigErrorsTest, UnknownKeySuggestsTheClosestValidKey) {
   EXPECT_EQ(ErrorOf("[deamon]\n[services.a]\ncommand = [\"a\"]\n"),
             "rebound.toml:1: unknown key \"deamon\"; did you mean \"daemon\"?");
   EXPECT_EQ(ErrorOf("[daemon]\nlisten_addr = \"x\"\n"),
-            "rebound.toml:2: daemon: unknown key \"listen_addr\"; valid keys: data_dir, listen, "
-            "log_level, startup_timeout, dependency_check_interval, memory_floor, "
+            "rebound.toml:2: daemon: unknown key \"listen_addr\"; valid keys: data_dir, run_dir, "
+            "listen, log_level, startup_timeout, dependency_check_interval, memory_floor, "
             "memory_check_interval");
   EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\nbackoff = { jiter = \"full\" }\n")),
             "rebound.toml:3: services.api.backoff: unknown key \"jiter\"; did you mean "
@@ -265,6 +265,20 @@ TEST(ConfigErrorsTest, DaemonLogLevelAndDataDirAreChecked) {
             "debug, info, warn, error");
   EXPECT_EQ(ErrorOf("[daemon]\ndata_dir = \"\"\n"),
             "rebound.toml:2: daemon.data_dir: must not be empty; e.g. data_dir = \".rebound\"");
+}
+
+TEST(ConfigErrorsTest, DaemonRunDirMustBeANonEmptyString) {
+  EXPECT_EQ(ErrorOf("[daemon]\nrun_dir = \"\"\n"),
+            "rebound.toml:2: daemon.run_dir: must not be empty; leave run_dir out to keep the "
+            "services' records in DATA_DIR/run, or name a directory on a tmpfs, e.g. run_dir = "
+            "\"/run/rebound\"");
+  const std::string wrong_type = ErrorOf("[daemon]\nrun_dir = 5\n");
+  EXPECT_TRUE(wrong_type.starts_with("rebound.toml:2: daemon.run_dir: ")) << wrong_type;
+  EXPECT_NE(wrong_type.find("string"), std::string::npos) << wrong_type;
+  EXPECT_EQ(ErrorOf(Api("command = [\"a\"]\n"), {{"REBOUND_RUN_DIR", ""}}),
+            "environment variable REBOUND_RUN_DIR (overrides daemon.run_dir): must not be empty; "
+            "leave run_dir out to keep the services' records in DATA_DIR/run, or name a "
+            "directory on a tmpfs, e.g. run_dir = \"/run/rebound\"");
 }
 
 TEST(ConfigErrorsTest, EnvironmentOverridesAreValidatedAndNameTheVariable) {

@@ -234,6 +234,17 @@ TEST(ConfigTest, RelativeDataDirOverrideResolvesAgainstTheConfigDirectory) {
   EXPECT_EQ(config.daemon.data_dir, "/etc/rebound/state");
 }
 
+TEST(ConfigTest, ServicesRunDirIsUnderTheDataDirUnlessRunDirIsSet) {
+  const Config unset = Parse(kExample);
+  EXPECT_EQ(ServicesRunDir(unset.daemon), "/etc/rebound/.rebound/run");
+  const Config set =
+      Parse("[daemon]\nrun_dir = \"../run/rebound\"\n[services.a]\ncommand = [\"a\"]\n");
+  EXPECT_EQ(set.daemon.run_dir, "/etc/run/rebound");  // relative: against the config's directory
+  EXPECT_EQ(ServicesRunDir(set.daemon), "/etc/run/rebound");
+  const Config overridden = Parse(kExample, {{"REBOUND_RUN_DIR", "/dev/shm/rebound"}});
+  EXPECT_EQ(ServicesRunDir(overridden.daemon), "/dev/shm/rebound");
+}
+
 TEST(ConfigTest, DigestIsStableAndChangesWithTheFile) {
   const Config first = Parse(kExample);
   const Config same = Parse(kExample);

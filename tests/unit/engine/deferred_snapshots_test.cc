@@ -1,0 +1,114 @@
+#include "engine/deferred_snapshots.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+#include "base/manual_clock.h"
+#include "testing/fake_endpoint_transport.h"
+#include "testing/fake_service_controller.h"
+#include "testing/temp_dir.h"
+
+namespace rebound::engine {
+namespace {
+
+class DeferredSnapshotsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.daemon.data_dir = dir_.path();
+    store_ = std::move(*store::Store::OpenInMemory(clock_));
+  }
+  // What the daemon hands DeferredSnapshots: SnapshotService::Open on this data directory.
+  DeferredSnapshots::Opener RealOpener() {
+    return
+        [this] { return SnapshotService::Open(config_, *store_, &services_, clock_, &transport_); };
+  }
+  // The snapshot repository's path taken by a plain file: libgit2 cannot open or create it.
+  void BreakRepository() { std::ofstream(dir_.Path("snapshots")) << "not a repository"; }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  testing::FakeServiceController services_;
+  testing::FakeEndpointTransport transport_;
+};
+
+TEST_F(DeferredSnapshotsTest, CallsWaitForTheOpenThenReachTheRepository) {
+  DeferredSnapshots snapshots(RealOpener());
+  EXPECT_EQ(snapshots.HealthComponent()["status"], "opening");
+  auto listed = std::async(std::launch::async, [&] { return snapshots.ListSnapshots(); });
+  ASSERT_TRUE(snapshots.Open().ok());
+  auto list = listed.get();  // was waiting, or came after: either way it sees the repository
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  EXPECT_TRUE((*list)["snapshots"].empty());
+  auto taken = snapshots.CaptureSnapshot("first");
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  EXPECT_EQ((*snapshots.ListSnapshots())["snapshots"].size(), 1u);
+  EXPECT_EQ(snapshots.HealthComponent()["status"], "available");
+  EXPECT_NE(snapshots.Service(), nullptr);
+}
+
+TEST_F(DeferredSnapshotsTest, ABrokenRepositoryIsReportedByEveryCallAndOnHealth) {
+  BreakRepository();
+  DeferredSnapshots snapshots(RealOpener());
+  Status opened = snapshots.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().category(), ErrorCategory::kResource);  // 503 on the routes
+  EXPECT_NE(opened.error().message().find(dir_.Path("snapshots")), std::string::npos)
+      << opened.error().message();
+  auto listed = snapshots.ListSnapshots();
+  ASSERT_FALSE(listed.ok());
+  EXPECT_EQ(listed.error().message(), opened.error().message());
+  EXPECT_FALSE(snapshots.CaptureSnapshot("x").ok());
+  EXPECT_FALSE(snapshots.TagSnapshot("HEAD", "t").ok());
+  EXPECT_FALSE(snapshots.RecoverSnapshot({.dry_run = true}).ok());
+  EXPECT_EQ(snapshots.Service(), nullptr);
+  const nlohmann::json health = snapshots.HealthComponent();
+  EXPECT_EQ(health["status"], "unavailable");
+  EXPECT_EQ(health["required"], false);
+  EXPECT_EQ(health["message"], opened.error().message());
+}
+
+TEST_F(DeferredSnapshotsTest, TheOpenerRunsOnceAndLaterOpensReturnItsOutcome) {
+  int runs = 0;
+  DeferredSnapshots snapshots([&]() -> Result<std::unique_ptr<SnapshotService>> {
+    ++runs;
+    return CorruptionError("bad object");
+  });
+  EXPECT_FALSE(snapshots.Open().ok());
+  EXPECT_FALSE(snapshots.Open().ok());
+  EXPECT_EQ(runs, 1);
+}
+
+TEST_F(DeferredSnapshotsTest, AbandonReleasesCallersWhenTheOpenNeverRuns) {
+  DeferredSnapshots snapshots(RealOpener());
+  auto listed = std::async(std::launch::async, [&] { return snapshots.ListSnapshots(); });
+  snapshots.Abandon("the daemon stopped");
+  auto list = listed.get();
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.error().message().find("the daemon stopped"), std::string::npos);
+  EXPECT_EQ(snapshots.HealthComponent()["status"], "unavailable");
+}
+
+TEST_F(DeferredSnapshotsTest, AbandonAfterASuccessfulOpenChangesNothing) {
+  DeferredSnapshots snapshots(RealOpener());
+  ASSERT_TRUE(snapshots.Open().ok());
+  snapshots.Abandon("the daemon stopped");
+  EXPECT_TRUE(snapshots.ListSnapshots().ok());
+}
+
+TEST_F(DeferredSnapshotsTest, ANotifierSetBeforeTheOpenReachesTheService) {
+  DeferredSnapshots snapshots(RealOpener());
+  std::vector<nlohmann::json> outcomes;
+  snapshots.SetNotifier([&](const nlohmann::json& outcome) { outcomes.push_back(outcome); });
+  ASSERT_TRUE(snapshots.Open().ok());
+  ASSERT_TRUE(snapshots.CaptureSnapshot("good").ok());
+  auto recovered = snapshots.RecoverSnapshot({});
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message();
+  EXPECT_EQ(outcomes.size(), 1u);
+}
+
+}  // namespace
+}  // namespace rebound::engine
