@@ -26,6 +26,9 @@ Status DeferredSnapshots::Open() {
     if (notify_) {
       service_->SetNotifier(notify_);
     }
+    if (job_counts_) {
+      service_->UseJobCounts(job_counts_);
+    }
   }
   settled_.notify_all();
   return error_ ? Status(*error_) : OkStatus();
@@ -126,6 +129,14 @@ Result<nlohmann::json> DeferredSnapshots::SnapshotRemoteStatus() {
     return service.error();
   }
   return (*service)->SnapshotRemoteStatus();
+}
+
+void DeferredSnapshots::UseJobCounts(std::shared_ptr<const jobs::JobCounts> counts) {
+  std::lock_guard lock(mutex_);
+  job_counts_ = counts;
+  if (service_) {
+    service_->UseJobCounts(std::move(counts));
+  }
 }
 
 }  // namespace rebound::engine

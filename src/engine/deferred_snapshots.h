@@ -45,6 +45,8 @@ class DeferredSnapshots final : public SnapshotController {
   nlohmann::json HealthComponent() const;
   // Applied to the service when it opens (SnapshotService::SetNotifier).
   void SetNotifier(std::function<void(const nlohmann::json&)> notify);
+  // Applied to the service when it opens (SnapshotService::UseJobCounts).
+  void UseJobCounts(std::shared_ptr<const jobs::JobCounts> counts);
 
   Result<nlohmann::json> ListSnapshots() override;
   Result<nlohmann::json> CaptureSnapshot(const std::string& message) override;
@@ -65,6 +67,7 @@ class DeferredSnapshots final : public SnapshotController {
   std::optional<Error> error_;                         // GUARDED_BY(mutex_): set when settled badly
   std::unique_ptr<SnapshotService> service_;           // GUARDED_BY(mutex_): set when settled well
   std::function<void(const nlohmann::json&)> notify_;  // GUARDED_BY(mutex_)
+  std::shared_ptr<const jobs::JobCounts> job_counts_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace rebound::engine

@@ -6,6 +6,8 @@
 #include <future>
 
 #include "base/manual_clock.h"
+#include "jobs/job_counts.h"
+#include "snapshot/recovery_document.h"
 #include "testing/fake_endpoint_transport.h"
 #include "testing/fake_service_controller.h"
 #include "testing/temp_dir.h"
@@ -108,6 +110,22 @@ TEST_F(DeferredSnapshotsTest, ANotifierSetBeforeTheOpenReachesTheService) {
   auto recovered = snapshots.RecoverSnapshot({});
   ASSERT_TRUE(recovered.ok()) << recovered.error().message();
   EXPECT_EQ(outcomes.size(), 1u);
+}
+
+// The daemon hands over its job store's counts before the repository opens: the capture's
+// system_status.jobs must come from them (the jobs table here is empty, the counts are not).
+TEST_F(DeferredSnapshotsTest, JobCountsSetBeforeTheOpenReachTheService) {
+  DeferredSnapshots snapshots(RealOpener());
+  auto counts = std::make_shared<jobs::JobCounts>();
+  counts->Reset({.by_state = {{"queued", 7}}, .by_queue = {{"default", {{"queued", 7}}}}});
+  snapshots.UseJobCounts(counts);
+  ASSERT_TRUE(snapshots.Open().ok());
+  auto taken = snapshots.CaptureSnapshot("with counts");
+  ASSERT_TRUE(taken.ok()) << taken.error().message();
+  auto document = snapshot::ParseRecoveryDocument(
+      *snapshots.Service()->git().ReadFile((*taken)["commit"], "recovery.json"));
+  ASSERT_TRUE(document.ok() && document->jobs.has_value());
+  EXPECT_EQ(document->jobs->by_state["queued"], 7);
 }
 
 }  // namespace
