@@ -43,6 +43,17 @@ void DeferredSnapshots::Abandon(const std::string& reason) {
 }
 
 Result<SnapshotService*> DeferredSnapshots::Ready() {
+  bool open_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    open_now = !open_started_ && !service_ && !error_;
+  }
+  if (open_now) {
+    // A call ahead of the daemon's Open opens the repository itself: waiting would deadlock a
+    // task queued on the snapshot worker before the daemon's Open (a capture on
+    // "daemon.started"), which is the thread that Open would run on.
+    (void)Open();
+  }
   std::unique_lock lock(mutex_);
   settled_.wait(lock, [this] { return service_ || error_; });
   if (service_) {

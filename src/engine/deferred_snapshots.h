@@ -8,9 +8,10 @@
 //
 //   DeferredSnapshots snapshots([&] { return SnapshotService::Open(config, store, &d, clock); });
 //   worker.Submit([&] { (void)snapshots.Open(); });  // after the first launches
-//   auto list = snapshots.ListSnapshots();           // waits for Open, then forwards
+//   auto list = snapshots.ListSnapshots();           // opens or waits for Open, then forwards
 //
-// Until Open() has run, calls wait for it. If it failed, the daemon runs on without snapshots:
+// A call made before Open() runs it (on the caller's thread); one made while Open() runs waits
+// for it. If it failed, the daemon runs on without snapshots:
 // every call answers a resource error (HTTP 503) that quotes the repository's error, Service()
 // is null, and HealthComponent() says "unavailable" with the same message. Abandon() ends the
 // wait of a daemon that stops before Open() ran.
@@ -38,7 +39,7 @@ class DeferredSnapshots final : public SnapshotController {
   Status Open();
   // Open() will not run: waiting callers get `reason` (a resource error), if nothing came first.
   void Abandon(const std::string& reason);
-  // Waits for Open(); the service, or null when it could not be opened.
+  // Opens, or waits for Open(); the service, or null when it could not be opened.
   SnapshotService* Service();
   // The /health component: {"status": "opening" | "available" | "unavailable",
   // "required": false, "message"}. Never waits.

@@ -84,14 +84,29 @@ TEST_F(DeferredSnapshotsTest, TheOpenerRunsOnceAndLaterOpensReturnItsOutcome) {
   EXPECT_EQ(runs, 1);
 }
 
-TEST_F(DeferredSnapshotsTest, AbandonReleasesCallersWhenTheOpenNeverRuns) {
+TEST_F(DeferredSnapshotsTest, AbandonBeforeTheOpenRefusesLaterCallsWithItsReason) {
   DeferredSnapshots snapshots(RealOpener());
-  auto listed = std::async(std::launch::async, [&] { return snapshots.ListSnapshots(); });
   snapshots.Abandon("the daemon stopped");
-  auto list = listed.get();
+  auto list = snapshots.ListSnapshots();
   ASSERT_FALSE(list.ok());
   EXPECT_NE(list.error().message().find("the daemon stopped"), std::string::npos);
   EXPECT_EQ(snapshots.HealthComponent()["status"], "unavailable");
+  EXPECT_FALSE(snapshots.Open().ok());
+}
+
+// The daemon queues its Open on the one snapshot worker after the first launches; a capture
+// queued there earlier (on_events = ["daemon.started"]) runs first. Waiting for an Open queued
+// behind it on the same thread would never end: the call opens the repository itself.
+TEST_F(DeferredSnapshotsTest, ACallBeforeTheOpenOpensTheRepositoryItself) {
+  DeferredSnapshots snapshots(RealOpener());
+  auto taken = std::async(std::launch::async, [&] { return snapshots.CaptureSnapshot("early"); });
+  ASSERT_EQ(taken.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "the call waited for an Open nobody runs";
+  auto capture = taken.get();
+  ASSERT_TRUE(capture.ok()) << capture.error().message();
+  EXPECT_EQ(snapshots.HealthComponent()["status"], "available");
+  EXPECT_TRUE(snapshots.Open().ok());  // the daemon's own Open, later: the same outcome
+  EXPECT_EQ((*snapshots.ListSnapshots())["snapshots"].size(), 1u);
 }
 
 TEST_F(DeferredSnapshotsTest, AbandonAfterASuccessfulOpenChangesNothing) {
