@@ -46,6 +46,24 @@ TEST(DaemonStartupTest, SnapshotsBecomeAvailableAfterTheServicesStart) {
   EXPECT_NE(metrics->body.find("\nrebound_snapshots_available 1\n"), std::string::npos);
 }
 
+// A capture triggered by an event of the startup itself is queued on the snapshot worker before
+// the daemon's deferred open of the repository: it must open the repository, not wait for it.
+TEST(DaemonStartupTest, ACaptureOnTheStartupsOwnEventsNeitherHangsNorBlocksTheShutdown) {
+  DaemonHarness h;
+  h.Start("[snapshots]\non_events = [\"daemon.started\", \"service.started\"]\n\n" +
+          StartupSleeper("api"));
+  ASSERT_GT(h.WaitForPid("api"), 0);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto listed = h.Get("/v1/snapshots");
+    return listed && !(*listed)["snapshots"].empty();
+  })) << "no capture on the startup's events";
+  auto health = h.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ((*health)["components"]["snapshots"]["status"], "available");
+  const int status = h.Terminate();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST(DaemonStartupTest, ABrokenSnapshotRepositoryIsReportedWhileServicesRun) {
   DaemonHarness h;
   std::filesystem::create_directories(h.dir().Path("data"));
