@@ -154,6 +154,12 @@ TEST(DaemonRespawnTest, ARestartRacingACrashLeavesExactlyOneInstance) {
   })) << CountSleepers(seconds)
       << " instances\n"
       << h.DaemonLog();
+  // And it stays one: a second instance started late (a restart that raced the stop and
+  // was not stopped) would show up after the first moment the count was 1.
+  for (int poll = 0; poll < 20; ++poll) {
+    std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(CountSleepers(seconds), 1) << "after " << (poll + 1) * 50 << " ms\n" << h.DaemonLog();
+  }
 }
 
 TEST(DaemonRespawnTest, AGracefulShutdownLeavesNoServiceBehind) {
