@@ -112,7 +112,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   // kind: "starting", "started", "exited", "restart_scheduled", "fatal", "stopping",
-  // "stopped", "stop_timeout", "adopted", "launch_failed". data always has "message".
+  // "stopped", "stop_timeout", "adopted", "launch_failed", "respawn_unwatched",
+  // "respawn_revoke_failed". data always has "message".
   virtual void Emit(const std::string& kind, const std::string& service,
                     const nlohmann::json& data) = 0;
 };

@@ -4,13 +4,15 @@
 // (see shim.h), which owns the service's process group and log, and writes
 // RUN_DIR/NAME.child when the service starts and RUN_DIR/NAME.exit when it ends. The daemon
 // watches each shim through a pidfd, so a crash of the daemon costs the services nothing:
-// Adopt() finds them again (shim pid checked against its command line, the service's pid
-// against its /proc start time, so a reused pid is never adopted or signalled).
+// Adopt() finds them again (shim pid checked against its command line through a pidfd; the
+// service's pid against its /proc start time before it is killed, so a reused pid is never
+// adopted or signalled).
 //
 // With `respawn`, shims of services that restart get `--respawn`: SetRespawnAllowance sends
 // them the allowance (docs/shim.md, "Restarting without the daemon"), and a restart they make
 // is reported through WatchRespawns from their rewritten NAME.child (one inotify watch on
-// RUN_DIR for all of them).
+// RUN_DIR for all of them). Only a shim whose restarts are watched and whose --respawn and
+// --stop-signal are its spec's is granted restarts; any other gets revokes only.
 //
 //   ShimLauncher launcher({.rebound_binary = "/usr/bin/rebound", .run_dir = data + "/run",
 //                          .log_dir = data + "/logs"}, reactor, DefaultFileSystem());
@@ -99,7 +101,7 @@ class ShimLauncher final : public ProcessLauncher {
     // The last allowance sent did not arrive (EAGAIN: too many signals pending): it may still
     // hold one the supervisor meant to revoke, so Kill() takes the shim down too.
     bool allowance_unsure = false;
-    uint64_t generation = 0;            // the latest restart generation reported
+    uint64_t generation = 0;  // the latest restart generation reported
     RespawnCallback on_respawn = {};
     // Kill() found NAME.child naming a child that is gone: the shim is restarting the service
     // (it writes the new record a moment after the spawn) or about to exit. The next record

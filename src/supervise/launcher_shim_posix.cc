@@ -440,7 +440,7 @@ ShimLauncher::RecordedChild ShimLauncher::KillRecordedChild(const std::string& n
   auto start_time = ProcessStartTime(child->child_pid);
   if (!start_time.ok()) {
     return start_time.error().category() == ErrorCategory::kNotFound ? RecordedChild::kGone
-                                                              : RecordedChild::kUnverified;
+                                                                     : RecordedChild::kUnverified;
   }
   if (*start_time != child->child_start_time) {
     // A recorded 0 (unreadable at the time) matches nothing, and proves nothing either.
@@ -497,8 +497,7 @@ Result<Adoption> ShimLauncher::AdoptStartingShim(const ServiceSpec& spec, ExitCa
 void ShimLauncher::SetAdoptedPolicy(Shim& shim, const ServiceSpec& spec) {
   const auto [respawn, stop_signal] = ShimRespawnOf(fs_, shim.pid);
   shim.respawns = options_.respawn && respawn != ShimRespawn::kNever;
-  shim.same_policy =
-      respawn == ShimRespawnFor(spec.restart) && stop_signal == spec.stop_signal;
+  shim.same_policy = respawn == ShimRespawnFor(spec.restart) && stop_signal == spec.stop_signal;
 }
 
 Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_exit) {
@@ -548,8 +547,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   if (pidfd >= 0) {
     ::close(pidfd);
   }
-  const bool killed_orphan =
-      KillRecordedChild(spec.name, std::nullopt) == RecordedChild::kKilled;
+  const bool killed_orphan = KillRecordedChild(spec.name, std::nullopt) == RecordedChild::kKilled;
   RemoveRecords(spec.name);
   return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                   .exit = {.ended = std::chrono::system_clock::now(),

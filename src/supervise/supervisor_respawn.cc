@@ -84,12 +84,12 @@ void Supervisor::RevokeAllowance(Service& service) {
 
 void Supervisor::WatchRespawns(Service& service) {
   const uint64_t generation = service.generation;
-  Status watched = launcher_.WatchRespawns(
-      service.spec.name, [this, &service, generation](const Respawn& respawn) {
-        if (service.generation == generation) {
-          OnRespawned(service, respawn);
-        }
-      });
+  Status watched = launcher_.WatchRespawns(service.spec.name,
+                                           [this, &service, generation](const Respawn& respawn) {
+                                             if (service.generation == generation) {
+                                               OnRespawned(service, respawn);
+                                             }
+                                           });
   // Degraded, not broken: its restarts go through this supervisor, as without respawn. Said
   // once: a watch that cannot be set up (no inotify instance left) fails for every service.
   if (!watched.ok() && !respawn_watch_warned_) {

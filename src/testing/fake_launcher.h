@@ -66,9 +66,7 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   void RespawnIgnoringAllowance(const std::string& name, int exit_code);
   // Allowances sent to `name` fail (and change nothing) until told otherwise. Like the shim
   // launcher, a Kill() after a failed send ends the whole process: no restart.
-  void FailAllowances(const std::string& name, bool fail) {
-    fail_allowances_[name] = fail;
-  }
+  void FailAllowances(const std::string& name, bool fail) { fail_allowances_[name] = fail; }
   // WatchRespawns for `name` fails: like the shim launcher, the process's allowance is revoked
   // and later ones are lowered to revokes; its restarts are still reported.
   void FailRespawnWatch(const std::string& name) { unwatched_.insert(name); }

@@ -280,11 +280,9 @@ TEST_F(ShimRespawnTest, AnAdoptedShimWithAnotherPolicyGetsOnlyRevokes) {
 // seen and it is granted restarts like any other.
 TEST_F(ShimRespawnTest, AShimOfAServiceNamedWithTrailingDashesKeepsItsRespawn) {
   const std::string name = "worker--";
-  std::vector<std::string> args = {REBOUND_BINARY, "shim",      "--name",
-                                   name,           "--run-dir", RunDir(),
-                                   "--log",        dir_.Path("worker.log"), "--respawn",
-                                   "always",       "--stop-signal", std::to_string(SIGTERM),
-                                   "--"};
+  std::vector<std::string> args = {REBOUND_BINARY, "shim", "--name", name, "--run-dir", RunDir()};
+  args.insert(args.end(), {"--log", dir_.Path("worker.log"), "--respawn", "always"});
+  args.insert(args.end(), {"--stop-signal", std::to_string(SIGTERM), "--"});
   args.insert(args.end(), kLooper.begin(), kLooper.end());
   Spawn(args);
   const std::string path = ChildRecordPath(RunDir(), name);
