@@ -332,7 +332,7 @@ void Daemon::CountExit(const std::string& kind, const std::string& service,
   } else {
     reason = "stopped";
   }
-  exits_total_.WithLabels({service, reason}).Increment();
+  exits_total_.WithLabels({service, reason}).Increment(data.value("restarts", 1.0));
 }
 
 DaemonInfo Daemon::Info() {

@@ -91,12 +91,20 @@ class ProcessLauncher {
   virtual bool SupportsRespawn() const { return false; }
   // The running process of `name` may restart its service itself while its restart
   // generation is below `generation`; a value at or below it revokes. Absolute, so one that
-  // arrives late never allows more than was meant. Default: nothing.
-  virtual void SetRespawnAllowance(const std::string& /*name*/, uint64_t /*generation*/) {}
+  // arrives late never allows more than was meant. An error means it may not have arrived:
+  // the process may still hold the allowance it had (a Kill() then ends the whole process,
+  // so that it cannot restart what is killed). Default: nothing.
+  virtual Status SetRespawnAllowance(const std::string& /*name*/, uint64_t /*generation*/) {
+    return OkStatus();
+  }
   // Calls `on_respawn` (loop thread, never from inside this call) when the running process
   // of `name` reports restarts it did itself, until it exits. Before its exit reaches
-  // on_exit, every restart it recorded has been reported. Default: never.
-  virtual void WatchRespawns(const std::string& /*name*/, RespawnCallback /*on_respawn*/) {}
+  // on_exit, every restart it recorded has been reported. An error means restarts cannot be
+  // reported as they happen (only at the exit): the process's allowance is revoked and later
+  // ones are lowered to revokes. Default: never.
+  virtual Status WatchRespawns(const std::string& /*name*/, RespawnCallback /*on_respawn*/) {
+    return OkStatus();
+  }
 };
 
 // Receives every supervisor state change (the engine journals and logs them).
@@ -104,7 +112,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   // kind: "starting", "started", "exited", "restart_scheduled", "fatal", "stopping",
-  // "stopped", "stop_timeout", "adopted", "launch_failed". data always has "message".
+  // "stopped", "stop_timeout", "adopted", "launch_failed", "respawn_unwatched",
+  // "respawn_revoke_failed". data always has "message".
   virtual void Emit(const std::string& kind, const std::string& service,
                     const nlohmann::json& data) = 0;
 };

@@ -4,13 +4,15 @@
 // (see shim.h), which owns the service's process group and log, and writes
 // RUN_DIR/NAME.child when the service starts and RUN_DIR/NAME.exit when it ends. The daemon
 // watches each shim through a pidfd, so a crash of the daemon costs the services nothing:
-// Adopt() finds them again (shim pid checked against its command line, the service's pid
-// against its /proc start time, so a reused pid is never adopted or signalled).
+// Adopt() finds them again (shim pid checked against its command line through a pidfd; the
+// service's pid against its /proc start time before it is killed, so a reused pid is never
+// adopted or signalled).
 //
 // With `respawn`, shims of services that restart get `--respawn`: SetRespawnAllowance sends
 // them the allowance (docs/shim.md, "Restarting without the daemon"), and a restart they make
 // is reported through WatchRespawns from their rewritten NAME.child (one inotify watch on
-// RUN_DIR for all of them).
+// RUN_DIR for all of them). Only a shim whose restarts are watched and whose --respawn and
+// --stop-signal are its spec's is granted restarts; any other gets revokes only.
 //
 //   ShimLauncher launcher({.rebound_binary = "/usr/bin/rebound", .run_dir = data + "/run",
 //                          .log_dir = data + "/logs"}, reactor, DefaultFileSystem());
@@ -74,9 +76,13 @@ class ShimLauncher final : public ProcessLauncher {
   void DiscardRecords(const std::string& name) override;
   bool SupportsRespawn() const override { return options_.respawn; }
   // Sent as RespawnAllowanceSignal() with G in si_value, through the shim's pidfd; only to a
-  // shim started with --respawn (an older shim would die of the signal).
-  void SetRespawnAllowance(const std::string& name, uint64_t generation) override;
-  void WatchRespawns(const std::string& name, RespawnCallback on_respawn) override;
+  // shim started with --respawn (an older shim would die of the signal). A shim whose restarts
+  // are not watched, or whose --respawn/--stop-signal differ from its spec's (adopted across a
+  // config change), gets revokes only: G is lowered to its known generation.
+  Status SetRespawnAllowance(const std::string& name, uint64_t generation) override;
+  // If the run-dir watch cannot be set up, revokes the shim's allowance and returns the error;
+  // its restarts are then still reported, when it exits.
+  Status WatchRespawns(const std::string& name, RespawnCallback on_respawn) override;
 
  private:
   struct Shim {
@@ -84,13 +90,30 @@ class ShimLauncher final : public ProcessLauncher {
     int pidfd = -1;
     ExitCallback on_exit;
     std::optional<int> child_pid = {};  // from the child record, once read
-    bool respawns = false;              // started with --respawn: takes allowances
-    uint64_t generation = 0;            // the latest restart generation reported
+    // Started with --respawn: the allowance signal is safe to send (it would kill an older
+    // shim), and each NAME.child it rewrites is a restart it made.
+    bool respawns = false;
+    // Its --respawn and --stop-signal are the current spec's: always for a shim we started; an
+    // adopted one keeps those of the daemon that started it.
+    bool same_policy = false;
+    // The run-dir watch reports its restarts as they happen (WatchRespawns set it up).
+    bool records_watched = false;
+    // The last allowance sent did not arrive (EAGAIN: too many signals pending): it may still
+    // hold one the supervisor meant to revoke, so Kill() takes the shim down too.
+    bool allowance_unsure = false;
+    uint64_t generation = 0;  // the latest restart generation reported
     RespawnCallback on_respawn = {};
     // Kill() found NAME.child naming a child that is gone: the shim is restarting the service
     // (it writes the new record a moment after the spawn) or about to exit. The next record
     // it writes names the child to kill.
     bool kill_pending = false;
+  };
+  // What KillRecordedChild found.
+  enum class RecordedChild {
+    kKilled,      // its process group got SIGKILL
+    kGone,        // no such process, or the pid is another process now (start times differ)
+    kUnverified,  // alive but not provably ours (start time recorded as 0), or kill failed
+    kNoRecord,    // no NAME.child of this shim
   };
 
   // Takes ownership of pidfd.
@@ -108,11 +131,16 @@ class ShimLauncher final : public ProcessLauncher {
   void OnShimExit(const std::string& name);
   ExitInfo ReadOutcome(const std::string& name, int shim_pid, const siginfo_t& reaped);
   // Kills the service's process group if the child record names a live process of ours.
-  bool KillRecordedChild(const std::string& name, std::optional<int> shim_pid);
+  RecordedChild KillRecordedChild(const std::string& name, std::optional<int> shim_pid);
+  Status KillShim(const std::string& name, const Shim& shim);
+  // Sends G; ESRCH (the shim has just exited) counts as delivered: it restarts nothing.
+  Status SendAllowance(const std::string& name, Shim& shim, uint64_t generation);
   std::vector<std::string> ShimArguments(const ServiceSpec& spec) const;
   // A shim started just before the previous daemon died has not written its child record
   // yet, but its service may already run: it is found by its command line and adopted.
   Result<Adoption> AdoptStartingShim(const ServiceSpec& spec, ExitCallback on_exit);
+  // The respawns/same_policy of an adopted shim, from its command line.
+  void SetAdoptedPolicy(Shim& shim, const ServiceSpec& spec);
   // NAME -> pid of every live `rebound shim --name NAME --run-dir RUN_DIR` of ours, read from
   // /proc once, at the first Adopt that needs it (adoption happens at startup).
   const std::map<std::string, int>& LiveShims();

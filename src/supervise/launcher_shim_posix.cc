@@ -41,28 +41,57 @@ int PidfdSendAllowance(int pidfd, uint64_t generation) {
       ::syscall(SYS_pidfd_send_signal, pidfd, RespawnAllowanceSignal(), &info, 0));
 }
 
-std::string Arg(const std::string& text) { return text + std::string(1, '\0'); }
+// The words of /proc/PID/cmdline, split on its NULs: options and values are compared as whole
+// words, so a service named `worker--` is not mistaken for the `--` before COMMAND.
+std::vector<std::string> CommandLine(FileSystem& fs, int pid) {
+  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> args;
+  for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
+    const size_t end = cmdline->find('\0', start);
+    args.push_back(cmdline->substr(start, end - start));
+    start = end == std::string::npos ? cmdline->size() : end + 1;
+  }
+  return args;
+}
+
+// "rebound shim --name NAME --run-dir DIR ...", as ShimArguments writes it.
+bool IsShimCommandLine(const std::vector<std::string>& args, const std::string& run_dir) {
+  return args.size() > 5 && args[1] == "shim" && args[2] == "--name" && args[4] == "--run-dir" &&
+         args[5] == run_dir;
+}
 
 // The shim's command line is "rebound shim --name NAME --run-dir DIR ...": a pid that does not
 // show both is not our shim, whatever the records say.
 bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir) {
-  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-  if (!cmdline.ok()) {
-    return false;
-  }
-  const std::string expected =
-      Arg("shim") + Arg("--name") + Arg(name) + Arg("--run-dir") + Arg(run_dir);
-  return cmdline->find(expected) != std::string::npos;
+  const std::vector<std::string> args = CommandLine(fs, pid);
+  return IsShimCommandLine(args, run_dir) && args[3] == name;
 }
 
-// Whether the shim at `pid` was started with --respawn (an adopted one may predate it).
-bool ShimTakesAllowances(FileSystem& fs, int pid) {
-  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-  if (!cmdline.ok()) {
-    return false;
+ShimRespawn ShimRespawnFor(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::kAlways:
+      return ShimRespawn::kAlways;
+    case RestartPolicy::kOnFailure:
+      return ShimRespawn::kOnFailure;
+    case RestartPolicy::kNever:
+      return ShimRespawn::kNever;
   }
-  const size_t separator = cmdline->find(Arg("--"));
-  return cmdline->substr(0, separator).find(Arg("--respawn")) != std::string::npos;
+  return ShimRespawn::kNever;
+}
+
+// How the shim at `pid` restarts by itself, read with the shim's own parser from its command
+// line: an adopted shim keeps the --respawn and --stop-signal of the daemon that started it
+// (kNever if it has none, or predates them).
+std::pair<ShimRespawn, int> ShimRespawnOf(FileSystem& fs, int pid) {
+  std::vector<std::string> args = CommandLine(fs, pid);
+  if (args.size() < 2) {
+    return {ShimRespawn::kNever, SIGTERM};
+  }
+  auto options = ParseShimArgs(std::vector<std::string>(args.begin() + 2, args.end()));
+  if (!options.ok()) {
+    return {ShimRespawn::kNever, SIGTERM};
+  }
+  return {options->respawn, options->stop_signal.value_or(SIGTERM)};
 }
 
 ExitInfo PreviousExitInfo(const PreviousExit& exit) {
@@ -185,7 +214,9 @@ Result<LaunchedProcess> ShimLauncher::Launch(const ServiceSpec& spec, ExitCallba
     ::waitpid(*pid, nullptr, 0);
     return watched.error();
   }
-  shims_[spec.name].respawns = options_.respawn && spec.restart != RestartPolicy::kNever;
+  Shim& shim = shims_[spec.name];
+  shim.respawns = options_.respawn && spec.restart != RestartPolicy::kNever;
+  shim.same_policy = true;
   // The service's pid is in the child record the shim writes a moment later: ChildPid() reads
   // it then. Not waiting for it here keeps the reactor free while many services start.
   return LaunchedProcess{.shim_pid = *pid, .started = std::chrono::system_clock::now()};
@@ -295,7 +326,8 @@ void ShimLauncher::CheckRespawn(const std::string& name) {
   Shim& shim = it->second;
   shim.child_pid = record->child_pid;
   if (shim.kill_pending) {
-    (void)KillRecordedChild(name, shim.pid);
+    shim.kill_pending = false;  // Kill() defers again if this record names a dead child too
+    (void)Kill(name);
   }
   if (record->generation <= shim.generation || !shim.on_respawn) {
     return;
@@ -311,27 +343,45 @@ void ShimLauncher::CheckRespawn(const std::string& name) {
   on_respawn(respawn);
 }
 
-void ShimLauncher::WatchRespawns(const std::string& name, RespawnCallback on_respawn) {
+Status ShimLauncher::WatchRespawns(const std::string& name, RespawnCallback on_respawn) {
   auto it = shims_.find(name);
   if (it == shims_.end() || !it->second.respawns) {
-    return;
+    return OkStatus();
   }
-  if (Status watched = WatchChildRecords(); !watched.ok()) {
-    // Without the watch a restart is still seen when the shim exits, just later.
-    it->second.respawns = false;
-    return;
+  Shim& shim = it->second;
+  shim.on_respawn = std::move(on_respawn);  // at the latest, its exit reports its restarts
+  Status watched = WatchChildRecords();
+  if (watched.ok()) {
+    shim.records_watched = true;
+    return OkStatus();
   }
-  it->second.on_respawn = std::move(on_respawn);
+  // Restarts we would only hear of at its exit must not happen: an adopted shim may hold an
+  // allowance from the daemon before us, which nothing else would take back.
+  Status revoked = SendAllowance(name, shim, shim.generation);
+  return watched.error().WithContext(
+      "restarts by the shim of " + name + " are not reported until it exits; its allowance " +
+      (revoked.ok() ? "is revoked" : "could not be revoked (" + revoked.error().message() + ")"));
 }
 
-void ShimLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
+Status ShimLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
   auto it = shims_.find(name);
   if (it == shims_.end() || !it->second.respawns) {
-    return;
+    return OkStatus();
   }
-  // A failure leaves the shim with its previous allowance: the next exit takes the slow path
-  // or a restart the supervisor had allowed anyway.
-  (void)PidfdSendAllowance(it->second.pidfd, generation);
+  Shim& shim = it->second;
+  const bool may_grant = shim.records_watched && shim.same_policy;
+  return SendAllowance(name, shim, may_grant ? generation : std::min(generation, shim.generation));
+}
+
+Status ShimLauncher::SendAllowance(const std::string& name, Shim& shim, uint64_t generation) {
+  if (PidfdSendAllowance(shim.pidfd, generation) != 0 && errno != ESRCH) {
+    const int error = errno;
+    shim.allowance_unsure = true;
+    return ErrnoError(error, "send the respawn allowance " + std::to_string(generation) +
+                                 " to the shim of " + name);
+  }
+  shim.allowance_unsure = false;
+  return OkStatus();
 }
 
 void ShimLauncher::OnShimExit(const std::string& name) {
@@ -375,22 +425,31 @@ ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid, const 
               ? " (it exited with code " + std::to_string(reaped.si_status) + ")"
               : " (it was killed by " + SignalName(reaped.si_status) + ")";
   }
-  const bool killed_orphan = KillRecordedChild(name, shim_pid);
+  const bool killed_orphan = KillRecordedChild(name, shim_pid) == RecordedChild::kKilled;
   return ExitInfo{.ended = std::chrono::system_clock::now(),
                   .description = "its shim ended without recording an exit" + how +
                                  (killed_orphan ? "; killed the orphaned service" : "")};
 }
 
-bool ShimLauncher::KillRecordedChild(const std::string& name, std::optional<int> shim_pid) {
+ShimLauncher::RecordedChild ShimLauncher::KillRecordedChild(const std::string& name,
+                                                            std::optional<int> shim_pid) {
   auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
   if (!child.ok() || (shim_pid && child->shim_pid != *shim_pid)) {
-    return false;
+    return RecordedChild::kNoRecord;
   }
   auto start_time = ProcessStartTime(child->child_pid);
-  if (!start_time.ok() || *start_time != child->child_start_time) {
-    return false;  // gone, or the pid now belongs to another process
+  if (!start_time.ok()) {
+    return start_time.error().category() == ErrorCategory::kNotFound ? RecordedChild::kGone
+                                                                     : RecordedChild::kUnverified;
   }
-  return ::kill(-child->child_pid, SIGKILL) == 0;
+  if (*start_time != child->child_start_time) {
+    // A recorded 0 (unreadable at the time) matches nothing, and proves nothing either.
+    return child->child_start_time != 0 ? RecordedChild::kGone : RecordedChild::kUnverified;
+  }
+  if (::kill(-child->child_pid, SIGKILL) == 0) {
+    return RecordedChild::kKilled;
+  }
+  return errno == ESRCH ? RecordedChild::kGone : RecordedChild::kUnverified;
 }
 
 const std::map<std::string, int>& ShimLauncher::LiveShims() {
@@ -403,15 +462,8 @@ const std::map<std::string, int>& ShimLauncher::LiveShims() {
     if (entry.empty() || !std::all_of(entry.begin(), entry.end(), ::isdigit)) {
       continue;
     }
-    auto cmdline = fs_.ReadFile("/proc/" + entry + "/cmdline");
-    std::vector<std::string> args;
-    for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
-      const size_t end = cmdline->find('\0', start);
-      args.push_back(cmdline->substr(start, end - start));
-      start = end == std::string::npos ? cmdline->size() : end + 1;
-    }
-    if (args.size() > 5 && args[1] == "shim" && args[2] == "--name" && args[4] == "--run-dir" &&
-        args[5] == options_.run_dir) {
+    const std::vector<std::string> args = CommandLine(fs_, std::stoi(entry));
+    if (IsShimCommandLine(args, options_.run_dir)) {
       (*live_shims_)[args[3]] = std::stoi(entry);
     }
   }
@@ -433,12 +485,27 @@ Result<Adoption> ShimLauncher::AdoptStartingShim(const ServiceSpec& spec, ExitCa
     return Adoption{};  // it has gone since the scan, or the pid is another process now
   }
   REBOUND_RETURN_IF_ERROR(Watch(spec.name, shim_pid, pidfd, std::move(on_exit)));
-  shims_[spec.name].respawns = options_.respawn && ShimTakesAllowances(fs_, shim_pid);
+  SetAdoptedPolicy(shims_[spec.name], spec);
   return Adoption{.outcome = AdoptOutcome::kRunning,
                   .process = {.shim_pid = shim_pid, .started = std::chrono::system_clock::now()}};
 }
 
+// An adopted shim restarts by the --respawn and --stop-signal of the daemon that started it.
+// Only when they are this spec's may it be granted restarts (a shim started with `always` must
+// not restart a clean exit of a service that is now `on-failure`); otherwise it gets revokes
+// and its exits come to the supervisor.
+void ShimLauncher::SetAdoptedPolicy(Shim& shim, const ServiceSpec& spec) {
+  const auto [respawn, stop_signal] = ShimRespawnOf(fs_, shim.pid);
+  shim.respawns = options_.respawn && respawn != ShimRespawn::kNever;
+  shim.same_policy = respawn == ShimRespawnFor(spec.restart) && stop_signal == spec.stop_signal;
+}
+
 Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_exit) {
+  if (options_.respawn) {
+    // Before NAME.child is read: a restart the shim records after that read is then reported
+    // by the watch (a failure here is retried, and handled, by WatchRespawns).
+    (void)WatchChildRecords();
+  }
   auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
   if (!child.ok()) {
     return AdoptStartingShim(spec, std::move(on_exit));
@@ -468,7 +535,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   if (alive) {
     REBOUND_RETURN_IF_ERROR(Watch(spec.name, child->shim_pid, pidfd, std::move(on_exit)));
     Shim& shim = shims_[spec.name];
-    shim.respawns = options_.respawn && ShimTakesAllowances(fs_, child->shim_pid);
+    SetAdoptedPolicy(shim, spec);
     shim.generation = child->generation;
     shim.child_pid = child->child_pid;
     return Adoption{.outcome = AdoptOutcome::kRunning,
@@ -480,7 +547,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
   if (pidfd >= 0) {
     ::close(pidfd);
   }
-  const bool killed_orphan = KillRecordedChild(spec.name, std::nullopt);
+  const bool killed_orphan = KillRecordedChild(spec.name, std::nullopt) == RecordedChild::kKilled;
   RemoveRecords(spec.name);
   return Adoption{.outcome = AdoptOutcome::kExitedMeanwhile,
                   .exit = {.ended = std::chrono::system_clock::now(),
@@ -507,22 +574,39 @@ Status ShimLauncher::Kill(const std::string& name) {
   if (it == shims_.end()) {
     return NotFoundError("no running shim for " + name);
   }
-  if (KillRecordedChild(name, it->second.pid)) {
-    return OkStatus();
+  Shim& shim = it->second;
+  if (shim.allowance_unsure) {
+    // It may still hold an allowance we could not revoke and would restart what we kill: the
+    // shim goes first; its exit handling kills the group NAME.child names (ReadOutcome).
+    return KillShim(name, shim);
   }
-  // A shim that restarts its service writes the new child's record just after the spawn:
-  // killing the shim in between would orphan that child. Its allowance was revoked before
-  // this kill, so it either exits (and is handled as any exit) or has already restarted and
-  // is about to name the child, which is killed then (CheckRespawn).
-  auto record = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
-  if (it->second.respawns && record.ok() && record->shim_pid == it->second.pid) {
-    it->second.kill_pending = true;
-    return OkStatus();
+  switch (KillRecordedChild(name, shim.pid)) {
+    case RecordedChild::kKilled:
+      return OkStatus();
+    case RecordedChild::kGone:
+      // A shim that restarts its service writes the new child's record just after the spawn:
+      // killing the shim in between would orphan that child. Its allowance was revoked before
+      // this kill, so it either exits (and is handled as any exit) or has already restarted
+      // and is about to name the child, which is killed then (CheckRespawn). Only a watched
+      // shim's next record is seen at once.
+      if (shim.respawns && shim.records_watched) {
+        shim.kill_pending = true;
+        return OkStatus();
+      }
+      return KillShim(name, shim);
+    case RecordedChild::kUnverified:
+    case RecordedChild::kNoRecord:
+      // Alive but not provably ours, or no record yet (the service is just starting): kill
+      // the shim; the group goes with the exit handling (KillRecordedChild).
+      return KillShim(name, shim);
   }
-  // No child record yet: the service is just starting. Kill the shim; the group goes with
-  // the exit handling (KillRecordedChild) once the record appears.
-  if (PidfdSendSignal(it->second.pidfd, SIGKILL) != 0) {
-    return ErrnoError(errno, "kill the shim of " + name);
+  return KillShim(name, shim);
+}
+
+Status ShimLauncher::KillShim(const std::string& name, const Shim& shim) {
+  if (PidfdSendSignal(shim.pidfd, SIGKILL) != 0 && errno != ESRCH) {
+    const int error = errno;
+    return ErrnoError(error, "kill the shim of " + name);
   }
   return OkStatus();
 }

@@ -158,6 +158,7 @@ class Supervisor {
   DependencyGraph graph_;
   std::optional<std::function<void()>> shutdown_done_;
   StartGate gate_;
+  bool respawn_watch_warned_ = false;  // the "respawn_unwatched" event is emitted once
 };
 
 }  // namespace rebound::supervise

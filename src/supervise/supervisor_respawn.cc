@@ -57,8 +57,9 @@ void Supervisor::UpdateAllowance(Service& service) {
   }
   const uint64_t allowance = service.process_generation + ImmediateRestartsAllowed(service);
   if (allowance != service.allowance) {
-    launcher_.SetRespawnAllowance(service.spec.name, allowance);
-    service.allowance = allowance;
+    // Unknown if it did not arrive: sent again at the next evaluation.
+    const bool sent = launcher_.SetRespawnAllowance(service.spec.name, allowance).ok();
+    service.allowance = sent ? std::optional<uint64_t>(allowance) : std::nullopt;
   }
 }
 
@@ -66,24 +67,43 @@ void Supervisor::RevokeAllowance(Service& service) {
   if (!launcher_.SupportsRespawn() || !service.process) {
     return;
   }
-  if (!service.allowance || *service.allowance > service.process_generation) {
-    launcher_.SetRespawnAllowance(service.spec.name, service.process_generation);
-    service.allowance = service.process_generation;
+  if (service.allowance && *service.allowance <= service.process_generation) {
+    return;
   }
+  Status revoked = launcher_.SetRespawnAllowance(service.spec.name, service.process_generation);
+  if (revoked.ok()) {
+    service.allowance = service.process_generation;
+    return;
+  }
+  // It may still restart what we stop: the launcher then kills the whole process on a
+  // Kill(), and a forwarded stop signal ends its restarts anyway (docs/shim.md).
+  service.allowance.reset();
+  Emit("respawn_revoke_failed", service,
+       revoked.error().message() + "; a SIGKILL now ends its shim too, not only the service");
 }
 
 void Supervisor::WatchRespawns(Service& service) {
   const uint64_t generation = service.generation;
-  launcher_.WatchRespawns(service.spec.name, [this, &service, generation](const Respawn& respawn) {
-    if (service.generation == generation) {
-      OnRespawned(service, respawn);
-    }
-  });
+  Status watched = launcher_.WatchRespawns(service.spec.name,
+                                           [this, &service, generation](const Respawn& respawn) {
+                                             if (service.generation == generation) {
+                                               OnRespawned(service, respawn);
+                                             }
+                                           });
+  // Degraded, not broken: its restarts go through this supervisor, as without respawn. Said
+  // once: a watch that cannot be set up (no inotify instance left) fails for every service.
+  if (!watched.ok() && !respawn_watch_warned_) {
+    respawn_watch_warned_ = true;
+    Emit("respawn_unwatched", service,
+         watched.error().message() + "; such services are restarted by the daemon instead");
+  }
 }
 
 // Records what a restart of our own records: the exit, a restart counted for intensity and
-// backoff, the new process. A stop that raced the restart (the revoke arrived too late) only
-// counts it: the stop goes on, and reaches the new process.
+// backoff, the new process. A restart that raced a stop (the revoke arrived too late) counts
+// in `restarts` (a new process did start) but not toward the intensity window or the backoff:
+// without the shim's restart that exit would have ended in `stopped`, counted toward neither.
+// The stop goes on, and reaches the new process.
 void Supervisor::OnRespawned(Service& service, const Respawn& respawn) {
   if (!service.process || respawn.generation <= service.process_generation) {
     return;
@@ -99,8 +119,10 @@ void Supervisor::OnRespawned(Service& service, const Respawn& respawn) {
         {"restarted_by", "shim"},
         {"restarts", count}});
   for (uint64_t i = 0; i < count; ++i) {
-    (void)NextRestartDelay(service);  // zero: the allowance covered only zero delays
-    service.recent_restarts.push_back(clock_.MonotonicNow());
+    if (!service.stop_requested) {
+      (void)NextRestartDelay(service);  // zero: the allowance covered only zero delays
+      service.recent_restarts.push_back(clock_.MonotonicNow());
+    }
     ++service.restarts;
   }
   service.running_since = clock_.MonotonicNow();

@@ -1,5 +1,6 @@
 #include "testing/fake_launcher.h"
 
+#include <algorithm>
 #include <csignal>
 
 namespace rebound::testing {
@@ -83,18 +84,36 @@ void FakeLauncher::RespawnIgnoringAllowance(const std::string& name, int exit_co
   }
 }
 
-void FakeLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
-  allowances_sent_.emplace_back(name, generation);
-  calls_.push_back("allow " + name + " " + std::to_string(generation));
-  if (auto it = respawn_.find(name); it != respawn_.end() && running_.contains(name)) {
-    it->second.allowance = generation;
+Status FakeLauncher::SetRespawnAllowance(const std::string& name, uint64_t generation) {
+  auto it = respawn_.find(name);
+  if (it != respawn_.end() && unwatched_.contains(name)) {
+    generation = std::min(generation, it->second.generation);  // revokes only
   }
+  allowances_sent_.emplace_back(name, generation);
+  const bool fail = fail_allowances_[name];
+  calls_.push_back("allow " + name + " " + std::to_string(generation) + (fail ? " failed" : ""));
+  if (it == respawn_.end() || !running_.contains(name)) {
+    return OkStatus();
+  }
+  it->second.allowance_unsure = fail;
+  if (fail) {
+    return ResourceError("send the respawn allowance to " + name + ": too many signals pending");
+  }
+  it->second.allowance = generation;
+  return OkStatus();
 }
 
-void FakeLauncher::WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) {
-  if (auto it = respawn_.find(name); it != respawn_.end()) {
-    it->second.on_respawn = std::move(on_respawn);
+Status FakeLauncher::WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) {
+  auto it = respawn_.find(name);
+  if (it == respawn_.end()) {
+    return OkStatus();
   }
+  it->second.on_respawn = std::move(on_respawn);
+  if (!unwatched_.contains(name)) {
+    return OkStatus();
+  }
+  (void)SetRespawnAllowance(name, it->second.generation);
+  return ResourceError("watch " + name + "'s restarts: too many inotify instances");
 }
 
 uint64_t FakeLauncher::allowance(const std::string& name) const {
@@ -135,6 +154,11 @@ Status FakeLauncher::Signal(const std::string& name, int signal) {
       it != respawn_.end() && signal == it->second.stop_signal && signal != SIGKILL) {
     it->second.stop_received = true;
   }
+  // A SIGKILL goes the way of Kill(): after a failed send it ends the shim too.
+  if (auto it = respawn_.find(name);
+      it != respawn_.end() && signal == SIGKILL && it->second.allowance_unsure) {
+    it->second.stop_received = true;
+  }
   if (!stubborn_.contains(name)) {
     ExitWithSignal(name, signal);
   }
@@ -144,6 +168,9 @@ Status FakeLauncher::Signal(const std::string& name, int signal) {
 Status FakeLauncher::Kill(const std::string& name) {
   signals_.emplace_back(name, SIGKILL);
   calls_.push_back("signal " + name + " " + std::to_string(SIGKILL));
+  if (auto it = respawn_.find(name); it != respawn_.end() && it->second.allowance_unsure) {
+    it->second.stop_received = true;  // the shim itself is killed: nothing restarts
+  }
   ExitWithSignal(name, SIGKILL);
   return OkStatus();
 }

@@ -49,8 +49,8 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   // Records the call; `on_discard` (if set) sees it as it happens.
   void DiscardRecords(const std::string& name) override;
   bool SupportsRespawn() const override { return respawn_enabled_; }
-  void SetRespawnAllowance(const std::string& name, uint64_t generation) override;
-  void WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) override;
+  Status SetRespawnAllowance(const std::string& name, uint64_t generation) override;
+  Status WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) override;
 
   // Scripting.
   void Crash(const std::string& name, int exit_code);
@@ -64,6 +64,12 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   void EnableRespawn() { respawn_enabled_ = true; }
   // A restart the process makes whatever its allowance says: an allowance revoked too late.
   void RespawnIgnoringAllowance(const std::string& name, int exit_code);
+  // Allowances sent to `name` fail (and change nothing) until told otherwise. Like the shim
+  // launcher, a Kill() after a failed send ends the whole process: no restart.
+  void FailAllowances(const std::string& name, bool fail) { fail_allowances_[name] = fail; }
+  // WatchRespawns for `name` fails: like the shim launcher, the process's allowance is revoked
+  // and later ones are lowered to revokes; its restarts are still reported.
+  void FailRespawnWatch(const std::string& name) { unwatched_.insert(name); }
 
   // Observation.
   int launches(const std::string& name) const;
@@ -78,7 +84,8 @@ class FakeLauncher final : public supervise::ProcessLauncher {
     return allowances_sent_;
   }
   uint64_t generation(const std::string& name) const;
-  // Allowances and signals in the order they were sent: "allow api 3", "signal api 15".
+  // Allowances and signals in the order they were sent: "allow api 3", "signal api 15"
+  // ("allow api 0 failed" for a send that failed).
   const std::vector<std::string>& calls() const { return calls_; }
   void OnDiscard(std::function<void(const std::string&)> on_discard) {
     on_discard_ = std::move(on_discard);
@@ -95,6 +102,7 @@ class FakeLauncher final : public supervise::ProcessLauncher {
     uint64_t generation = 0;
     uint64_t allowance = 0;
     bool stop_received = false;
+    bool allowance_unsure = false;  // the last send failed
     supervise::RespawnCallback on_respawn = {};
     std::optional<supervise::Respawn> unreported = {};  // the latest, until delivered
   };
@@ -117,6 +125,8 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::map<std::string, RespawnState> respawn_;  // of the running process of each name
   std::vector<std::pair<std::string, uint64_t>> allowances_sent_;
   std::vector<std::string> calls_;
+  std::map<std::string, bool> fail_allowances_;
+  std::set<std::string> unwatched_;
 };
 
 }  // namespace rebound::testing

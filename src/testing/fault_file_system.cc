@@ -58,6 +58,13 @@ Status FaultFileSystem::Rename(const std::string& from, const std::string& to) {
   return base_.Rename(from, to);
 }
 
+Status FaultFileSystem::CreateDirs(const std::string& path) {
+  if (fail_create_dirs_) {
+    return ErrnoError(EIO, "create directory " + path + " (injected)");
+  }
+  return base_.CreateDirs(path);
+}
+
 Status FaultFileSystem::SyncDir(const std::string& dir) {
   ++sync_calls_;
   if (fail_sync_) {

@@ -31,6 +31,8 @@ class FaultFileSystem final : public FileSystem {
   void set_tear_next_write(bool tear) { tear_next_write_ = tear; }
   // Rename() fails with EIO.
   void set_fail_rename(bool fail) { fail_rename_ = fail; }
+  // CreateDirs() fails with EIO.
+  void set_fail_create_dirs(bool fail) { fail_create_dirs_ = fail; }
 
   // Called with each path after ReadFile has read it (to change the world between a read and
   // the caller's next step). Set it before the file system is in use.
@@ -62,7 +64,7 @@ class FaultFileSystem final : public FileSystem {
     }
     return base_.RemoveFile(path);
   }
-  Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
+  Status CreateDirs(const std::string& path) override;
   bool Exists(const std::string& path) override { return base_.Exists(path); }
   Result<int> FileMode(const std::string& path) override { return base_.FileMode(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
@@ -77,6 +79,7 @@ class FaultFileSystem final : public FileSystem {
   std::atomic<int64_t> space_left_{-1};
   std::atomic<bool> tear_next_write_{false};
   std::atomic<bool> fail_rename_{false};
+  std::atomic<bool> fail_create_dirs_{false};
   std::atomic<int> sync_calls_{0};
   std::function<void(const std::string&)> on_remove_;
   std::function<void(const std::string&)> after_read_;

@@ -76,6 +76,32 @@ TEST(DaemonRespawnTest, TooManyRestartsAreFatalExactlyAsBefore) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(h.Service("crasher")["restarts"], 3);  // stays down: no shim restarts it
   EXPECT_EQ(h.State("crasher"), "fatal");
+  // Every exit counts once, also those the shim restarted and reported together.
+  httplib::Client client("127.0.0.1", h.port());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(
+      metrics->body.find("rebound_service_exits_total{service=\"crasher\",reason=\"failure\"} 4\n"),
+      std::string::npos)
+      << metrics->body;
+}
+
+// A service that exits at once: its shim's restarts (5 ms apart or less) are often reported
+// several in one NAME.child read; the exits metric counts each, as it would our own restarts.
+TEST(DaemonRespawnTest, EveryExitOfAFastCrashLoopIsCounted) {
+  DaemonHarness h;
+  h.Start(std::string("[services.crasher]\ncommand = [\"sh\", \"-c\", \"exit 3\"]\n") +
+          kZeroBackoff + "intensity = { max_restarts = 5, within = \"60s\" }\n");
+  ASSERT_TRUE(WaitUntil([&] { return h.State("crasher") == "fatal"; })) << h.DaemonLog();
+  EXPECT_EQ(h.Service("crasher")["restarts"], 5);
+  httplib::Client client("127.0.0.1", h.port());
+  std::string body;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto metrics = client.Get("/metrics");
+    body = metrics ? metrics->body : "";
+    return body.find("rebound_service_exits_total{service=\"crasher\",reason=\"failure\"} 6\n") !=
+           std::string::npos;
+  })) << body;
 }
 
 TEST(DaemonRespawnTest, AStopAfterASelfRestartStopsForGood) {
@@ -154,6 +180,12 @@ TEST(DaemonRespawnTest, ARestartRacingACrashLeavesExactlyOneInstance) {
   })) << CountSleepers(seconds)
       << " instances\n"
       << h.DaemonLog();
+  // And it stays one: a second instance started late (a restart that raced the stop and
+  // was not stopped) would show up after the first moment the count was 1.
+  for (int poll = 0; poll < 20; ++poll) {
+    std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(CountSleepers(seconds), 1) << "after " << (poll + 1) * 50 << " ms\n" << h.DaemonLog();
+  }
 }
 
 TEST(DaemonRespawnTest, AGracefulShutdownLeavesNoServiceBehind) {

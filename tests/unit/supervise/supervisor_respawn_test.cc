@@ -299,6 +299,81 @@ TEST_F(SupervisorRespawnTest, ARestartThatRacedAStopIsCountedAndTheStopGoesOn) {
   EXPECT_EQ(launcher_.launches("api"), 1);
 }
 
+TEST_F(SupervisorRespawnTest, ARestartThatRacedAStopDoesNotCountTowardTheIntensity) {
+  Make({ImmediateSpec("api")});
+  supervisor_->StartAll();
+  launcher_.IgnoreStopSignals("api");
+  ASSERT_TRUE(supervisor_->Stop("api").ok());
+  launcher_.RespawnIgnoringAllowance("api", 1);  // the revoke arrived after the crash
+  scheduler_.RunDue();
+  scheduler_.AdvanceBy(10s);
+  ASSERT_EQ(View("api").state, ServiceState::kStopped);
+  ASSERT_TRUE(supervisor_->Start("api").ok());
+  ASSERT_EQ(View("api").state, ServiceState::kRunning);
+  // All 3 restarts of the window are left: the raced one was absorbed by the stop.
+  EXPECT_EQ(launcher_.allowance("api"), 3u);
+}
+
+TEST_F(SupervisorRespawnTest, ARestartThatRacedARestartByHandLeavesTheIntensityAlone) {
+  Make({ImmediateSpec("api")});
+  supervisor_->StartAll();
+  launcher_.IgnoreStopSignals("api");
+  ASSERT_TRUE(supervisor_->Restart("api").ok());
+  launcher_.RespawnIgnoringAllowance("api", 1);
+  scheduler_.RunDue();
+  scheduler_.AdvanceBy(10s);
+  ASSERT_EQ(launcher_.launches("api"), 2);
+  EXPECT_EQ(launcher_.allowance("api"), 3u);
+}
+
+TEST_F(SupervisorRespawnTest, AFailedRevokeIsSaidAndTheSigkillStopEndsTheProcessForGood) {
+  ServiceSpec spec = ImmediateSpec("api");
+  spec.stop_signal = SIGKILL;
+  Make({spec});
+  supervisor_->StartAll();
+  launcher_.FailAllowances("api", true);  // e.g. EAGAIN: too many signals pending
+  ASSERT_TRUE(supervisor_->Stop("api").ok());
+  scheduler_.RunDue();
+  EXPECT_EQ(events_.Count("api:respawn_revoke_failed"), 1);
+  EXPECT_EQ(View("api").state, ServiceState::kStopped);
+  EXPECT_EQ(launcher_.generation("api"), 0u);
+}
+
+TEST_F(SupervisorRespawnTest, AnAllowanceThatDidNotArriveIsSentAgainAtTheNextEvaluation) {
+  ServiceSpec api = ImmediateSpec("api");
+  api.depends_on.push_back({"db", DependencyCondition::kStarted});
+  ServiceSpec db = ImmediateSpec("db");
+  db.backoff = {.initial = 1s, .factor = 2.0, .max = 5s};
+  Make({db, api});
+  supervisor_->StartAll();
+  ASSERT_EQ(launcher_.allowance("api"), 3u);
+  launcher_.FailAllowances("api", true);
+  launcher_.Crash("db", 1);
+  scheduler_.RunDue();
+  EXPECT_EQ(launcher_.calls().back(), "allow api 0 failed");
+  EXPECT_EQ(launcher_.allowance("api"), 3u);  // still held
+  launcher_.FailAllowances("api", false);
+  supervisor_->OnHealthChanged("db");  // any later evaluation
+  EXPECT_EQ(launcher_.allowance("api"), 0u);
+}
+
+TEST_F(SupervisorRespawnTest, AProcessWhoseRestartsCannotBeWatchedIsRevokedAndSaidOnce) {
+  launcher_.SetAdoption("api", {.outcome = AdoptOutcome::kRunning,
+                                .process = {.shim_pid = 7, .child_pid = 8, .generation = 5}});
+  launcher_.FailRespawnWatch("api");
+  launcher_.FailRespawnWatch("db");
+  Make({ImmediateSpec("db"), ImmediateSpec("api")});
+  supervisor_->AdoptAll();
+  supervisor_->StartAll();
+  EXPECT_EQ(launcher_.allowance("api"), 5u);  // what an earlier daemon granted is revoked
+  EXPECT_EQ(launcher_.allowance("db"), 0u);
+  EXPECT_EQ(events_.Count("db:respawn_unwatched") + events_.Count("api:respawn_unwatched"), 1);
+  launcher_.Crash("api", 1);  // its exit comes to the supervisor, which restarts it
+  scheduler_.RunDue();
+  EXPECT_EQ(launcher_.launches("api"), 1);
+  EXPECT_EQ(View("api").restarts, 1);
+}
+
 TEST_F(SupervisorRespawnTest, SeveralRestartsReportedTogetherCountEach) {
   Make({ImmediateSpec("api")});
   supervisor_->StartAll();

@@ -62,5 +62,14 @@ TEST_F(FaultFileSystemTest, SyncAndRenameFailuresAreInjected) {
   EXPECT_FALSE(fs_.Exists(dir_ + "/g"));
 }
 
+TEST_F(FaultFileSystemTest, CreateDirsFailureIsInjected) {
+  fs_.set_fail_create_dirs(true);
+  EXPECT_FALSE(fs_.CreateDirs(dir_ + "/a/b").ok());
+  EXPECT_FALSE(fs_.Exists(dir_ + "/a"));
+  fs_.set_fail_create_dirs(false);
+  EXPECT_TRUE(fs_.CreateDirs(dir_ + "/a/b").ok());
+  EXPECT_TRUE(fs_.Exists(dir_ + "/a/b"));
+}
+
 }  // namespace
 }  // namespace rebound::testing
