@@ -19,7 +19,8 @@ bool IsWarning(const std::string& kind) {
   static const std::set<std::string> kWarnings = {
       "exited",          "fatal",          "launch_failed",     "stop_timeout",
       "health_unhealthy", "breaker_opened", "recovery_failed",  "needs_manual_intervention",
-      "memory_exceeded", "dependency_timeout", "notify_failed", "optional_dependency_unmet"};
+      "memory_exceeded", "dependency_timeout", "notify_failed", "optional_dependency_unmet",
+      "respawn_unwatched", "respawn_revoke_failed"};
   return kWarnings.count(kind) > 0;
 }
 
