@@ -43,6 +43,8 @@ int PidfdSendAllowance(int pidfd, uint64_t generation) {
 
 std::string Arg(const std::string& text) { return text + std::string(1, '\0'); }
 
+}  // namespace
+
 // The shim's command line is "rebound shim --name NAME --run-dir DIR ...": a pid that does not
 // show both is not our shim, whatever the records say.
 bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir) {
@@ -54,6 +56,8 @@ bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::stri
       Arg("shim") + Arg("--name") + Arg(name) + Arg("--run-dir") + Arg(run_dir);
   return cmdline->find(expected) != std::string::npos;
 }
+
+namespace {
 
 // Whether the shim at `pid` was started with --respawn (an adopted one may predate it).
 bool ShimTakesAllowances(FileSystem& fs, int pid) {
