@@ -19,16 +19,21 @@ std::string StartupSleeper(const std::string& name) {
   return "[services." + name + "]\ncommand = [\"sleep\", \"1000\"]\n\n";
 }
 
-// `rebound serve` on the harness's config, to its end: exit status and log.
+// `rebound serve` on the harness's config, to its end: exit status and log. A daemon that has
+// not exited within 20 s (one that should have refused to start) is killed: -1.
 std::pair<int, std::string> ServeUntilExit(DaemonHarness& h, const std::string& log_name) {
   const pid_t pid = SpawnProcess(
       {REBOUND_BINARY, "serve", "--config", h.dir().Path("rebound.toml")}, h.dir().Path(log_name));
   int status = 0;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-    return {-1, ""};
+  const bool exited = WaitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },
+                                std::chrono::seconds(20));
+  if (!exited) {
+    ::kill(pid, SIGKILL);  // what it started stays recorded: the harness kills it
+    ::waitpid(pid, &status, 0);
   }
   std::ifstream log(h.dir().Path(log_name));
-  return {WEXITSTATUS(status), std::string(std::istreambuf_iterator<char>(log), {})};
+  std::string text(std::istreambuf_iterator<char>(log), {});
+  return {exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::move(text)};
 }
 
 // The child records in `dir`, by file name.
