@@ -3,7 +3,8 @@
 // The services' run directory ([daemon] run_dir, docs/configuration.md): where their shims
 // keep NAME.child and NAME.exit. Those records describe live processes only, so a tmpfs suits
 // them (no inode search on each creation, which costs ~0.4 ms on an ext4 root: measured in
-// docs/benchmarks.md); jobs keep theirs in DATA_DIR/run, on disk.
+// docs/benchmarks.md); jobs keep theirs in DATA_DIR/run, on disk. Shims are known by their
+// name and run directory alone, so one daemon uses it at a time (DataDirLock::AcquireRunDir).
 //
 //   REBOUND_RETURN_IF_ERROR(PrepareRunDir("/run/rebound"));      // created 0700, ours
 //   if (!LiveShimsIn(fs, old_dir).empty()) { ... }             // shims there still run

@@ -3,8 +3,10 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "engine/run_dir.h"
 #include "supervise/exit_record.h"
@@ -65,12 +67,18 @@ Result<std::string> CheckNamedAncestors(const std::string& dir, const std::files
   return deepest;
 }
 
-// Refuses the run directory's ancestors, both as named and where links among them lead.
-Status CheckAncestors(const std::string& dir) {
-  std::filesystem::path path = std::filesystem::absolute(dir);
-  if (!path.has_filename()) {
-    path = path.parent_path();  // "/run/rebound/": the leaf is still "rebound"
+// `dir` made absolute, without a trailing "/" (with one, lstat would follow a link).
+Result<std::filesystem::path> AbsoluteRunDir(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::path path = std::filesystem::absolute(dir, error);
+  if (error) {
+    return ErrnoError(error.value(), "daemon.run_dir " + dir);
   }
+  return path.has_filename() ? path : path.parent_path();
+}
+
+// Refuses the run directory's ancestors, both as named and where links among them lead.
+Status CheckAncestors(const std::string& dir, const std::filesystem::path& path) {
   auto deepest = CheckNamedAncestors(dir, path);
   if (!deepest.ok() || deepest->empty()) {
     return deepest.ok() ? OkStatus() : Status(deepest.error());
@@ -84,10 +92,10 @@ Status CheckAncestors(const std::string& dir) {
   return checked.ok() ? OkStatus() : Status(checked.error());
 }
 
-// Creates the missing directories of `dir`, each readable by this user alone.
-Status CreateRunDir(const std::string& dir) {
+// Creates the missing directories of `path`, each readable by this user alone.
+Status CreateRunDir(const std::string& dir, const std::filesystem::path& path) {
   std::filesystem::path prefix;
-  for (const std::filesystem::path& part : std::filesystem::absolute(dir)) {
+  for (const std::filesystem::path& part : path) {
     prefix /= part;
     if (::mkdir(prefix.c_str(), S_IRWXU) != 0 && errno != EEXIST) {
       return ErrnoError(errno, "daemon.run_dir " + dir + ": creating " + prefix.string());
@@ -99,10 +107,14 @@ Status CreateRunDir(const std::string& dir) {
 }  // namespace
 
 Status PrepareRunDir(const std::string& dir) {
-  REBOUND_RETURN_IF_ERROR(CheckAncestors(dir));
-  REBOUND_RETURN_IF_ERROR(CreateRunDir(dir));
+  auto path = AbsoluteRunDir(dir);
+  if (!path.ok()) {
+    return path.error();
+  }
+  REBOUND_RETURN_IF_ERROR(CheckAncestors(dir, *path));
+  REBOUND_RETURN_IF_ERROR(CreateRunDir(dir, *path));
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
+  if (::lstat(path->c_str(), &st) != 0) {
     return ErrnoError(errno, "daemon.run_dir " + dir);
   }
   if (S_ISLNK(st.st_mode)) {
@@ -120,7 +132,7 @@ Status PrepareRunDir(const std::string& dir) {
                            "); choose a directory of its own, e.g. under $XDG_RUNTIME_DIR");
   }
   // The records name the services' processes: nobody else needs to read or touch them.
-  if ((st.st_mode & 07777) != S_IRWXU && ::chmod(dir.c_str(), S_IRWXU) != 0) {
+  if ((st.st_mode & 07777) != S_IRWXU && ::chmod(path->c_str(), S_IRWXU) != 0) {
     return ErrnoError(errno, "daemon.run_dir " + dir + ": setting mode 0700");
   }
   return OkStatus();

@@ -79,6 +79,7 @@ TEST(RunDirTest, ASymbolicLinkAsTheDirectoryIsRefused) {
   ASSERT_EQ(::mkdir(dir.Path("real").c_str(), 0700), 0);
   ASSERT_EQ(::symlink(dir.Path("real").c_str(), dir.Path("run").c_str()), 0);
   ExpectRefused(dir.Path("run"), ErrorCategory::kValidation, " is a symbolic link");
+  ExpectRefused(dir.Path("run") + "/", ErrorCategory::kValidation, " is a symbolic link");
 }
 
 TEST(RunDirTest, AnAncestorOthersCanWriteIsRefusedUnlessSticky) {
