@@ -77,30 +77,8 @@ void AppendRow(const Row& row, const std::array<size_t, kColumns>& widths, bool 
   out += '\n';
 }
 
-}  // namespace
-
-std::string FormatServiceTable(const nlohmann::json& services, bool color) {
-  std::vector<Row> rows = {
-      {"NAME", "STATE", "HEALTH", "BREAKER", "PID", "RESTARTS", "UPTIME", "LAST-EXIT"}};
-  if (services.is_array()) {
-    for (const nlohmann::json& service : services) {
-      rows.push_back(RowFor(service));
-    }
-  }
-  std::array<size_t, kColumns> widths{};
-  for (const Row& row : rows) {
-    for (size_t column = 0; column < kColumns; ++column) {
-      widths[column] = std::max(widths[column], row[column].size());
-    }
-  }
-  std::string out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    AppendRow(rows[i], widths, color && i > 0, out);
-  }
-  return out;
-}
-
-std::string FormatHealthLine(const nlohmann::json& health) {
+// "healthy", "shutting down", or "unhealthy: " and the required components that are not.
+std::string OverallHealth(const nlohmann::json& health) {
   const std::string status = Text(health, "status");
   if (status == "shutting_down") {
     return "shutting down";
@@ -129,6 +107,52 @@ std::string FormatHealthLine(const nlohmann::json& health) {
     }
   }
   return line;
+}
+
+// A line for each optional component the daemon runs without (the snapshots, when their
+// repository cannot be opened): the daemon's status stays healthy, so it would go unseen.
+std::string UnavailableComponents(const nlohmann::json& health) {
+  std::string lines;
+  const nlohmann::json& components = Member(health, "components");
+  if (!components.is_object()) {
+    return lines;
+  }
+  for (const auto& [name, component] : components.items()) {
+    if (Text(component, "status") != "unavailable" || Member(component, "required") != false) {
+      continue;
+    }
+    const std::string message = Text(component, "message");
+    // The message says what is unavailable and why ("snapshots are unavailable: ...").
+    lines += "\n" + (message != "-" && !message.empty() ? message : name + " unavailable");
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::string FormatServiceTable(const nlohmann::json& services, bool color) {
+  std::vector<Row> rows = {
+      {"NAME", "STATE", "HEALTH", "BREAKER", "PID", "RESTARTS", "UPTIME", "LAST-EXIT"}};
+  if (services.is_array()) {
+    for (const nlohmann::json& service : services) {
+      rows.push_back(RowFor(service));
+    }
+  }
+  std::array<size_t, kColumns> widths{};
+  for (const Row& row : rows) {
+    for (size_t column = 0; column < kColumns; ++column) {
+      widths[column] = std::max(widths[column], row[column].size());
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    AppendRow(rows[i], widths, color && i > 0, out);
+  }
+  return out;
+}
+
+std::string FormatHealthLine(const nlohmann::json& health) {
+  return OverallHealth(health) + UnavailableComponents(health);
 }
 
 std::string FormatUptime(double uptime_seconds) {

@@ -1,6 +1,7 @@
 #pragma once
 
-// The human form of `rebound status`: a table of services and one line about health.
+// The human form of `rebound status`: a table of services and a line about health (and one
+// more for each optional part the daemon runs without, such as unavailable snapshots).
 //
 //   std::cout << FormatServiceTable(services_json["services"], /*color=*/false);
 //   std::cout << FormatHealthLine(health_json) << "\n";
@@ -23,7 +24,9 @@ namespace rebound::cli {
 std::string FormatServiceTable(const nlohmann::json& services, bool color);
 
 // From GET /health: "healthy", "unhealthy: db (backoff: restart 3 in 400ms)",
-// "unhealthy: api (running, probe unhealthy, breaker open)", or "shutting down".
+// "unhealthy: api (running, probe unhealthy, breaker open)", or "shutting down". Then a line
+// for each optional component whose status is "unavailable": its message (for the snapshots,
+// "snapshots are unavailable: WHY; ..."), or "NAME unavailable" without one. No final newline.
 std::string FormatHealthLine(const nlohmann::json& health);
 
 // "1h2m5s" for 3725.4; "-" for 0 or less (not running).

@@ -82,10 +82,7 @@ Status Daemon::Open() {
     return lock.error();
   }
   lock_ = std::move(*lock);
-  if (const std::string run_dir = ServicesRunDir(options_.config.daemon);
-      run_dir != JoinPath(data_dir, "run")) {
-    REBOUND_RETURN_IF_ERROR(PrepareRunDir(run_dir));
-  }
+  REBOUND_RETURN_IF_ERROR(TakeRunDir());
   REBOUND_RETURN_IF_ERROR(WatchSignals());  // before any thread starts: they inherit the mask
   auto store = store::Store::Open(data_dir);
   if (!store.ok()) {
@@ -163,6 +160,23 @@ void Daemon::LoadDesiredState() {
     supervisor_->Preset(spec.name, desired_.IsStoppedByHand(spec.name),
                         desired_.Restarts(spec.name));
   }
+}
+
+// Locked even when it is DATA_DIR/run: another daemon's run_dir may name that directory.
+Status Daemon::TakeRunDir() {
+  const std::string& data_dir = options_.config.daemon.data_dir;
+  const std::string run_dir = ServicesRunDir(options_.config.daemon);
+  if (run_dir != JoinPath(data_dir, "run")) {
+    if (Status prepared = PrepareRunDir(run_dir); !prepared.ok()) {
+      return prepared.error().WithContext(config_path_);
+    }
+  }
+  auto run_dir_lock = DataDirLock::AcquireRunDir(run_dir, data_dir);
+  if (!run_dir_lock.ok()) {
+    return run_dir_lock.error().WithContext(config_path_);
+  }
+  run_dir_lock_ = std::move(*run_dir_lock);
+  return OkStatus();
 }
 
 // The run directory in use is remembered with the desired state (as "" for the default, so

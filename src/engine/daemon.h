@@ -153,6 +153,8 @@ class Daemon final : public ServiceController,
                             Status (supervise::Supervisor::*action)(const std::string&),
                             bool stopped_by_hand);
   void LoadDesiredState();
+  // Creates [daemon] run_dir (PrepareRunDir) if set, then locks the services' run directory.
+  Status TakeRunDir();
   // Refuses a [daemon] run_dir that moved while shims recorded in the old one still run
   // (CheckRunDirMove), then remembers the one in use.
   Status CheckRunDir(FileSystem& fs);
@@ -205,6 +207,7 @@ class Daemon final : public ServiceController,
   const WallTime started_at_ = std::chrono::system_clock::now();
   const MonoTime started_mono_ = std::chrono::steady_clock::now();
   std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<DataDirLock> run_dir_lock_;  // the services' run directory: one daemon each
   // Declared before the store: the store's threads may still report a failed append while
   // it closes.
   std::atomic<int64_t> journal_failures_{0};  // appends the store refused (logged, see Journal)

@@ -26,9 +26,13 @@ void Daemon::OpenSnapshotsInBackground() {
   snapshot_worker_->Submit([this] {
     Status opened = snapshots_->Open();
     if (!opened.ok()) {
-      // Degraded, not stopped: the services run, and the error is on /health, on every
-      // snapshot route and in rebound_snapshots_available.
+      // Degraded, not stopped: the services run, and the error is on /health (so in
+      // `rebound status`), on every snapshot route, in rebound_snapshots_available and in the
+      // journal, where an operator looking back at what happened finds it.
       spdlog::error("{}", opened.error().message());
+      reactor_->Post([this, message = opened.error().message()] {
+        Journal("daemon", "snapshots_unavailable", "", {{"message", message}});
+      });
       return;
     }
     snapshots_available_.Set(1);
@@ -37,12 +41,12 @@ void Daemon::OpenSnapshotsInBackground() {
 
 void Daemon::CaptureInBackground(const std::string& message) {
   snapshot_worker_->Submit([this, records = ServiceRecordsOnLoop(), message]() mutable {
-    SnapshotService* snapshots = snapshots_->Service();
-    if (snapshots == nullptr) {
-      spdlog::warn("snapshot {} not taken: snapshots are unavailable", message);
+    Result<SnapshotService*> snapshots = snapshots_->Ready();
+    if (!snapshots.ok()) {
+      spdlog::warn("snapshot {} not taken: {}", message, snapshots.error().message());
       return;
     }
-    auto taken = snapshots->CaptureWith(std::move(records), message);
+    auto taken = (*snapshots)->CaptureWith(std::move(records), message);
     if (taken.ok()) {
       spdlog::info("snapshot {}: {}", message, (*taken)["commit"].get<std::string>());
     } else {
@@ -123,13 +127,11 @@ void Daemon::RestoreModulesInBackground(const std::vector<std::string>& modules,
     return;
   }
   snapshot_worker_->Submit([this, modules, failed_at, done = std::move(done)] {
-    SnapshotService* snapshots = snapshots_->Service();
-    Status restored = snapshots != nullptr
-                          ? OkStatus()
-                          : Status(ResourceError("snapshots are unavailable: no module state to "
-                                                 "restore from"));
-    for (const std::string& module : snapshots != nullptr ? modules : std::vector<std::string>{}) {
-      restored = snapshots->RestoreModule(module, failed_at);
+    // Unavailable snapshots answer their own error: what is wrong with the repository.
+    Result<SnapshotService*> snapshots = snapshots_->Ready();
+    Status restored = snapshots.ok() ? OkStatus() : Status(snapshots.error());
+    for (const std::string& module : snapshots.ok() ? modules : std::vector<std::string>{}) {
+      restored = (*snapshots)->RestoreModule(module, failed_at);
       if (!restored.ok()) {
         break;
       }

@@ -12,8 +12,8 @@
 //
 // A call made before Open() runs it (on the caller's thread); one made while Open() runs waits
 // for it. If it failed, the daemon runs on without snapshots:
-// every call answers a resource error (HTTP 503) that quotes the repository's error, Service()
-// is null, and HealthComponent() says "unavailable" with the same message. Abandon() ends the
+// every call and Ready() answer a resource error (HTTP 503) that quotes the repository's
+// error, Service() is null, and HealthComponent() says "unavailable" with the same message. Abandon() ends the
 // wait of a daemon that stops before Open() ran.
 //
 // Thread-safe. The opener's references must outlive Open().
@@ -39,7 +39,10 @@ class DeferredSnapshots final : public SnapshotController {
   Status Open();
   // Open() will not run: waiting callers get `reason` (a resource error), if nothing came first.
   void Abandon(const std::string& reason);
-  // Opens, or waits for Open(); the service, or null when it could not be opened.
+  // Opens, or waits for Open(); the service, or the error every call answers instead (a
+  // resource error quoting why the repository could not be opened).
+  Result<SnapshotService*> Ready();
+  // Ready(), with null for the error.
   SnapshotService* Service();
   // The /health component: {"status": "opening" | "available" | "unavailable",
   // "required": false, "message"}. Never waits.
@@ -58,9 +61,6 @@ class DeferredSnapshots final : public SnapshotController {
   Result<nlohmann::json> SnapshotRemoteStatus() override;
 
  private:
-  // The opened service, or the error every call answers instead.
-  Result<SnapshotService*> Ready();
-
   Opener opener_;
   mutable std::mutex mutex_;
   std::condition_variable settled_;

@@ -35,6 +35,11 @@
 
 namespace rebound::supervise {
 
+// Whether `pid` is a live `rebound shim --name NAME --run-dir RUN_DIR` (its command line, read
+// through `fs` from /proc/PID/cmdline): what a record's shim pid must be before it is adopted
+// or signalled, and before the daemon calls a run directory in use (engine/run_dir.h).
+bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir);
+
 struct ShimLauncherOptions {
   // The executable that provides `rebound shim`: rebound-shim, or the rebound binary itself
   // ("/proc/self/exe"). Either is run as `rebound shim --name NAME ...`.

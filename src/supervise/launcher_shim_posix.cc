@@ -60,12 +60,16 @@ bool IsShimCommandLine(const std::vector<std::string>& args, const std::string& 
          args[5] == run_dir;
 }
 
+}  // namespace
+
 // The shim's command line is "rebound shim --name NAME --run-dir DIR ...": a pid that does not
 // show both is not our shim, whatever the records say.
 bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir) {
   const std::vector<std::string> args = CommandLine(fs, pid);
   return IsShimCommandLine(args, run_dir) && args[3] == name;
 }
+
+namespace {
 
 ShimRespawn ShimRespawnFor(RestartPolicy policy) {
   switch (policy) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli_runner.h"
 #include "daemon_harness.h"
 
 namespace rebound::testing {
@@ -18,16 +19,33 @@ std::string StartupSleeper(const std::string& name) {
   return "[services." + name + "]\ncommand = [\"sleep\", \"1000\"]\n\n";
 }
 
-// `rebound serve` on the harness's config, to its end: exit status and log.
+// `rebound serve` on the harness's config, to its end: exit status and log. A daemon that has
+// not exited within 20 s (one that should have refused to start) is killed: -1.
 std::pair<int, std::string> ServeUntilExit(DaemonHarness& h, const std::string& log_name) {
   const pid_t pid = SpawnProcess(
       {REBOUND_BINARY, "serve", "--config", h.dir().Path("rebound.toml")}, h.dir().Path(log_name));
   int status = 0;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-    return {-1, ""};
+  const bool exited = WaitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },
+                                std::chrono::seconds(20));
+  if (!exited) {
+    ::kill(pid, SIGKILL);  // what it started stays recorded: the harness kills it
+    ::waitpid(pid, &status, 0);
   }
   std::ifstream log(h.dir().Path(log_name));
-  return {WEXITSTATUS(status), std::string(std::istreambuf_iterator<char>(log), {})};
+  std::string text(std::istreambuf_iterator<char>(log), {});
+  return {exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::move(text)};
+}
+
+// The child records in `dir`, by file name.
+std::vector<std::string> ChildRecordsIn(const std::string& dir) {
+  std::vector<std::string> records;
+  for (const std::string& name : DefaultFileSystem().ListDir(dir).value_or(
+           std::vector<std::string>{})) {
+    if (name.ends_with(".child")) {
+      records.push_back(name);
+    }
+  }
+  return records;
 }
 
 TEST(DaemonStartupTest, SnapshotsBecomeAvailableAfterTheServicesStart) {
@@ -92,6 +110,59 @@ TEST(DaemonStartupTest, ABrokenSnapshotRepositoryIsReportedWhileServicesRun) {
       << metrics->body;
 }
 
+// The daemon's own status stays healthy (the component is optional): the journal and
+// `rebound status` are where an operator notices that no snapshot is being taken.
+TEST(DaemonStartupTest, ABrokenSnapshotRepositoryIsJournaledAndShownByStatus) {
+  DaemonHarness h;
+  std::filesystem::create_directories(h.dir().Path("data"));
+  std::ofstream(h.dir().Path("data/snapshots")) << "not a repository";
+  h.Start(StartupSleeper("api"));
+  ASSERT_GT(h.WaitForPid("api"), 0);
+  nlohmann::json events;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto found = h.Get("/v1/events?category=daemon&kind=snapshots_unavailable");
+    events = found ? (*found)["events"] : nlohmann::json();
+    return events.is_array() && !events.empty();
+  })) << h.DaemonLog();
+  ASSERT_EQ(events.size(), 1u);
+  const std::string message = events[0]["data"]["message"];
+  EXPECT_EQ((*h.Get("/health"))["components"]["snapshots"]["message"], message);
+  EXPECT_NE(message.find(h.dir().Path("data/snapshots")), std::string::npos) << message;
+  CliResult status = RunCli(h, "status");
+  EXPECT_EQ(status.exit_code, 0) << status.output;  // healthy: the services run
+  EXPECT_NE(status.output.find("\nhealthy\n" + message + "\n"), std::string::npos)
+      << status.output;
+}
+
+// The restore_module recovery action without snapshots fails with what is wrong with the
+// repository, not with a vague "no module state".
+TEST(DaemonStartupTest, ARestoreModuleRecoveryWithoutSnapshotsFailsWithTheRepositorysError) {
+  DaemonHarness h;
+  std::filesystem::create_directories(h.dir().Path("data"));
+  std::ofstream(h.dir().Path("data/snapshots")) << "not a repository";
+  h.Start("[snapshots.modules.llm]\nrestore = { file = \"" + h.dir().Path("llm.json") + "\" }\n" +
+          StartupSleeper("api") +
+          "[services.api.recovery]\nactions = [\"restore_module\", \"restart\"]\n"
+          "restore_modules = [\"llm\"]\n");
+  ASSERT_GT(h.WaitForPid("api"), 0) << h.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] {
+    return (*h.Get("/health"))["components"]["snapshots"]["status"] == "unavailable";
+  }));
+  ASSERT_EQ(RunCli(h, "trigger api").exit_code, 0);
+  std::string failure;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto events = h.Get("/v1/events?subject=api&kind=recovery_failed");
+    if (!events || !(*events)["events"].is_array() || (*events)["events"].empty()) {
+      return false;
+    }
+    failure = (*events)["events"][0]["data"]["message"];
+    return true;
+  })) << h.DaemonLog();
+  EXPECT_NE(failure.find("restore_module action: snapshots are unavailable: "), std::string::npos)
+      << failure;
+  EXPECT_NE(failure.find(h.dir().Path("data/snapshots")), std::string::npos) << failure;
+}
+
 TEST(DaemonStartupTest, AWorkTreeWhereTheRepositoryGoesStillStopsTheDaemonFirst) {
   DaemonHarness h;
   std::filesystem::create_directories(h.dir().Path("data/snapshots/.git"));
@@ -130,6 +201,31 @@ TEST(DaemonStartupTest, RunDirCannotMoveWhileShimsRecordedInTheOldOneRun) {
   h.SetRunDir("");  // put back: the same process is adopted, not started twice
   h.Start(StartupSleeper("api"));
   EXPECT_EQ(h.WaitForPid("api"), pid);
+}
+
+// Shims are known by their name and run directory alone: two daemons on one run_dir would
+// adopt and signal each other's services, so the second refuses to start.
+TEST(DaemonStartupTest, ASecondDaemonOnTheSameRunDirRefusesToStart) {
+  DaemonHarness first;
+  const std::string shared = first.dir().Path("shared-run");
+  first.SetRunDir(shared);
+  const pid_t first_pid = first.Start(StartupSleeper("api"));
+  const int api = first.WaitForPid("api");
+  ASSERT_GT(api, 0);
+  DaemonHarness second;  // another data directory
+  second.SetRunDir(shared);
+  second.WriteConfig(StartupSleeper("api"));
+  auto [code, log] = ServeUntilExit(second, "second.log");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(log.find("daemon.run_dir " + shared + " is already used by another rebound daemon (pid " +
+                     std::to_string(first_pid) + ", data_dir " + first.dir().Path("data") + ")"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(first.WaitForPid("api"), api);  // untouched: not adopted, not signalled
+  EXPECT_EQ(ChildRecordsIn(shared), std::vector<std::string>{"api.child"});
+  EXPECT_EQ(first.Terminate(), 0);  // gracefully: the run directory is free again
+  second.Start(StartupSleeper("api"));
+  EXPECT_GT(second.WaitForPid("api"), 0) << second.DaemonLog();
 }
 
 }  // namespace

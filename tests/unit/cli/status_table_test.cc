@@ -61,6 +61,38 @@ TEST(FormatHealthLineTest, HealthyAndShuttingDown) {
   EXPECT_EQ(FormatHealthLine(nlohmann::json()), "unhealthy");
 }
 
+// The daemon stays healthy without its snapshots (the component is not required), so the
+// line about health alone would not show that no snapshot is being taken.
+TEST(FormatHealthLineTest, OptionalComponentsThatAreUnavailableGetALineOfTheirOwn) {
+  const nlohmann::json health = nlohmann::json::parse(R"({"status": "healthy", "components": {
+    "api": {"status": "healthy", "state": "running", "required": true, "message": ""},
+    "jobs": {"status": "healthy", "required": false, "message": ""},
+    "snapshots": {"status": "unavailable", "required": false,
+                  "message": "snapshots are unavailable: opening /d/snapshots: not a repository"}
+  }})");
+  EXPECT_EQ(FormatHealthLine(health),
+            "healthy\nsnapshots are unavailable: opening /d/snapshots: not a repository");
+  nlohmann::json unhealthy = health;
+  unhealthy["status"] = "unhealthy";
+  unhealthy["components"]["api"] = {
+      {"status", "unhealthy"}, {"state", "fatal"}, {"required", true}, {"message", ""}};
+  unhealthy["components"]["cache"] = {{"status", "unavailable"}, {"required", false}};
+  EXPECT_EQ(FormatHealthLine(unhealthy),
+            "unhealthy: api (fatal)\ncache unavailable\n"
+            "snapshots are unavailable: opening /d/snapshots: not a repository");
+}
+
+TEST(FormatHealthLineTest, OpeningOrAvailableSnapshotsAddNothing) {
+  for (const char* status : {"opening", "available"}) {
+    const nlohmann::json health = {
+        {"status", "healthy"},
+        {"components",
+         {{"snapshots",
+           {{"status", status}, {"required", false}, {"message", "opening the repository"}}}}}};
+    EXPECT_EQ(FormatHealthLine(health), "healthy") << status;
+  }
+}
+
 TEST(FormatUptimeTest, WholeSecondsOrDash) {
   EXPECT_EQ(FormatUptime(0), "-");
   EXPECT_EQ(FormatUptime(-3), "-");

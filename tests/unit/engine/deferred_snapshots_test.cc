@@ -67,6 +67,9 @@ TEST_F(DeferredSnapshotsTest, ABrokenRepositoryIsReportedByEveryCallAndOnHealth)
   EXPECT_FALSE(snapshots.TagSnapshot("HEAD", "t").ok());
   EXPECT_FALSE(snapshots.RecoverSnapshot({.dry_run = true}).ok());
   EXPECT_EQ(snapshots.Service(), nullptr);
+  auto ready = snapshots.Ready();  // what the daemon's own captures and restores report
+  ASSERT_FALSE(ready.ok());
+  EXPECT_EQ(ready.error().message(), opened.error().message());
   const nlohmann::json health = snapshots.HealthComponent();
   EXPECT_EQ(health["status"], "unavailable");
   EXPECT_EQ(health["required"], false);
