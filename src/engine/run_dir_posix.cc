@@ -113,6 +113,8 @@ Status PrepareRunDir(const std::string& dir) {
   }
   REBOUND_RETURN_IF_ERROR(CheckAncestors(dir, *path));
   REBOUND_RETURN_IF_ERROR(CreateRunDir(dir, *path));
+  // Again: a parent missing at the first check may have been made by someone else meanwhile.
+  REBOUND_RETURN_IF_ERROR(CheckAncestors(dir, *path));
   struct stat st {};
   if (::lstat(path->c_str(), &st) != 0) {
     return ErrnoError(errno, "daemon.run_dir " + dir);
@@ -175,7 +177,8 @@ Status CheckRunDirMove(FileSystem& fs, const std::string& config_path, const std
     names += (names.empty() ? "" : ", ") + name;
   }
   return ValidationError(config_path + ": daemon.run_dir is " + current + ", but the shims of " +
-                         names + ", started by the previous daemon, still run and keep their "
+                         names +
+                         ", started by the previous daemon, still run and keep their "
                          "records in " +
                          previous +
                          ": this daemon would not find them and would start those services a "

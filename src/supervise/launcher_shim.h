@@ -140,6 +140,7 @@ class ShimLauncher final : public ProcessLauncher {
   Status KillShim(const std::string& name, const Shim& shim);
   // Sends G; ESRCH (the shim has just exited) counts as delivered: it restarts nothing.
   Status SendAllowance(const std::string& name, Shim& shim, uint64_t generation);
+  void StopWatchingChildRecords();
   std::vector<std::string> ShimArguments(const ServiceSpec& spec) const;
   // A shim started just before the previous daemon died has not written its child record
   // yet, but its service may already run: it is found by its command line and adopted.

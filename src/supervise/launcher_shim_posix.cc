@@ -256,7 +256,7 @@ Status ShimLauncher::WatchChildRecords() {
     return watched;
   }
   inotify_fd_ = fd;
-  if (options_.respawn_report_delay > std::chrono::milliseconds::zero()) {
+  if (options_.respawn_report_delay > std::chrono::milliseconds::zero() && report_timer_fd_ < 0) {
     const int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (timer >= 0 && watcher_.WatchFd(timer, [this] { ReportRespawns(); }).ok()) {
       report_timer_fd_ = timer;
@@ -288,15 +288,33 @@ bool ShimLauncher::ArmReportTimer() {
 }
 
 void ShimLauncher::ReportRespawns() {
+  bool watching = true;
   if (report_timer_armed_) {
     uint64_t expirations = 0;
     (void)::read(report_timer_fd_, &expirations, sizeof(expirations));
     report_timer_armed_ = false;
-    // If this fails, restarts are still reported when their shim exits (CheckRespawn).
-    (void)watcher_.WatchFd(inotify_fd_, [this] { OnRunDirChanged(); });
+    watching = watcher_.WatchFd(inotify_fd_, [this] { OnRunDirChanged(); }).ok();
   }
   for (const std::string& name : ChangedChildRecords()) {
     CheckRespawn(name);
+  }
+  if (!watching) {
+    StopWatchingChildRecords();
+  }
+}
+
+// Restarts nobody hears of until their shim exits must not go on: every shim's allowance is
+// revoked (and no more granted: SetRespawnAllowance) until a later WatchRespawns watches again.
+// Restarts are still reported at each shim's exit (CheckRespawn), and a Kill no longer waits for
+// a record that may never be seen.
+void ShimLauncher::StopWatchingChildRecords() {
+  ::close(inotify_fd_);
+  inotify_fd_ = -1;
+  for (auto& [name, shim] : shims_) {
+    if (shim.records_watched) {
+      shim.records_watched = false;
+      (void)SendAllowance(name, shim, shim.generation);
+    }
   }
 }
 
@@ -312,9 +330,13 @@ std::set<std::string> ShimLauncher::ChangedChildRecords() {
       if (file.ends_with(".child")) {
         names.insert(file.substr(0, file.size() - 6));
       }
+      if ((event->mask & IN_Q_OVERFLOW) != 0) {
+        for (const auto& [name, shim] : shims_) {  // events were lost: look at every record
+          names.insert(name);
+        }
+      }
     }
   }
-  // IN_Q_OVERFLOW (events lost) shows no name: the shims' exits still check their record.
   return names;
 }
 

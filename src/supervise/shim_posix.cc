@@ -97,7 +97,7 @@ class Shim {
       return Finish(ExecFailureRecord(spawn_error));
     }
     Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
-    RecordChild(std::nullopt);
+    (void)RecordChild(std::nullopt);
     while (true) {
       Supervise();
       ExitRecord ended = ReapChild();
@@ -105,8 +105,8 @@ class Shim {
         (void)CopyOutput(output_fd_.get(), kMaxFinalDrainBytes);  // what the child wrote last
         return Finish(ended);
       }
-      if (const int spawn_error = Respawn(ended); spawn_error != 0) {
-        return Finish(ExecFailureRecord(spawn_error));
+      if (std::optional<ExitRecord> not_restarted = Respawn(ended)) {
+        return Finish(*not_restarted);
       }
     }
   }
@@ -188,7 +188,7 @@ class Shim {
     return 0;
   }
 
-  void RecordChild(std::optional<PreviousExit> previous_exit) {
+  Status RecordChild(std::optional<PreviousExit> previous_exit) {
     ChildRecord record{.name = options_.name,
                        .shim_pid = ::getpid(),
                        .child_pid = child_,
@@ -207,6 +207,7 @@ class Shim {
     if (!written.ok()) {
       Warn("cannot write the child record: " + written.error().ToString());
     }
+    return written;
   }
 
   // Level-triggered poll over three fds until the pidfd says the child has exited.
@@ -326,8 +327,10 @@ class Shim {
   // Starts the service again at once; the bookkeeping comes after the spawn, off the way to
   // the new process: NAME.child first (until it names the new child, a daemon that must kill
   // the service finds only the dead one), then the old pipe's last output and the log note.
-  // Returns 0 or the spawn's errno.
-  int Respawn(const ExitRecord& ended) {
+  // Returns nothing once restarted, else the record to finish with: the spawn's failure, or
+  // the exit itself when the new child could not be recorded (an unrecorded restart must not
+  // run: a daemon stopping the service would wait for a record that never comes).
+  std::optional<ExitRecord> Respawn(const ExitRecord& ended) {
     UniqueFd old_output = std::move(output_fd_);
     const int spawn_error = StartChild();
     const PreviousExit previous{.child_pid = ended.child_pid,
@@ -336,19 +339,32 @@ class Shim {
                                 .core_dumped = ended.core_dumped,
                                 .started_ms = ended.started_ms,
                                 .ended_ms = ended.ended_ms};
+    bool recorded = false;
     if (spawn_error == 0) {
       ++generation_;
-      RecordChild(previous);
+      recorded = RecordChild(previous).ok();
     }
     (void)CopyOutput(old_output.get(), kMaxFinalDrainBytes);
     if (spawn_error != 0) {
       Note(options_.name + " " + DescribeExit(previous) + "; restarting it failed");
-      return spawn_error;
+      return ExecFailureRecord(spawn_error);
+    }
+    if (!recorded) {
+      UndoUnrecordedRestart();
+      return ended;
     }
     Note(options_.name + " " + DescribeExit(previous) + "; restarted it as pid " +
          std::to_string(child_) + " (restart " + std::to_string(generation_) +
          " allowed by the daemon, up to " + std::to_string(allowance_) + ")");
-    return 0;
+    return std::nullopt;
+  }
+
+  void UndoUnrecordedRestart() {
+    Note("the restart as pid " + std::to_string(child_) +
+         " could not be recorded: ending it and leaving the restart to the daemon");
+    ::kill(-child_, SIGKILL);
+    (void)ReapChild();
+    --generation_;
   }
 
   // What a shell reports when it cannot run a command: 127 not found, 126 not executable.

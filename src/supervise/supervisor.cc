@@ -462,6 +462,10 @@ void Supervisor::CancelTimers(Service& service) {
     scheduler_.Cancel(*service.gate_timer);
     service.gate_timer.reset();
   }
+  if (service.allowance_retry) {
+    scheduler_.Cancel(*service.allowance_retry);
+    service.allowance_retry.reset();
+  }
   service.waiting_since.reset();
 }
 

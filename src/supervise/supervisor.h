@@ -138,6 +138,7 @@ class Supervisor {
   void UpdateAllowances();
   void UpdateAllowance(Service& service);
   void RevokeAllowance(Service& service);
+  void RetryAllowanceSoon(Service& service);
   void WatchRespawns(Service& service);
   void OnRespawned(Service& service, const Respawn& respawn);
   void Emit(const std::string& kind, const Service& service, const std::string& message,

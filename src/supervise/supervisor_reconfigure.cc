@@ -95,7 +95,7 @@ void Supervisor::ForgetRemoved() {
   std::erase_if(services_, [](const std::unique_ptr<Service>& service) {
     return service->removed && service->state != ServiceState::kRunning &&
            service->state != ServiceState::kStopping && !service->restart_timer &&
-           !service->kill_timer;
+           !service->kill_timer && !service->allowance_retry;
   });
 }
 

@@ -16,6 +16,7 @@ namespace {
 
 // More than any intensity a person would configure; keeps G within a signal's 32-bit value.
 constexpr int kMaxAllowedRestarts = 1000;
+constexpr Duration kAllowanceRetry = std::chrono::milliseconds(100);
 
 nlohmann::json NullableCode(const std::optional<int>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -57,10 +58,26 @@ void Supervisor::UpdateAllowance(Service& service) {
   }
   const uint64_t allowance = service.process_generation + ImmediateRestartsAllowed(service);
   if (allowance != service.allowance) {
-    // Unknown if it did not arrive: sent again at the next evaluation.
     const bool sent = launcher_.SetRespawnAllowance(service.spec.name, allowance).ok();
     service.allowance = sent ? std::optional<uint64_t>(allowance) : std::nullopt;
+    if (!sent) {
+      RetryAllowanceSoon(service);
+    }
   }
+}
+
+// Unknown if it did not arrive (a full signal queue, say): sent again shortly, not only at the
+// next evaluation, which may be long in coming while the process holds a higher allowance
+// (a dependency down, and the service free to restart itself meanwhile).
+void Supervisor::RetryAllowanceSoon(Service& service) {
+  if (service.allowance_retry) {
+    return;
+  }
+  service.allowance_retry =
+      scheduler_.ScheduleAt(clock_.MonotonicNow() + kAllowanceRetry, [this, &service] {
+        service.allowance_retry.reset();
+        UpdateAllowance(service);
+      });
 }
 
 void Supervisor::RevokeAllowance(Service& service) {
@@ -78,6 +95,7 @@ void Supervisor::RevokeAllowance(Service& service) {
   // It may still restart what we stop: the launcher then kills the whole process on a
   // Kill(), and a forwarded stop signal ends its restarts anyway (docs/shim.md).
   service.allowance.reset();
+  RetryAllowanceSoon(service);
   Emit("respawn_revoke_failed", service,
        revoked.error().message() + "; a SIGKILL now ends its shim too, not only the service");
 }

@@ -132,6 +132,23 @@ TEST_F(ShimRespawnTest, ARevokeSentJustBeforeTheKillIsHonoured) {
   EXPECT_EQ(exit.child_pid, child.child_pid);
 }
 
+// A restart whose NAME.child cannot be written must not run: a daemon stopping the service
+// would find only the dead child and wait for a record that never comes. Here NAME.child is
+// replaced by a non-empty directory, so the record's rename fails.
+TEST_F(ShimRespawnTest, ARestartThatCannotBeRecordedIsUndoneAndLeftToTheDaemon) {
+  const pid_t shim = StartRespawningShim();
+  const ChildRecord child = WaitForChildRecord();
+  const std::string record_path = ChildRecordPath(RunDir(), kName);
+  ASSERT_TRUE(fs_.RemoveFile(record_path).ok());
+  ASSERT_TRUE(fs_.CreateDirs(record_path + "/blocker").ok());
+  Allow(shim, 3);
+  ASSERT_EQ(::kill(-child.child_pid, SIGKILL), 0);
+  const ExitRecord exit = FinishedRecord(shim);
+  EXPECT_EQ(exit.signal, SIGKILL);
+  EXPECT_EQ(exit.child_pid, child.child_pid);  // the first child's exit, as without an allowance
+  EXPECT_TRUE(WaitForLog("could not be recorded: ending it and leaving the restart to the daemon"));
+}
+
 TEST_F(ShimRespawnTest, OnFailureLeavesACleanExitToTheDaemon) {
   const std::string go = dir_.Path("go");
   const pid_t shim =

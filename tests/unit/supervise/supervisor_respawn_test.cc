@@ -339,7 +339,9 @@ TEST_F(SupervisorRespawnTest, AFailedRevokeIsSaidAndTheSigkillStopEndsTheProcess
   EXPECT_EQ(launcher_.generation("api"), 0u);
 }
 
-TEST_F(SupervisorRespawnTest, AnAllowanceThatDidNotArriveIsSentAgainAtTheNextEvaluation) {
+// The send is retried on a timer, not only at the next evaluation: here nothing else happens
+// while db is in its backoff, and api's shim would hold its allowance all that time.
+TEST_F(SupervisorRespawnTest, AnAllowanceThatDidNotArriveIsSentAgainShortly) {
   ServiceSpec api = ImmediateSpec("api");
   api.depends_on.push_back({"db", DependencyCondition::kStarted});
   ServiceSpec db = ImmediateSpec("db");
@@ -352,9 +354,14 @@ TEST_F(SupervisorRespawnTest, AnAllowanceThatDidNotArriveIsSentAgainAtTheNextEva
   scheduler_.RunDue();
   EXPECT_EQ(launcher_.calls().back(), "allow api 0 failed");
   EXPECT_EQ(launcher_.allowance("api"), 3u);  // still held
+  scheduler_.AdvanceBy(100ms);
+  EXPECT_EQ(launcher_.calls().back(), "allow api 0 failed");  // tried again, failed again
   launcher_.FailAllowances("api", false);
-  supervisor_->OnHealthChanged("db");  // any later evaluation
-  EXPECT_EQ(launcher_.allowance("api"), 0u);
+  scheduler_.AdvanceBy(100ms);
+  EXPECT_EQ(launcher_.allowance("api"), 0u);  // db is still in its 1 s backoff
+  const size_t calls = launcher_.calls().size();
+  scheduler_.AdvanceBy(500ms);
+  EXPECT_EQ(launcher_.calls().size(), calls);  // delivered: no more retries
 }
 
 TEST_F(SupervisorRespawnTest, AProcessWhoseRestartsCannotBeWatchedIsRevokedAndSaidOnce) {
