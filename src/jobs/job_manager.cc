@@ -298,8 +298,22 @@ void JobManager::OnBackoffOver(int64_t id) {
   active.backoff_timer.reset();
   active.job.state = Next(active.job.state, JobEvent::kBackoffOver);
   active.job.message = "queued for attempt " + std::to_string(active.job.attempt + 1);
-  Persist(active.job);
-  queues_.Push(active.job.spec.queue, active.job.spec.priority, id);
+  // Queued only once this is committed, and so (commits resolve in order) the failed
+  // attempt's outcome too: the next attempt's start discards that attempt's exit record
+  // (the runner forgets it), which must not happen while its outcome is still in flight.
+  active.requeue_pending = true;
+  Persist(active.job, [this, id](const Status&) { OnRequeueStored(id); });
+}
+
+// A failed commit queues the job all the same, as before the outcome was ordered here: the
+// next attempt's "running" then says whether the store writes at all.
+void JobManager::OnRequeueStored(int64_t id) {
+  auto it = active_.find(id);
+  if (it == active_.end() || !it->second.requeue_pending) {
+    return;  // cancelled meanwhile (and maybe queued again by a retry, which pushed it)
+  }
+  it->second.requeue_pending = false;
+  queues_.Push(it->second.job.spec.queue, it->second.job.spec.priority, id);
   Dispatch();
 }
 
