@@ -607,6 +607,12 @@ std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
   return it == jobs_.end() ? std::nullopt : it->second.child_pid;
 }
 
+void RunnerLauncher::PreserveRecords(const std::string& name) {
+  if (socket_ >= 0 && told_exits_.contains(name)) {
+    OnConnectionLost();  // reconnects at once: the hello is answered once they are on disk
+  }
+}
+
 void RunnerLauncher::DiscardRecords(const std::string& name) {
   if (jobs_.contains(name)) {
     return;

@@ -221,6 +221,27 @@ TEST_F(JobManagerTest, NextAttemptDiscardsTheLastExitOnlyOnceItsOutcomeIsCommitt
   EXPECT_EQ(State(id), JobState::kRunning);
 }
 
+// An outcome that could not be stored must not stay in the runner's memory alone.
+TEST_F(JobManagerTest, AnOutcomeThatCannotBeStoredHasItsExitRecordPreservedNotDiscarded) {
+  Manager();
+  const int64_t id = Submit({.command = {"x"}});
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_success BEFORE UPDATE ON jobs "
+                        "WHEN NEW.state = 'succeeded' BEGIN SELECT RAISE(ABORT, 'disk trouble'); "
+                        "END");
+                  })
+                  .get()
+                  .ok());
+  const size_t discards_before = launcher_.discards().size();
+  Exit(id, 0);
+  EXPECT_EQ(launcher_.preserves(), std::vector<std::string>{ShimName(id)});
+  EXPECT_EQ(launcher_.discards().size(), discards_before);
+  EXPECT_EQ(State(id), JobState::kRunning);  // what a later daemon finds, with the record
+  EXPECT_EQ(manager_->stats().store_errors, 1);
+}
+
 TEST_F(JobManagerTest, ExhaustedAfterMaxAttempts) {
   Manager();
   const int64_t id = Submit({.command = {"down"}, .retry = FixedRetry(2, 10ms)});
