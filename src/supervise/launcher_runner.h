@@ -12,9 +12,11 @@
 //   launcher.Launch(spec, on_exit);   // the first launch starts the runner
 //
 // The runner is started at the first Launch, with one end of a socketpair; it survives the
-// daemon. An exit the runner reports while this daemon listens is not on disk: the runner
-// keeps it until DiscardRecords (called once the outcome is committed) sends `forget`, and
-// writes it to RUN_DIR/NAME.exit durably if the connection ends first. The first Adopt
+// daemon. Every connection starts with a hello that offers `forget`; a runner whose answer
+// offers it too may report an exit it has not written: it keeps it until DiscardRecords
+// (called once the outcome is committed) sends `forget`, or PreserveRecords (the commit
+// failed) ends the connection, and writes it to RUN_DIR/NAME.exit durably if the connection
+// ends first. An older runner writes every record before it reports it. The first Adopt
 // (after a daemon restart) looks for a live runner of this run
 // directory (its command line in /proc, then its socket), asks it which jobs run, and
 // re-adopts those. A job the runner does not know is judged by its exit record: present →

@@ -75,8 +75,9 @@ struct RunnerStarted {
 };
 
 struct RunnerExited {
-  // NAME.exit's content. The runner keeps it in memory until `forget`, and writes it to
-  // NAME.exit (durably) only if the connection ends first, or if no daemon listened.
+  // NAME.exit's content. Either already written to NAME.exit (durably), or kept in the
+  // runner's memory until `forget` and written only if the connection ends first: the latter
+  // only for a daemon whose hello offered forget, with this line wholly in the socket.
   ExitRecord record;
   bool operator==(const RunnerExited&) const = default;
 };
