@@ -216,6 +216,26 @@ TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
   EXPECT_TRUE(WaitForState(idempotent, "cancelled"));
 }
 
+// The daemon's hello offers `forget` on the socketpair and the runner's answer does too, so a
+// stored outcome is forgotten: a daemon killed later leaves the runner nothing of it to write.
+// (Were the two sides to disagree, the runner would keep the exit until the connection ends,
+// then write job:ID.exit.)
+TEST_F(JobRunnerTest, StoredOutcomesAreForgottenSoADaemonKilledLaterLeavesNoRecordOfThem) {
+  const int64_t first = Submit("echo $PPID > parent.first");
+  ASSERT_TRUE(WaitForState(first, "succeeded")) << Job(first).dump() << h_.DaemonLog();
+  // The first's forget is sent before the second's start (commits resolve in order), on the
+  // same connection: once the second has ended, the runner has handled it.
+  const int64_t second = Submit("true");
+  ASSERT_TRUE(WaitForState(second, "succeeded")) << Job(second).dump();
+  const int runner = ReadPid("parent.first");
+  ASSERT_GT(runner, 0);
+  h_.Kill();
+  // With no daemon and no job, it writes what it still keeps, then exits.
+  ASSERT_TRUE(WaitUntil([&] { return IsGoneOrZombie(runner); }));
+  EXPECT_FALSE(DefaultFileSystem().Exists(
+      h_.dir().Path("data/run/job:" + std::to_string(first) + ".exit")));
+}
+
 // Killed together, as by a host-wide kill: the next daemon finds no runner and no exit record.
 TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempotentJobs) {
   const int64_t id = Submit("echo run >> runs; sleep 30", {{"queue", "wide"}});
