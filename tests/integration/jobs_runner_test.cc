@@ -232,8 +232,8 @@ TEST_F(JobRunnerTest, StoredOutcomesAreForgottenSoADaemonKilledLaterLeavesNoReco
   h_.Kill();
   // With no daemon and no job, it writes what it still keeps, then exits.
   ASSERT_TRUE(WaitUntil([&] { return IsGoneOrZombie(runner); }));
-  EXPECT_FALSE(DefaultFileSystem().Exists(
-      h_.dir().Path("data/run/job:" + std::to_string(first) + ".exit")));
+  EXPECT_FALSE(
+      DefaultFileSystem().Exists(h_.dir().Path("data/run/job:" + std::to_string(first) + ".exit")));
 }
 
 // Killed together, as by a host-wide kill: the next daemon finds no runner and no exit record.
@@ -333,8 +333,7 @@ class RunnerClient {
       return;
     }
     if (runner_send_buffer > 0) {
-      ::setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &runner_send_buffer,
-                   sizeof(runner_send_buffer));
+      ::setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &runner_send_buffer, sizeof(runner_send_buffer));
     }
     const std::vector<std::string> args = {REBOUND_BINARY, "runner", "--run-dir", run_dir_,
                                            "--socket", run_dir_ + "/job:runner.sock",
@@ -510,8 +509,7 @@ TEST(JobRunnerRecordsTest, WhileSendsAreBackedUpExitsAreWrittenFirstAndAKillLose
   const std::set<std::string> read = client.ReadExitedToEnd();
   for (int i = 1; i <= kJobs; ++i) {
     const std::string name = "job:" + std::to_string(i);
-    EXPECT_TRUE(read.contains(name) || DefaultFileSystem().Exists(client.ExitRecord(name)))
-        << name;
+    EXPECT_TRUE(read.contains(name) || DefaultFileSystem().Exists(client.ExitRecord(name))) << name;
   }
 }
 

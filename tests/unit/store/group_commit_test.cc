@@ -376,9 +376,10 @@ TEST(GroupCommitTest, CommittedIsNotCalledWhenTheCommitFails) {
   writer.Submit(std::make_unique<OrderWrite>(2, false, mutex, log));
   release.set_value();
   ASSERT_TRUE(blocker.get().ok());
-  EXPECT_FALSE(orphan.get().ok());  // the COMMIT failed
+  EXPECT_FALSE(orphan.get().ok()) << "the COMMIT should have failed";
   writer.Stop();  // drains: every write has been finished
-  EXPECT_EQ(log, (std::vector<std::string>{"finished 1 with an error", "finished 2 with an error"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"finished 1 with an error", "finished 2 with an error"}));
   EXPECT_EQ(CountEvents(*db), 0);
 }
 

@@ -63,10 +63,10 @@ TEST(RunnerProtocolTest, ForgetIsAnOptionalFieldOfHelloAndItsAnswer) {
   ASSERT_TRUE(new_hello.ok());
   EXPECT_TRUE(std::get<RunnerHello>(*new_hello).forget);
   EXPECT_EQ(EncodeRequest(RunnerHello{}), "{\"op\":\"hello\"}\n");  // as an old daemon's
-  EXPECT_NE(EncodeRequest(RunnerHello{.forget = true}).find(R"("forget":true)"),
-            std::string::npos);
+  EXPECT_NE(EncodeRequest(RunnerHello{.forget = true}).find(R"("forget":true)"), std::string::npos);
 
-  auto old_answer = DecodeEvent(R"({"op":"running","jobs":[{"op":"started","name":"job:1","child_pid":9}]})");
+  auto old_answer =
+      DecodeEvent(R"({"op":"running","jobs":[{"op":"started","name":"job:1","child_pid":9}]})");
   ASSERT_TRUE(old_answer.ok());
   EXPECT_FALSE(std::get<RunnerRunning>(*old_answer).forget);
   EXPECT_EQ(std::get<RunnerRunning>(*old_answer).jobs.size(), 1u);
@@ -76,8 +76,7 @@ TEST(RunnerProtocolTest, ForgetIsAnOptionalFieldOfHelloAndItsAnswer) {
 
   auto wrong_type = DecodeRequest(R"({"op":"hello","forget":"yes"})");
   ASSERT_FALSE(wrong_type.ok());
-  EXPECT_NE(wrong_type.error().message().find("\"forget\" has the wrong type"),
-            std::string::npos)
+  EXPECT_NE(wrong_type.error().message().find("\"forget\" has the wrong type"), std::string::npos)
       << wrong_type.error().message();
 }
 
