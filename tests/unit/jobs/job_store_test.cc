@@ -311,5 +311,45 @@ TEST_F(JobStoreTest, AFailedCommitOfAJobWriteMakesTheStoreCountTheTableAgain) {
   EXPECT_EQ(summary->by_state.at("running"), 0);
 }
 
+// When a write makes SQLite abort the whole transaction (a full disk, an I/O error; here the
+// write ends it itself), the writer fails that write alone and runs the batch's other writes
+// again: a job write run twice must count once.
+TEST_F(JobStoreTest, AJobWriteRunAgainAfterItsTransactionWasAbortedCountsOnce) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  store::GroupCommitWriter& writer = store_->writer();
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](store::SqliteConnection&) {
+    started.set_value();
+    released.wait();
+    return OkStatus();
+  });
+  started.get_future().wait();  // what follows is one transaction, after the blocker's
+  JobRecord job = submitted->job;
+  job.state = JobState::kRunning;
+  auto saved = jobs_->Save(job);
+  int neighbour_runs = 0;
+  auto neighbour = writer.SubmitStatus([&](store::SqliteConnection&) {
+    ++neighbour_runs;
+    return OkStatus();
+  });
+  auto aborting = writer.SubmitStatus([](store::SqliteConnection& db) -> Status {
+    REBOUND_RETURN_IF_ERROR(db.Exec("ROLLBACK"));  // as SQLite does on SQLITE_FULL
+    return ResourceError("disk full");
+  });
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  EXPECT_FALSE(aborting.get().ok());
+  ASSERT_TRUE(saved.get().ok());
+  ASSERT_TRUE(neighbour.get().ok());
+  EXPECT_EQ(neighbour_runs, 2);  // the batch ran again without the aborting write
+  auto summary = jobs_->Summary();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->by_state.at("queued"), 0);
+  EXPECT_EQ(summary->by_state.at("running"), 1);
+}
+
 }  // namespace
 }  // namespace rebound::jobs
