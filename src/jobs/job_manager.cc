@@ -264,14 +264,17 @@ void JobManager::Conclude(Active& active, const ExitInfo& exit) {
 }
 
 // Moves the job to its next state and stores it; a job that reached a final state leaves
-// memory, and its shim's records go once that is durable.
+// memory, and its shim's records go once that is durable. If storing fails, the launcher
+// keeps them where a later daemon finds them (the runner may hold the exit in memory only).
 void JobManager::Apply(Active& active, JobEvent event, std::string message) {
   const int64_t id = active.job.id;
   active.job.state = Next(active.job.state, event);
   active.job.message = std::move(message);
   const bool terminal = IsTerminal(active.job.state);
   Persist(active.job, [this, id](const Status& stored) {
-    if (stored.ok() && !active_.contains(id)) {
+    if (!stored.ok()) {
+      launcher_.PreserveRecords(ShimName(id));
+    } else if (!active_.contains(id)) {
       launcher_.DiscardRecords(ShimName(id));
     }
   });
@@ -298,8 +301,22 @@ void JobManager::OnBackoffOver(int64_t id) {
   active.backoff_timer.reset();
   active.job.state = Next(active.job.state, JobEvent::kBackoffOver);
   active.job.message = "queued for attempt " + std::to_string(active.job.attempt + 1);
-  Persist(active.job);
-  queues_.Push(active.job.spec.queue, active.job.spec.priority, id);
+  // Queued only once this is committed, and so (commits resolve in order) the failed
+  // attempt's outcome too: the next attempt's start discards that attempt's exit record
+  // (the runner forgets it), which must not happen while its outcome is still in flight.
+  active.requeue_pending = true;
+  Persist(active.job, [this, id](const Status&) { OnRequeueStored(id); });
+}
+
+// A failed commit queues the job all the same, as before the outcome was ordered here: the
+// next attempt's "running" then says whether the store writes at all.
+void JobManager::OnRequeueStored(int64_t id) {
+  auto it = active_.find(id);
+  if (it == active_.end() || !it->second.requeue_pending) {
+    return;  // cancelled meanwhile (and maybe queued again by a retry, which pushed it)
+  }
+  it->second.requeue_pending = false;
+  queues_.Push(it->second.job.spec.queue, it->second.job.spec.priority, id);
   Dispatch();
 }
 

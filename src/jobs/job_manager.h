@@ -90,6 +90,7 @@ class JobManager {
     std::optional<TimerId> timeout_timer = {};
     std::optional<TimerId> kill_timer = {};
     std::optional<TimerId> backoff_timer = {};
+    bool requeue_pending = false;  // its backoff is over; queued once that is committed
   };
 
   void Recover(JobRecord job);
@@ -106,6 +107,7 @@ class JobManager {
   void Apply(Active& active, JobEvent event, std::string message);
   void ArmBackoff(Active& active, Duration delay);
   void OnBackoffOver(int64_t id);
+  void OnRequeueStored(int64_t id);
   void CancelTimers(Active& active);
   void Persist(const JobRecord& job, std::function<void(const Status&)> then = {});
   supervise::ServiceSpec ShimSpec(const JobRecord& job) const;

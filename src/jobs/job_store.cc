@@ -196,58 +196,6 @@ Result<JobsSummary> CountRows(SqliteConnection& db) {
   }
 }
 
-// A write to the jobs table that also says what it did to the counts: applied to JobCounts on
-// the writer's thread once its transaction has committed (and only if the write itself
-// succeeded), in commit order, before any caller hears of it.
-template <typename T>
-class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
- public:
-  using Write = std::function<Result<T>(SqliteConnection&, JobCountDelta&)>;
-  CountedWrite(Write write, std::shared_ptr<JobCounts> counts,
-               store::GroupCommitWriter::Isolation isolation)
-      : PendingWrite(isolation), write_(std::move(write)), counts_(std::move(counts)) {}
-
-  std::future<Result<T>> future() { return promise_.get_future(); }
-
-  Status Run(SqliteConnection& db) override {
-    delta_.Clear();  // run again when another write made SQLite abort the transaction
-    auto bound = [this](SqliteConnection& c) { return write_(c, delta_); };
-    outcome_.emplace(store::detail::CallWrite(bound, db));
-    return outcome_->ok() ? OkStatus() : Status(outcome_->error());
-  }
-  void Committed() override {
-    if (outcome_ && outcome_->ok()) {
-      counts_->Apply(delta_);
-    }
-  }
-  void Finish(const Status& commit) override {
-    if (!commit.ok() || !outcome_) {
-      promise_.set_value(commit.ok() ? UnknownError("the write was never run") : commit.error());
-    } else {
-      promise_.set_value(std::move(*outcome_));
-    }
-  }
-
- private:
-  Write write_;
-  std::shared_ptr<JobCounts> counts_;
-  JobCountDelta delta_;
-  std::optional<Result<T>> outcome_;
-  std::promise<Result<T>> promise_;
-};
-
-template <typename T>
-std::future<Result<T>> SubmitCounted(
-    store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
-    typename CountedWrite<T>::Write write,
-    store::GroupCommitWriter::Isolation isolation =
-        store::GroupCommitWriter::Isolation::kSavepoint) {
-  auto pending = std::make_unique<CountedWrite<T>>(std::move(write), std::move(counts), isolation);
-  std::future<Result<T>> future = pending->future();
-  writer.Submit(std::move(pending));
-  return future;
-}
-
 // Counts the table inside the writer's transaction: every write before it in commit order is
 // in the count, none after; the counts are replaced once that transaction has committed.
 class CountAllWrite final : public store::GroupCommitWriter::PendingWrite {
@@ -281,6 +229,69 @@ class CountAllWrite final : public store::GroupCommitWriter::PendingWrite {
   std::optional<Result<JobsSummary>> summary_;
   std::promise<Status> promise_;
 };
+
+// A write to the jobs table that also says what it did to the counts: applied to JobCounts on
+// the writer's thread once its transaction has committed (and only if the write itself
+// succeeded), in commit order, before any caller hears of it. A COMMIT that fails may still
+// have reached the disk (an I/O error after the WAL write): the counts could then miss this
+// write, so a failed commit of a write that ran queues a recount (one per such write; failed
+// commits are rare, and a recount that fails queues none).
+template <typename T>
+class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
+ public:
+  using Write = std::function<Result<T>(SqliteConnection&, JobCountDelta&)>;
+  CountedWrite(Write write, store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
+               store::GroupCommitWriter::Isolation isolation)
+      : PendingWrite(isolation),
+        write_(std::move(write)),
+        writer_(writer),
+        counts_(std::move(counts)) {}
+
+  std::future<Result<T>> future() { return promise_.get_future(); }
+
+  Status Run(SqliteConnection& db) override {
+    delta_.Clear();  // run again when another write made SQLite abort the transaction
+    auto bound = [this](SqliteConnection& c) { return write_(c, delta_); };
+    outcome_.emplace(store::detail::CallWrite(bound, db));
+    return outcome_->ok() ? OkStatus() : Status(outcome_->error());
+  }
+  void Committed() override {
+    if (outcome_ && outcome_->ok()) {
+      counts_->Apply(delta_);
+    }
+  }
+  void Finish(const Status& commit) override {
+    if (!commit.ok() && outcome_) {
+      writer_.Submit(std::make_unique<CountAllWrite>(counts_));  // before the caller hears
+    }
+    if (!commit.ok() || !outcome_) {
+      promise_.set_value(commit.ok() ? UnknownError("the write was never run") : commit.error());
+    } else {
+      promise_.set_value(std::move(*outcome_));
+    }
+  }
+
+ private:
+  Write write_;
+  store::GroupCommitWriter& writer_;  // owns this write, so outlives it
+  std::shared_ptr<JobCounts> counts_;
+  JobCountDelta delta_;
+  std::optional<Result<T>> outcome_;
+  std::promise<Result<T>> promise_;
+};
+
+template <typename T>
+std::future<Result<T>> SubmitCounted(
+    store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
+    typename CountedWrite<T>::Write write,
+    store::GroupCommitWriter::Isolation isolation =
+        store::GroupCommitWriter::Isolation::kSavepoint) {
+  auto pending =
+      std::make_unique<CountedWrite<T>>(std::move(write), writer, std::move(counts), isolation);
+  std::future<Result<T>> future = pending->future();
+  writer.Submit(std::move(pending));
+  return future;
+}
 
 void RemoveLogs(FileSystem& fs, const std::string& log_dir, int log_keep, int64_t id) {
   const std::string log = log_dir + "/" + ShimName(id) + ".log";

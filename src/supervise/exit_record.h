@@ -80,8 +80,10 @@ struct ExitRecord {
 std::string ExitRecordPath(const std::string& run_dir, const std::string& name);
 std::string ChildRecordPath(const std::string& run_dir, const std::string& name);
 
-// kDurable (jobs): on disk before the call returns. kAtomicOnly (services): atomic but not
-// fsynced, as docs/shim.md explains; it takes two fsyncs off every respawn.
+// kDurable: on disk before the call returns (a shim with no store behind it). kAtomicOnly:
+// atomic but not fsynced, what the daemon's shims use for services and jobs alike, as
+// docs/shim.md explains; it takes two fsyncs off every exit. (The job runner's records are
+// made durable in batches by ExitRecordWriter.)
 Status WriteExitRecord(FileSystem& fs, const std::string& path, const ExitRecord& record,
                        FileDurability durability = FileDurability::kDurable);
 Result<ExitRecord> ReadExitRecord(FileSystem& fs, const std::string& path);

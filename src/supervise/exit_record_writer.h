@@ -39,10 +39,6 @@ class ExitRecordWriter {
   std::vector<ExitRecord> TakeWritten();
   // Blocks until every submitted record has been written.
   void WaitUntilIdle();
-  // Makes every file in the run directory durable (one syncfs of its file system, on the
-  // writer's thread, after the records queued before it): for records the runner wrote
-  // without a flush while a daemon listened, once that daemon is gone.
-  void SyncDirectory();
 
  private:
   void Run();
@@ -54,7 +50,6 @@ class ExitRecordWriter {
   std::vector<ExitRecord> queued_;   // GUARDED_BY(mutex_)
   std::vector<ExitRecord> written_;  // GUARDED_BY(mutex_)
   size_t writing_ = 0;               // GUARDED_BY(mutex_)
-  bool sync_requested_ = false;      // GUARDED_BY(mutex_)
   bool stopping_ = false;            // GUARDED_BY(mutex_)
   std::thread thread_;
 };

@@ -79,18 +79,6 @@ void WriteBatch(const std::string& run_dir, const std::vector<ExitRecord>& recor
   }
 }
 
-// syncfs: the unflushed records are in the page cache, possibly many; one call flushes them
-// all, and the run directory with them.
-void SyncFileSystemOf(const std::string& run_dir) {
-  const int dir = ::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0 || ::syncfs(dir) != 0) {
-    WriterSay("cannot sync the file system of " + run_dir + ": " + ::strerror(errno));
-  }
-  if (dir >= 0) {
-    ::close(dir);
-  }
-}
-
 }  // namespace
 
 ExitRecordWriter::ExitRecordWriter(std::string run_dir)
@@ -130,25 +118,10 @@ void ExitRecordWriter::WaitUntilIdle() {
   changed_.wait(lock, [this] { return queued_.empty() && writing_ == 0; });
 }
 
-void ExitRecordWriter::SyncDirectory() {
-  {
-    std::lock_guard lock(mutex_);
-    sync_requested_ = true;
-  }
-  changed_.notify_all();
-}
-
 void ExitRecordWriter::Run() {
   std::unique_lock lock(mutex_);
   while (true) {
-    changed_.wait(lock, [this] { return stopping_ || !queued_.empty() || sync_requested_; });
-    if (queued_.empty() && sync_requested_) {
-      sync_requested_ = false;
-      lock.unlock();
-      SyncFileSystemOf(run_dir_);
-      lock.lock();
-      continue;
-    }
+    changed_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
     if (queued_.empty()) {
       return;  // stopping, nothing left
     }

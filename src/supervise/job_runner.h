@@ -3,8 +3,9 @@
 // `rebound runner`: one long-lived process that runs the daemon's durable jobs (docs/shim.md,
 // "The job runner"; why: docs/benchmarks.md, "Durable jobs"). It does for every job what
 // `rebound shim` does for one service (own process group, rotated log, NAME.child, and the
-// exit: told to a listening daemon and kept in memory until it says `forget`, else written to
-// NAME.exit durably), without an exec of a shim per job, and like a shim it outlives the daemon.
+// exit: told to a listening daemon that offered `forget` and kept in memory until it says
+// `forget`, if its line went into the socket whole; else written to NAME.exit durably first),
+// without an exec of a shim per job, and like a shim it outlives the daemon.
 //
 //   rebound runner --run-dir /data/run --socket /data/run/job:runner.sock
 //       [--parent-pid PID] [--connection-fd FD]

@@ -292,6 +292,7 @@ class JobRunner {
     connection_ = std::move(connection);
     connection_ready_ = ready;
     hello_pending_ = false;
+    daemon_forgets_ = false;
     incoming_ = LineBuffer();
     outgoing_.clear();
     Add(Source::kConnection, connection_.get());
@@ -303,6 +304,7 @@ class JobRunner {
     connection_.Reset();
     connection_ready_ = false;
     hello_pending_ = false;
+    daemon_forgets_ = false;
     outgoing_.clear();
   }
 
@@ -358,14 +360,15 @@ class JobRunner {
     } else if (auto* forget = std::get_if<RunnerForget>(&*request)) {
       Forget(*forget);
     } else {
-      Hello();
+      Hello(std::get<RunnerHello>(*request));
     }
   }
 
   // Exits found before the hello are made durable first: a job missing from the answer has
   // its exit record on disk. The answer waits (hello_pending_) until no record is in flight,
   // rather than blocking the loop for a whole fsync batch; ReportWritten answers it then.
-  void Hello() {
+  void Hello(const RunnerHello& hello) {
+    daemon_forgets_ = hello.forget;
     hello_pending_ = true;
     if (records_in_flight_ == 0) {
       AnswerHello();
@@ -375,7 +378,7 @@ class JobRunner {
   void AnswerHello() {
     hello_pending_ = false;
     connection_ready_ = true;
-    RunnerRunning running;
+    RunnerRunning running{.jobs = {}, .forget = true};
     for (const auto& [name, job] : jobs_) {
       running.jobs.push_back({.name = name, .child_pid = job.pid});
     }
@@ -645,28 +648,56 @@ class JobRunner {
     return false;
   }
 
-  // The job's log is closed now. With a daemon listening, it is told at once and the record
-  // stays in memory (unflushed_) until the daemon has committed the outcome (`forget`), with
-  // no file: the commit is the durable point, and only a power loss (or the runner and the
-  // daemon both killed) before it loses the outcome, which is then unknown exactly as after
-  // a power loss while the job ran (docs/jobs.md). If the connection ends first, the record
-  // goes to disk (FlushUnforgotten). With no daemon listening (or while stopping), the record
-  // may hold the outcome alone for long: the writer makes it durable first (ReportWritten).
+  // The job's log is closed now. With a daemon listening that says `forget` (its hello said
+  // so), the exit is sent at once and the record stays in memory (unflushed_) until the daemon
+  // has committed the outcome, with no file: the commit is the durable point. That holds only
+  // if the whole `exited` line is in the kernel's socket buffer, which the daemon still reads
+  // after this runner is killed; so a send that would wait (outgoing_ backed up, the buffer
+  // full) takes the durable path instead. Then only a power loss, or the runner and the daemon
+  // both killed, before the commit loses the outcome, which is then unknown exactly as after a
+  // power loss while the job ran (docs/jobs.md). If the connection ends first, the record goes
+  // to disk (FlushUnforgotten). Otherwise (no daemon, an old one, stopping, backed up) the
+  // writer makes the record durable first, and only then is the daemon told (ReportWritten).
   void Finish(RunningJob& job, const ExitRecord& record) {
     Note(job, job.start.name + " " + DescribeExit(record));
     if (job.log->stats().bytes_dropped > 0) {
       Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)job.log->Close();
-    if (!IsDaemonListening() || stopping_) {
-      ++records_in_flight_;
-      writer_->Submit(record);
+    const bool may_keep = IsDaemonListening() && daemon_forgets_ && !stopping_;
+    if (may_keep && SendWhole(EncodeEvent(RunnerExited{record}))) {
+      const ExitRecord kept = record;  // `job` (and maybe `record`'s owner) goes with the erase
+      jobs_.erase(kept.name);
+      unflushed_[kept.name] = kept;
       return;
     }
-    const ExitRecord sent = record;  // `job` (and maybe `record`'s owner) goes with the erase
-    jobs_.erase(sent.name);
-    unflushed_[sent.name] = sent;
-    Send(RunnerExited{sent});
+    ++records_in_flight_;
+    writer_->Submit(record);
+  }
+
+  // True if `line` is now wholly in the socket. Only with nothing queued before it (outgoing_
+  // empty), so it cannot wait behind other lines. The kernel takes a line shorter than half the
+  // send buffer whole or not at all (an exit line is a few hundred bytes); a longer one cut
+  // short is queued as any other send.
+  bool SendWhole(const std::string& line) {
+    if (!outgoing_.empty()) {
+      return false;
+    }
+    ssize_t n = -1;
+    do {
+      n = ::send(connection_.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno != EAGAIN) {
+        connection_ready_ = false;  // gone: as in FlushOutgoing, the read ends the connection
+      }
+      return false;
+    }
+    if (static_cast<size_t>(n) < line.size()) {
+      outgoing_ = line.substr(static_cast<size_t>(n));
+      WatchWritable(true);
+    }
+    return true;
   }
 
   // The daemon that was told of these exits may not have committed them: they go to disk
@@ -713,6 +744,7 @@ class JobRunner {
   UniqueFd connection_;
   bool connection_ready_ = false;  // an accepted daemon hears nothing before its hello
   bool hello_pending_ = false;     // answered once no exit record is in flight
+  bool daemon_forgets_ = false;    // its hello said it sends `forget` once an outcome is stored
   LineBuffer incoming_;
   std::string outgoing_;
   std::map<std::string, RunningJob> jobs_;

@@ -12,9 +12,11 @@
 //   launcher.Launch(spec, on_exit);   // the first launch starts the runner
 //
 // The runner is started at the first Launch, with one end of a socketpair; it survives the
-// daemon. An exit the runner reports while this daemon listens is not on disk: the runner
-// keeps it until DiscardRecords (called once the outcome is committed) sends `forget`, and
-// writes it to RUN_DIR/NAME.exit durably if the connection ends first. The first Adopt
+// daemon. Every connection starts with a hello that offers `forget`; a runner whose answer
+// offers it too may report an exit it has not written: it keeps it until DiscardRecords
+// (called once the outcome is committed) sends `forget`, or PreserveRecords (the commit
+// failed) ends the connection, and writes it to RUN_DIR/NAME.exit durably if the connection
+// ends first. An older runner writes every record before it reports it. The first Adopt
 // (after a daemon restart) looks for a live runner of this run
 // directory (its command line in /proc, then its socket), asks it which jobs run, and
 // re-adopts those. A job the runner does not know is judged by its exit record: present →
@@ -61,6 +63,9 @@ class RunnerLauncher final : public ProcessLauncher {
   // Removes the records of `name` unless it is running, and tells the runner to forget the
   // exit it reported over this connection (it kept that record in memory, not on disk).
   void DiscardRecords(const std::string& name) override;
+  // If the runner keeps that exit in memory, ends the connection (the runner then writes every
+  // exit it kept to disk) and connects again: a failed commit must not leave it there alone.
+  void PreserveRecords(const std::string& name) override;
 
   // The runner's pid while one is connected, else 0.
   int runner_pid() const { return runner_pid_; }
@@ -114,6 +119,9 @@ class RunnerLauncher final : public ProcessLauncher {
   // Jobs whose `exited` came over the current connection and that the runner keeps in memory
   // until `forget` (it writes them to disk if the connection ends first).
   std::set<std::string> told_exits_;
+  // The runner's answer to this connection's hello said it understands `forget`; an older
+  // runner would refuse it (it writes every exit to disk instead).
+  bool runner_forgets_ = false;
 };
 
 }  // namespace rebound::supervise

@@ -218,7 +218,7 @@ Status RunnerLauncher::ConnectToLiveRunner() {
 
 // The answer to hello lists what runs; anything later (exits) goes through OnReadable.
 Status RunnerLauncher::AskWhatRuns() {
-  Status sent = Send(RunnerHello{});
+  Status sent = Send(RunnerHello{.forget = true});
   while (sent.ok()) {
     std::optional<std::string> line = incoming_.NextLine();
     if (!line) {
@@ -232,6 +232,7 @@ Status RunnerLauncher::AskWhatRuns() {
     }
     auto event = DecodeEvent(*line);
     if (event.ok() && std::holds_alternative<RunnerRunning>(*event)) {
+      runner_forgets_ = std::get<RunnerRunning>(*event).forget;
       running_at_connect_.clear();
       for (const RunnerStarted& job : std::get<RunnerRunning>(*event).jobs) {
         running_at_connect_[job.name] = job.child_pid;
@@ -344,7 +345,9 @@ Status RunnerLauncher::StartRunner() {
     ::close(pair[0]);
     return ErrnoError(errno, "pidfd_open of the job runner");
   }
-  return Connected(pid, pidfd, pair[0]);
+  REBOUND_RETURN_IF_ERROR(Connected(pid, pidfd, pair[0]));
+  // Not waited for: its answer (OnEvent) comes before any exit the runner keeps in memory.
+  return Send(RunnerHello{.forget = true});
 }
 
 // `socket` may be -1: a live runner not connected yet.
@@ -379,6 +382,7 @@ Status RunnerLauncher::WatchConnection(int socket) {
 
 void RunnerLauncher::CloseConnection() {
   told_exits_.clear();  // the runner writes them to disk when the connection ends
+  runner_forgets_ = false;
   if (socket_ >= 0) {
     watcher_.UnwatchFd(socket_);
     ::close(socket_);
@@ -462,8 +466,12 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
     if (auto it = jobs_.find(started->name); it != jobs_.end()) {
       it->second.child_pid = started->child_pid;
     }
+  } else if (const auto* running = std::get_if<RunnerRunning>(&event)) {
+    runner_forgets_ = running->forget;  // the answer to the hello sent at its start
   } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
-    told_exits_.insert(exited->record.name);
+    if (runner_forgets_) {
+      told_exits_.insert(exited->record.name);
+    }
     Report(exited->record.name, FromRecord(exited->record, ""));
   } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
     Report(refused->name,
@@ -597,6 +605,12 @@ Status RunnerLauncher::Kill(const std::string& name) {
 std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
   auto it = jobs_.find(name);
   return it == jobs_.end() ? std::nullopt : it->second.child_pid;
+}
+
+void RunnerLauncher::PreserveRecords(const std::string& name) {
+  if (socket_ >= 0 && told_exits_.contains(name)) {
+    OnConnectionLost();  // reconnects at once: the hello is answered once they are on disk
+  }
 }
 
 void RunnerLauncher::DiscardRecords(const std::string& name) {

@@ -114,7 +114,8 @@ std::string EncodeRequest(const RunnerRequest& request) {
   if (const auto* forget = std::get_if<RunnerForget>(&request)) {
     return Line({{"op", "forget"}, {"name", forget->name}});
   }
-  return Line({{"op", "hello"}});
+  const auto& hello = std::get<RunnerHello>(request);
+  return Line(hello.forget ? json{{"op", "hello"}, {"forget", true}} : json{{"op", "hello"}});
 }
 
 Result<RunnerRequest> DecodeRequest(std::string_view line) {
@@ -134,7 +135,9 @@ Result<RunnerRequest> DecodeRequest(std::string_view line) {
     return RunnerRequest(signal);
   }
   if (op == "hello") {
-    return RunnerRequest(RunnerHello{});
+    RunnerHello hello;
+    REBOUND_ASSIGN_OR_RETURN(hello.forget, OptionalField<bool>(message, "forget", false));
+    return RunnerRequest(hello);
   }
   if (op == "forget") {
     RunnerForget forget;
@@ -156,7 +159,11 @@ std::string EncodeEvent(const RunnerEvent& event) {
     for (const RunnerStarted& job : running->jobs) {
       jobs.push_back(StartedJson(job));
     }
-    return Line({{"op", "running"}, {"jobs", jobs}});
+    json message = {{"op", "running"}, {"jobs", jobs}};
+    if (running->forget) {
+      message["forget"] = true;
+    }
+    return Line(message);
   }
   const auto& refused = std::get<RunnerRefused>(event);
   return Line({{"op", "refused"}, {"name", refused.name}, {"message", refused.message}});
@@ -180,6 +187,7 @@ Result<RunnerEvent> DecodeEvent(std::string_view line) {
       return ValidationError("runner message: \"jobs\" is not an array");
     }
     RunnerRunning running;
+    REBOUND_ASSIGN_OR_RETURN(running.forget, OptionalField<bool>(message, "forget", false));
     for (const json& job : jobs) {
       REBOUND_ASSIGN_OR_RETURN(RunnerStarted started, DecodeStarted(job));
       running.jobs.push_back(std::move(started));

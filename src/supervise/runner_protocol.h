@@ -11,10 +11,10 @@
 //     Result<RunnerEvent> event = DecodeEvent(*line);   // validation error on a bad line
 //   }
 //
-// Daemon → runner: start, signal, hello (a daemon that connects through the socket asks
-// which jobs run), forget (an exit's outcome is committed). Runner → daemon: started, exited
-// (kept by the runner until forget, or on disk), running (the answer to hello), refused (a
-// start it could not accept).
+// Daemon → runner: hello (first on every connection: which jobs run, and whether this daemon
+// sends forget), start, signal, forget (an exit's outcome is committed). Runner → daemon:
+// started, exited (kept by the runner until forget, or on disk), running (the answer to hello,
+// and whether this runner understands forget), refused (a start it could not accept).
 //
 // Pure values and functions; LineBuffer is not thread-safe (one reader owns it).
 
@@ -52,6 +52,10 @@ struct RunnerSignal {
 };
 
 struct RunnerHello {
+  // This daemon sends `forget` once it has stored an exit's outcome, so the runner may keep
+  // the exits it tells it in memory. An older daemon's hello lacks it (false): its runner
+  // writes every exit to disk first, as before `forget` existed.
+  bool forget = false;
   bool operator==(const RunnerHello&) const = default;
 };
 
@@ -71,14 +75,18 @@ struct RunnerStarted {
 };
 
 struct RunnerExited {
-  // NAME.exit's content. The runner keeps it in memory until `forget`, and writes it to
-  // NAME.exit (durably) only if the connection ends first, or if no daemon listened.
+  // NAME.exit's content. Either already written to NAME.exit (durably), or kept in the
+  // runner's memory until `forget` and written only if the connection ends first: the latter
+  // only for a daemon whose hello offered forget, with this line wholly in the socket.
   ExitRecord record;
   bool operator==(const RunnerExited&) const = default;
 };
 
 struct RunnerRunning {
   std::vector<RunnerStarted> jobs;  // started and not yet reported as exited
+  // This runner understands `forget` (and keeps exits in memory for a daemon whose hello said
+  // forget). An older runner's answer lacks it (false): the daemon then never sends `forget`.
+  bool forget = false;
   bool operator==(const RunnerRunning&) const = default;
 };
 

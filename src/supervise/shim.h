@@ -67,8 +67,9 @@ struct ShimOptions {
   // command line, so that daemon may decide the service or job never started and start
   // another. A shim whose parent is no longer this pid when it runs therefore starts nothing.
   std::optional<int> parent_pid = {};
-  // How NAME.exit is written: kDurable (fsynced, the default; jobs need it) or kAtomicOnly
-  // (services: the daemon journals the exit itself, see docs/shim.md).
+  // How NAME.exit is written: kDurable (fsynced, the default: for a caller with no store
+  // behind it) or kAtomicOnly, which the daemon asks for, for services and per-job shims alike
+  // (the daemon journals a service's exit and commits a job's outcome; docs/shim.md).
   FileDurability exit_record = FileDurability::kDurable;
   // --respawn: the service's restart policy, for restarts the daemon allows in advance.
   ShimRespawn respawn = ShimRespawn::kNever;

@@ -216,6 +216,26 @@ TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
   EXPECT_TRUE(WaitForState(idempotent, "cancelled"));
 }
 
+// The daemon's hello offers `forget` on the socketpair and the runner's answer does too, so a
+// stored outcome is forgotten: a daemon killed later leaves the runner nothing of it to write.
+// (Were the two sides to disagree, the runner would keep the exit until the connection ends,
+// then write job:ID.exit.)
+TEST_F(JobRunnerTest, StoredOutcomesAreForgottenSoADaemonKilledLaterLeavesNoRecordOfThem) {
+  const int64_t first = Submit("echo $PPID > parent.first");
+  ASSERT_TRUE(WaitForState(first, "succeeded")) << Job(first).dump() << h_.DaemonLog();
+  // The first's forget is sent before the second's start (commits resolve in order), on the
+  // same connection: once the second has ended, the runner has handled it.
+  const int64_t second = Submit("true");
+  ASSERT_TRUE(WaitForState(second, "succeeded")) << Job(second).dump();
+  const int runner = ReadPid("parent.first");
+  ASSERT_GT(runner, 0);
+  h_.Kill();
+  // With no daemon and no job, it writes what it still keeps, then exits.
+  ASSERT_TRUE(WaitUntil([&] { return IsGoneOrZombie(runner); }));
+  EXPECT_FALSE(
+      DefaultFileSystem().Exists(h_.dir().Path("data/run/job:" + std::to_string(first) + ".exit")));
+}
+
 // Killed together, as by a host-wide kill: the next daemon finds no runner and no exit record.
 TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempotentJobs) {
   const int64_t id = Submit("echo run >> runs; sleep 30", {{"queue", "wide"}});
@@ -302,13 +322,18 @@ TEST_F(JobRunnerTest, ASecondRunnerOnTheSameRunDirRefusesToStart) {
 }
 
 // Speaks the runner's protocol to a real `rebound runner` as the daemon that started it
-// does: over a socketpair passed as `--connection-fd 3`.
+// does: over a socketpair passed as `--connection-fd 3`. `runner_send_buffer` > 0 shrinks the
+// runner's socket send buffer (SO_SNDBUF), so that a daemon that reads nothing backs it up.
 class RunnerClient {
  public:
-  explicit RunnerClient(const std::string& dir) : run_dir_(dir + "/run") {
+  explicit RunnerClient(const std::string& dir, int runner_send_buffer = 0)
+      : run_dir_(dir + "/run") {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return;
+    }
+    if (runner_send_buffer > 0) {
+      ::setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &runner_send_buffer, sizeof(runner_send_buffer));
     }
     const std::vector<std::string> args = {REBOUND_BINARY, "runner", "--run-dir", run_dir_,
                                            "--socket", run_dir_ + "/job:runner.sock",
@@ -354,11 +379,41 @@ class RunnerClient {
       buffer_.Append(std::string_view(chunk, static_cast<size_t>(n)));
     }
   }
-  void RunTrue(const std::string& name) {
+  // The first message of a daemon; `forget`: it says it sends `forget` (keep exits in memory).
+  supervise::RunnerRunning Hello(bool forget) {
+    Send(supervise::RunnerHello{.forget = forget});
+    auto running = Next(2);
+    EXPECT_TRUE(running.has_value());
+    return running ? std::get<supervise::RunnerRunning>(*running) : supervise::RunnerRunning{};
+  }
+  void StartTrue(const std::string& name) {
     Send(supervise::RunnerStart{.name = name,
                                 .command = {"/bin/true"},
                                 .log_path = run_dir_ + "/../" + name + ".log"});
+  }
+  void RunTrue(const std::string& name) {
+    StartTrue(name);
     ASSERT_TRUE(Next(1).has_value());  // exited
+  }
+  // The `exited` lines waiting in the socket, read without taking them (MSG_PEEK).
+  std::set<std::string> PeekExited() {
+    std::string bytes(1 << 20, '\0');
+    const ssize_t n = ::recv(fd_, bytes.data(), bytes.size(), MSG_PEEK | MSG_DONTWAIT);
+    bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return ExitedIn(bytes);
+  }
+  // Every `exited` line still to be read, up to the end of the stream.
+  std::set<std::string> ReadExitedToEnd() {
+    std::string bytes;
+    char chunk[4096];
+    for (ssize_t n; (n = ::recv(fd_, chunk, sizeof(chunk), 0)) > 0;) {
+      bytes.append(chunk, static_cast<size_t>(n));
+    }
+    return ExitedIn(bytes);
+  }
+  void KillRunner() {
+    ::kill(runner_, SIGKILL);
+    ::waitpid(runner_, nullptr, 0);
   }
   void Close() {
     if (fd_ >= 0) {
@@ -373,6 +428,19 @@ class RunnerClient {
   std::string ExitRecord(const std::string& name) const { return run_dir_ + "/" + name + ".exit"; }
 
  private:
+  static std::set<std::string> ExitedIn(const std::string& bytes) {
+    supervise::LineBuffer lines;
+    lines.Append(bytes);
+    std::set<std::string> names;
+    while (auto line = lines.NextLine()) {
+      auto event = supervise::DecodeEvent(*line);
+      if (event.ok() && std::holds_alternative<supervise::RunnerExited>(*event)) {
+        names.insert(std::get<supervise::RunnerExited>(*event).record.name);
+      }
+    }
+    return names;
+  }
+
   std::string run_dir_;
   pid_t runner_ = -1;
   int fd_ = -1;
@@ -386,6 +454,7 @@ TEST(JobRunnerRecordsTest, AnExitIsKeptInMemoryUntilForgetAndWrittenIfTheDaemonG
   TempDir dir;
   RunnerClient client(dir.path());
   ASSERT_TRUE(client.IsConnected());
+  EXPECT_TRUE(client.Hello(/*forget=*/true).forget);  // this runner understands forget
   client.RunTrue("job:1");
   client.RunTrue("job:2");
   EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:1")));
@@ -397,6 +466,51 @@ TEST(JobRunnerRecordsTest, AnExitIsKeptInMemoryUntilForgetAndWrittenIfTheDaemonG
   auto record = supervise::ReadExitRecord(DefaultFileSystem(), client.ExitRecord("job:2"));
   ASSERT_TRUE(record.ok()) << record.error().ToString();
   EXPECT_EQ(record->exit_code, 0);
+}
+
+// A daemon whose hello does not offer `forget` (one from before it existed) never sends it:
+// the runner writes each exit to disk before telling it, as it did then.
+TEST(JobRunnerRecordsTest, AnOlderDaemonIsToldOfEachExitOnlyOnceItIsOnDisk) {
+  TempDir dir;
+  RunnerClient client(dir.path());
+  ASSERT_TRUE(client.IsConnected());
+  client.Hello(/*forget=*/false);
+  client.RunTrue("job:1");
+  EXPECT_TRUE(supervise::ReadExitRecord(DefaultFileSystem(), client.ExitRecord("job:1")).ok());
+}
+
+// An exit the runner keeps in memory must be wholly in the socket, which the daemon reads even
+// after the runner's death. With the daemon reading nothing, the socket fills and sends back
+// up in the runner: exits from then on are written to disk first. Killed with -9 then, the
+// runner loses no exit: each is in the socket or in NAME.exit.
+TEST(JobRunnerRecordsTest, WhileSendsAreBackedUpExitsAreWrittenFirstAndAKillLosesNone) {
+  TempDir dir;
+  RunnerClient client(dir.path(), /*runner_send_buffer=*/4096);
+  ASSERT_TRUE(client.IsConnected());
+  client.Hello(/*forget=*/true);
+  constexpr int kJobs = 60;
+  for (int i = 1; i <= kJobs; ++i) {
+    client.StartTrue("job:" + std::to_string(i));
+  }
+  auto accounted = [&] {
+    const std::set<std::string> in_socket = client.PeekExited();
+    int missing = 0;
+    for (int i = 1; i <= kJobs; ++i) {
+      const std::string name = "job:" + std::to_string(i);
+      missing += !in_socket.contains(name) && !DefaultFileSystem().Exists(client.ExitRecord(name));
+    }
+    return missing;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return accounted() == 0; }, 20s))
+      << accounted() << " exits are neither in the socket nor on disk";
+  const std::set<std::string> in_socket = client.PeekExited();
+  EXPECT_LT(in_socket.size(), static_cast<size_t>(kJobs)) << "the socket never filled up";
+  client.KillRunner();
+  const std::set<std::string> read = client.ReadExitedToEnd();
+  for (int i = 1; i <= kJobs; ++i) {
+    const std::string name = "job:" + std::to_string(i);
+    EXPECT_TRUE(read.contains(name) || DefaultFileSystem().Exists(client.ExitRecord(name))) << name;
+  }
 }
 
 TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {

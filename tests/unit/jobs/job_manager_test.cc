@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <future>
 #include <mutex>
 
 #include "base/manual_clock.h"
@@ -191,6 +192,54 @@ TEST_F(JobManagerTest, ExitRecordsAreDiscardedOnlyOnceTheOutcomeIsDurable) {
   Exit(id, 0);
   ASSERT_EQ(stored_at_discard.size(), 1u);
   EXPECT_EQ(stored_at_discard[0], JobState::kSucceeded);  // a crash before this replays the exit
+}
+
+// With no backoff, the next attempt starts at once; its start discards the failed attempt's
+// exit record (the runner forgets it), which must wait until "retrying" is committed, or a
+// daemon killed in between would find neither the record nor the outcome.
+TEST_F(JobManagerTest, NextAttemptDiscardsTheLastExitOnlyOnceItsOutcomeIsCommitted) {
+  Manager();
+  const int64_t id = Submit({.command = {"flaky"}, .retry = FixedRetry(5, 0ms)});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto held = store_->writer().Submit<int>([released](store::SqliteConnection&) -> Result<int> {
+    released.wait();  // holds the writer: the outcome below stays uncommitted
+    return 0;
+  });
+  size_t discards_at_exit = launcher_.discards().size();
+  launcher_.Crash(ShimName(id), 75);
+  for (int round = 0; round < 3; ++round) {
+    scheduler_.RunDue();  // the exit, then the zero backoff
+  }
+  EXPECT_EQ(launcher_.discards().size(), discards_at_exit);
+  EXPECT_EQ(Launches(id), 1);
+  release.set_value();
+  ASSERT_TRUE(held.get().ok());
+  Settle();
+  EXPECT_EQ(launcher_.discards().size(), discards_at_exit + 1);
+  EXPECT_EQ(Launches(id), 2);
+  EXPECT_EQ(State(id), JobState::kRunning);
+}
+
+// An outcome that could not be stored must not stay in the runner's memory alone.
+TEST_F(JobManagerTest, AnOutcomeThatCannotBeStoredHasItsExitRecordPreservedNotDiscarded) {
+  Manager();
+  const int64_t id = Submit({.command = {"x"}});
+  ASSERT_TRUE(store_->writer()
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "CREATE TRIGGER no_success BEFORE UPDATE ON jobs "
+                        "WHEN NEW.state = 'succeeded' BEGIN SELECT RAISE(ABORT, 'disk trouble'); "
+                        "END");
+                  })
+                  .get()
+                  .ok());
+  const size_t discards_before = launcher_.discards().size();
+  Exit(id, 0);
+  EXPECT_EQ(launcher_.preserves(), std::vector<std::string>{ShimName(id)});
+  EXPECT_EQ(launcher_.discards().size(), discards_before);
+  EXPECT_EQ(State(id), JobState::kRunning);  // what a later daemon finds, with the record
+  EXPECT_EQ(manager_->stats().store_errors, 1);
 }
 
 TEST_F(JobManagerTest, ExhaustedAfterMaxAttempts) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <random>
 
 #include "base/atomic_file.h"
@@ -264,6 +265,90 @@ TEST_F(JobStoreTest, AWriteThatFailsLeavesTheCountsAsTheyWere) {
   ASSERT_TRUE(summary.ok());
   EXPECT_EQ(summary->by_state.at("queued"), 1);
   EXPECT_EQ(summary->by_state.at("running"), 0);
+}
+
+// A COMMIT that fails may have reached the disk all the same, so the store counts the table
+// again after one. To see that it did, a row is added behind the counts' back first: only a
+// recount can bring it into them.
+TEST_F(JobStoreTest, AFailedCommitOfAJobWriteMakesTheStoreCountTheTableAgain) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  store::GroupCommitWriter& writer = store_->writer();
+  ASSERT_TRUE(writer
+                  .SubmitStatus([](store::SqliteConnection& db) {
+                    return db.Exec(
+                        "INSERT INTO jobs(queue, state, spec, created_at_ms, updated_at_ms) "
+                        "VALUES ('default', 'queued', '{}', 1, 1);"
+                        "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+                        "CREATE TABLE c(pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY "
+                        "DEFERRED)");
+                  })
+                  .get()
+                  .ok());
+  ASSERT_EQ(jobs_->Summary()->by_state.at("queued"), 1);  // the counts missed that row
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](store::SqliteConnection&) {
+    started.set_value();
+    released.wait();
+    return OkStatus();
+  });
+  started.get_future().wait();  // what follows is one transaction, after the blocker's
+  JobRecord job = submitted->job;
+  job.state = JobState::kRunning;
+  auto saved = jobs_->Save(job);
+  auto orphan = writer.SubmitStatus(
+      [](store::SqliteConnection& db) { return db.Exec("INSERT INTO c(pid) VALUES (999)"); });
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  EXPECT_FALSE(saved.get().ok());  // its COMMIT failed
+  EXPECT_FALSE(orphan.get().ok());
+  ASSERT_TRUE(writer.SubmitStatus([](store::SqliteConnection&) { return OkStatus(); }).get().ok());
+  auto summary = jobs_->Summary();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->by_state.at("queued"), 2);
+  EXPECT_EQ(summary->by_state.at("running"), 0);
+}
+
+// When a write makes SQLite abort the whole transaction (a full disk, an I/O error; here the
+// write ends it itself), the writer fails that write alone and runs the batch's other writes
+// again: a job write run twice must count once.
+TEST_F(JobStoreTest, AJobWriteRunAgainAfterItsTransactionWasAbortedCountsOnce) {
+  auto submitted = jobs_->Submit({.command = {"a"}});
+  ASSERT_TRUE(submitted.ok());
+  store::GroupCommitWriter& writer = store_->writer();
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](store::SqliteConnection&) {
+    started.set_value();
+    released.wait();
+    return OkStatus();
+  });
+  started.get_future().wait();  // what follows is one transaction, after the blocker's
+  JobRecord job = submitted->job;
+  job.state = JobState::kRunning;
+  auto saved = jobs_->Save(job);
+  int neighbour_runs = 0;
+  auto neighbour = writer.SubmitStatus([&](store::SqliteConnection&) {
+    ++neighbour_runs;
+    return OkStatus();
+  });
+  auto aborting = writer.SubmitStatus([](store::SqliteConnection& db) -> Status {
+    REBOUND_RETURN_IF_ERROR(db.Exec("ROLLBACK"));  // as SQLite does on SQLITE_FULL
+    return ResourceError("disk full");
+  });
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  EXPECT_FALSE(aborting.get().ok());
+  ASSERT_TRUE(saved.get().ok());
+  ASSERT_TRUE(neighbour.get().ok());
+  EXPECT_EQ(neighbour_runs, 2);  // the batch ran again without the aborting write
+  auto summary = jobs_->Summary();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->by_state.at("queued"), 0);
+  EXPECT_EQ(summary->by_state.at("running"), 1);
 }
 
 }  // namespace

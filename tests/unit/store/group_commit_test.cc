@@ -348,7 +348,43 @@ TEST(GroupCommitTest, CommittedRunsForEachWriteInOrderBeforeAnyIsFinished) {
   EXPECT_EQ(CountEvents(*db), 5);
 }
 
+// A COMMIT that fails (here: a deferred foreign key, as a disk error would) made none of the
+// batch's writes: none hears Committed, each is finished with the commit's error.
 TEST(GroupCommitTest, CommittedIsNotCalledWhenTheCommitFails) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  ASSERT_TRUE(
+      db->write_connection()
+          .Exec("PRAGMA foreign_keys = ON; CREATE TABLE p(id INTEGER PRIMARY KEY);"
+                "CREATE TABLE c(pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)")
+          .ok());
+  GroupCommitWriter writer(*db);
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
+    started.set_value();
+    released.wait();
+    return OkStatus();
+  });
+  started.get_future().wait();  // the blocker's transaction is under way: what follows is next
+  std::mutex mutex;
+  std::vector<std::string> log;
+  writer.Submit(std::make_unique<OrderWrite>(1, false, mutex, log));
+  auto orphan = writer.SubmitStatus(
+      [](SqliteConnection& c) { return c.Exec("INSERT INTO c(pid) VALUES (999)"); });
+  writer.Submit(std::make_unique<OrderWrite>(2, false, mutex, log));
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+  EXPECT_FALSE(orphan.get().ok()) << "the COMMIT should have failed";
+  writer.Stop();  // drains: every write has been finished
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"finished 1 with an error", "finished 2 with an error"}));
+  EXPECT_EQ(CountEvents(*db), 0);
+}
+
+// A write submitted after Stop is never run: finished with an error, never Committed.
+TEST(GroupCommitTest, AWriteAfterStopIsFinishedWithAnErrorAndNeverCommitted) {
   TempDir dir;
   auto db = *Database::Open(dir.path());
   GroupCommitWriter writer(*db);

@@ -20,7 +20,8 @@ RunnerStart SampleStart() {
 TEST(RunnerProtocolTest, RequestsRoundTripAsSingleLines) {
   for (const RunnerRequest& request :
        {RunnerRequest(SampleStart()), RunnerRequest(RunnerSignal{.name = "job:7", .signal = 15}),
-        RunnerRequest(RunnerHello{}), RunnerRequest(RunnerForget{.name = "job:7"})}) {
+        RunnerRequest(RunnerHello{}), RunnerRequest(RunnerHello{.forget = true}),
+        RunnerRequest(RunnerForget{.name = "job:7"})}) {
     const std::string line = EncodeRequest(request);
     ASSERT_EQ(line.back(), '\n');
     EXPECT_EQ(line.find('\n'), line.size() - 1) << "an embedded newline would split it";
@@ -42,12 +43,41 @@ TEST(RunnerProtocolTest, EventsRoundTrip) {
         RunnerEvent(RunnerExited{record}),
         RunnerEvent(RunnerRunning{.jobs = {{"job:1", 10}, {"job:2", 11}}}),
         RunnerEvent(RunnerRunning{}),
+        RunnerEvent(RunnerRunning{.jobs = {{"job:3", 12}}, .forget = true}),
         RunnerEvent(RunnerRefused{.name = "job:7", .message = "a job of that name is running"})}) {
     const std::string line = EncodeEvent(event);
     auto decoded = DecodeEvent(std::string_view(line).substr(0, line.size() - 1));
     ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
     EXPECT_EQ(*decoded, event);
   }
+}
+
+// `forget` is offered both ways and only used when both sides offer it: a daemon or runner
+// from before it sends hello and running without the field, which must read as "no", and
+// a field an older peer does not know must not break its decoding of the rest.
+TEST(RunnerProtocolTest, ForgetIsAnOptionalFieldOfHelloAndItsAnswer) {
+  auto old_hello = DecodeRequest(R"({"op":"hello"})");
+  ASSERT_TRUE(old_hello.ok());
+  EXPECT_FALSE(std::get<RunnerHello>(*old_hello).forget);
+  auto new_hello = DecodeRequest(R"({"op":"hello","forget":true})");
+  ASSERT_TRUE(new_hello.ok());
+  EXPECT_TRUE(std::get<RunnerHello>(*new_hello).forget);
+  EXPECT_EQ(EncodeRequest(RunnerHello{}), "{\"op\":\"hello\"}\n");  // as an old daemon's
+  EXPECT_NE(EncodeRequest(RunnerHello{.forget = true}).find(R"("forget":true)"), std::string::npos);
+
+  auto old_answer =
+      DecodeEvent(R"({"op":"running","jobs":[{"op":"started","name":"job:1","child_pid":9}]})");
+  ASSERT_TRUE(old_answer.ok());
+  EXPECT_FALSE(std::get<RunnerRunning>(*old_answer).forget);
+  EXPECT_EQ(std::get<RunnerRunning>(*old_answer).jobs.size(), 1u);
+  auto new_answer = DecodeEvent(R"({"op":"running","jobs":[],"forget":true})");
+  ASSERT_TRUE(new_answer.ok());
+  EXPECT_TRUE(std::get<RunnerRunning>(*new_answer).forget);
+
+  auto wrong_type = DecodeRequest(R"({"op":"hello","forget":"yes"})");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.error().message().find("\"forget\" has the wrong type"), std::string::npos)
+      << wrong_type.error().message();
 }
 
 // A refusal quotes an excerpt of the bad line; cut mid-character or holding stray bytes, it
