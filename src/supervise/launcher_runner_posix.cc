@@ -34,20 +34,9 @@ constexpr int kRunnerSocketTimeoutSeconds = 5;
 
 int RunnerPidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-std::vector<std::string> CommandLineOf(FileSystem& fs, const std::string& pid) {
-  auto cmdline = fs.ReadFile("/proc/" + pid + "/cmdline");
-  std::vector<std::string> args;
-  for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
-    const size_t end = cmdline->find('\0', start);
-    args.push_back(cmdline->substr(start, end - start));
-    start = end == std::string::npos ? cmdline->size() : end + 1;
-  }
-  return args;
-}
-
 // "rebound runner --run-dir RUN_DIR ...": the runner of this run directory, whichever binary.
 bool IsRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
-  const std::vector<std::string> args = CommandLineOf(fs, std::to_string(pid));
+  const std::vector<std::string> args = ProcessCommandLine(fs, pid);
   return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
 }
 

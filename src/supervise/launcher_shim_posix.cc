@@ -41,19 +41,6 @@ int PidfdSendAllowance(int pidfd, uint64_t generation) {
       ::syscall(SYS_pidfd_send_signal, pidfd, RespawnAllowanceSignal(), &info, 0));
 }
 
-// The words of /proc/PID/cmdline, split on its NULs: options and values are compared as whole
-// words, so a service named `worker--` is not mistaken for the `--` before COMMAND.
-std::vector<std::string> CommandLine(FileSystem& fs, int pid) {
-  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-  std::vector<std::string> args;
-  for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
-    const size_t end = cmdline->find('\0', start);
-    args.push_back(cmdline->substr(start, end - start));
-    start = end == std::string::npos ? cmdline->size() : end + 1;
-  }
-  return args;
-}
-
 // "rebound shim --name NAME --run-dir DIR ...", as ShimArguments writes it.
 bool IsShimCommandLine(const std::vector<std::string>& args, const std::string& run_dir) {
   return args.size() > 5 && args[1] == "shim" && args[2] == "--name" && args[4] == "--run-dir" &&
@@ -65,7 +52,7 @@ bool IsShimCommandLine(const std::vector<std::string>& args, const std::string& 
 // The shim's command line is "rebound shim --name NAME --run-dir DIR ...": a pid that does not
 // show both is not our shim, whatever the records say.
 bool IsShimFor(FileSystem& fs, int pid, const std::string& name, const std::string& run_dir) {
-  const std::vector<std::string> args = CommandLine(fs, pid);
+  const std::vector<std::string> args = ProcessCommandLine(fs, pid);
   return IsShimCommandLine(args, run_dir) && args[3] == name;
 }
 
@@ -87,7 +74,7 @@ ShimRespawn ShimRespawnFor(RestartPolicy policy) {
 // line: an adopted shim keeps the --respawn and --stop-signal of the daemon that started it
 // (kNever if it has none, or predates them).
 std::pair<ShimRespawn, int> ShimRespawnOf(FileSystem& fs, int pid) {
-  std::vector<std::string> args = CommandLine(fs, pid);
+  std::vector<std::string> args = ProcessCommandLine(fs, pid);
   if (args.size() < 2) {
     return {ShimRespawn::kNever, SIGTERM};
   }
@@ -488,7 +475,7 @@ const std::map<std::string, int>& ShimLauncher::LiveShims() {
     if (entry.empty() || !std::all_of(entry.begin(), entry.end(), ::isdigit)) {
       continue;
     }
-    const std::vector<std::string> args = CommandLine(fs_, std::stoi(entry));
+    const std::vector<std::string> args = ProcessCommandLine(fs_, std::stoi(entry));
     if (IsShimCommandLine(args, options_.run_dir)) {
       (*live_shims_)[args[3]] = std::stoi(entry);
     }

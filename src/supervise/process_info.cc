@@ -41,4 +41,15 @@ Result<uint64_t> ParseStartTimeFromStat(std::string_view stat_text) {
   return start_time;
 }
 
+std::vector<std::string> ProcessCommandLine(FileSystem& fs, int pid) {
+  auto cmdline = fs.ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> args;
+  for (size_t start = 0; cmdline.ok() && start < cmdline->size();) {
+    const size_t end = cmdline->find('\0', start);
+    args.push_back(cmdline->substr(start, end - start));
+    start = end == std::string::npos ? cmdline->size() : end + 1;
+  }
+  return args;
+}
+
 }  // namespace rebound::supervise

@@ -9,9 +9,12 @@
 // Free functions; thread-safe.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
+#include "base/file_system.h"
 
 namespace rebound::supervise {
 
@@ -26,5 +29,9 @@ bool ProcessExists(int pid);
 // parentheses and may itself hold spaces and ')', so fields are counted after the LAST ')'.
 // Pure; corruption if the text does not have that shape.
 Result<uint64_t> ParseStartTimeFromStat(std::string_view stat_text);
+
+// The words of /proc/PID/cmdline, split on its NULs (so options and values compare as whole
+// words), read through `fs`; empty when it cannot be read.
+std::vector<std::string> ProcessCommandLine(FileSystem& fs, int pid);
 
 }  // namespace rebound::supervise

@@ -77,5 +77,18 @@ TEST(ProcessInfoTest, GroupPidsAreNeverProbed) {
   EXPECT_FALSE(ProcessStartTime(0).ok());
 }
 
+TEST(ProcessCommandLineTest, SplitsOnNulsIntoWholeWords) {
+  const std::vector<std::string> args = ProcessCommandLine(DefaultFileSystem(), ::getpid());
+  ASSERT_FALSE(args.empty());
+  EXPECT_NE(args[0].find("supervise_test"), std::string::npos) << args[0];
+  for (const std::string& word : args) {
+    EXPECT_EQ(word.find('\0'), std::string::npos);
+  }
+}
+
+TEST(ProcessCommandLineTest, AProcessThatIsGoneHasNone) {
+  EXPECT_TRUE(ProcessCommandLine(DefaultFileSystem(), INT_MAX).empty());
+}
+
 }  // namespace
 }  // namespace rebound::supervise
