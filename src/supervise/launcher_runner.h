@@ -14,17 +14,20 @@
 // The runner is started at the first Launch, with one end of a socketpair; it survives the
 // daemon. Every connection starts with a hello that offers `forget`; a runner whose answer
 // offers it too may report an exit it has not written: it keeps it until DiscardRecords
-// (called once the outcome is committed) sends `forget`, or PreserveRecords (the commit
-// failed) ends the connection, and writes it to RUN_DIR/NAME.exit durably if the connection
-// ends first. An older runner writes every record before it reports it. The first Adopt
-// (after a daemon restart) looks for a live runner of this run
-// directory (its command line in /proc, then its socket), asks it which jobs run, and
-// re-adopts those. A job the runner does not know is judged by its exit record: present →
-// that outcome; absent → an exit without a record (unknown outcome). Only the runner's pidfd
-// says it died: a connection that ends, breaks (a failed or partial send) or stays silent
-// while the runner lives is closed and reconnected (hello), and no job is killed or judged.
-// When the runner dies, every job it ran is judged the same way, and an orphaned job still
-// running is killed (pid and /proc start time checked). The next Launch starts a new runner.
+// (called once the outcome is committed) sends `forget`, and writes it to RUN_DIR/NAME.exit
+// durably if the connection ends first. An outcome whose commit failed is never forgotten, and
+// PreserveRecords does nothing more: ending the connection to make the runner write it now
+// would be a reconnect whose hello is read on the reactor and answered only after the
+// runner's flushes, on a disk that is failing already — up to the socket timeout per failed
+// commit, with every service waiting too. An older runner writes every record before it reports it.
+// The first Adopt (after a daemon restart) looks for a live runner of this run directory (its
+// command line in /proc, then its socket), asks it which jobs run, and re-adopts those. A job the
+// runner does not know is judged by its exit record: present → that outcome; absent → an exit
+// without a record (unknown outcome). Only the runner's pidfd says it died: a connection that ends,
+// breaks (a failed or partial send) or stays silent while the runner lives is closed and
+// reconnected (hello), and no job is killed or judged. When the runner dies, every job it ran is
+// judged the same way, and an orphaned job still running is killed (pid and /proc start time
+// checked). The next Launch starts a new runner.
 //
 // Loop-thread only. The watcher and file system must outlive it.
 
@@ -65,7 +68,6 @@ class RunnerLauncher final : public ProcessLauncher {
   void DiscardRecords(const std::string& name) override;
   // If the runner keeps that exit in memory, ends the connection (the runner then writes every
   // exit it kept to disk) and connects again: a failed commit must not leave it there alone.
-  void PreserveRecords(const std::string& name) override;
 
   // The runner's pid while one is connected, else 0.
   int runner_pid() const { return runner_pid_; }
@@ -112,7 +114,7 @@ class RunnerLauncher final : public ProcessLauncher {
   bool looked_for_live_runner_ = false;
   std::map<std::string, int> running_at_connect_;  // name -> child pid, from the hello answer
   std::map<std::string, Job> jobs_;
-  std::map<std::string, ExitInfo> exited_before_adopt_;  // exits heard before the Adopt
+  std::map<std::string, ExitInfo> exited_before_adopt_;             // exits heard before the Adopt
   std::vector<std::pair<std::string, ExitInfo>> deferred_reports_;  // from Reconcile
   int deferred_fd_ = -1;
   bool reconnecting_ = false;  // an eventfd, readable while OnDeferred is due

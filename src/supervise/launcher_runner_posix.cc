@@ -103,8 +103,7 @@ ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
 void RotatePreviousRunnersLog(FileSystem& fs, const std::string& path) {
   constexpr uint64_t kRunnerLogMaxBytes = 10 * 1024 * 1024;
   constexpr int kRunnerLogKeep = 3;
-  RotatingLog previous(fs,
-                       {.path = path, .max_bytes = kRunnerLogMaxBytes, .keep = kRunnerLogKeep});
+  RotatingLog previous(fs, {.path = path, .max_bytes = kRunnerLogMaxBytes, .keep = kRunnerLogKeep});
   if (previous.Open().ok()) {
     (void)previous.Close();
   }
@@ -548,9 +547,9 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
     // A live runner that did not answer: it may run this job, so nothing is judged or
     // killed now; the hello after a reconnect says (Reconcile).
     auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
-    jobs_[spec.name] = Job{.on_exit = std::move(on_exit),
-                           .child_pid = child.ok() ? std::optional<int>(child->child_pid)
-                                                   : std::nullopt};
+    jobs_[spec.name] =
+        Job{.on_exit = std::move(on_exit),
+            .child_pid = child.ok() ? std::optional<int>(child->child_pid) : std::nullopt};
     return Adoption{.outcome = AdoptOutcome::kRunning,
                     .process = {.shim_pid = runner_pid_,
                                 .child_pid = jobs_[spec.name].child_pid,
@@ -594,12 +593,6 @@ Status RunnerLauncher::Kill(const std::string& name) {
 std::optional<int> RunnerLauncher::ChildPid(const std::string& name) {
   auto it = jobs_.find(name);
   return it == jobs_.end() ? std::nullopt : it->second.child_pid;
-}
-
-void RunnerLauncher::PreserveRecords(const std::string& name) {
-  if (socket_ >= 0 && told_exits_.contains(name)) {
-    OnConnectionLost();  // reconnects at once: the hello is answered once they are on disk
-  }
 }
 
 void RunnerLauncher::DiscardRecords(const std::string& name) {

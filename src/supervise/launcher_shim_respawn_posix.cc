@@ -118,6 +118,10 @@ void ShimLauncher::StopWatchingChildRecords() {
       shim.records_watched = false;
       (void)SendAllowance(name, shim, shim.generation);
     }
+    if (shim.kill_pending) {  // it waited for a record that can no longer be seen
+      shim.kill_pending = false;
+      (void)Kill(name);
+    }
   }
 }
 

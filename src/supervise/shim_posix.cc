@@ -97,7 +97,15 @@ class Shim {
       return Finish(ExecFailureRecord(spawn_error));
     }
     Note("started '" + options_.command.front() + "' as pid " + std::to_string(child_));
-    (void)RecordChild(std::nullopt);
+    if (!RecordChild(std::nullopt).ok()) {
+      // Unrecorded, the service could not be told from another process after a daemon crash,
+      // nor killed by a daemon that stops it: it must not run. No exit record either: the
+      // daemon sees a shim that ended without one and applies the restart policy.
+      Warn("ending '" + options_.command.front() + "': its child record could not be written");
+      ::kill(-child_, SIGKILL);
+      (void)ReapChild();
+      return kShimRecordFailedExitCode;
+    }
     while (true) {
       Supervise();
       ExitRecord ended = ReapChild();

@@ -80,8 +80,10 @@ void Supervisor::ApplyChangedSpec(Service& service, ServiceSpec spec) {
 void Supervisor::Remove(Service& service) {
   service.wanted = false;
   if (service.restart_timer) {
-    CancelTimers(service);
     service.state = ServiceState::kStopped;
+  }
+  if (service.state != ServiceState::kRunning && service.state != ServiceState::kStopping) {
+    CancelTimers(service);  // a backoff, or a wait for its dependencies: nothing left to run
   }
   if (service.state == ServiceState::kRunning) {
     RequestStop(service, "removed from the configuration");
@@ -95,7 +97,7 @@ void Supervisor::ForgetRemoved() {
   std::erase_if(services_, [](const std::unique_ptr<Service>& service) {
     return service->removed && service->state != ServiceState::kRunning &&
            service->state != ServiceState::kStopping && !service->restart_timer &&
-           !service->kill_timer && !service->allowance_retry;
+           !service->kill_timer && !service->gate_timer && !service->allowance_retry;
   });
 }
 

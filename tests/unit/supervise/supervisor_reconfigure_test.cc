@@ -84,6 +84,25 @@ TEST_F(SupervisorReconfigureTest, RemovedServiceStopsThenIsForgotten) {
   EXPECT_EQ(launcher_.launches("api"), 1);  // not restarted
 }
 
+// A service waiting for its dependencies has a timer that re-checks them; removing it must
+// cancel that timer before the service is forgotten, or the timer fires on a freed service.
+TEST_F(SupervisorReconfigureTest, ARemovedServiceWaitingForItsDependenciesLeavesNoTimer) {
+  ServiceSpec api = ReconfigSpec("api");
+  api.depends_on.push_back({"db", DependencyCondition::kHealthy});
+  supervisor_ = std::make_unique<Supervisor>(std::vector<ServiceSpec>{ReconfigSpec("db"), api},
+                                             launcher_, scheduler_, clock_, random_, sink_);
+  supervisor_->SetStartGate(
+      {.is_healthy = [](const std::string&) { return false; }, .check_interval = 1s});
+  supervisor_->StartAll();
+  ASSERT_EQ(launcher_.launches("api"), 1);  // the fixture's own supervisor, not this one
+  ASSERT_GT(scheduler_.pending(), 0u);      // api waits for db to be healthy
+  ASSERT_TRUE(supervisor_->Reconfigure({ReconfigSpec("db")}).ok());
+  EXPECT_EQ(Names(), (std::vector<std::string>{"db"}));
+  EXPECT_EQ(scheduler_.pending(), 0u);
+  scheduler_.AdvanceBy(5s);
+  EXPECT_EQ(launcher_.launches("api"), 1);
+}
+
 TEST_F(SupervisorReconfigureTest, ChangedServiceRestartsWithItsNewCommand) {
   ASSERT_TRUE(
       supervisor_->Reconfigure({ReconfigSpec("db"), ReconfigSpec("api", {"/bin/sleep", "9"})})
