@@ -264,17 +264,18 @@ void JobManager::Conclude(Active& active, const ExitInfo& exit) {
 }
 
 // Moves the job to its next state and stores it; a job that reached a final state leaves
-// memory, and its shim's records go once that is durable. If storing fails, the launcher
-// keeps them where a later daemon finds them (the runner may hold the exit in memory only).
+// memory, and its shim's records go once that is durable. If storing fails, they stay where a
+// later daemon finds them (the runner writes an exit it held in memory when its connection
+// ends).
 void JobManager::Apply(Active& active, JobEvent event, std::string message) {
   const int64_t id = active.job.id;
   active.job.state = Next(active.job.state, event);
   active.job.message = std::move(message);
   const bool terminal = IsTerminal(active.job.state);
   Persist(active.job, [this, id](const Status& stored) {
-    if (!stored.ok()) {
-      launcher_.PreserveRecords(ShimName(id));
-    } else if (!active_.contains(id)) {
+    // Not stored: the record stays (on disk, or in the runner's memory until its connection
+    // ends, when it writes it) for a later daemon.
+    if (stored.ok() && !active_.contains(id)) {
       launcher_.DiscardRecords(ShimName(id));
     }
   });

@@ -86,10 +86,6 @@ class ProcessLauncher {
   // Forgets what an ended process of this name left behind (its exit record), for launchers
   // that keep it until the caller has durably recorded the outcome. Default: nothing kept.
   virtual void DiscardRecords(const std::string& /*name*/) {}
-  // The caller could not durably record the outcome of this name's last exit: a launcher that
-  // keeps that exit in memory only (the job runner, until DiscardRecords) puts it on disk for
-  // a later daemon. Default: nothing is kept in memory only.
-  virtual void PreserveRecords(const std::string& /*name*/) {}
 
   // Whether launched processes can restart their service themselves. Default: no.
   virtual bool SupportsRespawn() const { return false; }

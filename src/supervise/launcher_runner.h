@@ -15,11 +15,11 @@
 // daemon. Every connection starts with a hello that offers `forget`; a runner whose answer
 // offers it too may report an exit it has not written: it keeps it until DiscardRecords
 // (called once the outcome is committed) sends `forget`, and writes it to RUN_DIR/NAME.exit
-// durably if the connection ends first. An outcome whose commit failed is never forgotten, and
-// PreserveRecords does nothing more: ending the connection to make the runner write it now
-// would be a reconnect whose hello is read on the reactor and answered only after the
-// runner's flushes, on a disk that is failing already — up to the socket timeout per failed
-// commit, with every service waiting too. An older runner writes every record before it reports it.
+// durably if the connection ends first. An outcome whose commit failed is never forgotten, so
+// it is written then too. (Ending the connection to make the runner write it at once would be
+// a reconnect whose hello is read on the reactor and answered only after the runner's flushes,
+// on a disk that is failing already: up to the socket timeout per failed commit, with every
+// service waiting too.) An older runner writes every record before it reports it.
 // The first Adopt (after a daemon restart) looks for a live runner of this run directory (its
 // command line in /proc, then its socket), asks it which jobs run, and re-adopts those. A job the
 // runner does not know is judged by its exit record: present → that outcome; absent → an exit

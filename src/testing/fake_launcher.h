@@ -48,7 +48,6 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::optional<int> ChildPid(const std::string& name) override;
   // Records the call; `on_discard` (if set) sees it as it happens.
   void DiscardRecords(const std::string& name) override;
-  void PreserveRecords(const std::string& name) override { preserves_.push_back(name); }
   bool SupportsRespawn() const override { return respawn_enabled_; }
   Status SetRespawnAllowance(const std::string& name, uint64_t generation) override;
   Status WatchRespawns(const std::string& name, supervise::RespawnCallback on_respawn) override;
@@ -79,7 +78,6 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   const std::vector<std::pair<std::string, int>>& signals() const { return signals_; }
   int pid(const std::string& name) const;
   const std::vector<std::string>& discards() const { return discards_; }
-  const std::vector<std::string>& preserves() const { return preserves_; }
   // The allowance the running process of `name` holds (0: none), and every one sent.
   uint64_t allowance(const std::string& name) const;
   const std::vector<std::pair<std::string, uint64_t>>& allowances_sent() const {
@@ -122,7 +120,6 @@ class FakeLauncher final : public supervise::ProcessLauncher {
   std::map<std::string, supervise::Adoption> adoptions_;
   std::map<std::string, Error> adopt_errors_;
   std::vector<std::string> discards_;
-  std::vector<std::string> preserves_;
   std::function<void(const std::string&)> on_discard_;
   bool respawn_enabled_ = false;
   std::map<std::string, RespawnState> respawn_;  // of the running process of each name
