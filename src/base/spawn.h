@@ -20,9 +20,13 @@
 namespace rebound {
 
 struct SpawnOptions {
-  std::string program = {};                      // what to exec; empty: command[0] (PATH lookup)
+  std::string program = {};                       // what to exec; empty: command[0] (PATH lookup)
   const std::vector<std::string>* env = nullptr;  // "KEY=VALUE" each; null: this process's
 };
+
+// The null-terminated char* array that exec and posix_spawn take for argv or envp, pointing
+// into `strings` (which must outlive it).
+std::vector<char*> ExecPointers(const std::vector<std::string>& strings);
 
 // Returns 0 and sets `pid`, or the errno value. REQUIRES: `command` is not empty.
 int SpawnInOwnGroup(const std::vector<std::string>& command,

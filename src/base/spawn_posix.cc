@@ -8,9 +8,7 @@ extern char** environ;
 
 namespace rebound {
 
-namespace {
-
-std::vector<char*> Pointers(const std::vector<std::string>& strings) {
+std::vector<char*> ExecPointers(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   for (const std::string& text : strings) {
     pointers.push_back(const_cast<char*>(text.c_str()));
@@ -18,8 +16,6 @@ std::vector<char*> Pointers(const std::vector<std::string>& strings) {
   pointers.push_back(nullptr);
   return pointers;
 }
-
-}  // namespace
 
 int SpawnInOwnGroup(const std::vector<std::string>& command,
                     const posix_spawn_file_actions_t& actions, pid_t& pid,
@@ -35,8 +31,9 @@ int SpawnInOwnGroup(const std::vector<std::string>& command,
   posix_spawnattr_setflags(&attributes,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attributes, 0);  // a new group whose id is the child's pid
-  std::vector<char*> argv = Pointers(command);
-  std::vector<char*> envp = options.env != nullptr ? Pointers(*options.env) : std::vector<char*>{};
+  std::vector<char*> argv = ExecPointers(command);
+  std::vector<char*> envp =
+      options.env != nullptr ? ExecPointers(*options.env) : std::vector<char*>{};
   const std::string& program = options.program.empty() ? command.front() : options.program;
   const int rc = ::posix_spawnp(&pid, program.c_str(), &actions, &attributes, argv.data(),
                                 options.env != nullptr ? envp.data() : environ);

@@ -16,6 +16,7 @@
 
 #include "base/atomic_file.h"
 #include "base/clock.h"
+#include "base/spawn.h"
 #include "supervise/exit_record.h"
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
@@ -107,15 +108,6 @@ void RotatePreviousRunnersLog(FileSystem& fs, const std::string& path) {
   if (previous.Open().ok()) {
     (void)previous.Close();
   }
-}
-
-std::vector<char*> LauncherPointers(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (const std::string& text : strings) {
-    pointers.push_back(const_cast<char*>(text.c_str()));
-  }
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 }  // namespace
@@ -315,7 +307,7 @@ Status RunnerLauncher::StartRunner() {
   ::posix_spawnattr_setsigmask(&attributes, &none);
   ::posix_spawnattr_setsigdefault(&attributes, &all);
   ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv = LauncherPointers(args);
+  std::vector<char*> argv = ExecPointers(args);
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, options_.runner_binary.c_str(), &actions, &attributes,
                                argv.data(), environ);

@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "base/clock.h"
+#include "base/spawn.h"
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
@@ -89,19 +90,10 @@ std::vector<std::string> Environment(const ServiceSpec& spec) {
   return env;
 }
 
-std::vector<char*> Pointers(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (const std::string& text : strings) {
-    pointers.push_back(const_cast<char*>(text.c_str()));
-  }
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
 Result<int> Spawn(const std::string& executable, const std::vector<std::string>& args,
                   const std::vector<std::string>& env) {
-  std::vector<char*> argv = Pointers(args);
-  std::vector<char*> envp = Pointers(env);
+  std::vector<char*> argv = ExecPointers(args);
+  std::vector<char*> envp = ExecPointers(env);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   for (int fd = 0; fd <= 2; ++fd) {
