@@ -5,7 +5,7 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8] [--runner per-job|shared]
+//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp]
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -39,6 +39,7 @@ struct Options {
   int jobs = 2000;
   int concurrency = 8;
   std::string runner = "per-job";  // [jobs] runner
+  std::string parent_dir = "/tmp";  // where the daemon's temp data dir goes (see docs/benchmarks.md)
 };
 
 double Since(Clock::time_point start) {
@@ -65,8 +66,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& output) {
 class Daemon {
  public:
   Daemon(const Options& options, int port) : port_(port) {
-    char pattern[] = "/tmp/rebound-jobs-bench-XXXXXX";
-    dir_ = ::mkdtemp(pattern);
+    std::string pattern = options.parent_dir + "/rebound-jobs-bench-XXXXXX";
+    dir_ = ::mkdtemp(pattern.data());
     std::ofstream(dir_ + "/rebound.toml")
         << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
         << "\"\n\n[jobs]\nrunner = \"" << options.runner << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
@@ -170,6 +171,7 @@ Options Parse(int argc, char** argv) {
     if (flag == "--jobs") options.jobs = std::stoi(argv[i + 1]);
     if (flag == "--concurrency") options.concurrency = std::stoi(argv[i + 1]);
     if (flag == "--runner") options.runner = argv[i + 1];
+    if (flag == "--dir") options.parent_dir = argv[i + 1];
   }
   return options;
 }
