@@ -19,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -29,6 +30,7 @@
 #include "base/file_system.h"
 #include "base/spawn.h"
 #include "base/unique_fd.h"
+#include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/exit_record_writer.h"
 #include "supervise/job_runner.h"
@@ -112,7 +114,12 @@ struct RunningJob {
   UniqueFd pidfd = {};
   UniqueFd output = {};
   std::unique_ptr<RotatingLog> log = {};
+  // The log is opened (created) once the job has something to say: output, or a note other
+  // than its start and its success. Until then its routine notes are held here.
+  bool log_opened = false;
+  std::string held_notes = {};
   int64_t started_ms = 0;
+  std::optional<size_t> child_slot = {};  // its record's slot in children_, if there
   bool reaped = false;  // its pid may belong to another process now: never signal it
   bool log_failing = false;
 };
@@ -165,6 +172,7 @@ class JobRunner {
     }
     REBOUND_RETURN_IF_ERROR(fs_.CreateDirs(options_.run_dir));
     REBOUND_RETURN_IF_ERROR(LockRunDir());
+    OpenChildTable();
     REBOUND_RETURN_IF_ERROR(Listen());
     Add(Source::kSignal, signal_fd_.get());
     // After the signal mask is set: the writer's thread inherits it.
@@ -202,6 +210,17 @@ class JobRunner {
       return ErrnoError(errno, "flock " + path);
     }
     return OkStatus();
+  }
+
+  // After the lock: the previous runner's table is ours now. Without one, each job's record
+  // goes to NAME.child, as it would if too long for a slot.
+  void OpenChildTable() {
+    auto table = ChildTable::Open(ChildTablePath(options_.run_dir));
+    if (table.ok()) {
+      children_.emplace(std::move(*table));
+    } else {
+      RunnerSay("child records go to a file per job: " + table.error().ToString());
+    }
   }
 
   // Only the socket this runner bound: a path that names another inode is not ours.
@@ -449,7 +468,9 @@ class JobRunner {
     job.log = std::make_unique<RotatingLog>(
         fs_, RotatingLogOptions{
                  .path = start.log_path, .max_bytes = start.log_max_bytes, .keep = start.log_keep});
-    OpenLog(job);
+    if (fs_.Exists(start.log_path)) {
+      OpenLog(job);  // an earlier attempt's log is rotated now, and this attempt's notes follow
+    }
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
       return Finish(job, ExecFailure(job, errno));
@@ -469,7 +490,7 @@ class JobRunner {
       return Finish(job, ExecFailure(job, errno));
     }
     RecordChild(job);
-    Note(job, "started '" + start.command.front() + "' as pid " + std::to_string(job.pid));
+    HoldNote(job, "started '" + start.command.front() + "' as pid " + std::to_string(job.pid));
     Add(Source::kPidfd, job.pidfd.get());
     Add(Source::kOutput, job.output.get());
     job_by_fd_[job.pidfd.get()] = start.name;
@@ -479,7 +500,10 @@ class JobRunner {
     Send(RunnerStarted{.name = start.name, .child_pid = pid});
   }
 
+  // Writes the held notes first. A failure to open is said once; the writes then fail and
+  // count as dropped output.
   void OpenLog(RunningJob& job) {
+    job.log_opened = true;
     const std::string dir = ParentDir(job.start.log_path);
     Status opened = log_dirs_.contains(dir) ? OkStatus() : fs_.CreateDirs(dir);
     if (opened.ok()) {
@@ -489,15 +513,28 @@ class JobRunner {
     if (!opened.ok()) {
       RunnerSay(job.start.name + ": output will be dropped: " + opened.error().ToString());
     }
+    if (!job.held_notes.empty()) {
+      (void)job.log->Write(std::exchange(job.held_notes, {}));
+    }
   }
 
-  void RecordChild(const RunningJob& job) {
+  void RecordChild(RunningJob& job) {
     ChildRecord record{.name = job.start.name,
                        .shim_pid = ::getpid(),
                        .child_pid = job.pid,
                        .started_ms = job.started_ms};
     auto start_time = ProcessStartTime(job.pid);  // unreaped, so /proc/PID is still ours
     record.child_start_time = start_time.ok() ? *start_time : 0;
+    if (children_) {
+      auto slot = children_->Put(record);
+      if (slot.ok() && *slot) {
+        job.child_slot = *slot;
+        return;
+      }
+      if (!slot.ok()) {
+        RunnerSay(job.start.name + ": child table: " + slot.error().ToString());
+      }
+    }
     Status written =
         WriteChildRecord(fs_, ChildRecordPath(options_.run_dir, job.start.name), record);
     if (!written.ok()) {
@@ -585,6 +622,9 @@ class JobRunner {
   }
 
   void WriteOutput(RunningJob& job, std::string_view data) {
+    if (!job.log_opened) {
+      OpenLog(job);
+    }
     Status written = job.log->Write(data);
     if (!written.ok() && !job.log_failing) {
       job.log_failing = true;
@@ -603,6 +643,9 @@ class JobRunner {
       return;  // not yet (or EINTR): the level-triggered pidfd says so again
     }
     job.reaped = true;
+    if (job.child_slot) {
+      children_->Clear(*job.child_slot);  // its pid may name another process from now on
+    }
     (void)CopyOutput(job, kRunnerFinalDrainBytes);  // what it wrote before it exited
     for (UniqueFd* fd : {&job.pidfd, &job.output}) {
       Remove(fd->get());
@@ -659,13 +702,19 @@ class JobRunner {
   // to disk (FlushUnforgotten). Otherwise (no daemon, an old one, stopping, backed up) the
   // writer makes the record durable first, and only then is the daemon told (ReportWritten).
   void Finish(RunningJob& job, const ExitRecord& record) {
-    Note(job, job.start.name + " " + DescribeExit(record));
+    // An attempt that printed nothing and succeeded leaves no log: nothing in it would not be
+    // in the job's record (`rebound jobs show`), and on a busy ext4 without a journal each new
+    // file costs a scan (child_table.h). Anything else is noted, creating the log if need be.
+    if (job.log_opened || record.exit_code != 0) {
+      Note(job, job.start.name + " " + DescribeExit(record));
+    }
     if (job.log->stats().bytes_dropped > 0) {
       Note(job, std::to_string(job.log->stats().bytes_dropped) + " bytes of output were dropped");
     }
     (void)job.log->Close();
     const bool may_keep = IsDaemonListening() && daemon_forgets_ && !stopping_;
-    if (may_keep && SendWhole(EncodeEvent(RunnerExited{record}))) {
+    if (may_keep &&
+        SendWhole(EncodeEvent(RunnerExited{.record = record, .kept = job.child_slot.has_value()}))) {
       const ExitRecord kept = record;  // `job` (and maybe `record`'s owner) goes with the erase
       jobs_.erase(kept.name);
       unflushed_[kept.name] = kept;
@@ -730,7 +779,21 @@ class JobRunner {
     }
   }
 
-  void Note(RunningJob& job, const std::string& text) { (void)job.log->WriteNote(text); }
+  void Note(RunningJob& job, const std::string& text) {
+    if (!job.log_opened) {
+      OpenLog(job);
+    }
+    (void)job.log->WriteNote(text);
+  }
+
+  // A note that alone is no reason to create the log (see RunningJob::log_opened).
+  void HoldNote(RunningJob& job, const std::string& text) {
+    if (job.log_opened) {
+      (void)job.log->WriteNote(text);
+    } else {
+      job.held_notes += std::string(RotatingLog::kNotePrefix) + text + "\n";
+    }
+  }
 
   const JobRunnerOptions& options_;
   FileSystem& fs_;
@@ -738,6 +801,7 @@ class JobRunner {
   UniqueFd signal_fd_;
   UniqueFd listen_;
   UniqueFd lock_;  // flock on RUN_DIR/job:runner.lock, for the process's life
+  std::optional<ChildTable> children_;  // RUN_DIR/job:runner.children
   bool another_runner_ = false;
   dev_t socket_dev_ = 0;  // the socket file we bound, so that exit unlinks only ours
   ino_t socket_ino_ = 0;

@@ -17,6 +17,8 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/spawn.h"
+#include "base/unique_fd.h"
+#include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
@@ -77,18 +79,26 @@ int ConnectUnix(const std::string& path) {
   return -1;
 }
 
-// Kills the job's process group if its child record names a live process (pid and start time
-// both match): a job whose runner is gone has nobody to record its end.
+// Kills the job's process group if its child record names a live process: a job whose runner
+// is gone has nobody to record its end. The pidfd is opened before the start time is checked,
+// so the leader it signals is the process the record names even if its pid was reused since.
+// The group's other members are then killed by pgid: the group (and so its id) lives on as
+// long as any of them does.
 bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
-  auto child = ReadChildRecord(fs, ChildRecordPath(run_dir, name));
-  if (!child.ok()) {
+  auto child = FindChildRecord(fs, run_dir, name);
+  if (!child.ok() || child->child_pid <= 0) {
     return false;
   }
+  UniqueFd pidfd(RunnerPidfdOpen(child->child_pid));
   auto start_time = ProcessStartTime(child->child_pid);
-  if (!start_time.ok() || *start_time != child->child_start_time) {
+  if (!pidfd.IsOpen() || !start_time.ok() || *start_time != child->child_start_time) {
     return false;
   }
-  return ::kill(-child->child_pid, SIGKILL) == 0;
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) {
+    return false;  // it ended as we looked
+  }
+  (void)::kill(-child->child_pid, SIGKILL);
+  return true;
 }
 
 ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
@@ -362,6 +372,7 @@ Status RunnerLauncher::WatchConnection(int socket) {
 
 void RunnerLauncher::CloseConnection() {
   told_exits_.clear();  // the runner writes them to disk when the connection ends
+  kept_exits_.clear();
   runner_forgets_ = false;
   if (socket_ >= 0) {
     watcher_.UnwatchFd(socket_);
@@ -451,6 +462,9 @@ void RunnerLauncher::OnEvent(const RunnerEvent& event) {
   } else if (const auto* exited = std::get_if<RunnerExited>(&event)) {
     if (runner_forgets_) {
       told_exits_.insert(exited->record.name);
+      if (exited->kept) {
+        kept_exits_.insert(exited->record.name);
+      }
     }
     Report(exited->record.name, FromRecord(exited->record, ""));
   } else if (const auto* refused = std::get_if<RunnerRefused>(&event)) {
@@ -538,7 +552,7 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
   if (socket_ < 0 && runner_pidfd_ >= 0) {
     // A live runner that did not answer: it may run this job, so nothing is judged or
     // killed now; the hello after a reconnect says (Reconcile).
-    auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
+    auto child = FindChildRecord(fs_, options_.run_dir, spec.name);
     jobs_[spec.name] =
         Job{.on_exit = std::move(on_exit),
             .child_pid = child.ok() ? std::optional<int>(child->child_pid) : std::nullopt};
@@ -591,8 +605,10 @@ void RunnerLauncher::DiscardRecords(const std::string& name) {
   if (jobs_.contains(name)) {
     return;
   }
-  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
-  (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  if (kept_exits_.erase(name) == 0) {
+    (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
+    (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
+  }
   if (told_exits_.erase(name) > 0 && socket_ >= 0) {
     (void)Send(RunnerForget{.name = name});  // failing, the connection ends: the runner writes it
   }

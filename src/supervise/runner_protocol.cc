@@ -152,7 +152,11 @@ std::string EncodeEvent(const RunnerEvent& event) {
     return Line(StartedJson(*started));
   }
   if (const auto* exited = std::get_if<RunnerExited>(&event)) {
-    return Line({{"op", "exited"}, {"record", exited->record.ToJson()}});
+    json message = {{"op", "exited"}, {"record", exited->record.ToJson()}};
+    if (exited->kept) {
+      message["kept"] = true;
+    }
+    return Line(message);
   }
   if (const auto* running = std::get_if<RunnerRunning>(&event)) {
     json jobs = json::array();
@@ -179,7 +183,8 @@ Result<RunnerEvent> DecodeEvent(std::string_view line) {
   if (op == "exited") {
     REBOUND_ASSIGN_OR_RETURN(json record, Field<json>(message, "record"));
     REBOUND_ASSIGN_OR_RETURN(ExitRecord exit, ExitRecord::FromJson(record));
-    return RunnerEvent(RunnerExited{std::move(exit)});
+    REBOUND_ASSIGN_OR_RETURN(bool kept, OptionalField<bool>(message, "kept", false));
+    return RunnerEvent(RunnerExited{.record = std::move(exit), .kept = kept});
   }
   if (op == "running") {
     REBOUND_ASSIGN_OR_RETURN(json jobs, Field<json>(message, "jobs"));

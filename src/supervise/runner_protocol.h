@@ -79,6 +79,10 @@ struct RunnerExited {
   // runner's memory until `forget` and written only if the connection ends first: the latter
   // only for a daemon whose hello offered forget, with this line wholly in the socket.
   ExitRecord record;
+  // The runner keeps it in memory and its child record is in the child table
+  // (child_table.h): no file of this job is in the run directory, so the daemon has none to
+  // remove. An older runner never says so (false).
+  bool kept = false;
   bool operator==(const RunnerExited&) const = default;
 };
 

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "daemon_harness.h"
+#include "supervise/child_table.h"
 #include "supervise/process_info.h"
 #include "supervise/runner_protocol.h"
 
@@ -91,11 +92,25 @@ class JobRunnerTest : public ::testing::Test {
     const std::string text = Read(name);
     return text.empty() ? 0 : std::stoi(text);
   }
+  Result<supervise::ChildRecord> ChildOf(int64_t id) {
+    return supervise::FindChildRecord(DefaultFileSystem(), h_.dir().Path("data/run"),
+                                      "job:" + std::to_string(id));
+  }
   // The runner of this data directory, from the child record of a running job.
   int RunnerPid(int64_t id) {
-    auto child = supervise::ReadChildRecord(
-        DefaultFileSystem(), h_.dir().Path("data/run/job:" + std::to_string(id) + ".child"));
+    auto child = ChildOf(id);
     return child.ok() ? child->shim_pid : 0;
+  }
+  // What the run directory holds besides the runner's own files (job:runner.*).
+  std::vector<std::string> JobFilesInRunDir() {
+    std::vector<std::string> files;
+    for (const std::string& name :
+         DefaultFileSystem().ListDir(h_.dir().Path("data/run")).value_or({})) {
+      if (name.starts_with("job:") && !name.starts_with("job:runner.")) {
+        files.push_back(name);
+      }
+    }
+    return files;
   }
 
   DaemonHarness h_;
@@ -124,9 +139,10 @@ TEST_F(JobRunnerTest, ManyJobsRunAsChildrenOfOneRunner) {
             std::string::npos)
       << CommandLine(runner);
   EXPECT_EQ(ParentOf(runner), h_.daemon_pid());
-  // Outcomes are stored: the records are gone (as with shims), the runner stays for more.
-  EXPECT_TRUE(
-      WaitUntil([&] { return !DefaultFileSystem().Exists(h_.dir().Path("data/run/job:1.exit")); }));
+  // No file of a job is left in the run directory: exits stay in the runner's memory until
+  // their outcomes are stored. The runner stays for more.
+  EXPECT_EQ(JobFilesInRunDir(), std::vector<std::string>{});
+  EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/run/job:runner.children")));
 }
 
 TEST_F(JobRunnerTest, CancelAndTimeoutStopTheJobsWholeProcessGroup) {
@@ -149,6 +165,30 @@ TEST_F(JobRunnerTest, CancelAndTimeoutStopTheJobsWholeProcessGroup) {
   EXPECT_EQ(Job(timed_out)["error_category"], "timeout") << Job(timed_out).dump();
   EXPECT_NE(Read("data/logs/job:" + std::to_string(cancelled) + ".log").find("sent SIGTERM"),
             std::string::npos);
+}
+
+// A job's log is created once it has something to say. A silent success leaves none (the job's
+// record says all); a silent failure's log says how it ended; output follows the start note.
+TEST_F(JobRunnerTest, ALogIsCreatedOnlyForOutputOrAFailure) {
+  const int64_t silent = Submit("true");
+  const int64_t fails = Submit("exit 3");
+  const int64_t prints = Submit("echo hello");
+  ASSERT_TRUE(WaitForState(silent, "succeeded")) << Job(silent).dump();
+  ASSERT_TRUE(WaitForState(fails, "failed")) << Job(fails).dump();
+  ASSERT_TRUE(WaitForState(prints, "succeeded")) << Job(prints).dump();
+  auto log = [&](int64_t id) { return "data/logs/job:" + std::to_string(id) + ".log"; };
+  EXPECT_FALSE(DefaultFileSystem().Exists(h_.dir().Path(log(silent))));
+  auto [status, logs] = Send("GET", "/v1/jobs/" + std::to_string(silent) + "/logs");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(logs["data"], "") << logs.dump();
+  EXPECT_EQ(logs["finished"], true) << logs.dump();
+  const std::string failed = Read(log(fails));
+  EXPECT_NE(failed.find("[rebound-shim] started 'sh' as pid"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("job:" + std::to_string(fails) + " exited with code 3"), std::string::npos)
+      << failed;
+  const std::string printed = Read(log(prints));
+  EXPECT_LT(printed.find("started 'sh'"), printed.find("hello\n")) << printed;
+  EXPECT_NE(printed.find("exited with code 0"), std::string::npos) << printed;
 }
 
 TEST_F(JobRunnerTest, DaemonKilledWhileJobsRunTheNextOneReconnectsAndAppliesEveryOutcome) {
@@ -193,10 +233,10 @@ TEST_F(JobRunnerTest, RunnerKilledItsJobsHaveAnUnknownOutcome) {
     return RunnerPid(idempotent) > 0 && RunnerPid(not_idempotent) > 0 && !Read("runs.a").empty() &&
            !Read("runs.b").empty();
   }));
-  auto child = supervise::ReadChildRecord(
-      DefaultFileSystem(),
-      h_.dir().Path("data/run/job:" + std::to_string(not_idempotent) + ".child"));
+  auto child = ChildOf(not_idempotent);
   ASSERT_TRUE(child.ok());
+  // Their child records are slots of the runner's table (child_table.h), not a file per job.
+  EXPECT_EQ(JobFilesInRunDir(), std::vector<std::string>{});
   const int runner = child->shim_pid;
   ASSERT_EQ(::kill(runner, SIGKILL), 0);
   ASSERT_TRUE(WaitForState(not_idempotent, "interrupted")) << Job(not_idempotent).dump();

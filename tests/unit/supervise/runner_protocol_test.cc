@@ -41,6 +41,7 @@ TEST(RunnerProtocolTest, EventsRoundTrip) {
   for (const RunnerEvent& event :
        {RunnerEvent(RunnerStarted{.name = "job:7", .child_pid = 41}),
         RunnerEvent(RunnerExited{record}),
+        RunnerEvent(RunnerExited{.record = record, .kept = true}),
         RunnerEvent(RunnerRunning{.jobs = {{"job:1", 10}, {"job:2", 11}}}),
         RunnerEvent(RunnerRunning{}),
         RunnerEvent(RunnerRunning{.jobs = {{"job:3", 12}}, .forget = true}),
@@ -78,6 +79,19 @@ TEST(RunnerProtocolTest, ForgetIsAnOptionalFieldOfHelloAndItsAnswer) {
   ASSERT_FALSE(wrong_type.ok());
   EXPECT_NE(wrong_type.error().message().find("\"forget\" has the wrong type"), std::string::npos)
       << wrong_type.error().message();
+}
+
+// An older runner's `exited` has no "kept": the daemon must then remove the job's files.
+TEST(RunnerProtocolTest, KeptIsAnOptionalFieldOfExited) {
+  const ExitRecord exit{.name = "job:7", .shim_pid = 40, .exit_code = 0, .ended_ms = 2000};
+  const std::string record = exit.ToJson().dump();
+  auto old_exit = DecodeEvent(R"({"op":"exited","record":)" + record + "}");
+  ASSERT_TRUE(old_exit.ok()) << old_exit.error().ToString();
+  EXPECT_FALSE(std::get<RunnerExited>(*old_exit).kept);
+  auto kept = DecodeEvent(R"({"op":"exited","kept":true,"record":)" + record + "}");
+  ASSERT_TRUE(kept.ok()) << kept.error().ToString();
+  EXPECT_TRUE(std::get<RunnerExited>(*kept).kept);
+  EXPECT_EQ(EncodeEvent(RunnerExited{exit}).find("kept"), std::string::npos);  // as an old one's
 }
 
 // A refusal quotes an excerpt of the bad line; cut mid-character or holding stray bytes, it
