@@ -5,7 +5,7 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp]
+//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp] [--echo no|yes]
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -40,6 +40,13 @@ struct Options {
   int concurrency = 8;
   std::string runner = "per-job";  // [jobs] runner
   std::string parent_dir = "/tmp";  // where the daemon's temp data dir goes (see docs/benchmarks.md)
+  // Jobs (and the baseline) run `/bin/echo job` instead of `/bin/true`: each job then has
+  // output, so its log file is created (the baseline's output goes to /dev/null).
+  bool echo = false;
+
+  std::vector<std::string> Command() const {
+    return echo ? std::vector<std::string>{"/bin/echo", "job"} : std::vector<std::string>{"/bin/true"};
+  }
 };
 
 double Since(Clock::time_point start) {
@@ -130,15 +137,21 @@ int64_t SubmitFromClients(const Daemon& daemon, int clients, const json& body,
   return acknowledged;
 }
 
-double RawSpawnRate(int jobs, int concurrency) {
+double RawSpawnRate(const std::vector<std::string>& command, int jobs, int concurrency) {
+  std::vector<char*> argv;
+  for (const std::string& arg : command) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t to_null;
+  posix_spawn_file_actions_init(&to_null);
+  posix_spawn_file_actions_addopen(&to_null, 1, "/dev/null", O_WRONLY, 0);
   const auto start = Clock::now();
   int running = 0;
-  char true_path[] = "/bin/true";
-  char* argv[] = {true_path, nullptr};
   for (int started = 0; started < jobs || running > 0;) {
     if (started < jobs && running < concurrency) {
       pid_t pid = -1;
-      ::posix_spawn(&pid, true_path, nullptr, nullptr, argv, environ);
+      ::posix_spawn(&pid, argv[0], &to_null, nullptr, argv.data(), environ);
       ++started;
       ++running;
       continue;
@@ -146,7 +159,9 @@ double RawSpawnRate(int jobs, int concurrency) {
     ::wait(nullptr);
     --running;
   }
-  return jobs / Since(start);
+  const double rate = jobs / Since(start);
+  posix_spawn_file_actions_destroy(&to_null);
+  return rate;
 }
 
 // An ephemeral loopback port the kernel picks, free when this returns.
@@ -172,6 +187,7 @@ Options Parse(int argc, char** argv) {
     if (flag == "--concurrency") options.concurrency = std::stoi(argv[i + 1]);
     if (flag == "--runner") options.runner = argv[i + 1];
     if (flag == "--dir") options.parent_dir = argv[i + 1];
+    if (flag == "--echo") options.echo = std::string(argv[i + 1]) == "yes";
   }
   return options;
 }
@@ -183,26 +199,28 @@ int main(int argc, char** argv) {
   Daemon daemon(options, FreeLoopbackPort());
   const auto submit_start = Clock::now();
   const int64_t submits =
-      SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "hold"}},
+      SubmitFromClients(daemon, options.clients, {{"command", options.Command()}, {"queue", "hold"}},
                         [&](int64_t) { return Since(submit_start) >= options.seconds; });
   const double submit_rate = submits / Since(submit_start);
 
   const int64_t before = daemon.Succeeded();
   const auto run_start = Clock::now();
-  SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "run"}},
+  SubmitFromClients(daemon, options.clients, {{"command", options.Command()}, {"queue", "run"}},
                     [&](int64_t claimed) { return claimed >= options.jobs; });
   while (daemon.Succeeded() < before + options.jobs && Since(run_start) < 120) {
     // Not faster: each poll counts every job by state, CPU the jobs themselves would use.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const double end_to_end_rate = (daemon.Succeeded() - before) / Since(run_start);
-  const double raw_rate = RawSpawnRate(options.jobs, options.concurrency);
+  const double raw_rate = RawSpawnRate(options.Command(), options.jobs, options.concurrency);
+  const std::string what = options.echo ? "/bin/echo" : "/bin/true";
 
   std::printf("durable submits over HTTP (%d clients, %.0f s): %10.0f /s  (%lld acknowledged)\n",
               options.clients, options.seconds, submit_rate, static_cast<long long>(submits));
-  std::printf("completed /bin/true jobs (%d, concurrency %d):   %10.0f /s\n", options.jobs,
-              options.concurrency, end_to_end_rate);
-  std::printf("raw posix_spawn+wait of /bin/true (same):          %10.0f /s\n", raw_rate);
+  std::printf("completed %-9s jobs (%d, concurrency %d):   %10.0f /s\n", what.c_str(),
+              options.jobs, options.concurrency, end_to_end_rate);
+  std::printf("raw posix_spawn+wait of %-9s (same):          %10.0f /s\n", what.c_str(),
+              raw_rate);
   std::printf("end to end / raw:                                  %10.1f %%\n",
               100.0 * end_to_end_rate / raw_rate);
   return 0;
