@@ -43,7 +43,8 @@ class ChildTable {
   static Result<ChildTable> Open(const std::string& path);
 
   // Writes `record` into a free slot and returns the slot; nullopt if its frame is longer than
-  // a slot. An error if the write fails (the slot stays free).
+  // a slot. An error if the write fails (the slot stays free). A held orphan's slot of the same
+  // name is freed first: the daemon has judged that job, since it starts it again.
   Result<std::optional<size_t>> Put(const ChildRecord& record);
 
   // Frees `slot`, zeroing it on disk (its job was reaped). Best effort: a stale record names a
@@ -59,14 +60,19 @@ class ChildTable {
   std::vector<std::optional<ChildRecord>> slots_;
 };
 
-// The record for `name` in RUN_DIR's table, or else in RUN_DIR/NAME.child (a record too long
-// for a slot, or one written by a runner before the table). not_found if neither has it. If the
-// table has several (it should not), the latest started.
+// Every record for `name`: the slots of RUN_DIR's table that name it, then RUN_DIR/NAME.child
+// (a record too long for a slot, a failed slot write, or a daemon that does not read the
+// table). More than one means all but one are stale: they name processes that are gone.
+std::vector<ChildRecord> FindChildRecords(FileSystem& fs, const std::string& run_dir,
+                                          const std::string& name);
+// The latest started of them; not_found if there is none.
 Result<ChildRecord> FindChildRecord(FileSystem& fs, const std::string& run_dir,
                                     const std::string& name);
 
-// The valid records in a table's bytes, slot by slot (torn or empty slots skipped). Pure.
-std::vector<ChildRecord> ParseChildTable(std::string_view bytes);
+// The valid records in a table's bytes, slot by slot (torn or empty slots skipped); with
+// `name`, only that name's (the other slots are not parsed). Pure.
+std::vector<ChildRecord> ParseChildTable(std::string_view bytes,
+                                         std::optional<std::string_view> name = std::nullopt);
 
 // One slot's bytes for `record`: its frame padded with NULs; nullopt if longer than a slot. Pure.
 std::optional<std::string> EncodeChildSlot(const ChildRecord& record);

@@ -98,6 +98,11 @@ Result<std::optional<size_t>> ChildTable::Put(const ChildRecord& record) {
   if (!bytes) {
     return std::optional<size_t>();
   }
+  for (size_t held = 0; held < slots_.size(); ++held) {
+    if (slots_[held] && slots_[held]->name == record.name) {
+      Clear(held);
+    }
+  }
   const size_t slot = FreeSlot().value_or(slots_.size());
   REBOUND_RETURN_IF_ERROR(WriteSlot(fd_.get(), slot, *bytes));
   if (slot == slots_.size()) {

@@ -312,6 +312,7 @@ class JobRunner {
     connection_ready_ = ready;
     hello_pending_ = false;
     daemon_forgets_ = false;
+    daemon_reads_table_ = false;
     incoming_ = LineBuffer();
     outgoing_.clear();
     Add(Source::kConnection, connection_.get());
@@ -324,6 +325,7 @@ class JobRunner {
     connection_ready_ = false;
     hello_pending_ = false;
     daemon_forgets_ = false;
+    daemon_reads_table_ = false;
     outgoing_.clear();
   }
 
@@ -388,6 +390,7 @@ class JobRunner {
   // rather than blocking the loop for a whole fsync batch; ReportWritten answers it then.
   void Hello(const RunnerHello& hello) {
     daemon_forgets_ = hello.forget;
+    daemon_reads_table_ = hello.child_table;
     hello_pending_ = true;
     if (records_in_flight_ == 0) {
       AnswerHello();
@@ -525,7 +528,7 @@ class JobRunner {
                        .started_ms = job.started_ms};
     auto start_time = ProcessStartTime(job.pid);  // unreaped, so /proc/PID is still ours
     record.child_start_time = start_time.ok() ? *start_time : 0;
-    if (children_) {
+    if (children_ && daemon_reads_table_) {
       auto slot = children_->Put(record);
       if (slot.ok() && *slot) {
         job.child_slot = *slot;
@@ -809,6 +812,7 @@ class JobRunner {
   bool connection_ready_ = false;  // an accepted daemon hears nothing before its hello
   bool hello_pending_ = false;     // answered once no exit record is in flight
   bool daemon_forgets_ = false;    // its hello said it sends `forget` once an outcome is stored
+  bool daemon_reads_table_ = false;  // its hello said it reads children_ (else NAME.child)
   LineBuffer incoming_;
   std::string outgoing_;
   std::map<std::string, RunningJob> jobs_;

@@ -121,8 +121,8 @@ class RunnerLauncher final : public ProcessLauncher {
   // Jobs whose `exited` came over the current connection and that the runner keeps in memory
   // until `forget` (it writes them to disk if the connection ends first).
   std::set<std::string> told_exits_;
-  // Of told_exits_, those the runner said left no file in the run directory (`kept`): their
-  // discard removes nothing on disk, only sends forget.
+  // Of told_exits_, those whose child record the runner said is in its table (`kept`): their
+  // discard removes no NAME.child.
   std::set<std::string> kept_exits_;
   // The runner's answer to this connection's hello said it understands `forget`; an older
   // runner would refuse it (it writes every exit to disk instead).

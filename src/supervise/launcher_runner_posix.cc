@@ -84,21 +84,29 @@ int ConnectUnix(const std::string& path) {
 // so the leader it signals is the process the record names even if its pid was reused since.
 // The group's other members are then killed by pgid: the group (and so its id) lives on as
 // long as any of them does.
-bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
-  auto child = FindChildRecord(fs, run_dir, name);
-  if (!child.ok() || child->child_pid <= 0) {
+bool KillRecordedProcessGroup(const ChildRecord& child) {
+  if (child.child_pid <= 0) {
     return false;
   }
-  UniqueFd pidfd(RunnerPidfdOpen(child->child_pid));
-  auto start_time = ProcessStartTime(child->child_pid);
-  if (!pidfd.IsOpen() || !start_time.ok() || *start_time != child->child_start_time) {
+  UniqueFd pidfd(RunnerPidfdOpen(child.child_pid));
+  auto start_time = ProcessStartTime(child.child_pid);
+  if (!pidfd.IsOpen() || !start_time.ok() || *start_time != child.child_start_time) {
     return false;
   }
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) {
     return false;  // it ended as we looked
   }
-  (void)::kill(-child->child_pid, SIGKILL);
+  (void)::kill(-child.child_pid, SIGKILL);
   return true;
+}
+
+// Every record of the name is tried (a stale one names a process that is gone).
+bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
+  bool killed = false;
+  for (const ChildRecord& child : FindChildRecords(fs, run_dir, name)) {
+    killed = KillRecordedProcessGroup(child) || killed;
+  }
+  return killed;
 }
 
 ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
@@ -208,7 +216,7 @@ Status RunnerLauncher::ConnectToLiveRunner() {
 
 // The answer to hello lists what runs; anything later (exits) goes through OnReadable.
 Status RunnerLauncher::AskWhatRuns() {
-  Status sent = Send(RunnerHello{.forget = true});
+  Status sent = Send(RunnerHello{.forget = true, .child_table = true});
   while (sent.ok()) {
     std::optional<std::string> line = incoming_.NextLine();
     if (!line) {
@@ -337,7 +345,7 @@ Status RunnerLauncher::StartRunner() {
   }
   REBOUND_RETURN_IF_ERROR(Connected(pid, pidfd, pair[0]));
   // Not waited for: its answer (OnEvent) comes before any exit the runner keeps in memory.
-  return Send(RunnerHello{.forget = true});
+  return Send(RunnerHello{.forget = true, .child_table = true});
 }
 
 // `socket` may be -1: a live runner not connected yet.
@@ -605,8 +613,10 @@ void RunnerLauncher::DiscardRecords(const std::string& name) {
   if (jobs_.contains(name)) {
     return;
   }
+  // NAME.exit even for a kept exit: a runner told to stop writes what it keeps at once, while
+  // still connected. A kept exit's child record is in the table, never in NAME.child.
+  (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
   if (kept_exits_.erase(name) == 0) {
-    (void)fs_.RemoveFile(ExitRecordPath(options_.run_dir, name));
     (void)fs_.RemoveFile(ChildRecordPath(options_.run_dir, name));
   }
   if (told_exits_.erase(name) > 0 && socket_ >= 0) {

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/spawn.h"
+#include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
@@ -245,7 +246,8 @@ ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid, const 
 
 ShimLauncher::RecordedChild ShimLauncher::KillRecordedChild(const std::string& name,
                                                             std::optional<int> shim_pid) {
-  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
+  // The job runner's records are in its table (a job it ran before `runner` became "per-job").
+  auto child = FindChildRecord(fs_, options_.run_dir, name);
   if (!child.ok() || (shim_pid && child->shim_pid != *shim_pid)) {
     return RecordedChild::kNoRecord;
   }
@@ -318,7 +320,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
     // by the watch (a failure here is retried, and handled, by WatchRespawns).
     (void)WatchChildRecords();
   }
-  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
+  auto child = FindChildRecord(fs_, options_.run_dir, spec.name);
   if (!child.ok()) {
     return AdoptStartingShim(spec, std::move(on_exit));
   }

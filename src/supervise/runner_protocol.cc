@@ -115,7 +115,14 @@ std::string EncodeRequest(const RunnerRequest& request) {
     return Line({{"op", "forget"}, {"name", forget->name}});
   }
   const auto& hello = std::get<RunnerHello>(request);
-  return Line(hello.forget ? json{{"op", "hello"}, {"forget", true}} : json{{"op", "hello"}});
+  json message = {{"op", "hello"}};
+  if (hello.forget) {
+    message["forget"] = true;
+  }
+  if (hello.child_table) {
+    message["child_table"] = true;
+  }
+  return Line(message);
 }
 
 Result<RunnerRequest> DecodeRequest(std::string_view line) {
@@ -137,6 +144,8 @@ Result<RunnerRequest> DecodeRequest(std::string_view line) {
   if (op == "hello") {
     RunnerHello hello;
     REBOUND_ASSIGN_OR_RETURN(hello.forget, OptionalField<bool>(message, "forget", false));
+    REBOUND_ASSIGN_OR_RETURN(hello.child_table,
+                             OptionalField<bool>(message, "child_table", false));
     return RunnerRequest(hello);
   }
   if (op == "forget") {

@@ -56,6 +56,10 @@ struct RunnerHello {
   // the exits it tells it in memory. An older daemon's hello lacks it (false): its runner
   // writes every exit to disk first, as before `forget` existed.
   bool forget = false;
+  // This daemon finds child records in the runner's child table (child_table.h). An older
+  // daemon's hello lacks it (false): the runner then writes NAME.child for each job it starts
+  // while that daemon is connected, which is all such a daemon reads.
+  bool child_table = false;
   bool operator==(const RunnerHello&) const = default;
 };
 

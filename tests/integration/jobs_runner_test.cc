@@ -140,8 +140,8 @@ TEST_F(JobRunnerTest, ManyJobsRunAsChildrenOfOneRunner) {
       << CommandLine(runner);
   EXPECT_EQ(ParentOf(runner), h_.daemon_pid());
   // No file of a job is left in the run directory: exits stay in the runner's memory until
-  // their outcomes are stored. The runner stays for more.
-  EXPECT_EQ(JobFilesInRunDir(), std::vector<std::string>{});
+  // their outcomes are stored (or are removed once stored). The runner stays for more.
+  EXPECT_TRUE(WaitUntil([&] { return JobFilesInRunDir().empty(); }));
   EXPECT_TRUE(DefaultFileSystem().Exists(h_.dir().Path("data/run/job:runner.children")));
 }
 
@@ -189,6 +189,19 @@ TEST_F(JobRunnerTest, ALogIsCreatedOnlyForOutputOrAFailure) {
   const std::string printed = Read(log(prints));
   EXPECT_LT(printed.find("started 'sh'"), printed.find("hello\n")) << printed;
   EXPECT_NE(printed.find("exited with code 0"), std::string::npos) << printed;
+}
+
+// A silent attempt after one that left a log rotates it as ever, and writes its own notes:
+// the log never ends with an earlier attempt's failure while the job succeeded.
+TEST_F(JobRunnerTest, ASilentRetryAfterALoggedFailureStillGetsItsOwnLog) {
+  const int64_t id = Submit("[ -e tried.$REBOUND_JOB_ID ] && exit 0; touch tried.$REBOUND_JOB_ID; exit 75",
+                            {{"retry", {{"max_attempts", 2}, {"initial", "10ms"}}}});
+  ASSERT_TRUE(WaitForState(id, "succeeded")) << Job(id).dump();
+  EXPECT_EQ(Job(id)["attempt"], 2);
+  const std::string log = "data/logs/job:" + std::to_string(id) + ".log";
+  EXPECT_NE(Read(log + ".1").find("exited with code 75"), std::string::npos) << Read(log + ".1");
+  EXPECT_NE(Read(log).find("exited with code 0"), std::string::npos) << Read(log);
+  EXPECT_EQ(Read(log).find("code 75"), std::string::npos) << Read(log);
 }
 
 TEST_F(JobRunnerTest, DaemonKilledWhileJobsRunTheNextOneReconnectsAndAppliesEveryOutcome) {
@@ -287,6 +300,27 @@ TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempoten
   h_.Start();
   ASSERT_TRUE(WaitUntil([&] { return Read("runs") == "run\nrun\n"; }))
       << Job(id).dump() << h_.DaemonLog();
+  EXPECT_EQ(Job(id)["attempt"], 2);
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
+  EXPECT_TRUE(WaitForState(id, "cancelled"));
+}
+
+// Switched to a shim per attempt while the runner still runs a job (left running by a graceful
+// stop): the per-job daemon finds the job's child record in the runner's table, kills that
+// orphan (nobody would record its end) and runs the job again under a shim, never twice at once.
+TEST_F(JobRunnerTest, SwitchedToPerJobTheRunnersOrphanIsKilledBeforeTheJobRunsAgain) {
+  const int64_t id = Submit("echo $$ >> pids; sleep 30", {{"queue", "wide"}});
+  ASSERT_TRUE(WaitUntil([&] { return RunnerPid(id) > 0 && !Read("pids").empty(); }));
+  const int first = ChildOf(id)->child_pid;
+  ASSERT_EQ(h_.Terminate(), 0);
+  ASSERT_FALSE(IsGoneOrZombie(first)) << "a graceful stop leaves the job running";
+  h_.Start(std::string("[jobs]\nrunner = \"per-job\"\n\n") + kQueueAndService);
+  auto runs = [&] {
+    const std::string pids = Read("pids");
+    return std::count(pids.begin(), pids.end(), '\n');
+  };
+  ASSERT_TRUE(WaitUntil([&] { return runs() == 2; })) << Job(id).dump() << h_.DaemonLog();
+  EXPECT_TRUE(WaitUntil([&] { return IsGoneOrZombie(first); })) << "the orphan was killed";
   EXPECT_EQ(Job(id)["attempt"], 2);
   EXPECT_EQ(Send("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").first, 202);
   EXPECT_TRUE(WaitForState(id, "cancelled"));
@@ -420,8 +454,8 @@ class RunnerClient {
     }
   }
   // The first message of a daemon; `forget`: it says it sends `forget` (keep exits in memory).
-  supervise::RunnerRunning Hello(bool forget) {
-    Send(supervise::RunnerHello{.forget = forget});
+  supervise::RunnerRunning Hello(bool forget, bool child_table = true) {
+    Send(supervise::RunnerHello{.forget = forget, .child_table = child_table});
     auto running = Next(2);
     EXPECT_TRUE(running.has_value());
     return running ? std::get<supervise::RunnerRunning>(*running) : supervise::RunnerRunning{};
@@ -431,9 +465,12 @@ class RunnerClient {
                                 .command = {"/bin/true"},
                                 .log_path = run_dir_ + "/../" + name + ".log"});
   }
-  void RunTrue(const std::string& name) {
+  // The `exited` it answers with.
+  supervise::RunnerExited RunTrue(const std::string& name) {
     StartTrue(name);
-    ASSERT_TRUE(Next(1).has_value());  // exited
+    auto exited = Next(1);
+    EXPECT_TRUE(exited.has_value());
+    return exited ? std::get<supervise::RunnerExited>(*exited) : supervise::RunnerExited{};
   }
   // The `exited` lines waiting in the socket, read without taking them (MSG_PEEK).
   std::set<std::string> PeekExited() {
@@ -495,8 +532,9 @@ TEST(JobRunnerRecordsTest, AnExitIsKeptInMemoryUntilForgetAndWrittenIfTheDaemonG
   RunnerClient client(dir.path());
   ASSERT_TRUE(client.IsConnected());
   EXPECT_TRUE(client.Hello(/*forget=*/true).forget);  // this runner understands forget
-  client.RunTrue("job:1");
-  client.RunTrue("job:2");
+  // `kept`: no file of the job in the run dir (its child record was a slot of the table).
+  EXPECT_TRUE(client.RunTrue("job:1").kept);
+  EXPECT_TRUE(client.RunTrue("job:2").kept);
   EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:1")));
   EXPECT_FALSE(DefaultFileSystem().Exists(client.ExitRecord("job:2")));
   client.Send(supervise::RunnerForget{.name = "job:1"});
@@ -514,9 +552,15 @@ TEST(JobRunnerRecordsTest, AnOlderDaemonIsToldOfEachExitOnlyOnceItIsOnDisk) {
   TempDir dir;
   RunnerClient client(dir.path());
   ASSERT_TRUE(client.IsConnected());
-  client.Hello(/*forget=*/false);
-  client.RunTrue("job:1");
+  client.Hello(/*forget=*/false, /*child_table=*/false);
+  EXPECT_FALSE(client.RunTrue("job:1").kept);
   EXPECT_TRUE(supervise::ReadExitRecord(DefaultFileSystem(), client.ExitRecord("job:1")).ok());
+  // Nor does such a daemon read the child table: the child record went to NAME.child.
+  EXPECT_TRUE(supervise::ReadChildRecord(DefaultFileSystem(), dir.Path("run/job:1.child")).ok());
+  EXPECT_TRUE(supervise::ParseChildTable(DefaultFileSystem()
+                                             .ReadFile(supervise::ChildTablePath(dir.Path("run")))
+                                             .value_or(""))
+                  .empty());
 }
 
 // An exit the runner keeps in memory must be wholly in the socket, which the daemon reads even

@@ -110,11 +110,23 @@ TEST_F(ChildTableTest, AnOrphanThatEndedLaterGivesItsSlotBack) {
   EXPECT_EQ(Bytes().size(), kChildTableSlotBytes);
 }
 
+// A held orphan's slot of the name being started again is freed: the daemon judged that job.
+TEST_F(ChildTableTest, StartingANameAgainFreesItsHeldOrphanSlot) {
+  Write(Slot(LiveRecord("job:1", /*runner_pid=*/1)));
+  auto table = ChildTable::Open(path_);
+  ASSERT_TRUE(table.ok()) << table.error().ToString();
+  const ChildRecord again = Record("job:1", 43, 9);
+  EXPECT_EQ(table->Put(again).value(), std::optional<size_t>(0));
+  EXPECT_EQ(ParseChildTable(Bytes()), std::vector<ChildRecord>{again});
+}
+
 TEST_F(ChildTableTest, FindLooksInTheTableThenInTheJobsOwnFile) {
   Write(Slot(Record("job:1", 41, 7, 1000)) + Slot(Record("job:1", 51, 7, 2000)));
   ASSERT_TRUE(WriteChildRecord(fs_, ChildRecordPath(dir_.path(), "job:2"), Record("job:2", 42, 8))
                   .ok());
   EXPECT_EQ(FindChildRecord(fs_, dir_.path(), "job:1").value().child_pid, 51) << "the latest";
+  EXPECT_EQ(FindChildRecords(fs_, dir_.path(), "job:1").size(), 2u) << "every one, to kill";
+  EXPECT_EQ(ParseChildTable(Bytes(), "job:2"), std::vector<ChildRecord>{});
   EXPECT_EQ(FindChildRecord(fs_, dir_.path(), "job:2").value().child_pid, 42);
   EXPECT_EQ(FindChildRecord(fs_, dir_.path(), "job:3").error().category(), ErrorCategory::kNotFound);
 }

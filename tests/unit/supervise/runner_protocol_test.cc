@@ -21,6 +21,7 @@ TEST(RunnerProtocolTest, RequestsRoundTripAsSingleLines) {
   for (const RunnerRequest& request :
        {RunnerRequest(SampleStart()), RunnerRequest(RunnerSignal{.name = "job:7", .signal = 15}),
         RunnerRequest(RunnerHello{}), RunnerRequest(RunnerHello{.forget = true}),
+        RunnerRequest(RunnerHello{.forget = true, .child_table = true}),
         RunnerRequest(RunnerForget{.name = "job:7"})}) {
     const std::string line = EncodeRequest(request);
     ASSERT_EQ(line.back(), '\n');
