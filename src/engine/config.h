@@ -88,9 +88,9 @@ struct Config {
   std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
-  // [jobs] runner: "per-job" (a shim per attempt, the default) or "shared" (one long-lived job
-  // runner; opt-in while its connection handling matures: docs/jobs.md).
-  bool job_runner_shared = false;
+  // [jobs] runner: "shared" (one long-lived job runner, the default) or "per-job" (a shim per
+  // attempt: one job's failure of its supervisor cannot touch another's; docs/jobs.md).
+  bool job_runner_shared = true;
   SnapshotSettings snapshots;            // [snapshots]
   SyncSettings sync;                     // [sync]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits

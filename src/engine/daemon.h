@@ -49,8 +49,8 @@ namespace rebound::engine {
 struct DaemonOptions {
   Config config;
   std::string rebound_binary;  // provides `rebound shim`
-  // Provides `rebound runner` for durable jobs ([jobs] runner = "shared"); empty: the jobs
-  // run under a shim each, as with runner = "per-job".
+  // Provides `rebound runner` for durable jobs ([jobs] runner = "shared", the default); empty:
+  // the jobs run under a shim each, as with runner = "per-job".
   std::string runner_binary = {};
 };
 

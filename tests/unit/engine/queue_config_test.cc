@@ -65,7 +65,8 @@ TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
 }
 
 TEST(QueueConfigTest, JobRunnerIsSharedByDefaultOrPerJob) {
-  EXPECT_FALSE(ParseQueues("")->job_runner_shared);  // a shim per attempt unless opted in
+  EXPECT_TRUE(ParseQueues("")->job_runner_shared);  // one runner unless per-job is asked for
+  EXPECT_TRUE(ParseQueues("[jobs]\nretention = \"1d\"\n")->job_runner_shared);
   EXPECT_TRUE(ParseQueues("[jobs]\nrunner = \"shared\"\n")->job_runner_shared);
   EXPECT_FALSE(ParseQueues("[jobs]\nrunner = \"per-job\"\n")->job_runner_shared);
   const std::string error = QueueErrorOf("[jobs]\nrunner = \"pooled\"\n");
