@@ -412,6 +412,81 @@ TEST_P(JobsTest, CliLogsFollowPrintsOutputUntilTheJobEnds) {
   EXPECT_EQ(State(id), "succeeded");
 }
 
+// The launcher changed across a restart while a job runs: an upgrade to a release whose default
+// is the shared runner (from a shim per attempt), or a person switching `[jobs] runner`. The
+// job started under the old launcher is re-adopted from it and followed to its end, neither
+// killed nor run again; the next job runs under the new one.
+class LauncherSwitchTest : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(LauncherSwitchTest, RunningJobIsAdoptedFromTheLauncherThatStartedIt) {
+  const auto& [before, after] = GetParam();
+  DaemonHarness h;
+  h.Start(RunnerTable(before) + kQueues);
+  auto submit = [&](const std::string& script, const json& extra = json::object()) {
+    json body = extra;
+    body["command"] = {"sh", "-c", script};
+    body["cwd"] = h.dir().Path("");
+    auto [status, job] = h.PostJson("/v1/jobs", body.dump());
+    EXPECT_EQ(status, 201) << job.dump();
+    return job.value("id", int64_t{-1});
+  };
+  auto read = [&](const std::string& name) {
+    return DefaultFileSystem().ReadFile(h.dir().Path(name)).value_or("");
+  };
+  auto state = [&](int64_t id) {
+    return h.GetJson("/v1/jobs/" + std::to_string(id)).second.value("state", "");
+  };
+  const int64_t id = submit("echo run >> runs; while [ ! -e go ]; do sleep 0.05; done; exit 3",
+                            {{"idempotent", false}});
+  const int64_t graceful = submit("echo run >> runs.g; while [ ! -e go ]; do sleep 0.05; done");
+  const int64_t cancelled = submit("echo $$ > pid.c; exec sleep 30");
+  ASSERT_TRUE(WaitUntil([&] {
+    return !read("runs").empty() && !read("runs.g").empty() && !read("pid.c").empty() &&
+           !read("data/run/job:" + std::to_string(id) + ".child").empty();
+  }));
+  h.Kill();
+  h.WriteConfig(RunnerTable(after) + kQueues);
+  h.Start();
+  const int status = h.Terminate();  // and a graceful stop and start on top
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << h.DaemonLog();
+  h.Start();
+  EXPECT_EQ(state(id), "running") << h.DaemonLog();
+  EXPECT_EQ(state(graceful), "running") << h.DaemonLog();
+  // Signals reach the job through the launcher that runs it.
+  EXPECT_EQ(h.PostJson("/v1/jobs/" + std::to_string(cancelled) + "/cancel", "").first, 202);
+  ASSERT_TRUE(WaitUntil([&] { return state(cancelled) == "cancelled"; })) << h.DaemonLog();
+  EXPECT_TRUE(WaitUntil([&] { return !ProcessAlive(std::stoi(read("pid.c"))); }));
+  std::ofstream(h.dir().Path("go")) << "go";
+  ASSERT_TRUE(WaitUntil([&] { return state(id) == "failed"; }))
+      << h.GetJson("/v1/jobs/" + std::to_string(id)).second.dump() << h.DaemonLog();
+  EXPECT_EQ(h.GetJson("/v1/jobs/" + std::to_string(id)).second["last_exit"]["code"], 3);
+  ASSERT_TRUE(WaitUntil([&] { return state(graceful) == "succeeded"; })) << h.DaemonLog();
+  EXPECT_EQ(read("runs"), "run\n");
+  EXPECT_EQ(read("runs.g"), "run\n");
+  const int64_t next = submit("echo $PPID > parent.next");
+  ASSERT_TRUE(WaitUntil([&] { return state(next) == "succeeded"; })) << h.DaemonLog();
+  // The next job runs under the new launcher: its parent is a runner, or a shim (which may
+  // have exited already, its /proc entry gone).
+  const std::string parent = std::to_string(std::stoi(read("parent.next")));
+  std::string cmdline = DefaultFileSystem().ReadFile("/proc/" + parent + "/cmdline").value_or("");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  if (after == "per-job") {
+    EXPECT_TRUE(cmdline.empty() || cmdline.find(" shim --name job:") != std::string::npos)
+        << cmdline;
+  } else {
+    EXPECT_NE(cmdline.find(" runner --run-dir "), std::string::npos) << cmdline;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Upgrades, LauncherSwitchTest,
+    ::testing::Values(std::pair<std::string, std::string>{"per-job", "default"},
+                      std::pair<std::string, std::string>{"shared", "per-job"}),
+    [](const auto& info) {
+      return info.param.first == "per-job" ? std::string("FromShimPerJobToDefaultRunner")
+                                           : std::string("FromSharedRunnerToShimPerJob");
+    });
+
 TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
   DaemonHarness h;
   h.Start("[jobs]\nretention = \"1s\"\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n");

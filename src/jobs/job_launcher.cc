@@ -1,0 +1,105 @@
+#include "jobs/job_launcher.h"
+
+#include "supervise/exit_record.h"
+#include "supervise/launcher_shim.h"
+#include "supervise/process_info.h"
+
+namespace rebound::jobs {
+namespace {
+
+using supervise::Adoption;
+using supervise::AdoptOutcome;
+using supervise::ProcessLauncher;
+
+// "rebound runner --run-dir RUN_DIR ...": the job runner of this run directory, whichever
+// binary provides it (the command line the runner launcher looks for too).
+bool IsJobRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
+  const std::vector<std::string> args = supervise::ProcessCommandLine(fs, pid);
+  return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
+}
+
+}  // namespace
+
+JobLauncher::JobLauncher(ProcessLauncher& configured, ProcessLauncher& shims,
+                         ProcessLauncher& runner, JobLauncherOptions options, FileSystem& fs)
+    : configured_(configured),
+      shims_(shims),
+      runner_(runner),
+      options_(std::move(options)),
+      fs_(fs) {}
+
+ProcessLauncher* JobLauncher::RecordedLauncher(const std::string& name) {
+  auto child = supervise::ReadChildRecord(fs_, supervise::ChildRecordPath(options_.run_dir, name));
+  if (!child.ok()) {
+    return nullptr;
+  }
+  if (supervise::IsShimFor(fs_, child->shim_pid, name, options_.run_dir)) {
+    return &shims_;
+  }
+  if (IsJobRunnerFor(fs_, child->shim_pid, options_.run_dir)) {
+    return &runner_;
+  }
+  return nullptr;
+}
+
+ProcessLauncher& JobLauncher::For(const std::string& name) {
+  if (!other_.contains(name)) {
+    return configured_;
+  }
+  return &configured_ == &shims_ ? runner_ : shims_;
+}
+
+Result<Adoption> JobLauncher::AdoptUnder(ProcessLauncher& launcher,
+                                         const supervise::ServiceSpec& spec,
+                                         supervise::ExitCallback on_exit) {
+  auto adoption = launcher.Adopt(spec, std::move(on_exit));
+  if (&launcher != &configured_ && adoption.ok() &&
+      adoption->outcome != AdoptOutcome::kNothingFound) {
+    other_.insert(spec.name);  // its signals, exit and records are that launcher's
+  }
+  return adoption;
+}
+
+Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
+                                    supervise::ExitCallback on_exit) {
+  other_.erase(spec.name);
+  if (ProcessLauncher* recorded = RecordedLauncher(spec.name)) {
+    return AdoptUnder(*recorded, spec, std::move(on_exit));
+  }
+  // No live process named by NAME.child. A shim started just before the last daemon died may
+  // not have written it yet: the shim launcher finds such a shim by its command line and
+  // changes nothing when there is none. Else the configured launcher judges by the records.
+  if (&configured_ != &shims_ && !fs_.Exists(supervise::ChildRecordPath(options_.run_dir,
+                                                                        spec.name))) {
+    auto starting = AdoptUnder(shims_, spec, on_exit);
+    if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
+      return starting;
+    }
+  }
+  return AdoptUnder(configured_, spec, std::move(on_exit));
+}
+
+Result<supervise::LaunchedProcess> JobLauncher::Launch(const supervise::ServiceSpec& spec,
+                                                       supervise::ExitCallback on_exit) {
+  other_.erase(spec.name);
+  return configured_.Launch(spec, std::move(on_exit));
+}
+
+Status JobLauncher::Signal(const std::string& name, int signal) {
+  return For(name).Signal(name, signal);
+}
+
+Status JobLauncher::Kill(const std::string& name) { return For(name).Kill(name); }
+
+std::optional<int> JobLauncher::ChildPid(const std::string& name) {
+  return For(name).ChildPid(name);
+}
+
+// Called once the outcome is committed (or before a new attempt): the last call that needs the
+// launcher of the attempt that ended; the next attempt is the configured launcher's.
+void JobLauncher::DiscardRecords(const std::string& name) {
+  For(name).DiscardRecords(name);
+  other_.erase(name);
+}
+
+}  // namespace rebound::jobs
