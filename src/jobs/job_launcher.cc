@@ -69,8 +69,8 @@ Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
   // No live process named by NAME.child. A shim started just before the last daemon died may
   // not have written it yet: the shim launcher finds such a shim by its command line and
   // changes nothing when there is none. Else the configured launcher judges by the records.
-  if (&configured_ != &shims_ && !fs_.Exists(supervise::ChildRecordPath(options_.run_dir,
-                                                                        spec.name))) {
+  if (&configured_ != &shims_ &&
+      !fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
     auto starting = AdoptUnder(shims_, spec, on_exit);
     if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
       return starting;

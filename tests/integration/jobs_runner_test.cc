@@ -256,7 +256,9 @@ TEST_F(JobRunnerTest, DaemonAndRunnerKilledTogetherTheNextDaemonRetriesIdempoten
 // the daemon sees its connection end while the runner lives. It must reconnect, not judge
 // the runner dead: the job is neither killed nor given an unknown outcome.
 TEST_F(JobRunnerTest, LostConnectionToALiveRunnerReconnectsAndKeepsItsJobs) {
-  const int64_t id = Submit("echo run >> runs; while [ ! -e go ]; do sleep 0.05; done; exit 7",
+  // Waits for `go`, or ends once the temp dir is gone: a test killed midway leaks no job.
+  const int64_t id = Submit(
+      "echo run >> runs; while [ ! -e go ] && [ -e runs ]; do sleep 0.05; done; exit 7",
                             {{"queue", "wide"}, {"idempotent", false}});
   ASSERT_TRUE(WaitUntil([&] { return RunnerPid(id) > 0 && !Read("runs").empty(); }));
   const int runner = RunnerPid(id);

@@ -355,7 +355,9 @@ TEST_P(JobsTest, CliSubmitsListsAndShows) {
 // A graceful stop (SIGTERM, as `make demo`'s Ctrl-C) leaves running jobs running: the next
 // daemon re-adopts them and nothing runs twice (docs/jobs.md, "Crashes and restarts").
 TEST_P(JobsTest, GracefulStopLeavesARunningJobToTheNextDaemon) {
-  const int64_t id = Submit(Shell("echo started >> runs; while [ ! -e go ]; do sleep 0.05; done"));
+  // Waits for `go`, or ends once the temp dir is gone: a test killed midway leaks no job.
+  const int64_t id =
+      Submit(Shell("echo started >> runs; while [ ! -e go ] && [ -e runs ]; do sleep 0.05; done"));
   ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));
   ASSERT_TRUE(WaitForState(id, "running"));
   const int status = h_.Terminate();
@@ -436,9 +438,12 @@ TEST_P(LauncherSwitchTest, RunningJobIsAdoptedFromTheLauncherThatStartedIt) {
   auto state = [&](int64_t id) {
     return h.GetJson("/v1/jobs/" + std::to_string(id)).second.value("state", "");
   };
-  const int64_t id = submit("echo run >> runs; while [ ! -e go ]; do sleep 0.05; done; exit 3",
-                            {{"idempotent", false}});
-  const int64_t graceful = submit("echo run >> runs.g; while [ ! -e go ]; do sleep 0.05; done");
+  // Each waits for `go`, or ends once the temp dir is gone: a test killed midway leaks no job.
+  const int64_t id = submit(
+      "echo run >> runs; while [ ! -e go ] && [ -e runs ]; do sleep 0.05; done; exit 3",
+      {{"idempotent", false}});
+  const int64_t graceful =
+      submit("echo run >> runs.g; while [ ! -e go ] && [ -e runs.g ]; do sleep 0.05; done");
   const int64_t cancelled = submit("echo $$ > pid.c; exec sleep 30");
   ASSERT_TRUE(WaitUntil([&] {
     return !read("runs").empty() && !read("runs.g").empty() && !read("pid.c").empty() &&

@@ -75,6 +75,32 @@ TEST(QueueConfigTest, JobRunnerIsSharedByDefaultOrPerJob) {
   EXPECT_NE(error.find("per-job"), std::string::npos) << error;
 }
 
+// DATA_DIR/run/job:runner.sock must fit a unix socket address (107 bytes), or no job could start.
+TEST(QueueConfigTest, ARunnerSocketTooLongFallsBackToShimsByDefaultAndIsAnErrorWhenAskedFor) {
+  const std::string long_dir = "/srv/" + std::string(90, 'd');
+  const std::string daemon = "[daemon]\ndata_dir = \"" + long_dir + "\"\n";
+  auto fallback = ParseQueues(daemon);
+  ASSERT_TRUE(fallback.ok()) << fallback.error().message();
+  EXPECT_FALSE(fallback->job_runner_shared);
+  const std::string socket = long_dir + "/run/job:runner.sock";
+  EXPECT_NE(fallback->job_runner_fallback.find(socket + " would be 115 bytes"), std::string::npos)
+      << fallback->job_runner_fallback;
+  EXPECT_NE(fallback->job_runner_fallback.find("runner = \"per-job\""), std::string::npos);
+  const std::string error = QueueErrorOf(daemon + "[jobs]\nrunner = \"shared\"\n");
+  EXPECT_NE(error.find("rebound.toml:6: jobs.runner: the job runner's socket"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("use a shorter [daemon] data_dir, or runner = \"per-job\""),
+            std::string::npos)
+      << error;
+  auto per_job = ParseQueues(daemon + "[jobs]\nrunner = \"per-job\"\n");
+  ASSERT_TRUE(per_job.ok()) << per_job.error().message();
+  EXPECT_TRUE(per_job->job_runner_fallback.empty());  // asked for: nothing to warn of
+  auto fits = ParseQueues("[daemon]\ndata_dir = \"/srv/" + std::string(82, 'd') + "\"\n");
+  ASSERT_TRUE(fits.ok());
+  EXPECT_TRUE(fits->job_runner_shared);  // 5 + 82 + 20 = 107 bytes: just fits
+  EXPECT_TRUE(fits->job_runner_fallback.empty());
+}
+
 TEST(QueueConfigTest, RatesPerSecondMinuteHour) {
   EXPECT_DOUBLE_EQ(*ParseRate("10/s"), 10);
   EXPECT_DOUBLE_EQ(*ParseRate("120/m"), 2);
