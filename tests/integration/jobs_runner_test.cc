@@ -33,7 +33,7 @@ using nlohmann::json;
 constexpr const char* kQueueAndService =
     "[queues.wide]\nconcurrency = 16\n\n"
     "[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
-// The shared runner is opt-in (the default is a shim per attempt).
+// Named, not left to the default (which it is): these tests are of the runner.
 const std::string kRunnerConfig = std::string("[jobs]\nrunner = \"shared\"\n\n") + kQueueAndService;
 
 // A process that is gone or only a zombie (an orphan nobody has reaped yet) runs no more.
