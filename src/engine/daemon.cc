@@ -216,6 +216,7 @@ void Daemon::OpenJobs(FileSystem& fs) {
   if (!options_.config.job_runner_fallback.empty()) {
     spdlog::warn("jobs: {}", options_.config.job_runner_fallback);
   }
+  job_runner_shared_ = options_.config.job_runner_shared;
   Reactor* reactor = reactor_.get();
   jobs_ = std::make_unique<jobs::JobService>(
       jobs::JobServiceOptions{

@@ -492,6 +492,31 @@ INSTANTIATE_TEST_SUITE_P(
                                            : std::string("FromSharedRunnerToShimPerJob");
     });
 
+// `[jobs] runner` is read at start: a reload that changes it says so and changes nothing.
+TEST(JobsReloadTest, AReloadChangingTheRunnerWarnsAndKeepsTheLauncherInUse) {
+  DaemonHarness h;
+  h.Start(kQueues);
+  h.WriteConfig(RunnerTable("per-job") + kQueues);
+  ::kill(h.daemon_pid(), SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return h.DaemonLog().find("[jobs] runner changed in " + h.dir().Path("rebound.toml") +
+                              ": it takes effect at the next start of rebound; new job "
+                              "attempts go on under the shared job runner") != std::string::npos;
+  })) << h.DaemonLog();
+  json body = {{"command", {"sh", "-c", "echo $PPID > parent"}}, {"cwd", h.dir().Path("")}};
+  ASSERT_EQ(h.PostJson("/v1/jobs", body.dump()).first, 201);
+  std::string parent;
+  ASSERT_TRUE(WaitUntil([&] {
+    parent = DefaultFileSystem().ReadFile(h.dir().Path("parent")).value_or("");
+    return !parent.empty();
+  }));
+  std::string cmdline = DefaultFileSystem()
+                            .ReadFile("/proc/" + std::to_string(std::stoi(parent)) + "/cmdline")
+                            .value_or("");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  EXPECT_NE(cmdline.find(" runner --run-dir "), std::string::npos) << cmdline;
+}
+
 TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
   DaemonHarness h;
   h.Start("[jobs]\nretention = \"1s\"\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n");
