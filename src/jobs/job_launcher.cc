@@ -1,5 +1,8 @@
 #include "jobs/job_launcher.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
@@ -28,18 +31,18 @@ JobLauncher::JobLauncher(ProcessLauncher& configured, ProcessLauncher& shims,
       options_(std::move(options)),
       fs_(fs) {}
 
-ProcessLauncher* JobLauncher::RecordedLauncher(const std::string& name) {
-  auto child = supervise::ReadChildRecord(fs_, supervise::ChildRecordPath(options_.run_dir, name));
-  if (!child.ok()) {
-    return nullptr;
+bool JobLauncher::HasLiveRunner() {
+  if (!live_runner_) {
+    live_runner_ = false;
+    for (const std::string& entry : fs_.ListDir("/proc").value_or(std::vector<std::string>{})) {
+      if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
+          IsJobRunnerFor(fs_, std::stoi(entry), options_.run_dir)) {
+        live_runner_ = true;
+        break;
+      }
+    }
   }
-  if (supervise::IsShimFor(fs_, child->shim_pid, name, options_.run_dir)) {
-    return &shims_;
-  }
-  if (IsJobRunnerFor(fs_, child->shim_pid, options_.run_dir)) {
-    return &runner_;
-  }
-  return nullptr;
+  return *live_runner_;
 }
 
 ProcessLauncher& JobLauncher::For(const std::string& name) {
@@ -63,20 +66,32 @@ Result<Adoption> JobLauncher::AdoptUnder(ProcessLauncher& launcher,
 Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
                                     supervise::ExitCallback on_exit) {
   other_.erase(spec.name);
-  if (ProcessLauncher* recorded = RecordedLauncher(spec.name)) {
-    return AdoptUnder(*recorded, spec, std::move(on_exit));
-  }
-  // No live process named by NAME.child. A shim started just before the last daemon died may
-  // not have written it yet: the shim launcher finds such a shim by its command line and
-  // changes nothing when there is none. Else the configured launcher judges by the records.
-  if (&configured_ != &shims_ &&
-      !fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
-    auto starting = AdoptUnder(shims_, spec, on_exit);
-    if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
-      return starting;
+  auto child =
+      supervise::ReadChildRecord(fs_, supervise::ChildRecordPath(options_.run_dir, spec.name));
+  if (child.ok()) {
+    if (supervise::IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir)) {
+      return AdoptUnder(shims_, spec, std::move(on_exit));
     }
+    if (IsJobRunnerFor(fs_, child->shim_pid, options_.run_dir)) {
+      return AdoptUnder(runner_, spec, std::move(on_exit));
+    }
+    // It names nothing alive: judged from the records, as the configured launcher always did.
+    return AdoptUnder(configured_, spec, std::move(on_exit));
   }
-  return AdoptUnder(configured_, spec, std::move(on_exit));
+  // No NAME.child: a shim so new that it has not written one (the shim launcher finds it by its
+  // command line, and changes nothing when there is none), a job of a runner that keeps its
+  // child records elsewhere, or nothing at all.
+  auto starting = AdoptUnder(shims_, spec, on_exit);
+  if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
+    return starting;
+  }
+  // The runner launcher asks a live runner what runs, and reads an exit record without a
+  // NAME.child (which the shim launcher would not).
+  if (&configured_ == &runner_ || HasLiveRunner() ||
+      fs_.Exists(supervise::ExitRecordPath(options_.run_dir, spec.name))) {
+    return AdoptUnder(runner_, spec, std::move(on_exit));
+  }
+  return starting;
 }
 
 Result<supervise::LaunchedProcess> JobLauncher::Launch(const supervise::ServiceSpec& spec,

@@ -13,14 +13,18 @@
 //   launcher.Adopt(spec, on_exit);   // under whichever launcher NAME.child names
 //   launcher.Launch(spec, on_exit);  // always under runner_launcher
 //
-// Who runs an attempt is read from RUN_DIR/NAME.child: its shim_pid is a live
-// `rebound shim --name NAME --run-dir RUN_DIR` (a shim per attempt) or a live
-// `rebound runner --run-dir RUN_DIR` (the shared runner). A record that names neither (the
-// process is gone) is judged by the configured launcher from the records, as before. A shim
-// that has not written NAME.child yet is found by its command line (ShimLauncher's Adopt).
+// Who runs an attempt is read from RUN_DIR/NAME.child, which every shim writes: its shim_pid
+// is a live `rebound shim --name NAME --run-dir RUN_DIR` (a shim per attempt) or a live
+// `rebound runner --run-dir RUN_DIR` (a runner that writes NAME.child too). A record that
+// names neither (the process is gone) is judged by the configured launcher from the records,
+// as before. Without NAME.child, a shim that has not written it yet is looked for by its
+// command line (ShimLauncher's Adopt); failing that, the runner launcher decides when it is
+// the configured one, when a runner of RUN_DIR lives (it asks the runner what runs, wherever
+// the runner keeps its child records), or when NAME.exit is there.
 //
 // Loop-thread only, like the launchers it routes to; they and `fs` must outlive it.
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -53,8 +57,9 @@ class JobLauncher final : public supervise::ProcessLauncher {
   size_t adopted_from_other() const { return other_.size(); }
 
  private:
-  // The launcher whose live process NAME.child names; nullptr when it names none alive.
-  supervise::ProcessLauncher* RecordedLauncher(const std::string& name);
+  // Whether a `rebound runner --run-dir RUN_DIR` lives (/proc, read once: adoption happens at
+  // startup).
+  bool HasLiveRunner();
   supervise::ProcessLauncher& For(const std::string& name);
   Result<supervise::Adoption> AdoptUnder(supervise::ProcessLauncher& launcher,
                                          const supervise::ServiceSpec& spec,
@@ -66,6 +71,7 @@ class JobLauncher final : public supervise::ProcessLauncher {
   JobLauncherOptions options_;
   FileSystem& fs_;
   std::set<std::string> other_;  // names adopted from the launcher that is not configured_
+  std::optional<bool> live_runner_;
 };
 
 }  // namespace rebound::jobs

@@ -304,23 +304,20 @@ TEST_F(ShimPerJobTest, JobShimsWriteTheirExitRecordAtomicallyWithoutFsync) {
   EXPECT_TRUE(WaitForState(id, "cancelled"));
 }
 
-// The job's shim, or under the shared runner the runner itself (NAME.child's shim_pid), killed
-// with the daemon: nobody recorded the job's end.
+// The job's shim, or under the shared runner the runner itself (the job's parent), killed with
+// the daemon: nobody recorded the job's end.
 TEST_P(JobsTest, NonIdempotentJobWhoseShimDiedWithTheDaemonIsInterruptedUntilRetried) {
-  const int64_t id = Submit(Shell("echo run >> runs; sleep 30", {{"idempotent", false}}));
+  const int64_t id = Submit(
+      Shell("echo $PPID > parent; echo $$ > pid; echo run >> runs; exec sleep 30",
+            {{"idempotent", false}}));
   ASSERT_TRUE(WaitForState(id, "running"));
   ASSERT_TRUE(WaitUntil([&] { return !Read("runs").empty(); }));
-  ASSERT_TRUE(
-      WaitUntil([&] { return !Read("data/run/job:" + std::to_string(id) + ".child").empty(); }));
   h_.Kill();
   // The job's shim first, then its process: a shim that outlived its child by a moment could
   // record the SIGKILL (its record is not flushed, so that takes microseconds), and that
   // outcome would be known. Killed first, it records nothing: the outcome is unknown.
-  auto child = supervise::ReadChildRecord(
-      DefaultFileSystem(), h_.dir().Path("data/run/job:" + std::to_string(id) + ".child"));
-  ASSERT_TRUE(child.ok()) << child.error().ToString();
-  ::kill(child->shim_pid, SIGKILL);
-  ::kill(-child->child_pid, SIGKILL);
+  ::kill(std::stoi(Read("parent")), SIGKILL);
+  ::kill(-std::stoi(Read("pid")), SIGKILL);
   h_.KillServices();  // the idle service too
   h_.Start();
   ASSERT_TRUE(WaitForState(id, "interrupted")) << Job(id).dump() << h_.DaemonLog();
@@ -446,8 +443,7 @@ TEST_P(LauncherSwitchTest, RunningJobIsAdoptedFromTheLauncherThatStartedIt) {
       submit("echo run >> runs.g; while [ ! -e go ] && [ -e runs.g ]; do sleep 0.05; done");
   const int64_t cancelled = submit("echo $$ > pid.c; exec sleep 30");
   ASSERT_TRUE(WaitUntil([&] {
-    return !read("runs").empty() && !read("runs.g").empty() && !read("pid.c").empty() &&
-           !read("data/run/job:" + std::to_string(id) + ".child").empty();
+    return !read("runs").empty() && !read("runs.g").empty() && !read("pid.c").empty();
   }));
   h.Kill();
   h.WriteConfig(RunnerTable(after) + kQueues);

@@ -44,7 +44,7 @@ class ProcInDir final : public FileSystem {
 
  private:
   std::string Map(const std::string& path) const {
-    return path.starts_with("/proc/") ? root_ + path : path;
+    return path == "/proc" || path.starts_with("/proc/") ? root_ + path : path;
   }
   FileSystem& base_ = DefaultFileSystem();
   std::string root_;
@@ -59,6 +59,10 @@ class JobLauncherTest : public ::testing::Test {
     ASSERT_TRUE(supervise::WriteChildRecord(fs_, supervise::ChildRecordPath(run_dir_, name),
                                             {.name = name, .shim_pid = pid, .child_pid = pid + 1})
                     .ok());
+    Process(pid, args);
+  }
+  // /proc/PID/cmdline reads `args` ({}: no such process).
+  void Process(int pid, const std::vector<std::string>& args) {
     if (!args.empty()) {
       std::string cmdline;
       for (const std::string& arg : args) {
@@ -162,6 +166,31 @@ TEST_F(JobLauncherTest, WithoutAChildRecordAStartingShimIsAdoptedElseTheRunnerJu
   ASSERT_TRUE(adoption.ok());
   EXPECT_EQ(adoption->outcome, AdoptOutcome::kExitedMeanwhile);
   EXPECT_EQ(adoption->exit.description, "its job runner is gone");
+}
+
+// A runner may keep its child records elsewhere than NAME.child (a table of its own): with a
+// shim per attempt configured and no NAME.child, the runner launcher still decides when a
+// runner of this run directory lives (it asks the runner what runs) or NAME.exit is there.
+TEST_F(JobLauncherTest, WithoutAChildRecordALiveRunnerOrAnExitRecordIsTheRunnersToJudge) {
+  BothWouldAdopt("job:9");
+  shims_.SetAdoption("job:9", {});  // no starting shim
+  {
+    JobLauncher per_job(shims_, shims_, runner_, {.run_dir = run_dir_}, fs_);
+    auto adoption = per_job.Adopt(Spec("job:9"), [](const supervise::ExitInfo&) {});
+    ASSERT_TRUE(adoption.ok());
+    EXPECT_EQ(adoption->outcome, AdoptOutcome::kNothingFound);  // as a shim per attempt always did
+    ASSERT_TRUE(supervise::WriteExitRecord(fs_, supervise::ExitRecordPath(run_dir_, "job:9"),
+                                           {.name = "job:9", .shim_pid = 900, .exit_code = 0})
+                    .ok());
+    EXPECT_EQ(AdoptedChild(per_job, "job:9"), 22);
+    EXPECT_EQ(per_job.adopted_from_other(), 1u);
+    ASSERT_TRUE(fs_.RemoveFile(supervise::ExitRecordPath(run_dir_, "job:9")).ok());
+  }
+  Process(910, RunnerOf(run_dir_));
+  JobLauncher per_job(shims_, shims_, runner_, {.run_dir = run_dir_}, fs_);
+  EXPECT_EQ(AdoptedChild(per_job, "job:9"), 22);
+  ASSERT_TRUE(per_job.Signal("job:9", SIGTERM).ok());
+  EXPECT_EQ(runner_.signals().size(), 1u);
 }
 
 }  // namespace
