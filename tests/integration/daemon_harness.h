@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -122,9 +123,36 @@ class DaemonHarness {
     daemon_ = -1;
     return status;
   }
-  // Every service and shim a daemon of this harness started, whatever happened to the daemon.
+  // Every service, shim, job runner and job a daemon of this harness started, whatever
+  // happened to the daemon.
   void KillServices() {
-    auto names = DefaultFileSystem().ListDir(RunDir());
+    KillJobRunners();
+    for (const std::string& run_dir : {RunDir(), dir_.Path("data/run")}) {
+      KillRecordedChildren(run_dir);
+    }
+  }
+
+  // The job runner of this data directory (jobs run in DATA_DIR/run whatever run_dir says)
+  // and the jobs it runs, each its own process group. Found in /proc by command line and
+  // parent: a job's record need not name the runner, and a runner that outlives its test
+  // keeps running jobs that may never end.
+  void KillJobRunners() {
+    const std::string run_dir = dir_.Path("data/run");
+    for (int runner : Pids()) {
+      if (CommandLineOf(runner).find(" runner --run-dir " + run_dir + " ") == std::string::npos) {
+        continue;
+      }
+      for (int job : Pids()) {
+        if (ParentPidOf(job) == runner) {
+          ::kill(-job, SIGKILL);
+        }
+      }
+      ::kill(runner, SIGKILL);
+    }
+  }
+
+  void KillRecordedChildren(const std::string& run_dir) {
+    auto names = DefaultFileSystem().ListDir(run_dir);
     if (!names.ok()) {
       return;
     }
@@ -132,7 +160,7 @@ class DaemonHarness {
       if (!file.ends_with(".child")) {
         continue;
       }
-      auto child = supervise::ReadChildRecord(DefaultFileSystem(), RunDir() + "/" + file);
+      auto child = supervise::ReadChildRecord(DefaultFileSystem(), run_dir + "/" + file);
       if (child.ok()) {
         ::kill(-child->child_pid, SIGKILL);
         ::kill(child->shim_pid, SIGKILL);
@@ -193,6 +221,33 @@ class DaemonHarness {
   pid_t daemon_pid() const { return daemon_; }
 
  private:
+  static std::vector<int> Pids() {
+    std::vector<int> pids;
+    for (const std::string& entry : DefaultFileSystem().ListDir("/proc").value_or({})) {
+      if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit)) {
+        pids.push_back(std::stoi(entry));
+      }
+    }
+    return pids;
+  }
+  // /proc/PID/cmdline with its NULs as spaces ("" if gone).
+  static std::string CommandLineOf(int pid) {
+    std::string text =
+        DefaultFileSystem().ReadFile("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+    std::replace(text.begin(), text.end(), '\0', ' ');
+    return text;
+  }
+  static int ParentPidOf(int pid) {
+    const std::string stat =
+        DefaultFileSystem().ReadFile("/proc/" + std::to_string(pid) + "/stat").value_or("");
+    const size_t paren = stat.rfind(')');
+    int parent = 0;
+    if (paren != std::string::npos && paren + 4 < stat.size()) {
+      parent = std::atoi(stat.c_str() + paren + 4);  // ") S PPID ..."
+    }
+    return parent;
+  }
+
   httplib::Headers AuthHeaders() const {
     auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
     return {{"Authorization", "Bearer " + token.value_or("")}};

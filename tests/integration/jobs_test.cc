@@ -513,6 +513,35 @@ TEST(JobsReloadTest, AReloadChangingTheRunnerWarnsAndKeepsTheLauncherInUse) {
   EXPECT_NE(cmdline.find(" runner --run-dir "), std::string::npos) << cmdline;
 }
 
+// Gone, or a zombie nobody has reaped yet: it runs no more.
+bool HasEnded(int pid) {
+  const std::string stat =
+      DefaultFileSystem().ReadFile("/proc/" + std::to_string(pid) + "/stat").value_or("");
+  const size_t paren = stat.rfind(')');
+  return stat.empty() || (paren != std::string::npos && stat.compare(paren, 3, ") Z") == 0);
+}
+
+// A test's teardown ends the job runner its daemons started and the runner's jobs, found by
+// command line and parent even when no record names them: a runner left behind with a job
+// that never ends would run on CI forever.
+TEST(DaemonHarnessTest, KillServicesEndsTheJobRunnerAndItsJobsWithoutTheirRecords) {
+  DaemonHarness h;
+  h.Start(kQueues);
+  json body = {{"command", {"sh", "-c", "echo $PPID > parent; echo $$ > pid; exec sleep 1000"}},
+               {"cwd", h.dir().Path("")}};
+  ASSERT_EQ(h.PostJson("/v1/jobs", body.dump()).first, 201);
+  auto read = [&](const std::string& name) {
+    return DefaultFileSystem().ReadFile(h.dir().Path(name)).value_or("");
+  };
+  ASSERT_TRUE(WaitUntil([&] { return !read("parent").empty() && !read("pid").empty(); }));
+  const int runner = std::stoi(read("parent"));
+  const int job = std::stoi(read("pid"));
+  h.Kill();
+  ASSERT_TRUE(std::filesystem::remove(h.dir().Path("data/run/job:1.child")));
+  h.KillServices();
+  EXPECT_TRUE(WaitUntil([&] { return HasEnded(runner) && HasEnded(job); }));
+}
+
 TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
   DaemonHarness h;
   h.Start("[jobs]\nretention = \"1s\"\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n");
