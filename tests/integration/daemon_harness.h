@@ -124,30 +124,33 @@ class DaemonHarness {
     return status;
   }
   // Every service, shim, job runner and job a daemon of this harness started, whatever
-  // happened to the daemon.
+  // happened to the daemon. (Jobs keep their records in DATA_DIR/run whatever run_dir says.)
   void KillServices() {
-    KillJobRunners();
     for (const std::string& run_dir : {RunDir(), dir_.Path("data/run")}) {
+      KillSupervisorsOf(run_dir);
       KillRecordedChildren(run_dir);
     }
   }
 
-  // The job runner of this data directory (jobs run in DATA_DIR/run whatever run_dir says)
-  // and the jobs it runs, each its own process group. Found in /proc by command line and
-  // parent: a job's record need not name the runner, and a runner that outlives its test
-  // keeps running jobs that may never end.
-  void KillJobRunners() {
-    const std::string run_dir = dir_.Path("data/run");
-    for (int runner : Pids()) {
-      if (CommandLineOf(runner).find(" runner --run-dir " + run_dir + " ") == std::string::npos) {
+  // Each shim and job runner of `run_dir` and what each runs (every child its own process
+  // group), found in /proc by command line and parent, since no record may name them: a shim
+  // killed with its daemon before it wrote NAME.child, a runner that keeps its records
+  // elsewhere. Left alive, a test's `sleep 1000` would outlive it by that much.
+  void KillSupervisorsOf(const std::string& run_dir) {
+    for (int supervisor : Pids()) {
+      const std::string command = CommandLineOf(supervisor);
+      const bool ours = command.find(" runner --run-dir " + run_dir + " ") != std::string::npos ||
+                        (command.find(" shim --name ") != std::string::npos &&
+                         command.find(" --run-dir " + run_dir + " ") != std::string::npos);
+      if (!ours) {
         continue;
       }
-      for (int job : Pids()) {
-        if (ParentPidOf(job) == runner) {
-          ::kill(-job, SIGKILL);
+      for (int child : Pids()) {
+        if (ParentPidOf(child) == supervisor) {
+          ::kill(-child, SIGKILL);
         }
       }
-      ::kill(runner, SIGKILL);
+      ::kill(supervisor, SIGKILL);
     }
   }
 

@@ -523,8 +523,8 @@ bool HasEnded(int pid) {
 
 // A test's teardown ends the job runner its daemons started and the runner's jobs, found by
 // command line and parent even when no record names them: a runner left behind with a job
-// that never ends would run on CI forever.
-TEST(DaemonHarnessTest, KillServicesEndsTheJobRunnerAndItsJobsWithoutTheirRecords) {
+// that never ends would run on CI forever. (The same finds a shim with no NAME.child yet.)
+TEST(DaemonHarnessTest, KillServicesEndsRunnersShimsAndWhatTheyRunWithoutTheirRecords) {
   DaemonHarness h;
   h.Start(kQueues);
   json body = {{"command", {"sh", "-c", "echo $PPID > parent; echo $$ > pid; exec sleep 1000"}},
@@ -536,10 +536,16 @@ TEST(DaemonHarnessTest, KillServicesEndsTheJobRunnerAndItsJobsWithoutTheirRecord
   ASSERT_TRUE(WaitUntil([&] { return !read("parent").empty() && !read("pid").empty(); }));
   const int runner = std::stoi(read("parent"));
   const int job = std::stoi(read("pid"));
+  const int service = h.WaitForPid("idle");
+  ASSERT_GT(service, 0);
+  auto shim = supervise::ReadChildRecord(DefaultFileSystem(), h.dir().Path("data/run/idle.child"));
+  ASSERT_TRUE(shim.ok());
   h.Kill();
   ASSERT_TRUE(std::filesystem::remove(h.dir().Path("data/run/job:1.child")));
+  ASSERT_TRUE(std::filesystem::remove(h.dir().Path("data/run/idle.child")));
   h.KillServices();
   EXPECT_TRUE(WaitUntil([&] { return HasEnded(runner) && HasEnded(job); }));
+  EXPECT_TRUE(WaitUntil([&] { return HasEnded(shim->shim_pid) && HasEnded(service); }));
 }
 
 TEST(JobsRetentionTest, EndedJobsAndTheirLogsGoAfterTheRetention) {
