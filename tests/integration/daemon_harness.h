@@ -135,7 +135,8 @@ class DaemonHarness {
   // Each shim and job runner of `run_dir` and what each runs (every child its own process
   // group), found in /proc by command line and parent, since no record may name them: a shim
   // killed with its daemon before it wrote NAME.child, a runner that keeps its records
-  // elsewhere. Left alive, a test's `sleep 1000` would outlive it by that much.
+  // elsewhere. Left alive, a test's `sleep 1000` would outlive it by that much. The supervisor
+  // dies first: a shim with --respawn whose service died first would start another instance.
   void KillSupervisorsOf(const std::string& run_dir) {
     for (int supervisor : Pids()) {
       const std::string command = CommandLineOf(supervisor);
@@ -145,12 +146,16 @@ class DaemonHarness {
       if (!ours) {
         continue;
       }
+      std::vector<int> children;
       for (int child : Pids()) {
         if (ParentPidOf(child) == supervisor) {
-          ::kill(-child, SIGKILL);
+          children.push_back(child);
         }
       }
       ::kill(supervisor, SIGKILL);
+      for (int child : children) {
+        ::kill(-child, SIGKILL);
+      }
     }
   }
 
@@ -164,9 +169,9 @@ class DaemonHarness {
         continue;
       }
       auto child = supervise::ReadChildRecord(DefaultFileSystem(), run_dir + "/" + file);
-      if (child.ok()) {
-        ::kill(-child->child_pid, SIGKILL);
+      if (child.ok()) {  // the shim first, as above
         ::kill(child->shim_pid, SIGKILL);
+        ::kill(-child->child_pid, SIGKILL);
       }
     }
   }
