@@ -541,7 +541,7 @@ TEST(DaemonHarnessTest, KillServicesEndsRunnersShimsAndWhatTheyRunWithoutTheirRe
   auto shim = supervise::ReadChildRecord(DefaultFileSystem(), h.dir().Path("data/run/idle.child"));
   ASSERT_TRUE(shim.ok());
   h.Kill();
-  ASSERT_TRUE(std::filesystem::remove(h.dir().Path("data/run/job:1.child")));
+  std::filesystem::remove(h.dir().Path("data/run/job:1.child"));  // if the runner wrote one
   ASSERT_TRUE(std::filesystem::remove(h.dir().Path("data/run/idle.child")));
   h.KillServices();
   EXPECT_TRUE(WaitUntil([&] { return HasEnded(runner) && HasEnded(job); }));
