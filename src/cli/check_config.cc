@@ -37,6 +37,9 @@ int RunCheckConfig(FileSystem& fs, const std::string& path,
   const size_t count = config->services.size();
   out << path << ": ok: " << count << (count == 1 ? " service" : " services")
       << ", start order: " << Join(config->start_order) << "\n";
+  if (!config->job_runner_fallback.empty()) {  // valid, but not what the default promises
+    err << path << ": warning: jobs: " << config->job_runner_fallback << "\n";
+  }
   return kValid;
 }
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include <sys/un.h>
+
 #include "base/checksum.h"
 #include "base/duration.h"
 #include "base/path.h"
@@ -14,6 +16,7 @@
 #include "engine/snapshot_config.h"
 #include "engine/sync_config.h"
 #include "supervise/dependency_graph.h"
+#include "supervise/job_runner.h"
 
 namespace rebound::engine {
 namespace {
@@ -315,6 +318,31 @@ Status ReadDocument(const ConfigReader& reader, const toml::table& document,
   return ResolveSyncModules(reader, config.snapshots.modules, config.sync);
 }
 
+// The shared job runner listens on DATA_DIR/run/job:runner.sock, which must fit a unix socket
+// address (107 bytes), or no job could start. Asked for by name, a longer path is an error;
+// by default the jobs run under a shim each instead, and job_runner_fallback says why (the
+// daemon logs it as a warning at start).
+Status CheckJobRunnerSocket(const ConfigReader& reader, const toml::table& document,
+                            Config& config) {
+  constexpr size_t kMaxSocketPath = sizeof(sockaddr_un{}.sun_path) - 1;
+  const std::string socket =
+      supervise::JobRunnerSocketPath(JoinPath(config.daemon.data_dir, "run"));
+  if (!config.job_runner_shared || socket.size() <= kMaxSocketPath) {
+    return OkStatus();
+  }
+  const std::string why = "the job runner's socket " + socket + " would be " +
+                          std::to_string(socket.size()) + " bytes, over the " +
+                          std::to_string(kMaxSocketPath) + " a unix socket allows";
+  if (const toml::node* runner = document.at_path("jobs.runner").node()) {
+    return reader.ErrorAt(*runner, "jobs.runner",
+                          why + "; use a shorter [daemon] data_dir, or runner = \"per-job\"");
+  }
+  config.job_runner_shared = false;
+  config.job_runner_fallback = why + ": jobs run under a shim each ([jobs] runner = \"per-job\"); "
+                               "use a shorter [daemon] data_dir for the shared runner";
+  return OkStatus();
+}
+
 }  // namespace
 
 const ServiceReliability* Config::FindReliability(const std::string& name) const {
@@ -353,6 +381,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_path
   }
   REBOUND_RETURN_IF_ERROR(ReadDocument(reader, *document, base_dir, env, config));
   REBOUND_RETURN_IF_ERROR(ApplyEnvironmentOverrides(env, base_dir, config.daemon));
+  REBOUND_RETURN_IF_ERROR(CheckJobRunnerSocket(reader, *document, config));
   auto order = StartOrder(reader, config.services);
   if (!order.ok()) {
     return order.error();

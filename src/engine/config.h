@@ -88,9 +88,12 @@ struct Config {
   std::map<std::string, ServiceReliability> reliability;  // by service name, one per service
   std::vector<jobs::QueueSpec> queues;   // [queues.NAME], in file order (durable jobs)
   Duration job_retention = std::chrono::hours(24 * 7);  // [jobs] retention; 0: keep forever
-  // [jobs] runner: "per-job" (a shim per attempt, the default) or "shared" (one long-lived job
-  // runner; opt-in while its connection handling matures: docs/jobs.md).
-  bool job_runner_shared = false;
+  // [jobs] runner: "shared" (one long-lived job runner, the default) or "per-job" (a shim per
+  // attempt: one job's failure of its supervisor cannot touch another's; docs/jobs.md).
+  bool job_runner_shared = true;
+  // Why the default shared runner is not used although runner was not set ("" when it is):
+  // its socket's path would not fit a unix socket address. The daemon logs it at start.
+  std::string job_runner_fallback;
   SnapshotSettings snapshots;            // [snapshots]
   SyncSettings sync;                     // [sync]
   std::string digest;                    // Xxh3Hex of the file's bytes: detects edits

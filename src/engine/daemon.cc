@@ -213,6 +213,10 @@ supervise::StartGate Daemon::Gate(const Config& config) {
 
 void Daemon::OpenJobs(FileSystem& fs) {
   const std::string& data_dir = options_.config.daemon.data_dir;
+  if (!options_.config.job_runner_fallback.empty()) {
+    spdlog::warn("jobs: {}", options_.config.job_runner_fallback);
+  }
+  job_runner_shared_ = options_.config.job_runner_shared;
   Reactor* reactor = reactor_.get();
   jobs_ = std::make_unique<jobs::JobService>(
       jobs::JobServiceOptions{

@@ -49,8 +49,8 @@ namespace rebound::engine {
 struct DaemonOptions {
   Config config;
   std::string rebound_binary;  // provides `rebound shim`
-  // Provides `rebound runner` for durable jobs ([jobs] runner = "shared"); empty: the jobs
-  // run under a shim each, as with runner = "per-job".
+  // Provides `rebound runner` for durable jobs ([jobs] runner = "shared", the default); empty:
+  // the jobs run under a shim each, as with runner = "per-job".
   std::string runner_binary = {};
 };
 
@@ -218,6 +218,7 @@ class Daemon final : public ServiceController,
   // Before the worker that runs its rounds, so that the worker is destroyed (joined) first.
   std::unique_ptr<store::SyncService> sync_;  // null without [sync]
   SyncSettings sync_settings_;                // as at startup: [sync] changes need a restart
+  bool job_runner_shared_ = false;            // as at startup: [jobs] runner needs a restart
   std::unique_ptr<WorkerPool> snapshot_worker_;  // started after signals are blocked
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<supervise::ShimLauncher> launcher_;

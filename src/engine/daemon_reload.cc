@@ -99,6 +99,12 @@ Result<ReloadOutcome> Daemon::ApplyConfig(Config config) {
                  "goes on as configured at startup",
                  options_.config.path);
   }
+  if (options_.config.job_runner_shared != job_runner_shared_) {
+    spdlog::warn("[jobs] runner changed in {}: it takes effect at the next start of rebound; new "
+                 "job attempts go on under {}",
+                 options_.config.path,
+                 job_runner_shared_ ? "the shared job runner" : "a shim each (per-job)");
+  }
   Journal("daemon", "reloaded", "",
           {{"config_digest", outcome.config_digest},
            {"added", outcome.added},

@@ -10,6 +10,7 @@
 //
 //   [jobs]
 //   retention = "7d"       # ended jobs and their logs are deleted after this; "0" keeps them
+//   runner = "shared"      # the default: one long-lived job runner; "per-job": a shim each
 //
 // Internal to engine/config.cc; errors name the file, line and key, and how to fix it.
 // Stateless.

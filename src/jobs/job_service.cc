@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "jobs/job_launcher.h"
 #include "supervise/launcher_runner.h"
 #include "supervise/launcher_shim.h"
 
@@ -51,24 +52,26 @@ JobService::JobService(JobServiceOptions options, store::Store& store, FdWatcher
   for (const std::string& name : queues.Names()) {
     queue_names_.insert(name);
   }
-  if (options_.runner_binary.empty()) {
-    launcher_ = std::make_unique<supervise::ShimLauncher>(
-        supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
+  shim_launcher_ = std::make_unique<supervise::ShimLauncher>(
+      supervise::ShimLauncherOptions{.rebound_binary = options_.rebound_binary,
+                                     .run_dir = options_.run_dir,
+                                     .log_dir = options_.log_dir,
+                                     .keep_records_after_exit = true,
+                                     // The outcome's commit is the durable point: a power
+                                     // loss before it leaves the outcome unknown, as one
+                                     // while the job runs does (docs/jobs.md, "Crashes").
+                                     .exit_records = FileDurability::kAtomicOnly},
+      watcher, fs);
+  // Built even when it starts nothing (no runner_binary): it adopts what a runner still runs.
+  runner_launcher_ = std::make_unique<supervise::RunnerLauncher>(
+      supervise::RunnerLauncherOptions{.runner_binary = options_.runner_binary,
                                        .run_dir = options_.run_dir,
-                                       .log_dir = options_.log_dir,
-                                       .keep_records_after_exit = true,
-                                       // The outcome's commit is the durable point: a power
-                                       // loss before it leaves the outcome unknown, as one
-                                       // while the job runs does (docs/jobs.md, "Crashes").
-                                       .exit_records = FileDurability::kAtomicOnly},
-        watcher, fs);
-  } else {
-    launcher_ = std::make_unique<supervise::RunnerLauncher>(
-        supervise::RunnerLauncherOptions{.runner_binary = options_.runner_binary,
-                                         .run_dir = options_.run_dir,
-                                         .log_dir = options_.log_dir},
-        watcher, fs);
-  }
+                                       .log_dir = options_.log_dir},
+      watcher, fs);
+  supervise::ProcessLauncher& configured =
+      options_.runner_binary.empty() ? *shim_launcher_ : *runner_launcher_;
+  launcher_ = std::make_unique<JobLauncher>(configured, *shim_launcher_, *runner_launcher_,
+                                            JobLauncherOptions{.run_dir = options_.run_dir}, fs);
   waiter_ = std::make_unique<CommitWaiter>(post_);
   manager_ = std::make_unique<JobManager>(
       JobManagerOptions{.queues = options_.queues, .log = options_.log, .warn = options_.warn},
@@ -79,6 +82,8 @@ JobService::~JobService() {
   waiter_.reset();  // its last callbacks still reach the manager
   manager_.reset();
   launcher_.reset();
+  runner_launcher_.reset();
+  shim_launcher_.reset();
 }
 
 Status JobService::Recover() {

@@ -1,9 +1,10 @@
 #pragma once
 
-// JobService: durable jobs inside the daemon: the JobStore, a launcher of their own (the
-// shared job runner, RunnerLauncher, or a shim per attempt, ShimLauncher; either keeps exit
-// records until the outcome is stored), the CommitWaiter and the JobManager, behind the
-// thread-safe JobController the API uses.
+// JobService: durable jobs inside the daemon: the JobStore, launchers of their own (new
+// attempts under the shared job runner, RunnerLauncher, or a shim per attempt, ShimLauncher;
+// either keeps exit records until the outcome is stored; an attempt an earlier daemon started
+// under the other one is adopted by that one: JobLauncher), the CommitWaiter and the
+// JobManager, behind the thread-safe JobController the API uses.
 //
 //   JobService jobs(options, store, reactor, reactor, post_to_reactor, fs, clock, random);
 //   REBOUND_RETURN_IF_ERROR(jobs.Recover());     // loop thread, before the loop runs
@@ -41,7 +42,9 @@ namespace rebound::jobs {
 struct JobServiceOptions {
   std::vector<QueueSpec> queues;
   std::string rebound_binary;  // provides `rebound shim`
-  // Provides `rebound runner`. Empty: each attempt runs under a shim of its own ("per-job").
+  // Provides `rebound runner`, which then runs every new attempt (the daemon's default). Empty:
+  // each attempt runs under a shim of its own ("per-job"); attempts a live runner still runs
+  // are adopted from it either way.
   std::string runner_binary = {};
   std::string run_dir;         // shared with services: job shims are named "job:ID"
   std::string log_dir;         // job:ID.log
@@ -95,7 +98,9 @@ class JobService final : public JobController {
   std::set<std::string> queue_names_;
   std::atomic<bool> stopping_{false};
   JobStore store_;
-  std::unique_ptr<supervise::ProcessLauncher> launcher_;
+  std::unique_ptr<supervise::ProcessLauncher> shim_launcher_;
+  std::unique_ptr<supervise::ProcessLauncher> runner_launcher_;
+  std::unique_ptr<supervise::ProcessLauncher> launcher_;  // routes to the two above
   std::unique_ptr<CommitWaiter> waiter_;
   std::unique_ptr<JobManager> manager_;
 };

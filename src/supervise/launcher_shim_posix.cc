@@ -13,7 +13,6 @@
 
 #include "base/clock.h"
 #include "base/spawn.h"
-#include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
@@ -246,8 +245,7 @@ ExitInfo ShimLauncher::ReadOutcome(const std::string& name, int shim_pid, const 
 
 ShimLauncher::RecordedChild ShimLauncher::KillRecordedChild(const std::string& name,
                                                             std::optional<int> shim_pid) {
-  // The job runner's records are in its table (a job it ran before `runner` became "per-job").
-  auto child = FindChildRecord(fs_, options_.run_dir, name);
+  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, name));
   if (!child.ok() || (shim_pid && child->shim_pid != *shim_pid)) {
     return RecordedChild::kNoRecord;
   }
@@ -320,7 +318,7 @@ Result<Adoption> ShimLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_ex
     // by the watch (a failure here is retried, and handled, by WatchRespawns).
     (void)WatchChildRecords();
   }
-  auto child = FindChildRecord(fs_, options_.run_dir, spec.name);
+  auto child = ReadChildRecord(fs_, ChildRecordPath(options_.run_dir, spec.name));
   if (!child.ok()) {
     return AdoptStartingShim(spec, std::move(on_exit));
   }

@@ -31,8 +31,8 @@ constexpr int kJobs = 1000;
 constexpr int kKills = 50;
 constexpr int kSubmitters = 4;
 
-// Run once per launcher, named: a shim per attempt ("per-job", the default) and the shared
-// job runner ("shared").
+// Run once per launcher, each named whatever the default: the shared job runner ("shared",
+// the default) and a shim per attempt ("per-job").
 std::string ConfigWithRunner(const std::string& runner) {
   return "[jobs]\nrunner = \"" + runner +
          "\"\n\n"
@@ -237,7 +237,7 @@ TEST_P(JobsCrashTest, AcknowledgedJobsFinishOnceThroughFiftyKills) {
   EXPECT_TRUE(started_after_success.empty()) << *started_after_success.begin();
 }
 
-INSTANTIATE_TEST_SUITE_P(Runners, JobsCrashTest, ::testing::Values("per-job", "shared"),
+INSTANTIATE_TEST_SUITE_P(Runners, JobsCrashTest, ::testing::Values("shared", "per-job"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "shared" ? std::string("SharedRunner")
                                                          : std::string("ShimPerJob");

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -122,9 +123,44 @@ class DaemonHarness {
     daemon_ = -1;
     return status;
   }
-  // Every service and shim a daemon of this harness started, whatever happened to the daemon.
+  // Every service, shim, job runner and job a daemon of this harness started, whatever
+  // happened to the daemon. (Jobs keep their records in DATA_DIR/run whatever run_dir says.)
   void KillServices() {
-    auto names = DefaultFileSystem().ListDir(RunDir());
+    for (const std::string& run_dir : {RunDir(), dir_.Path("data/run")}) {
+      KillSupervisorsOf(run_dir);
+      KillRecordedChildren(run_dir);
+    }
+  }
+
+  // Each shim and job runner of `run_dir` and what each runs (every child its own process
+  // group), found in /proc by command line and parent, since no record may name them: a shim
+  // killed with its daemon before it wrote NAME.child, a runner that keeps its records
+  // elsewhere. Left alive, a test's `sleep 1000` would outlive it by that much. The supervisor
+  // dies first: a shim with --respawn whose service died first would start another instance.
+  void KillSupervisorsOf(const std::string& run_dir) {
+    for (int supervisor : Pids()) {
+      const std::string command = CommandLineOf(supervisor);
+      const bool ours = command.find(" runner --run-dir " + run_dir + " ") != std::string::npos ||
+                        (command.find(" shim --name ") != std::string::npos &&
+                         command.find(" --run-dir " + run_dir + " ") != std::string::npos);
+      if (!ours) {
+        continue;
+      }
+      std::vector<int> children;
+      for (int child : Pids()) {
+        if (ParentPidOf(child) == supervisor) {
+          children.push_back(child);
+        }
+      }
+      ::kill(supervisor, SIGKILL);
+      for (int child : children) {
+        ::kill(-child, SIGKILL);
+      }
+    }
+  }
+
+  void KillRecordedChildren(const std::string& run_dir) {
+    auto names = DefaultFileSystem().ListDir(run_dir);
     if (!names.ok()) {
       return;
     }
@@ -132,10 +168,10 @@ class DaemonHarness {
       if (!file.ends_with(".child")) {
         continue;
       }
-      auto child = supervise::ReadChildRecord(DefaultFileSystem(), RunDir() + "/" + file);
-      if (child.ok()) {
-        ::kill(-child->child_pid, SIGKILL);
+      auto child = supervise::ReadChildRecord(DefaultFileSystem(), run_dir + "/" + file);
+      if (child.ok()) {  // the shim first, as above
         ::kill(child->shim_pid, SIGKILL);
+        ::kill(-child->child_pid, SIGKILL);
       }
     }
   }
@@ -193,6 +229,33 @@ class DaemonHarness {
   pid_t daemon_pid() const { return daemon_; }
 
  private:
+  static std::vector<int> Pids() {
+    std::vector<int> pids;
+    for (const std::string& entry : DefaultFileSystem().ListDir("/proc").value_or({})) {
+      if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit)) {
+        pids.push_back(std::stoi(entry));
+      }
+    }
+    return pids;
+  }
+  // /proc/PID/cmdline with its NULs as spaces ("" if gone).
+  static std::string CommandLineOf(int pid) {
+    std::string text =
+        DefaultFileSystem().ReadFile("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+    std::replace(text.begin(), text.end(), '\0', ' ');
+    return text;
+  }
+  static int ParentPidOf(int pid) {
+    const std::string stat =
+        DefaultFileSystem().ReadFile("/proc/" + std::to_string(pid) + "/stat").value_or("");
+    const size_t paren = stat.rfind(')');
+    int parent = 0;
+    if (paren != std::string::npos && paren + 4 < stat.size()) {
+      parent = std::atoi(stat.c_str() + paren + 4);  // ") S PPID ..."
+    }
+    return parent;
+  }
+
   httplib::Headers AuthHeaders() const {
     auto token = DefaultFileSystem().ReadFile(dir_.Path("data/token"));
     return {{"Authorization", "Bearer " + token.value_or("")}};

@@ -49,6 +49,19 @@ TEST_F(CheckConfigTest, OneServiceIsSingular) {
   EXPECT_EQ(out_.str(), path + ": ok: 1 service, start order: db\n");
 }
 
+// Valid, but the default shared job runner cannot be used there: said, as the daemon will.
+TEST_F(CheckConfigTest, ADataDirTooLongForTheJobRunnerIsValidWithAWarning) {
+  const std::string data_dir = "/srv/" + std::string(100, 'd');
+  const std::string path = Write("long.toml", "[daemon]\ndata_dir = \"" + data_dir +
+                                                  "\"\n[services.db]\ncommand = [\"db\"]\n");
+  EXPECT_EQ(Run(path), 0);
+  EXPECT_EQ(out_.str(), path + ": ok: 1 service, start order: db\n");
+  EXPECT_NE(err_.str().find(path + ": warning: jobs: the job runner's socket " + data_dir +
+                            "/run/job:runner.sock would be 125 bytes"),
+            std::string::npos)
+      << err_.str();
+}
+
 TEST_F(CheckConfigTest, InvalidFilePrintsTheErrorAndReturnsOne) {
   const std::string path = Write("bad.toml", "[services.api]\ncomand = [\"./api\"]\n");
   EXPECT_EQ(Run(path), 1);

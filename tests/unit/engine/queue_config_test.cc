@@ -65,13 +65,40 @@ TEST(QueueConfigTest, JobRetentionDefaultsToAWeekAndZeroKeepsForever) {
 }
 
 TEST(QueueConfigTest, JobRunnerIsSharedByDefaultOrPerJob) {
-  EXPECT_FALSE(ParseQueues("")->job_runner_shared);  // a shim per attempt unless opted in
+  EXPECT_TRUE(ParseQueues("")->job_runner_shared);  // one runner unless per-job is asked for
+  EXPECT_TRUE(ParseQueues("[jobs]\nretention = \"1d\"\n")->job_runner_shared);
   EXPECT_TRUE(ParseQueues("[jobs]\nrunner = \"shared\"\n")->job_runner_shared);
   EXPECT_FALSE(ParseQueues("[jobs]\nrunner = \"per-job\"\n")->job_runner_shared);
   const std::string error = QueueErrorOf("[jobs]\nrunner = \"pooled\"\n");
   EXPECT_NE(error.find("rebound.toml:4: jobs.runner"), std::string::npos) << error;
   EXPECT_NE(error.find("shared"), std::string::npos) << error;
   EXPECT_NE(error.find("per-job"), std::string::npos) << error;
+}
+
+// DATA_DIR/run/job:runner.sock must fit a unix socket address (107 bytes), or no job could start.
+TEST(QueueConfigTest, ARunnerSocketTooLongFallsBackToShimsByDefaultAndIsAnErrorWhenAskedFor) {
+  const std::string long_dir = "/srv/" + std::string(90, 'd');
+  const std::string daemon = "[daemon]\ndata_dir = \"" + long_dir + "\"\n";
+  auto fallback = ParseQueues(daemon);
+  ASSERT_TRUE(fallback.ok()) << fallback.error().message();
+  EXPECT_FALSE(fallback->job_runner_shared);
+  const std::string socket = long_dir + "/run/job:runner.sock";
+  EXPECT_NE(fallback->job_runner_fallback.find(socket + " would be 115 bytes"), std::string::npos)
+      << fallback->job_runner_fallback;
+  EXPECT_NE(fallback->job_runner_fallback.find("runner = \"per-job\""), std::string::npos);
+  const std::string error = QueueErrorOf(daemon + "[jobs]\nrunner = \"shared\"\n");
+  EXPECT_NE(error.find("rebound.toml:6: jobs.runner: the job runner's socket"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("use a shorter [daemon] data_dir, or runner = \"per-job\""),
+            std::string::npos)
+      << error;
+  auto per_job = ParseQueues(daemon + "[jobs]\nrunner = \"per-job\"\n");
+  ASSERT_TRUE(per_job.ok()) << per_job.error().message();
+  EXPECT_TRUE(per_job->job_runner_fallback.empty());  // asked for: nothing to warn of
+  auto fits = ParseQueues("[daemon]\ndata_dir = \"/srv/" + std::string(82, 'd') + "\"\n");
+  ASSERT_TRUE(fits.ok());
+  EXPECT_TRUE(fits->job_runner_shared);  // 5 + 82 + 20 = 107 bytes: just fits
+  EXPECT_TRUE(fits->job_runner_fallback.empty());
 }
 
 TEST(QueueConfigTest, RatesPerSecondMinuteHour) {

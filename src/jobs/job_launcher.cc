@@ -1,0 +1,125 @@
+#include "jobs/job_launcher.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "supervise/child_table.h"
+#include "supervise/exit_record.h"
+#include "supervise/launcher_shim.h"
+#include "supervise/process_info.h"
+
+namespace rebound::jobs {
+namespace {
+
+using supervise::Adoption;
+using supervise::AdoptOutcome;
+using supervise::ProcessLauncher;
+
+// "rebound runner --run-dir RUN_DIR ...": the job runner of this run directory, whichever
+// binary provides it (the command line the runner launcher looks for too).
+bool IsJobRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
+  const std::vector<std::string> args = supervise::ProcessCommandLine(fs, pid);
+  return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
+}
+
+}  // namespace
+
+JobLauncher::JobLauncher(ProcessLauncher& configured, ProcessLauncher& shims,
+                         ProcessLauncher& runner, JobLauncherOptions options, FileSystem& fs)
+    : configured_(configured),
+      shims_(shims),
+      runner_(runner),
+      options_(std::move(options)),
+      fs_(fs) {}
+
+bool JobLauncher::HasLiveRunner() {
+  if (!live_runner_) {
+    live_runner_ = false;
+    for (const std::string& entry : fs_.ListDir("/proc").value_or(std::vector<std::string>{})) {
+      if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
+          IsJobRunnerFor(fs_, std::stoi(entry), options_.run_dir)) {
+        live_runner_ = true;
+        break;
+      }
+    }
+  }
+  return *live_runner_;
+}
+
+ProcessLauncher& JobLauncher::For(const std::string& name) {
+  if (!other_.contains(name)) {
+    return configured_;
+  }
+  return &configured_ == &shims_ ? runner_ : shims_;
+}
+
+Result<Adoption> JobLauncher::AdoptUnder(ProcessLauncher& launcher,
+                                         const supervise::ServiceSpec& spec,
+                                         supervise::ExitCallback on_exit) {
+  auto adoption = launcher.Adopt(spec, std::move(on_exit));
+  if (&launcher != &configured_ && adoption.ok() &&
+      adoption->outcome != AdoptOutcome::kNothingFound) {
+    other_.insert(spec.name);  // its signals, exit and records are that launcher's
+  }
+  return adoption;
+}
+
+Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
+                                    supervise::ExitCallback on_exit) {
+  other_.erase(spec.name);
+  auto child = supervise::FindChildRecord(fs_, options_.run_dir, spec.name);
+  if (child.ok()) {
+    if (supervise::IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir)) {
+      return AdoptUnder(shims_, spec, std::move(on_exit));
+    }
+    if (IsJobRunnerFor(fs_, child->shim_pid, options_.run_dir)) {
+      return AdoptUnder(runner_, spec, std::move(on_exit));
+    }
+    // It names nothing alive: judged from the records by the launcher that wrote it (only a
+    // runner writes the child table; the runner launcher then kills the job it orphaned), else
+    // by the configured launcher, as always.
+    if (!fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
+      return AdoptUnder(runner_, spec, std::move(on_exit));
+    }
+    return AdoptUnder(configured_, spec, std::move(on_exit));
+  }
+  // No NAME.child: a shim so new that it has not written one (the shim launcher finds it by its
+  // command line, and changes nothing when there is none), a job of a runner that keeps its
+  // child records elsewhere, or nothing at all.
+  auto starting = AdoptUnder(shims_, spec, on_exit);
+  if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
+    return starting;
+  }
+  // The runner launcher asks a live runner what runs, and reads an exit record without a
+  // NAME.child (which the shim launcher would not).
+  if (&configured_ == &runner_ || HasLiveRunner() ||
+      fs_.Exists(supervise::ExitRecordPath(options_.run_dir, spec.name))) {
+    return AdoptUnder(runner_, spec, std::move(on_exit));
+  }
+  return starting;
+}
+
+Result<supervise::LaunchedProcess> JobLauncher::Launch(const supervise::ServiceSpec& spec,
+                                                       supervise::ExitCallback on_exit) {
+  other_.erase(spec.name);
+  return configured_.Launch(spec, std::move(on_exit));
+}
+
+Status JobLauncher::Signal(const std::string& name, int signal) {
+  return For(name).Signal(name, signal);
+}
+
+Status JobLauncher::Kill(const std::string& name) { return For(name).Kill(name); }
+
+std::optional<int> JobLauncher::ChildPid(const std::string& name) {
+  return For(name).ChildPid(name);
+}
+
+// Called once the outcome is committed (or before a new attempt): the last call that needs the
+// launcher of the attempt that ended; the next attempt is the configured launcher's.
+void JobLauncher::DiscardRecords(const std::string& name) {
+  For(name).DiscardRecords(name);
+  other_.erase(name);
+}
+
+}  // namespace rebound::jobs
