@@ -5,7 +5,7 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp] [--echo no|yes]
+//              [--concurrency 8] [--runner shared|per-job] [--dir /tmp] [--echo no|yes]
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -38,7 +38,7 @@ struct Options {
   double seconds = 3;
   int jobs = 2000;
   int concurrency = 8;
-  std::string runner = "per-job";  // [jobs] runner
+  std::string runner = "shared";  // [jobs] runner; the daemon's default
   std::string parent_dir = "/tmp";  // where the daemon's temp data dir goes (see docs/benchmarks.md)
   // Jobs (and the baseline) run `/bin/echo job` instead of `/bin/true`: each job then has
   // output, so its log file is created (the baseline's output goes to /dev/null).

@@ -66,8 +66,6 @@ class RunnerLauncher final : public ProcessLauncher {
   // Removes the records of `name` unless it is running, and tells the runner to forget the
   // exit it reported over this connection (it kept that record in memory, not on disk).
   void DiscardRecords(const std::string& name) override;
-  // If the runner keeps that exit in memory, ends the connection (the runner then writes every
-  // exit it kept to disk) and connects again: a failed commit must not leave it there alone.
 
   // The runner's pid while one is connected, else 0.
   int runner_pid() const { return runner_pid_; }
