@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -100,6 +101,17 @@ std::string ResolveCommand(const RunnerStart& start) {
   return "/nonexistent/" + program;  // not in the job's PATH: ENOENT, reported as 127
 }
 
+// The runner holds two or three descriptors per running job (pidfd, output pipe, log): its soft
+// RLIMIT_NOFILE is raised to the hard limit, as supervisord's `minfds` does, so that a soft limit
+// of 1024 does not cap it near 300 jobs. Jobs inherit the raised soft limit (docs/jobs.md).
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // Starts the job in a process group of its own, output into `output_fd`. 0 or an errno.
 int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
   const SupervisedFileActions actions(output_fd, start.cwd);
@@ -159,6 +171,7 @@ class JobRunner {
     (void)::setsid();  // the daemon's death or its terminal's SIGHUP must not reach us
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD would let the kernel reap our jobs
+    RaiseDescriptorLimit();
     sigset_t stop_signals;
     ::sigemptyset(&stop_signals);
     for (int signal : kRunnerStopSignals) {
@@ -476,21 +489,22 @@ class JobRunner {
     }
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-      return Finish(job, ExecFailure(job, errno));
+      return StartFailed(job, errno);
     }
     job.output.Reset(pipe_fds[0]);
     UniqueFd write_end(pipe_fds[1]);
     ::fcntl(job.output.get(), F_SETFL, O_NONBLOCK);
     job.started_ms = RunnerNowMillis();
     if (const int error = SpawnJob(start, write_end.get(), job.pid); error != 0) {
-      return Finish(job, ExecFailure(job, error));
+      return StartFailed(job, error);
     }
     job.pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, job.pid, 0)));
     if (!job.pidfd.IsOpen()) {
       // Never leave a job running that nobody watches (Linux >= 5.3 has pidfds).
+      const int error = errno;
       ::kill(-job.pid, SIGKILL);
       ::waitpid(job.pid, nullptr, 0);
-      return Finish(job, ExecFailure(job, errno));
+      return StartFailed(job, error);
     }
     RecordChild(job);
     HoldNote(job, "started '" + start.command.front() + "' as pid " + std::to_string(job.pid));
@@ -505,6 +519,16 @@ class JobRunner {
 
   // Writes the held notes first. A failure to open is said once; the writes then fail and
   // count as dropped output.
+  // Out of descriptors, processes or memory, the start is refused rather than failed: the daemon
+  // then handles it as a start that did not happen (retried if the job is idempotent), not as a
+  // command that cannot run (126).
+  void StartFailed(RunningJob& job, int error) {
+    if (error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM) {
+      return Refuse(job.start.name, std::string("cannot start it now: ") + ::strerror(error));
+    }
+    Finish(job, ExecFailure(job, error));
+  }
+
   void OpenLog(RunningJob& job) {
     job.log_opened = true;
     const std::string dir = ParentDir(job.start.log_path);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -490,6 +491,25 @@ class RunnerClient {
     }
     return ExitedIn(bytes);
   }
+  pid_t pid() const { return runner_; }
+  // The next event, whatever it is.
+  std::optional<supervise::RunnerEvent> NextAny() {
+    while (true) {
+      if (auto line = buffer_.NextLine()) {
+        auto event = supervise::DecodeEvent(*line);
+        if (event.ok()) {
+          return *event;
+        }
+        continue;
+      }
+      char chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) {
+        return std::nullopt;
+      }
+      buffer_.Append(std::string_view(chunk, static_cast<size_t>(n)));
+    }
+  }
   void KillRunner() {
     ::kill(runner_, SIGKILL);
     ::waitpid(runner_, nullptr, 0);
@@ -597,6 +617,45 @@ TEST(JobRunnerRecordsTest, WhileSendsAreBackedUpExitsAreWrittenFirstAndAKillLose
     const std::string name = "job:" + std::to_string(i);
     EXPECT_TRUE(read.contains(name) || DefaultFileSystem().Exists(client.ExitRecord(name))) << name;
   }
+}
+
+// Out of file descriptors, a start is refused (the daemon retries an idempotent job), never
+// reported as a command that cannot run (126, not retried).
+TEST(JobRunnerRecordsTest, AStartWithNoDescriptorLeftIsRefusedNotFailed) {
+  TempDir dir;
+  RunnerClient client(dir.path());
+  ASSERT_TRUE(client.IsConnected());
+  client.Hello(/*forget=*/true);
+  const auto open_fds = DefaultFileSystem().ListDir("/proc/" + std::to_string(client.pid()) + "/fd");
+  ASSERT_TRUE(open_fds.ok());
+  // Room for one job's pipe and pidfd, not for a second job's pipe.
+  const rlim_t room = open_fds->size() + 3;
+  const rlimit limit{.rlim_cur = room, .rlim_max = room};
+  ASSERT_EQ(::prlimit(client.pid(), RLIMIT_NOFILE, &limit, nullptr), 0);
+  for (const char* name : {"job:1", "job:2", "job:3"}) {
+    client.Send(supervise::RunnerStart{
+        .name = name, .command = {"sleep", "2"}, .log_path = dir.Path(std::string(name) + ".log")});
+  }
+  int started = 0;
+  int refused = 0;
+  for (int answers = 0; answers < 3;) {
+    auto event = client.NextAny();
+    ASSERT_TRUE(event.has_value());
+    if (std::holds_alternative<supervise::RunnerStarted>(*event)) {
+      ++started;
+      ++answers;
+    } else if (const auto* no = std::get_if<supervise::RunnerRefused>(&*event)) {
+      EXPECT_NE(no->message.find("Too many open files"), std::string::npos) << no->message;
+      ++refused;
+      ++answers;
+    } else if (const auto* exited = std::get_if<supervise::RunnerExited>(&*event)) {
+      ADD_FAILURE() << "a start failed as an exit: " << DescribeExit(exited->record);
+      ++answers;
+    }
+  }
+  EXPECT_EQ(started, 1);
+  EXPECT_EQ(refused, 2);
+  client.KillRunner();
 }
 
 TEST(JobRunnerConfigTest, PerJobRunsEachAttemptUnderItsOwnShim) {
