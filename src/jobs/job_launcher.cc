@@ -67,32 +67,33 @@ Result<Adoption> JobLauncher::AdoptUnder(ProcessLauncher& launcher,
 Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
                                     supervise::ExitCallback on_exit) {
   other_.erase(spec.name);
-  auto child = supervise::FindChildRecord(fs_, options_.run_dir, spec.name);
-  if (child.ok()) {
-    if (supervise::IsShimFor(fs_, child->shim_pid, spec.name, options_.run_dir)) {
+  // Any record that names a live supervisor decides, whichever is newest: a dead runner's slot
+  // may outlive later attempts (nobody clears it once no runner opens the table).
+  const std::vector<supervise::ChildRecord> records =
+      supervise::FindChildRecords(fs_, options_.run_dir, spec.name);
+  for (const supervise::ChildRecord& child : records) {
+    if (supervise::IsShimFor(fs_, child.shim_pid, spec.name, options_.run_dir)) {
       return AdoptUnder(shims_, spec, std::move(on_exit));
     }
-    if (IsJobRunnerFor(fs_, child->shim_pid, options_.run_dir)) {
+    if (IsJobRunnerFor(fs_, child.shim_pid, options_.run_dir)) {
       return AdoptUnder(runner_, spec, std::move(on_exit));
     }
-    // It names nothing alive: judged from the records by the launcher that wrote it (only a
-    // runner writes the child table; the runner launcher then kills the job it orphaned), else
-    // by the configured launcher, as always.
-    if (!fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
-      return AdoptUnder(runner_, spec, std::move(on_exit));
-    }
+  }
+  // A NAME.child that names nothing alive is judged from the records by the configured
+  // launcher, as always.
+  if (fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
     return AdoptUnder(configured_, spec, std::move(on_exit));
   }
   // No NAME.child: a shim so new that it has not written one (the shim launcher finds it by its
-  // command line, and changes nothing when there is none), a job of a runner that keeps its
-  // child records elsewhere, or nothing at all.
+  // command line, and changes nothing when there is none), a job of a runner (alive, or dead
+  // with its record in the table), or nothing at all.
   auto starting = AdoptUnder(shims_, spec, on_exit);
   if (!starting.ok() || starting->outcome != AdoptOutcome::kNothingFound) {
     return starting;
   }
-  // The runner launcher asks a live runner what runs, and reads an exit record without a
-  // NAME.child (which the shim launcher would not).
-  if (&configured_ == &runner_ || HasLiveRunner() ||
+  // The runner launcher asks a live runner what runs, reads an exit record without a
+  // NAME.child (which the shim launcher would not), and kills what a dead runner orphaned.
+  if (&configured_ == &runner_ || !records.empty() || HasLiveRunner() ||
       fs_.Exists(supervise::ExitRecordPath(options_.run_dir, spec.name))) {
     return AdoptUnder(runner_, spec, std::move(on_exit));
   }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 #include <map>
@@ -102,12 +103,14 @@ std::string ResolveCommand(const RunnerStart& start) {
 }
 
 // The runner holds two or three descriptors per running job (pidfd, output pipe, log): its soft
-// RLIMIT_NOFILE is raised to the hard limit, as supervisord's `minfds` does, so that a soft limit
-// of 1024 does not cap it near 300 jobs. Jobs inherit the raised soft limit (docs/jobs.md).
+// RLIMIT_NOFILE is raised (within the hard limit) to 65536, so that a soft limit of 1024 does
+// not cap it near 300 jobs. Not to the hard limit itself, which jobs inherit too: it can be
+// 2^30, and a program that closes every descriptor up to it would crawl (docs/jobs.md).
 void RaiseDescriptorLimit() {
+  constexpr rlim_t kRunnerDescriptors = 65536;
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < kRunnerDescriptors) {
+    limit.rlim_cur = std::min(limit.rlim_max, kRunnerDescriptors);
     (void)::setrlimit(RLIMIT_NOFILE, &limit);
   }
 }

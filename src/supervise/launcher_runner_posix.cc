@@ -22,6 +22,7 @@
 #include "supervise/exit_record.h"
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
+#include "supervise/launcher_shim.h"
 #include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
 
@@ -100,11 +101,14 @@ bool KillRecordedProcessGroup(const ChildRecord& child) {
   return true;
 }
 
-// Every record of the name is tried (a stale one names a process that is gone).
+// Every record of the name is tried (a stale one names a process that is gone), but one that
+// a live shim of the job wrote is that shim's to act on: its job is no orphan.
 bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
   bool killed = false;
   for (const ChildRecord& child : FindChildRecords(fs, run_dir, name)) {
-    killed = KillRecordedProcessGroup(child) || killed;
+    if (!IsShimFor(fs, child.shim_pid, name, run_dir)) {
+      killed = KillRecordedProcessGroup(child) || killed;
+    }
   }
   return killed;
 }
@@ -585,9 +589,14 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
           spec.name, socket_ >= 0 ? "unknown to the job runner and" : "its job runner is gone")};
 }
 
+// A live runner that did not answer at adoption is asked again here: with the runner not the
+// configured launcher, no Launch would ever reconnect, and a cancel would reach nothing.
 Status RunnerLauncher::Signal(const std::string& name, int signal) {
   if (!jobs_.contains(name)) {
     return NotFoundError("no running job " + name);
+  }
+  if (socket_ < 0 && runner_pidfd_ >= 0) {
+    (void)Reconnect();
   }
   return Send(RunnerSignal{.name = name, .signal = signal});
 }
@@ -595,6 +604,9 @@ Status RunnerLauncher::Signal(const std::string& name, int signal) {
 Status RunnerLauncher::Kill(const std::string& name) {
   if (!jobs_.contains(name)) {
     return NotFoundError("no running job " + name);
+  }
+  if (socket_ < 0 && runner_pidfd_ >= 0) {
+    (void)Reconnect();  // as in Signal
   }
   if (Send(RunnerSignal{.name = name, .signal = SIGKILL}).ok()) {
     return OkStatus();

@@ -30,6 +30,8 @@
 
 #include "base/file_system.h"
 #include "supervise/exit_record.h"
+#include "supervise/launcher_shim.h"
+#include "supervise/process_info.h"
 #include "testing/temp_dir.h"
 
 extern char** environ;
@@ -169,8 +171,17 @@ class DaemonHarness {
         continue;
       }
       auto child = supervise::ReadChildRecord(DefaultFileSystem(), run_dir + "/" + file);
-      if (child.ok()) {  // the shim first, as above
-        ::kill(child->shim_pid, SIGKILL);
+      if (!child.ok()) {
+        continue;
+      }
+      // Only processes that are still the recorded ones: a pid of a process that died since
+      // may be another test's by now.
+      const std::string name = file.substr(0, file.size() - std::string(".child").size());
+      if (supervise::IsShimFor(DefaultFileSystem(), child->shim_pid, name, run_dir)) {
+        ::kill(child->shim_pid, SIGKILL);  // the shim first, as above
+      }
+      auto start_time = supervise::ProcessStartTime(child->child_pid);
+      if (start_time.ok() && *start_time == child->child_start_time) {
         ::kill(-child->child_pid, SIGKILL);
       }
     }

@@ -9,6 +9,8 @@
 #include <signal.h>
 
 #include "base/manual_clock.h"
+#include "base/atomic_file.h"
+#include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "testing/fake_launcher.h"
 #include "testing/manual_scheduler.h"
@@ -191,6 +193,41 @@ TEST_F(JobLauncherTest, WithoutAChildRecordALiveRunnerOrAnExitRecordIsTheRunners
   EXPECT_EQ(AdoptedChild(per_job, "job:9"), 22);
   ASSERT_TRUE(per_job.Signal("job:9", SIGTERM).ok());
   EXPECT_EQ(runner_.signals().size(), 1u);
+}
+
+// A dead runner's record in its child table (no NAME.child): with a shim per attempt
+// configured, the runner launcher judges it (it kills the job that runner orphaned). A live
+// shim's NAME.child wins over such a stale slot, even one that looks newer.
+TEST_F(JobLauncherTest, ADeadRunnersSlotIsTheRunnersToJudgeUnlessALiveShimRecordedTheJob) {
+  auto slot = [&](const std::string& name, int runner_pid, int64_t started_ms) {
+    return supervise::EncodeChildSlot({.name = name,
+                                       .shim_pid = runner_pid,
+                                       .child_pid = runner_pid + 1,
+                                       .started_ms = started_ms})
+        .value();
+  };
+  ASSERT_TRUE(WriteFileAtomically(fs_, supervise::ChildTablePath(run_dir_),
+                                  slot("job:10", 1000, 5000) + slot("job:11", 1010, 9000), 0644,
+                                  FileDurability::kAtomicOnly)
+                  .ok());
+  JobLauncher per_job(shims_, shims_, runner_, {.run_dir = run_dir_}, fs_);
+  runner_.SetAdoption("job:10", {.outcome = AdoptOutcome::kExitedMeanwhile,
+                                 .exit = {.description = "its job runner is gone"}});
+  auto adoption = per_job.Adopt(Spec("job:10"), [](const supervise::ExitInfo&) {});
+  ASSERT_TRUE(adoption.ok());
+  EXPECT_EQ(adoption->outcome, AdoptOutcome::kExitedMeanwhile);
+  EXPECT_EQ(adoption->exit.description, "its job runner is gone");
+
+  ASSERT_TRUE(supervise::WriteChildRecord(fs_, supervise::ChildRecordPath(run_dir_, "job:11"),
+                                          {.name = "job:11",
+                                           .shim_pid = 1100,
+                                           .child_pid = 1101,
+                                           .started_ms = 1000})
+                  .ok());
+  Process(1100, ShimOf("job:11"));
+  BothWouldAdopt("job:11");
+  JobLauncher shared(runner_, shims_, runner_, {.run_dir = run_dir_}, fs_);
+  EXPECT_EQ(AdoptedChild(shared, "job:11"), 11);
 }
 
 }  // namespace
