@@ -208,8 +208,9 @@ int main(int argc, char** argv) {
   SubmitFromClients(daemon, options.clients, {{"command", options.Command()}, {"queue", "run"}},
                     [&](int64_t claimed) { return claimed >= options.jobs; });
   while (daemon.Succeeded() < before + options.jobs && Since(run_start) < 120) {
-    // Not faster: each poll counts every job by state, CPU the jobs themselves would use.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // /health reads the job counts kept in memory: polling every 5 ms costs little, and the end
+    // is seen within 5 ms (at 50 ms, up to 3 % of a 1.5 s run went uncounted).
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const double end_to_end_rate = (daemon.Succeeded() - before) / Since(run_start);
   const double raw_rate = RawSpawnRate(options.Command(), options.jobs, options.concurrency);

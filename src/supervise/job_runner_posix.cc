@@ -677,8 +677,9 @@ class JobRunner {
       children_->Clear(*job.child_slot);  // its pid may name another process from now on
     }
     (void)CopyOutput(job, kRunnerFinalDrainBytes);  // what it wrote before it exited
+    // Closing them takes them out of the epoll set (no other descriptor shares their open
+    // files): no epoll_ctl needed.
     for (UniqueFd* fd : {&job.pidfd, &job.output}) {
-      Remove(fd->get());
       job_by_fd_.erase(fd->get());
       fd->Reset();
     }
