@@ -5,7 +5,11 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp]
+//              [--concurrency 8] [--runner per-job|shared] [--dir /tmp] [--cpu 1]
+//
+// --cpu 1 also prints the daemon's CPU time per completed job during phase 2, thread by
+// thread (from /proc/PID/task/TID/schedstat, nanoseconds on the CPU), and its group commits
+// and store writes per job (from /metrics).
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -15,12 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +46,9 @@ struct Options {
   int jobs = 2000;
   int concurrency = 8;
   std::string runner = "per-job";  // [jobs] runner
-  std::string parent_dir = "/tmp";  // where the daemon's temp data dir goes (see docs/benchmarks.md)
+  std::string parent_dir =
+      "/tmp";        // where the daemon's temp data dir goes (see docs/benchmarks.md)
+  bool cpu = false;  // print the daemon's CPU per job, by thread
 };
 
 double Since(Clock::time_point start) {
@@ -70,7 +79,8 @@ class Daemon {
     dir_ = ::mkdtemp(pattern.data());
     std::ofstream(dir_ + "/rebound.toml")
         << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
-        << "\"\n\n[jobs]\nrunner = \"" << options.runner << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
+        << "\"\n\n[jobs]\nrunner = \"" << options.runner
+        << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
         << options.concurrency << "\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
     pid_ =
         Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"}, dir_ + "/daemon.log");
@@ -93,7 +103,20 @@ class Daemon {
     auto health = Get("/health");
     return health ? (*health)["components"]["jobs"]["by_state"].value("succeeded", int64_t{0}) : 0;
   }
+  // A sample of /metrics (0 when absent).
+  double Metric(const std::string& name) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto response = client.Get("/metrics");
+    std::istringstream lines(response ? response->body : "");
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(name + " ")) {
+        return std::stod(line.substr(name.size() + 1));
+      }
+    }
+    return 0;
+  }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& token() const { return token_; }
 
  private:
@@ -149,6 +172,46 @@ double RawSpawnRate(int jobs, int concurrency) {
   return jobs / Since(start);
 }
 
+// Nanoseconds each thread of `pid` has run, by thread id (schedstat's first field).
+std::map<int, int64_t> ThreadCpuNanos(pid_t pid) {
+  std::map<int, int64_t> nanos;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    int64_t ran = 0;
+    std::ifstream(entry.path() / "schedstat") >> ran;
+    nanos[std::stoi(entry.path().filename())] = ran;
+  }
+  return nanos;
+}
+
+// The daemon's CPU per job between two samples: the busiest threads one by one (named by
+// their id's distance from the process id: the main thread, the reactor, is +0), the rest
+// summed (mostly the HTTP workers).
+void PrintCpuPerJob(pid_t pid, const std::map<int, int64_t>& before,
+                    const std::map<int, int64_t>& after, int64_t jobs) {
+  std::vector<std::pair<double, int>> used;  // microseconds per job, thread id
+  double total = 0;
+  for (const auto& [tid, nanos] : after) {
+    auto it = before.find(tid);
+    const double us = (nanos - (it == before.end() ? 0 : it->second)) / 1e3 / jobs;
+    used.emplace_back(us, tid);
+    total += us;
+  }
+  std::sort(used.rbegin(), used.rend());
+  double rest = 0;
+  for (size_t i = 0; i < used.size(); ++i) {
+    if (i < 5) {
+      std::printf("  daemon thread pid+%-3d CPU per job: %8.1f us\n", used[i].second - pid,
+                  used[i].first);
+    } else {
+      rest += used[i].first;
+    }
+  }
+  std::printf("  daemon, %zu other threads:     %8.1f us\n",
+              used.size() - std::min<size_t>(5, used.size()), rest);
+  std::printf("  daemon, all threads:           %8.1f us per job\n", total);
+}
+
 // An ephemeral loopback port the kernel picks, free when this returns.
 int FreeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -172,6 +235,7 @@ Options Parse(int argc, char** argv) {
     if (flag == "--concurrency") options.concurrency = std::stoi(argv[i + 1]);
     if (flag == "--runner") options.runner = argv[i + 1];
     if (flag == "--dir") options.parent_dir = argv[i + 1];
+    if (flag == "--cpu") options.cpu = std::string(argv[i + 1]) == "1";
   }
   return options;
 }
@@ -188,6 +252,9 @@ int main(int argc, char** argv) {
   const double submit_rate = submits / Since(submit_start);
 
   const int64_t before = daemon.Succeeded();
+  const double commits_before = daemon.Metric("rebound_store_commit_duration_seconds_count");
+  const double writes_before = daemon.Metric("rebound_store_writes_total");
+  const std::map<int, int64_t> cpu_before = ThreadCpuNanos(daemon.pid());
   const auto run_start = Clock::now();
   SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "run"}},
                     [&](int64_t claimed) { return claimed >= options.jobs; });
@@ -195,7 +262,12 @@ int main(int argc, char** argv) {
     // Not faster: each poll counts every job by state, CPU the jobs themselves would use.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const double end_to_end_rate = (daemon.Succeeded() - before) / Since(run_start);
+  const int64_t completed = daemon.Succeeded() - before;
+  const double end_to_end_rate = completed / Since(run_start);
+  const std::map<int, int64_t> cpu_after = ThreadCpuNanos(daemon.pid());
+  const double commits =
+      daemon.Metric("rebound_store_commit_duration_seconds_count") - commits_before;
+  const double writes = daemon.Metric("rebound_store_writes_total") - writes_before;
   const double raw_rate = RawSpawnRate(options.jobs, options.concurrency);
 
   std::printf("durable submits over HTTP (%d clients, %.0f s): %10.0f /s  (%lld acknowledged)\n",
@@ -205,5 +277,10 @@ int main(int argc, char** argv) {
   std::printf("raw posix_spawn+wait of /bin/true (same):          %10.0f /s\n", raw_rate);
   std::printf("end to end / raw:                                  %10.1f %%\n",
               100.0 * end_to_end_rate / raw_rate);
+  if (options.cpu && completed > 0) {
+    std::printf("phase 2, per completed job: %.2f group commits, %.2f store writes\n",
+                commits / completed, writes / completed);
+    PrintCpuPerJob(daemon.pid(), cpu_before, cpu_after, completed);
+  }
   return 0;
 }

@@ -113,26 +113,62 @@ Result<std::pair<std::string, JobState>> StoredPlace(SqliteConnection& db, int64
   return std::make_pair(std::move(queue), *state);
 }
 
-Status Update(SqliteConnection& db, const JobRecord& job, JobCountDelta& delta) {
-  auto place = StoredPlace(db, job.id);
-  if (!place.ok()) {
-    return place.error();
-  }
-  auto stmt = db.Cached(
-      "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
-      "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1");
+constexpr const char* kUpdateSet =
+    "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
+    "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1";
+
+// Runs the UPDATE `sql` (kUpdateSet with more conditions bound from ?10 on, if any) for `job`;
+// returns the rows it changed.
+Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const JobRecord& job,
+                          const std::optional<std::string>& exit_json,
+                          const std::optional<std::pair<std::string, JobState>>& place) {
+  auto stmt = db.Cached(sql);
   if (!stmt.ok()) {
     return stmt.error();
   }
   SqliteStatement& s = **stmt;
   s.BindInt(1, job.id).BindText(2, JobStateName(job.state)).BindInt(3, job.attempt);
-  s.BindInt(4, job.cancel_requested ? 1 : 0);
-  s.BindOptionalText(
-      5, job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt);
+  s.BindInt(4, job.cancel_requested ? 1 : 0).BindOptionalText(5, exit_json);
   s.BindText(6, job.message).BindOptionalText(7, job.error_category);
   s.BindInt(8, job.not_before_ms).BindInt(9, job.updated_at_ms);
+  if (place) {
+    s.BindText(10, place->first).BindText(11, JobStateName(place->second));
+  }
   REBOUND_RETURN_IF_ERROR(s.StepDone());
-  if (db.Changes() != 1) {
+  return db.Changes();
+}
+
+// `expected`: where the caller believes the row is (its queue and state). When the row is
+// there, one guarded UPDATE both checks it and moves it, and the counts move from there;
+// otherwise (a wrong or missing guess) the row's place is read first, so the counts stay
+// exact either way.
+Status Update(SqliteConnection& db, const JobRecord& job,
+              const std::optional<std::pair<std::string, JobState>>& expected,
+              JobCountDelta& delta) {
+  static const std::string kUpdate = kUpdateSet;
+  static const std::string kGuardedUpdate =
+      std::string(kUpdateSet) + " AND queue = ?10 AND state = ?11";
+  const std::optional<std::string> exit_json =
+      job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt;
+  if (expected) {
+    auto changed = RunUpdate(db, kGuardedUpdate, job, exit_json, expected);
+    if (!changed.ok()) {
+      return changed.error();
+    }
+    if (*changed == 1) {
+      delta.Move(expected->first, expected->second, job.state);
+      return OkStatus();
+    }
+  }
+  auto place = StoredPlace(db, job.id);
+  if (!place.ok()) {
+    return place.error();
+  }
+  auto changed = RunUpdate(db, kUpdate, job, exit_json, std::nullopt);
+  if (!changed.ok()) {
+    return changed.error();
+  }
+  if (*changed != 1) {
     return NotFoundError("no job " + std::to_string(job.id) + " to update");
   }
   delta.Move(place->first, place->second, job.state);
@@ -281,11 +317,11 @@ class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
 };
 
 template <typename T>
-std::future<Result<T>> SubmitCounted(
-    store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
-    typename CountedWrite<T>::Write write,
-    store::GroupCommitWriter::Isolation isolation =
-        store::GroupCommitWriter::Isolation::kSavepoint) {
+std::future<Result<T>> SubmitCounted(store::GroupCommitWriter& writer,
+                                     std::shared_ptr<JobCounts> counts,
+                                     typename CountedWrite<T>::Write write,
+                                     store::GroupCommitWriter::Isolation isolation =
+                                         store::GroupCommitWriter::Isolation::kSavepoint) {
   auto pending =
       std::make_unique<CountedWrite<T>>(std::move(write), writer, std::move(counts), isolation);
   std::future<Result<T>> future = pending->future();
@@ -328,11 +364,10 @@ Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
                        if (!inserted.ok() || !inserted->created || journal == nullptr) {
                          return inserted;
                        }
-                       auto appended = journal->AppendIn(
-                           db, {.category = "job",
-                                .kind = "submitted",
-                                .subject = ShimName(inserted->job.id),
-                                .data = EventData(inserted->job)});
+                       auto appended = journal->AppendIn(db, {.category = "job",
+                                                              .kind = "submitted",
+                                                              .subject = ShimName(inserted->job.id),
+                                                              .data = EventData(inserted->job)});
                        if (!appended.ok()) {
                          return appended.error().WithContext("journal job:" +
                                                              std::to_string(inserted->job.id));
@@ -348,7 +383,11 @@ Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
 
 // The row and its event in one write (one savepoint): the journal never misses a state the
 // store has, which the crash tests rely on ("no job started after its success was recorded").
-std::future<Status> JobStore::Save(const JobRecord& job) {
+std::future<Status> JobStore::Save(const JobRecord& job, std::optional<JobState> stored_state) {
+  std::optional<std::pair<std::string, JobState>> expected;
+  if (stored_state) {
+    expected.emplace(job.spec.queue, *stored_state);
+  }
   JobRecord stamped = job;
   stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
   std::optional<store::Event> event;
@@ -360,9 +399,9 @@ std::future<Status> JobStore::Save(const JobRecord& job) {
   }
   return SubmitCounted<void>(
       writer_, counts_,
-      [stamped, event = std::move(event), journal = journal_](SqliteConnection& db,
-                                                              JobCountDelta& delta) -> Status {
-        REBOUND_RETURN_IF_ERROR(Update(db, stamped, delta));
+      [stamped, expected = std::move(expected), event = std::move(event), journal = journal_](
+          SqliteConnection& db, JobCountDelta& delta) -> Status {
+        REBOUND_RETURN_IF_ERROR(Update(db, stamped, expected, delta));
         if (event) {
           auto appended = journal->AppendIn(db, *event);
           if (!appended.ok()) {
@@ -448,17 +487,17 @@ Result<UnfinishedJobs> JobStore::LoadUnfinished() {
 std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int limit,
                                                          FileSystem& fs, const std::string& log_dir,
                                                          int log_keep) {
-  return SubmitCounted<int64_t>(writer_, counts_, [=, &fs](SqliteConnection& db,
-                                                            JobCountDelta& delta) -> Result<int64_t> {
-    auto ids = DeleteEnded(db, cutoff_ms, limit, delta);
-    if (!ids.ok()) {
-      return ids.error().WithContext("delete ended jobs");
-    }
-    for (int64_t id : *ids) {
-      RemoveLogs(fs, log_dir, log_keep, id);
-    }
-    return static_cast<int64_t>(ids->size());
-  });
+  return SubmitCounted<int64_t>(
+      writer_, counts_, [=, &fs](SqliteConnection& db, JobCountDelta& delta) -> Result<int64_t> {
+        auto ids = DeleteEnded(db, cutoff_ms, limit, delta);
+        if (!ids.ok()) {
+          return ids.error().WithContext("delete ended jobs");
+        }
+        for (int64_t id : *ids) {
+          RemoveLogs(fs, log_dir, log_keep, id);
+        }
+        return static_cast<int64_t>(ids->size());
+      });
 }
 
 void IncludeQueues(JobsSummary& summary, const std::vector<std::string>& queues) {

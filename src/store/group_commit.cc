@@ -126,15 +126,20 @@ void GroupCommitWriter::Loop() {
 
 void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   std::lock_guard db_lock(database_.write_mutex());
+  bool savepoints = false;  // until a write fails: see the header
   while (!batch.empty()) {
-    auto outcome = TryCommit(batch);
-    if (const Status* commit = std::get_if<Status>(&outcome)) {
-      Complete({std::move(batch), *commit});
+    Try attempt = TryCommit(batch, savepoints);
+    if (attempt.needs_savepoints) {
+      savepoints = true;
+      continue;
+    }
+    if (!attempt.culprit) {
+      Complete({std::move(batch), attempt.commit});
       return;
     }
     // SQLite rolled the whole transaction back on this write's error (a full disk, an I/O
     // error): it gets its own error, and the innocent writes are run again without it.
-    const auto culprit = batch.begin() + static_cast<std::ptrdiff_t>(std::get<size_t>(outcome));
+    const auto culprit = batch.begin() + static_cast<std::ptrdiff_t>(*attempt.culprit);
     std::vector<Task> failed;
     failed.push_back(std::move(*culprit));
     batch.erase(culprit);
@@ -142,13 +147,24 @@ void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   }
 }
 
-std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pending) {
+GroupCommitWriter::Try GroupCommitWriter::RollBackForSavepoints(SqliteConnection& db) {
+  Status rolled_back = RunCached(db, "ROLLBACK");
+  db.ResetCached();
+  if (!rolled_back.ok()) {
+    // Still in the transaction, the next BEGIN fails: every write of the batch gets that.
+    return {.commit = rolled_back.error().WithContext("undo a batch to run it in savepoints")};
+  }
+  return {.needs_savepoints = true};
+}
+
+GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending, bool savepoints) {
   SqliteConnection& db = database_.write_connection();
   const MonoTime start = clock_.MonotonicNow();
-  Status commit = db.Exec("BEGIN IMMEDIATE");
+  Status commit = RunCached(db, "BEGIN IMMEDIATE");
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
-    // Each write in its own savepoint (or a single statement): a failed write is undone alone.
-    const bool savepoint = pending[i]->savepoint();
+    // A write that asks for a savepoint gets one once a write has failed (see the header); a
+    // single statement is undone by SQLite itself.
+    const bool savepoint = savepoints && pending[i]->savepoint();
     if (savepoint) {
       commit = RunCached(db, "SAVEPOINT w");
       if (!commit.ok()) {
@@ -158,7 +174,10 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     const bool written = pending[i]->Run(db).ok();
     if (!written && !db.InTransaction()) {
       db.ResetCached();
-      return i;
+      return {.culprit = i};
+    }
+    if (!written && !savepoints && pending[i]->savepoint()) {
+      return RollBackForSavepoints(db);
     }
     if (savepoint && !written) {
       commit = RunCached(db, "ROLLBACK TO w");  // if undoing fails, nothing may commit
@@ -168,7 +187,7 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     }
   }
   if (commit.ok()) {
-    commit = db.Exec("COMMIT");
+    commit = RunCached(db, "COMMIT");
   }
   if (commit.ok()) {
     for (Task& task : pending) {
@@ -176,13 +195,13 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     }
   }
   if (!commit.ok()) {
-    (void)db.Exec("ROLLBACK");
+    (void)RunCached(db, "ROLLBACK");
     commit = commit.error().WithContext("commit of " + std::to_string(pending.size()) +
                                         " write(s) failed; none was made");
   }
   RecordCommit(db, pending.size(), commit, clock_.MonotonicNow() - start);
   db.ResetCached();  // no read transaction may outlive the transaction (WAL restarts)
-  return commit;
+  return {.commit = commit};
 }
 
 void GroupCommitWriter::Complete(Completion completion) {

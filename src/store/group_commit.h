@@ -9,10 +9,14 @@
 //       -> Result<int64_t> { ... INSERT ...; return db.LastInsertRowId(); });
 //   Result<int64_t> durable = seq.get();   // resolves only after COMMIT with synchronous=FULL
 //
-// Everything queued when a transaction starts goes into it; each write runs inside its own
-// savepoint, so a write that fails is rolled back alone and gets its own error while the
-// others commit. If the COMMIT itself fails (disk full, I/O error) every write in it gets
-// that error: none was acknowledged, none is lost.
+// Everything queued when a transaction starts goes into it; a write that fails is rolled back
+// alone and gets its own error while the others commit. If the COMMIT itself fails (disk
+// full, I/O error) every write in it gets that error: none was acknowledged, none is lost.
+//
+// Savepoints cost two statements and a copy of every page a write touches, for the rare write
+// that fails: a transaction first runs its writes without them. When a multi-statement write
+// fails, the whole transaction is rolled back and its writes run again, each in its own
+// savepoint (so a write's Run may be called twice, as after a disk error; it must not mind).
 //
 // Maintenance tasks (retention, cleanup) run on the same thread at their interval.
 // Thread-safe. The database must outlive the writer; the destructor drains the queue.
@@ -177,9 +181,18 @@ class GroupCommitWriter {
 
   void Loop();
   void CommitBatch(std::vector<Task> batch);
-  // One transaction over `pending`: the commit's status, or the index of a write whose error
-  // made SQLite abort the whole transaction.
-  std::variant<Status, size_t> TryCommit(std::vector<Task>& pending);
+  // How one try at a transaction ended: committed or not (`commit`), or rolled back before
+  // its COMMIT, either by SQLite on the error of the write at `culprit`, or by the writer
+  // for `needs_savepoints` (a write failed while run without its savepoint).
+  struct Try {
+    Status commit = OkStatus();
+    std::optional<size_t> culprit = std::nullopt;
+    bool needs_savepoints = false;
+  };
+  // One transaction over `pending`; `savepoints`: each write that asks for one gets it.
+  Try TryCommit(std::vector<Task>& pending, bool savepoints);
+  // The first failed write of `pending`, run without savepoints: undoes the transaction.
+  Try RollBackForSavepoints(SqliteConnection& db);
   void RecordCommit(SqliteConnection& db, size_t writes, const Status& commit, Duration elapsed);
   // Resolving futures wakes one thread per write: a second thread does it, so the writer
   // starts the next transaction (and its fsync) meanwhile.

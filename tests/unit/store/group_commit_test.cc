@@ -54,9 +54,9 @@ TEST(GroupCommitTest, CommitTimeObserversSeeEveryCommitsDuration) {
   ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("b")).get().ok());
   EXPECT_EQ(commits, writer.stats().transactions);
   EXPECT_GE(commits, 2);
-  EXPECT_EQ(total_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          writer.stats().commit_time_total)
-                          .count());
+  EXPECT_EQ(total_ns,
+            std::chrono::duration_cast<std::chrono::nanoseconds>(writer.stats().commit_time_total)
+                .count());
 }
 
 TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
@@ -84,11 +84,13 @@ TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
 TEST(GroupCommitTest, AFailingWriteIsRolledBackAloneAndOthersCommit) {
   TempDir dir;
   auto db = *Database::Open(dir.path());
-  // Stall the writer on a first write so the next three land in one batch.
+  // Stall the writer on a first write so the next three land in one batch (the batch runs
+  // twice: the blocker too).
   std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
   GroupCommitWriter writer(*db);
-  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
-    release.get_future().wait();
+  auto blocker = writer.SubmitStatus([released](SqliteConnection&) {
+    released.wait();
     return OkStatus();
   });
   auto good1 = writer.Submit<int64_t>(InsertEvent("good1"));
@@ -290,6 +292,102 @@ TEST(GroupCommitTest, AFailingPendingWriteIsUndoneAloneInItsSavepoint) {
     return c.QueryInt("SELECT COUNT(*) FROM events WHERE kind = 'bad'");
   }),
             0);
+}
+
+// Runs the writes of `submit` in one transaction (they queue behind a stalled first write).
+void InOneTransaction(GroupCommitWriter& writer, const std::function<void()>& submit) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto blocker = writer.SubmitStatus([released](SqliteConnection&) {
+    released.wait();
+    return OkStatus();
+  });
+  submit();
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+}
+
+// Writes run without savepoints while none fails: each runs once.
+TEST(GroupCommitTest, WritesThatSucceedRunOnce) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> runs{0};
+  std::vector<std::future<Result<int64_t>>> writes;
+  InOneTransaction(writer, [&] {
+    for (int i = 0; i < 3; ++i) {
+      writes.push_back(writer.Submit<int64_t>([&runs](SqliteConnection& c) {
+        ++runs;
+        return InsertEvent("ok")(c);
+      }));
+    }
+  });
+  for (auto& write : writes) {
+    EXPECT_TRUE(write.get().ok());
+  }
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(CountEvents(*db), 3);
+}
+
+// A multi-statement write that fails undoes its transaction, which runs again with a savepoint
+// per write: the others run twice and commit once; the failed one's first statement is gone.
+TEST(GroupCommitTest, AFailedWriteRunsItsTransactionAgainInSavepoints) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> innocent_runs{0};
+  std::atomic<int> failing_runs{0};
+  std::future<Result<int64_t>> before, failing, after;
+  InOneTransaction(writer, [&] {
+    before = writer.Submit<int64_t>([&](SqliteConnection& c) {
+      ++innocent_runs;
+      return InsertEvent("before")(c);
+    });
+    failing = writer.Submit<int64_t>([&](SqliteConnection& c) -> Result<int64_t> {
+      ++failing_runs;
+      REBOUND_RETURN_IF_ERROR(InsertEvent("partial")(c).ok() ? OkStatus() : UnknownError("i"));
+      return ConflictError("refused after its insert");
+    });
+    after = writer.Submit<int64_t>(InsertEvent("after"),
+                                   GroupCommitWriter::Isolation::kSingleStatement);
+  });
+  EXPECT_TRUE(before.get().ok());
+  EXPECT_EQ(failing.get().error().message(), "refused after its insert");
+  EXPECT_TRUE(after.get().ok());
+  EXPECT_EQ(innocent_runs, 2);
+  EXPECT_EQ(failing_runs, 2);
+  auto kinds = db->Read([](SqliteConnection& c) -> Result<std::string> {
+    auto stmt =
+        c.Prepare("SELECT group_concat(kind, ',') FROM (SELECT kind FROM events ORDER BY seq)");
+    (void)stmt->Step();
+    return stmt->ColumnText(0);
+  });
+  EXPECT_EQ(*kinds, "before,after");
+}
+
+// A single-statement write that fails is undone by SQLite alone: nothing runs again.
+TEST(GroupCommitTest, AFailedSingleStatementWriteRunsNothingAgain) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> runs{0};
+  std::future<Result<int64_t>> good, bad;
+  InOneTransaction(writer, [&] {
+    good = writer.Submit<int64_t>([&](SqliteConnection& c) {
+      ++runs;
+      return InsertEvent("good")(c);
+    });
+    bad = writer.Submit<int64_t>(
+        [](SqliteConnection& c) -> Result<int64_t> {
+          REBOUND_RETURN_IF_ERROR(c.Exec("INSERT INTO no_such_table VALUES (1)"));
+          return 0;
+        },
+        GroupCommitWriter::Isolation::kSingleStatement);
+  });
+  EXPECT_TRUE(good.get().ok());
+  EXPECT_FALSE(bad.get().ok());
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(CountEvents(*db), 1);
 }
 
 // Logs "committed N" and "finished N" (with the commit's status) into a shared list.
