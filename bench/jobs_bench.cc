@@ -8,8 +8,9 @@
 //              [--concurrency 8] [--runner per-job|shared] [--dir /tmp] [--cpu 1]
 //
 // --cpu 1 also prints the daemon's CPU time per completed job during phase 2, thread by
-// thread (from /proc/PID/task/TID/schedstat, nanoseconds on the CPU), and its group commits
-// and store writes per job (from /metrics).
+// thread (from /proc/PID/task/TID/schedstat: nanoseconds on the CPU, and how many times each
+// thread was scheduled, about its wake-ups), and its group commits and store writes per job
+// (from /metrics).
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -172,44 +173,62 @@ double RawSpawnRate(int jobs, int concurrency) {
   return jobs / Since(start);
 }
 
-// Nanoseconds each thread of `pid` has run, by thread id (schedstat's first field).
-std::map<int, int64_t> ThreadCpuNanos(pid_t pid) {
-  std::map<int, int64_t> nanos;
+struct ThreadUse {
+  int64_t nanos = 0;  // on the CPU
+  int64_t runs = 0;   // times scheduled onto it (about its wake-ups)
+};
+
+// What each thread of `pid` has used, by thread id (/proc/PID/task/TID/schedstat).
+std::map<int, ThreadUse> ThreadCpu(pid_t pid) {
+  std::map<int, ThreadUse> used;
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
   for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
-    int64_t ran = 0;
-    std::ifstream(entry.path() / "schedstat") >> ran;
-    nanos[std::stoi(entry.path().filename())] = ran;
+    ThreadUse use;
+    int64_t waited = 0;
+    std::ifstream(entry.path() / "schedstat") >> use.nanos >> waited >> use.runs;
+    used[std::stoi(entry.path().filename())] = use;
   }
-  return nanos;
+  return used;
 }
 
-// The daemon's CPU per job between two samples: the busiest threads one by one (named by
-// their id's distance from the process id: the main thread, the reactor, is +0), the rest
-// summed (mostly the HTTP workers).
-void PrintCpuPerJob(pid_t pid, const std::map<int, int64_t>& before,
-                    const std::map<int, int64_t>& after, int64_t jobs) {
-  std::vector<std::pair<double, int>> used;  // microseconds per job, thread id
+// The daemon's CPU per job between two samples: its main thread (the reactor), the busiest
+// other threads one by one (the store's writer first), the rest summed (mostly HTTP workers).
+void PrintCpuPerJob(pid_t pid, const std::map<int, ThreadUse>& before,
+                    const std::map<int, ThreadUse>& after, int64_t jobs) {
+  struct Row {
+    double us;
+    double runs;
+    int tid;
+  };
+  std::vector<Row> rows;
   double total = 0;
-  for (const auto& [tid, nanos] : after) {
-    auto it = before.find(tid);
-    const double us = (nanos - (it == before.end() ? 0 : it->second)) / 1e3 / jobs;
-    used.emplace_back(us, tid);
-    total += us;
+  for (const auto& [tid, use] : after) {
+    const ThreadUse start = before.contains(tid) ? before.at(tid) : ThreadUse{};
+    rows.push_back({(use.nanos - start.nanos) / 1e3 / jobs,
+                    static_cast<double>(use.runs - start.runs) / jobs, tid});
+    total += rows.back().us;
   }
-  std::sort(used.rbegin(), used.rend());
-  double rest = 0;
-  for (size_t i = 0; i < used.size(); ++i) {
-    if (i < 5) {
-      std::printf("  daemon thread pid+%-3d CPU per job: %8.1f us\n", used[i].second - pid,
-                  used[i].first);
+  // The main thread first, then by CPU.
+  std::sort(rows.begin(), rows.end(), [pid](const Row& a, const Row& b) {
+    return (a.tid == pid) != (b.tid == pid) ? a.tid == pid : a.us > b.us;
+  });
+  Row rest{0, 0, 0};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i < 4) {
+      std::printf("  %-26s %8.1f us CPU, %5.2f runs per job\n",
+                  i == 0 ? "daemon main (reactor):"
+                         : ("daemon thread #" + std::to_string(i) + " by CPU:").c_str(),
+                  rows[i].us, rows[i].runs);
     } else {
-      rest += used[i].first;
+      rest.us += rows[i].us;
+      rest.runs += rows[i].runs;
     }
   }
-  std::printf("  daemon, %zu other threads:     %8.1f us\n",
-              used.size() - std::min<size_t>(5, used.size()), rest);
-  std::printf("  daemon, all threads:           %8.1f us per job\n", total);
+  std::printf(
+      "  %-26s %8.1f us CPU, %5.2f runs per job\n",
+      ("daemon, " + std::to_string(rows.size() > 4 ? rows.size() - 4 : 0) + " others:").c_str(),
+      rest.us, rest.runs);
+  std::printf("  %-26s %8.1f us CPU per job\n", "daemon, all threads:", total);
 }
 
 // An ephemeral loopback port the kernel picks, free when this returns.
@@ -254,7 +273,7 @@ int main(int argc, char** argv) {
   const int64_t before = daemon.Succeeded();
   const double commits_before = daemon.Metric("rebound_store_commit_duration_seconds_count");
   const double writes_before = daemon.Metric("rebound_store_writes_total");
-  const std::map<int, int64_t> cpu_before = ThreadCpuNanos(daemon.pid());
+  const std::map<int, ThreadUse> cpu_before = ThreadCpu(daemon.pid());
   const auto run_start = Clock::now();
   SubmitFromClients(daemon, options.clients, {{"command", {"/bin/true"}}, {"queue", "run"}},
                     [&](int64_t claimed) { return claimed >= options.jobs; });
@@ -264,7 +283,7 @@ int main(int argc, char** argv) {
   }
   const int64_t completed = daemon.Succeeded() - before;
   const double end_to_end_rate = completed / Since(run_start);
-  const std::map<int, int64_t> cpu_after = ThreadCpuNanos(daemon.pid());
+  const std::map<int, ThreadUse> cpu_after = ThreadCpu(daemon.pid());
   const double commits =
       daemon.Metric("rebound_store_commit_duration_seconds_count") - commits_before;
   const double writes = daemon.Metric("rebound_store_writes_total") - writes_before;

@@ -334,18 +334,19 @@ void JobManager::CancelTimers(Active& active) {
 
 void JobManager::Persist(Active& active, std::function<void(const Status&)> then) {
   const int64_t id = active.job.id;
-  std::future<Status> saved = store_.Save(active.job, active.saved_state);
+  const std::optional<JobState> stored_state = active.saved_state;
   active.saved_state = active.job.state;
-  waiter_.Then(std::move(saved), [this, id, then = std::move(then)](const Status& stored) {
-    if (!stored.ok()) {
-      ++stats_.store_errors;
-      options_.warn("job " + std::to_string(id) +
-                    ": state change not stored: " + stored.error().message());
-    }
-    if (then) {
-      then(stored);
-    }
-  });
+  store_.SaveThen(active.job, stored_state,
+                  waiter_.Relay([this, id, then = std::move(then)](const Status& stored) {
+                    if (!stored.ok()) {
+                      ++stats_.store_errors;
+                      options_.warn("job " + std::to_string(id) +
+                                    ": state change not stored: " + stored.error().message());
+                    }
+                    if (then) {
+                      then(stored);
+                    }
+                  }));
 }
 
 Result<JobRecord> JobManager::Cancel(int64_t id) {

@@ -276,14 +276,14 @@ template <typename T>
 class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
  public:
   using Write = std::function<Result<T>(SqliteConnection&, JobCountDelta&)>;
-  CountedWrite(Write write, store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
-               store::GroupCommitWriter::Isolation isolation)
+  using Done = std::function<void(Result<T>)>;
+  CountedWrite(Write write, Done done, store::GroupCommitWriter& writer,
+               std::shared_ptr<JobCounts> counts, store::GroupCommitWriter::Isolation isolation)
       : PendingWrite(isolation),
         write_(std::move(write)),
+        done_(std::move(done)),
         writer_(writer),
         counts_(std::move(counts)) {}
-
-  std::future<Result<T>> future() { return promise_.get_future(); }
 
   Status Run(SqliteConnection& db) override {
     delta_.Clear();  // run again when another write made SQLite abort the transaction
@@ -301,31 +301,38 @@ class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
       writer_.Submit(std::make_unique<CountAllWrite>(counts_));  // before the caller hears
     }
     if (!commit.ok() || !outcome_) {
-      promise_.set_value(commit.ok() ? UnknownError("the write was never run") : commit.error());
+      done_(commit.ok() ? UnknownError("the write was never run") : commit.error());
     } else {
-      promise_.set_value(std::move(*outcome_));
+      done_(std::move(*outcome_));
     }
   }
 
  private:
   Write write_;
+  Done done_;
   store::GroupCommitWriter& writer_;  // owns this write, so outlives it
   std::shared_ptr<JobCounts> counts_;
   JobCountDelta delta_;
   std::optional<Result<T>> outcome_;
-  std::promise<Result<T>> promise_;
 };
+
+// `done` gets the outcome on a store thread, in the order of the writes (GroupCommitWriter).
+template <typename T>
+void SubmitCountedThen(store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
+                       typename CountedWrite<T>::Write write, typename CountedWrite<T>::Done done) {
+  writer.Submit(std::make_unique<CountedWrite<T>>(std::move(write), std::move(done), writer,
+                                                  std::move(counts),
+                                                  store::GroupCommitWriter::Isolation::kSavepoint));
+}
 
 template <typename T>
 std::future<Result<T>> SubmitCounted(store::GroupCommitWriter& writer,
                                      std::shared_ptr<JobCounts> counts,
-                                     typename CountedWrite<T>::Write write,
-                                     store::GroupCommitWriter::Isolation isolation =
-                                         store::GroupCommitWriter::Isolation::kSavepoint) {
-  auto pending =
-      std::make_unique<CountedWrite<T>>(std::move(write), writer, std::move(counts), isolation);
-  std::future<Result<T>> future = pending->future();
-  writer.Submit(std::move(pending));
+                                     typename CountedWrite<T>::Write write) {
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  std::future<Result<T>> future = promise->get_future();
+  SubmitCountedThen<T>(writer, std::move(counts), std::move(write),
+                       [promise](Result<T> outcome) { promise->set_value(std::move(outcome)); });
   return future;
 }
 
@@ -384,6 +391,14 @@ Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
 // The row and its event in one write (one savepoint): the journal never misses a state the
 // store has, which the crash tests rely on ("no job started after its success was recorded").
 std::future<Status> JobStore::Save(const JobRecord& job, std::optional<JobState> stored_state) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> future = promise->get_future();
+  SaveThen(job, stored_state, [promise](const Status& saved) { promise->set_value(saved); });
+  return future;
+}
+
+void JobStore::SaveThen(const JobRecord& job, std::optional<JobState> stored_state,
+                        std::function<void(const Status&)> done) {
   std::optional<std::pair<std::string, JobState>> expected;
   if (stored_state) {
     expected.emplace(job.spec.queue, *stored_state);
@@ -397,7 +412,7 @@ std::future<Status> JobStore::Save(const JobRecord& job, std::optional<JobState>
                          .subject = ShimName(job.id),
                          .data = EventData(job)};
   }
-  return SubmitCounted<void>(
+  SubmitCountedThen<void>(
       writer_, counts_,
       [stamped, expected = std::move(expected), event = std::move(event), journal = journal_](
           SqliteConnection& db, JobCountDelta& delta) -> Status {
@@ -409,7 +424,8 @@ std::future<Status> JobStore::Save(const JobRecord& job, std::optional<JobState>
           }
         }
         return OkStatus();
-      });
+      },
+      [done = std::move(done)](Status saved) { done(saved); });
 }
 
 Result<std::vector<JobRecord>> JobStore::Select(const std::string& where,

@@ -15,6 +15,7 @@
 // Thread-safe. Database, writer, journal and clock must outlive it.
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -74,6 +75,11 @@ class JobStore {
   // (in the job's queue) the write skips reading the row before updating it. A wrong guess
   // costs that read and nothing else: the counts follow the row either way.
   std::future<Status> Save(const JobRecord& job, std::optional<JobState> stored_state = {});
+  // As Save, for a caller that must not wait or keep a thread waiting: `done` gets the
+  // outcome on a store thread once it is durable (or has failed), in the order of the
+  // saves. It must be quick and not throw.
+  void SaveThen(const JobRecord& job, std::optional<JobState> stored_state,
+                std::function<void(const Status&)> done);
   Result<JobRecord> Get(int64_t id);
   Result<std::vector<JobRecord>> List(const JobFilter& filter);
   // Jobs in queued, running or retrying: what a starting daemon takes over.

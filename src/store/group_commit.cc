@@ -126,24 +126,21 @@ void GroupCommitWriter::Loop() {
 
 void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   std::lock_guard db_lock(database_.write_mutex());
+  // Writes whose error made SQLite abort the whole transaction (a full disk, an I/O error):
+  // each keeps its own error and the innocent writes run again without it. They stay in
+  // their place, so that every write is finished in submission order.
+  std::vector<bool> aborted(batch.size(), false);
   bool savepoints = false;  // until a write fails: see the header
-  while (!batch.empty()) {
-    Try attempt = TryCommit(batch, savepoints);
+  while (true) {
+    Try attempt = TryCommit(batch, aborted, savepoints);
     if (attempt.needs_savepoints) {
       savepoints = true;
-      continue;
-    }
-    if (!attempt.culprit) {
-      Complete({std::move(batch), attempt.commit});
+    } else if (attempt.culprit) {
+      aborted[*attempt.culprit] = true;
+    } else {
+      Complete({std::move(batch), std::move(aborted), attempt.commit});
       return;
     }
-    // SQLite rolled the whole transaction back on this write's error (a full disk, an I/O
-    // error): it gets its own error, and the innocent writes are run again without it.
-    const auto culprit = batch.begin() + static_cast<std::ptrdiff_t>(*attempt.culprit);
-    std::vector<Task> failed;
-    failed.push_back(std::move(*culprit));
-    batch.erase(culprit);
-    Complete({std::move(failed), OkStatus()});
   }
 }
 
@@ -157,11 +154,18 @@ GroupCommitWriter::Try GroupCommitWriter::RollBackForSavepoints(SqliteConnection
   return {.needs_savepoints = true};
 }
 
-GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending, bool savepoints) {
+GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending,
+                                                    const std::vector<bool>& aborted,
+                                                    bool savepoints) {
   SqliteConnection& db = database_.write_connection();
   const MonoTime start = clock_.MonotonicNow();
   Status commit = RunCached(db, "BEGIN IMMEDIATE");
+  size_t writes = 0;
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
+    if (aborted[i]) {
+      continue;
+    }
+    ++writes;
     // A write that asks for a savepoint gets one once a write has failed (see the header); a
     // single statement is undone by SQLite itself.
     const bool savepoint = savepoints && pending[i]->savepoint();
@@ -190,50 +194,60 @@ GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending, 
     commit = RunCached(db, "COMMIT");
   }
   if (commit.ok()) {
-    for (Task& task : pending) {
-      task->Committed();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (!aborted[i]) {
+        pending[i]->Committed();
+      }
     }
   }
   if (!commit.ok()) {
     (void)RunCached(db, "ROLLBACK");
-    commit = commit.error().WithContext("commit of " + std::to_string(pending.size()) +
+    commit = commit.error().WithContext("commit of " + std::to_string(writes) +
                                         " write(s) failed; none was made");
   }
-  RecordCommit(db, pending.size(), commit, clock_.MonotonicNow() - start);
+  RecordCommit(db, writes, commit, clock_.MonotonicNow() - start);
   db.ResetCached();  // no read transaction may outlive the transaction (WAL restarts)
   return {.commit = commit};
 }
 
-void GroupCommitWriter::Complete(Completion completion) {
-  // A few wake-ups cost less than the hand-off to the completion thread.
-  constexpr size_t kInlineCompletions = 4;
-  if (completion.tasks.size() <= kInlineCompletions) {
-    for (Task& task : completion.tasks) {
-      task->Finish(completion.commit);
-    }
-    return;
+void GroupCommitWriter::FinishAll(Completion& completion) {
+  for (size_t i = 0; i < completion.tasks.size(); ++i) {
+    // An aborted write keeps its own error (an OK commit hands it over).
+    completion.tasks[i]->Finish(completion.aborted[i] ? OkStatus() : completion.commit);
   }
-  std::lock_guard lock(completion_mutex_);
-  completions_.push_back(std::move(completion));
-  completion_ready_.notify_one();
+}
+
+void GroupCommitWriter::Complete(Completion completion) {
+  // A few wake-ups cost less than the hand-off to the completion thread; but while that
+  // thread still has writes of earlier transactions to finish, these wait their turn.
+  constexpr size_t kInlineCompletions = 4;
+  {
+    std::lock_guard lock(completion_mutex_);
+    if (completion.tasks.size() > kInlineCompletions || !completions_.empty() || completion_busy_) {
+      completions_.push_back(std::move(completion));
+      completion_ready_.notify_one();
+      return;
+    }
+  }
+  FinishAll(completion);
 }
 
 void GroupCommitWriter::CompletionLoop() {
+  std::unique_lock lock(completion_mutex_);
   while (true) {
+    completion_ready_.wait(lock, [&] { return !completions_.empty() || completion_stopping_; });
+    if (completions_.empty()) {
+      return;
+    }
     std::deque<Completion> ready;
-    {
-      std::unique_lock lock(completion_mutex_);
-      completion_ready_.wait(lock, [&] { return !completions_.empty() || completion_stopping_; });
-      if (completions_.empty()) {
-        return;
-      }
-      ready.swap(completions_);
-    }
+    ready.swap(completions_);
+    completion_busy_ = true;
+    lock.unlock();
     for (Completion& completion : ready) {
-      for (Task& task : completion.tasks) {
-        task->Finish(completion.commit);
-      }
+      FinishAll(completion);
     }
+    lock.lock();
+    completion_busy_ = false;
   }
 }
 

@@ -79,8 +79,10 @@ class GroupCommitWriter {
   // A write as the writer runs it, for callers that bring their own (one allocation per
   // write: the EventJournal's appends). Run() executes inside the transaction; Finish() gets
   // the outcome once the transaction is durable or has failed, on the writer's or its
-  // completion thread, and must be quick. Neither may throw (wrap caller code in
-  // detail::CallWrite, as Submit does).
+  // completion thread, and must be quick. Writes are finished in the order they were
+  // submitted, across transactions too (but for writes refused after Stop, finished at once):
+  // a caller that reacts to Finish sees its writes resolve in order. Neither may throw (wrap caller
+  // code in detail::CallWrite, as Submit does).
   class PendingWrite {
    public:
     explicit PendingWrite(Isolation isolation = Isolation::kSavepoint)
@@ -176,6 +178,7 @@ class GroupCommitWriter {
 
   struct Completion {
     std::vector<Task> tasks;
+    std::vector<bool> aborted;  // by task: finished with its own error, not the commit's
     Status commit;
   };
 
@@ -189,14 +192,17 @@ class GroupCommitWriter {
     std::optional<size_t> culprit = std::nullopt;
     bool needs_savepoints = false;
   };
-  // One transaction over `pending`; `savepoints`: each write that asks for one gets it.
-  Try TryCommit(std::vector<Task>& pending, bool savepoints);
+  // One transaction over `pending` but the `aborted` ones; `savepoints`: each write that asks
+  // for one gets it.
+  Try TryCommit(std::vector<Task>& pending, const std::vector<bool>& aborted, bool savepoints);
   // The first failed write of `pending`, run without savepoints: undoes the transaction.
   Try RollBackForSavepoints(SqliteConnection& db);
   void RecordCommit(SqliteConnection& db, size_t writes, const Status& commit, Duration elapsed);
   // Resolving futures wakes one thread per write: a second thread does it, so the writer
-  // starts the next transaction (and its fsync) meanwhile.
+  // starts the next transaction (and its fsync) meanwhile. Writes are finished in the order
+  // they were submitted, across transactions too.
   void Complete(Completion completion);
+  void FinishAll(Completion& completion);
   void CompletionLoop();
   void RunDueMaintenance();
   std::optional<MonoTime> NextMaintenance() const;
@@ -216,6 +222,7 @@ class GroupCommitWriter {
   std::mutex completion_mutex_;
   std::condition_variable completion_ready_;
   std::deque<Completion> completions_;
+  bool completion_busy_ = false;  // finishing writes it took from completions_
   bool completion_stopping_ = false;
 
   std::thread completion_thread_;

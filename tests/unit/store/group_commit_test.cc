@@ -390,6 +390,58 @@ TEST(GroupCommitTest, AFailedSingleStatementWriteRunsNothingAgain) {
   EXPECT_EQ(CountEvents(*db), 1);
 }
 
+// A write that logs its Finish; the first one's Finish (on the completion thread: its batch
+// is large) waits until a write of the next transaction has run.
+class FinishOrderWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  FinishOrderWrite(int n, std::mutex& mutex, std::vector<int>& finished,
+                   std::shared_future<void> hold = {})
+      : n_(n), mutex_(mutex), finished_(finished), hold_(std::move(hold)) {}
+  Status Run(SqliteConnection&) override { return OkStatus(); }
+  void Finish(const Status&) override {
+    if (hold_.valid()) {
+      hold_.wait();
+    }
+    std::lock_guard lock(mutex_);
+    finished_.push_back(n_);
+  }
+
+ private:
+  int n_;
+  std::mutex& mutex_;
+  std::vector<int>& finished_;
+  std::shared_future<void> hold_;
+};
+
+TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::mutex mutex;
+  std::vector<int> finished;
+  std::promise<void> next_ran;
+  std::shared_future<void> next_has_run = next_ran.get_future().share();
+  InOneTransaction(writer, [&] {
+    writer.Submit(std::make_unique<FinishOrderWrite>(1, mutex, finished, next_has_run));
+    // Queued while the first batch runs: the next transaction, a small one (finished on
+    // the writer's thread unless it waits for the first batch's finishing).
+    writer.SubmitStatus([&](SqliteConnection&) {
+      writer.Submit(std::make_unique<FinishOrderWrite>(7, mutex, finished));
+      return OkStatus();
+    });
+    for (int n = 2; n <= 5; ++n) {
+      writer.Submit(std::make_unique<FinishOrderWrite>(n, mutex, finished));
+    }
+    writer.SubmitStatus([&](SqliteConnection&) { return OkStatus(); });
+  });
+  writer.SubmitStatus([&](SqliteConnection&) {
+    next_ran.set_value();  // runs after write 7's transaction: write 1's Finish may go on
+    return OkStatus();
+  });
+  writer.Stop();
+  EXPECT_EQ(finished, (std::vector<int>{1, 2, 3, 4, 5, 7}));
+}
+
 // Logs "committed N" and "finished N" (with the commit's status) into a shared list.
 class OrderWrite final : public GroupCommitWriter::PendingWrite {
  public:
