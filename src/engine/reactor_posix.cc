@@ -54,7 +54,15 @@ void Reactor::Post(std::function<void()> work) {
       work();
       return;
     }
+    // Only the first item of a batch wakes the loop: a non-empty queue has a wake-up written
+    // (or about to be) by whoever queued its first item, and the loop takes every item queued
+    // until it swaps the queue out. One write per batch instead of one per item (a group
+    // commit relays many outcomes at once).
+    const bool was_empty = posted_.empty();
     posted_.push_back(std::move(work));
+    if (!was_empty) {
+      return;
+    }
   }
   const uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof(one));

@@ -61,8 +61,8 @@ Result<std::optional<JobRecord>> FindByKey(SqliteConnection& db, const std::stri
   return std::optional<JobRecord>(std::move(*job));
 }
 
-Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t now_ms,
-                             JobCountDelta& delta) {
+Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec,
+                             const std::string& spec_json, int64_t now_ms, JobCountDelta& delta) {
   if (spec.key) {
     auto existing = FindByKey(db, *spec.key);
     if (!existing.ok()) {
@@ -80,7 +80,7 @@ Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t 
   }
   SqliteStatement& s = **stmt;
   s.BindOptionalText(1, spec.key).BindText(2, spec.queue).BindInt(3, spec.priority);
-  s.BindText(4, Dump(JobSpecToJson(spec))).BindInt(5, now_ms);
+  s.BindText(4, spec_json).BindInt(5, now_ms);
   REBOUND_RETURN_IF_ERROR(s.StepDone());
   delta.Add(spec.queue, JobState::kQueued, +1);
   return SubmitOutcome{.job = JobRecord{.id = db.LastInsertRowId(),
@@ -143,13 +143,12 @@ Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const Jo
 // otherwise (a wrong or missing guess) the row's place is read first, so the counts stay
 // exact either way.
 Status Update(SqliteConnection& db, const JobRecord& job,
+              const std::optional<std::string>& exit_json,
               const std::optional<std::pair<std::string, JobState>>& expected,
               JobCountDelta& delta) {
   static const std::string kUpdate = kUpdateSet;
   static const std::string kGuardedUpdate =
       std::string(kUpdateSet) + " AND queue = ?10 AND state = ?11";
-  const std::optional<std::string> exit_json =
-      job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt;
   if (expected) {
     auto changed = RunUpdate(db, kGuardedUpdate, job, exit_json, expected);
     if (!changed.ok()) {
@@ -175,11 +174,15 @@ Status Update(SqliteConnection& db, const JobRecord& job,
   return OkStatus();
 }
 
-json EventData(const JobRecord& job) {
-  json data = {{"message", job.message}, {"attempt", job.attempt}, {"queue", job.spec.queue}};
-  if (job.last_exit) {
-    data["exit"] = JobExitToJson(*job.last_exit);
+// A job event's data as JSON text, built without a JSON tree: {"attempt", "exit" (when the job
+// has one, as `exit_json`), "message", "queue"}, keys in the order a JSON object would dump
+// them (the journal's readers see the same text as before).
+std::string EventDataJson(const JobRecord& job, const std::optional<std::string>& exit_json) {
+  std::string data = "{\"attempt\":" + std::to_string(job.attempt);
+  if (exit_json) {
+    data += ",\"exit\":" + *exit_json;
   }
+  data += ",\"message\":" + Dump(job.message) + ",\"queue\":" + Dump(job.spec.queue) + "}";
   return data;
 }
 
@@ -361,27 +364,27 @@ std::future<Status> JobStore::CountOnWriter() {
 
 Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  // Serialized here, on the submitting thread: the writer's thread is the one all jobs share.
+  std::string spec_json = Dump(JobSpecToJson(spec));
+  std::string data_json = EventDataJson(JobRecord{.spec = spec}, std::nullopt);
   // The row and its "submitted" event in one write (a savepoint): one commit, not two, and
   // never a job without its event.
-  auto outcome = SubmitCounted<SubmitOutcome>(
-                     writer_, counts_,
-                     [spec, now_ms, journal = journal_](
-                         SqliteConnection& db, JobCountDelta& delta) -> Result<SubmitOutcome> {
-                       auto inserted = Insert(db, spec, now_ms, delta);
-                       if (!inserted.ok() || !inserted->created || journal == nullptr) {
-                         return inserted;
-                       }
-                       auto appended = journal->AppendIn(db, {.category = "job",
-                                                              .kind = "submitted",
-                                                              .subject = ShimName(inserted->job.id),
-                                                              .data = EventData(inserted->job)});
-                       if (!appended.ok()) {
-                         return appended.error().WithContext("journal job:" +
-                                                             std::to_string(inserted->job.id));
-                       }
-                       return inserted;
-                     })
-                     .get();
+  auto write = [spec, spec_json = std::move(spec_json), data_json = std::move(data_json), now_ms,
+                journal = journal_](SqliteConnection& db,
+                                    JobCountDelta& delta) -> Result<SubmitOutcome> {
+    auto inserted = Insert(db, spec, spec_json, now_ms, delta);
+    if (!inserted.ok() || !inserted->created || journal == nullptr) {
+      return inserted;
+    }
+    auto appended = journal->AppendSerializedIn(
+        db, {.category = "job", .kind = "submitted", .subject = ShimName(inserted->job.id)},
+        data_json);
+    if (!appended.ok()) {
+      return appended.error().WithContext("journal job:" + std::to_string(inserted->job.id));
+    }
+    return inserted;
+  };
+  auto outcome = SubmitCounted<SubmitOutcome>(writer_, counts_, std::move(write)).get();
   if (!outcome.ok()) {
     return outcome.error().WithContext("submit job");
   }
@@ -405,27 +408,31 @@ void JobStore::SaveThen(const JobRecord& job, std::optional<JobState> stored_sta
   }
   JobRecord stamped = job;
   stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
-  std::optional<store::Event> event;
-  if (journal_ != nullptr) {
-    event = store::Event{.category = "job",
-                         .kind = std::string(JobStateName(job.state)),
-                         .subject = ShimName(job.id),
-                         .data = EventData(job)};
+  // Serialized here, once (the exit goes into the row and into the event), not on the writer.
+  std::optional<std::string> exit_json;
+  if (job.last_exit) {
+    exit_json = Dump(JobExitToJson(*job.last_exit));
   }
-  SubmitCountedThen<void>(
-      writer_, counts_,
-      [stamped, expected = std::move(expected), event = std::move(event), journal = journal_](
-          SqliteConnection& db, JobCountDelta& delta) -> Status {
-        REBOUND_RETURN_IF_ERROR(Update(db, stamped, expected, delta));
-        if (event) {
-          auto appended = journal->AppendIn(db, *event);
-          if (!appended.ok()) {
-            return appended.error().WithContext("journal job:" + std::to_string(stamped.id));
-          }
-        }
-        return OkStatus();
-      },
-      [done = std::move(done)](Status saved) { done(saved); });
+  std::string data_json = journal_ != nullptr ? EventDataJson(job, exit_json) : std::string();
+  auto write = [stamped = std::move(stamped), expected = std::move(expected),
+                exit_json = std::move(exit_json), data_json = std::move(data_json),
+                journal = journal_](SqliteConnection& db, JobCountDelta& delta) -> Status {
+    REBOUND_RETURN_IF_ERROR(Update(db, stamped, exit_json, expected, delta));
+    if (journal == nullptr) {
+      return OkStatus();
+    }
+    auto appended = journal->AppendSerializedIn(db,
+                                                {.category = "job",
+                                                 .kind = std::string(JobStateName(stamped.state)),
+                                                 .subject = ShimName(stamped.id)},
+                                                data_json);
+    if (!appended.ok()) {
+      return appended.error().WithContext("journal job:" + std::to_string(stamped.id));
+    }
+    return OkStatus();
+  };
+  SubmitCountedThen<void>(writer_, counts_, std::move(write),
+                          [done = std::move(done)](Status saved) { done(saved); });
 }
 
 Result<std::vector<JobRecord>> JobStore::Select(const std::string& where,

@@ -104,6 +104,28 @@ TEST_F(JobStoreTest, SaveUpdatesAndJournalsTheTransition) {
   EXPECT_EQ((*events)[1].kind, "retrying");
 }
 
+// The event's data is built as text (not through a JSON tree): the same object, escapes and
+// all, and it reads back as JSON.
+TEST_F(JobStoreTest, EventDataHoldsAttemptExitMessageAndQueueAsJson) {
+  auto submitted = jobs_->Submit({.command = {"a"}, .queue = "q\"1"});
+  ASSERT_TRUE(submitted.ok());
+  JobRecord job = submitted->job;
+  job.state = JobState::kFailed;
+  job.attempt = 3;
+  job.message = "exit \"1\"\n\xff tab\t";  // quotes, a newline, invalid UTF-8, a tab
+  job.last_exit = JobExit{.code = 1, .description = "exited with code 1"};
+  ASSERT_TRUE(jobs_->Save(job, JobState::kQueued).get().ok());
+  auto events = store_->journal().Query({.category = "job", .subject = ShimName(job.id)});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].data,
+            (nlohmann::json{{"attempt", 0}, {"message", ""}, {"queue", "q\"1"}}));
+  EXPECT_EQ((*events)[1].data, (nlohmann::json{{"attempt", 3},
+                                               {"exit", JobExitToJson(*job.last_exit)},
+                                               {"message", "exit \"1\"\n\xef\xbf\xbd tab\t"},
+                                               {"queue", "q\"1"}}));
+}
+
 TEST_F(JobStoreTest, SavingAnUnknownJobIsNotFound) {
   auto saved = jobs_->Save(JobRecord{.id = 99, .spec = {.command = {"a"}}}).get();
   ASSERT_FALSE(saved.ok());
