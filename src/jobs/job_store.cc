@@ -117,10 +117,23 @@ constexpr const char* kUpdateSet =
     "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
     "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1";
 
+// What a Save writes into a job's row: its mutable columns, not its spec (never changed after
+// the submit), so that each state change does not copy the command and environment around.
+struct RowUpdate {
+  int64_t id = 0;
+  JobState state = JobState::kQueued;
+  int attempt = 0;
+  bool cancel_requested = false;
+  std::optional<std::string> exit_json;  // last_exit, serialized
+  std::string message;
+  std::optional<std::string> error_category;
+  int64_t not_before_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
 // Runs the UPDATE `sql` (kUpdateSet with more conditions bound from ?10 on, if any) for `job`;
 // returns the rows it changed.
-Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const JobRecord& job,
-                          const std::optional<std::string>& exit_json,
+Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const RowUpdate& job,
                           const std::optional<std::pair<std::string, JobState>>& place) {
   auto stmt = db.Cached(sql);
   if (!stmt.ok()) {
@@ -128,7 +141,7 @@ Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const Jo
   }
   SqliteStatement& s = **stmt;
   s.BindInt(1, job.id).BindText(2, JobStateName(job.state)).BindInt(3, job.attempt);
-  s.BindInt(4, job.cancel_requested ? 1 : 0).BindOptionalText(5, exit_json);
+  s.BindInt(4, job.cancel_requested ? 1 : 0).BindOptionalText(5, job.exit_json);
   s.BindText(6, job.message).BindOptionalText(7, job.error_category);
   s.BindInt(8, job.not_before_ms).BindInt(9, job.updated_at_ms);
   if (place) {
@@ -142,15 +155,14 @@ Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const Jo
 // there, one guarded UPDATE both checks it and moves it, and the counts move from there;
 // otherwise (a wrong or missing guess) the row's place is read first, so the counts stay
 // exact either way.
-Status Update(SqliteConnection& db, const JobRecord& job,
-              const std::optional<std::string>& exit_json,
+Status Update(SqliteConnection& db, const RowUpdate& job,
               const std::optional<std::pair<std::string, JobState>>& expected,
               JobCountDelta& delta) {
   static const std::string kUpdate = kUpdateSet;
   static const std::string kGuardedUpdate =
       std::string(kUpdateSet) + " AND queue = ?10 AND state = ?11";
   if (expected) {
-    auto changed = RunUpdate(db, kGuardedUpdate, job, exit_json, expected);
+    auto changed = RunUpdate(db, kGuardedUpdate, job, expected);
     if (!changed.ok()) {
       return changed.error();
     }
@@ -163,7 +175,7 @@ Status Update(SqliteConnection& db, const JobRecord& job,
   if (!place.ok()) {
     return place.error();
   }
-  auto changed = RunUpdate(db, kUpdate, job, exit_json, std::nullopt);
+  auto changed = RunUpdate(db, kUpdate, job, std::nullopt);
   if (!changed.ok()) {
     return changed.error();
   }
@@ -406,28 +418,34 @@ void JobStore::SaveThen(const JobRecord& job, std::optional<JobState> stored_sta
   if (stored_state) {
     expected.emplace(job.spec.queue, *stored_state);
   }
-  JobRecord stamped = job;
-  stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
+  RowUpdate row{.id = job.id,
+                .state = job.state,
+                .attempt = job.attempt,
+                .cancel_requested = job.cancel_requested,
+                .exit_json = std::nullopt,
+                .message = job.message,
+                .error_category = job.error_category,
+                .not_before_ms = job.not_before_ms,
+                .updated_at_ms = ToUnixMillis(clock_.WallNow())};
   // Serialized here, once (the exit goes into the row and into the event), not on the writer.
-  std::optional<std::string> exit_json;
   if (job.last_exit) {
-    exit_json = Dump(JobExitToJson(*job.last_exit));
+    row.exit_json = Dump(JobExitToJson(*job.last_exit));
   }
-  std::string data_json = journal_ != nullptr ? EventDataJson(job, exit_json) : std::string();
-  auto write = [stamped = std::move(stamped), expected = std::move(expected),
-                exit_json = std::move(exit_json), data_json = std::move(data_json),
+  std::string data_json = journal_ != nullptr ? EventDataJson(job, row.exit_json) : std::string();
+  auto write = [row = std::move(row), expected = std::move(expected),
+                data_json = std::move(data_json),
                 journal = journal_](SqliteConnection& db, JobCountDelta& delta) -> Status {
-    REBOUND_RETURN_IF_ERROR(Update(db, stamped, exit_json, expected, delta));
+    REBOUND_RETURN_IF_ERROR(Update(db, row, expected, delta));
     if (journal == nullptr) {
       return OkStatus();
     }
     auto appended = journal->AppendSerializedIn(db,
                                                 {.category = "job",
-                                                 .kind = std::string(JobStateName(stamped.state)),
-                                                 .subject = ShimName(stamped.id)},
+                                                 .kind = std::string(JobStateName(row.state)),
+                                                 .subject = ShimName(row.id)},
                                                 data_json);
     if (!appended.ok()) {
-      return appended.error().WithContext("journal job:" + std::to_string(stamped.id));
+      return appended.error().WithContext("journal job:" + std::to_string(row.id));
     }
     return OkStatus();
   };
