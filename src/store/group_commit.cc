@@ -1,5 +1,7 @@
 #include "store/group_commit.h"
 
+#include <algorithm>
+
 namespace rebound::store {
 namespace {
 
@@ -132,6 +134,10 @@ void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   std::vector<bool> aborted(batch.size(), false);
   bool savepoints = false;  // until a write fails: see the header
   while (true) {
+    if (std::find(aborted.begin(), aborted.end(), false) == aborted.end()) {
+      Complete({std::move(batch), std::move(aborted), OkStatus()});  // nothing left to commit
+      return;
+    }
     Try attempt = TryCommit(batch, aborted, savepoints);
     if (attempt.needs_savepoints) {
       savepoints = true;
