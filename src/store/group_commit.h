@@ -79,9 +79,10 @@ class GroupCommitWriter {
   // A write as the writer runs it, for callers that bring their own (one allocation per
   // write: the EventJournal's appends). Run() executes inside the transaction; Finish() gets
   // the outcome once the transaction is durable or has failed, on the writer's or its
-  // completion thread, and must be quick. Writes are finished in the order they were
-  // submitted, across transactions too (but for writes refused after Stop, finished at once):
-  // a caller that reacts to Finish sees its writes resolve in order. Neither may throw (wrap caller
+  // completion thread, and must be quick (a Finish that waits for a later write to be
+  // finished would wait forever). Writes are finished in the order they were submitted,
+  // across transactions too (but for writes refused after Stop, finished at once): a caller
+  // that reacts to Finish sees its writes resolve in order. Neither may throw (wrap caller
   // code in detail::CallWrite, as Submit does).
   class PendingWrite {
    public:
@@ -95,8 +96,8 @@ class GroupCommitWriter {
     // Called on the writer thread right after the transaction holding this write committed,
     // for its writes in submission order and before any of them is finished: what a write
     // mirrors in memory (e.g. counts) then follows the commits exactly, in order. Also called
-    // for a write whose own Run failed (its change was undone: it knows its own outcome).
-    // Must be quick and not throw.
+    // for a write whose own Run failed (its change was undone: it knows its own outcome),
+    // not for one whose error made SQLite abort the transaction. Must be quick and not throw.
     virtual void Committed() {}
     bool savepoint() const { return savepoint_; }
 
