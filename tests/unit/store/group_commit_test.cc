@@ -294,14 +294,19 @@ TEST(GroupCommitTest, AFailingPendingWriteIsUndoneAloneInItsSavepoint) {
             0);
 }
 
-// Runs the writes of `submit` in one transaction (they queue behind a stalled first write).
+// Runs the writes of `submit` in one transaction: they are queued while the writer is inside
+// a stalled write of its own, so they all make its next batch.
 void InOneTransaction(GroupCommitWriter& writer, const std::function<void()>& submit) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  auto blocker = writer.SubmitStatus([released](SqliteConnection&) {
+  auto started = std::make_shared<std::promise<void>>();
+  std::future<void> running = started->get_future();
+  auto blocker = writer.SubmitStatus([released, started](SqliteConnection&) {
+    started->set_value();  // its batch is only itself: it never runs twice
     released.wait();
     return OkStatus();
   });
+  running.wait();
   submit();
   release.set_value();
   ASSERT_TRUE(blocker.get().ok());
@@ -421,10 +426,12 @@ TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
   std::vector<int> finished;
   std::promise<void> next_ran;
   std::shared_future<void> next_has_run = next_ran.get_future().share();
+  // One batch of seven writes (finished on the completion thread: more than a few); write 1's
+  // Finish holds that thread until a write of the next batch has run. The next batch (write
+  // 7 and the releasing write, queued by writes of the first) is small: it would be finished
+  // on the writer's thread at once, before writes 1-5, were it not waiting its turn.
   InOneTransaction(writer, [&] {
     writer.Submit(std::make_unique<FinishOrderWrite>(1, mutex, finished, next_has_run));
-    // Queued while the first batch runs: the next transaction, a small one (finished on
-    // the writer's thread unless it waits for the first batch's finishing).
     writer.SubmitStatus([&](SqliteConnection&) {
       writer.Submit(std::make_unique<FinishOrderWrite>(7, mutex, finished));
       return OkStatus();
@@ -432,13 +439,16 @@ TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
     for (int n = 2; n <= 5; ++n) {
       writer.Submit(std::make_unique<FinishOrderWrite>(n, mutex, finished));
     }
-    writer.SubmitStatus([&](SqliteConnection&) { return OkStatus(); });
+    writer.SubmitStatus([&](SqliteConnection&) {
+      writer.SubmitStatus([&](SqliteConnection&) {
+        next_ran.set_value();
+        return OkStatus();
+      });
+      return OkStatus();
+    });
   });
-  writer.SubmitStatus([&](SqliteConnection&) {
-    next_ran.set_value();  // runs after write 7's transaction: write 1's Finish may go on
-    return OkStatus();
-  });
-  writer.Stop();
+  next_has_run.wait();  // the next batch was queued before Stop, which would refuse it
+  writer.Stop();        // drains: every write has been finished
   EXPECT_EQ(finished, (std::vector<int>{1, 2, 3, 4, 5, 7}));
 }
 
@@ -473,19 +483,13 @@ TEST(GroupCommitTest, CommittedRunsForEachWriteInOrderBeforeAnyIsFinished) {
   TempDir dir;
   auto db = *Database::Open(dir.path());
   GroupCommitWriter writer(*db);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
-    released.wait();  // the writes below queue up meanwhile: one transaction for them all
-    return OkStatus();
-  });
   std::mutex mutex;
   std::vector<std::string> log;
-  for (int n = 1; n <= 6; ++n) {
-    writer.Submit(std::make_unique<OrderWrite>(n, /*fail=*/n == 3, mutex, log));
-  }
-  release.set_value();
-  ASSERT_TRUE(blocker.get().ok());
+  InOneTransaction(writer, [&] {
+    for (int n = 1; n <= 6; ++n) {
+      writer.Submit(std::make_unique<OrderWrite>(n, /*fail=*/n == 3, mutex, log));
+    }
+  });
   writer.Stop();  // drains: every write has been finished
   ASSERT_EQ(log.size(), 12u);
   for (int n = 1; n <= 6; ++n) {
