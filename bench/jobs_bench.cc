@@ -5,7 +5,12 @@
 //   3. the baseline: raw posix_spawn + waitpid of /bin/true with the same concurrency.
 //
 //   jobs_bench build-bench/src/rebound [--clients 32] [--seconds 3] [--jobs 2000]
-//              [--concurrency 8] [--runner shared|per-job] [--dir /tmp] [--echo no|yes]
+//              [--concurrency 8] [--runner shared|per-job] [--dir /tmp] [--echo no|yes] [--cpu 1]
+//
+// --cpu 1 also prints the daemon's CPU time per completed job during phase 2, thread by
+// thread (from /proc/PID/task/TID/schedstat: nanoseconds on the CPU, and how many times each
+// thread was scheduled, about its wake-ups), and its group commits and store writes per job
+// (from /metrics).
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -15,12 +20,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +51,7 @@ struct Options {
   // Jobs (and the baseline) run `/bin/echo job` instead of `/bin/true`: each job then has
   // output, so its log file is created (the baseline's output goes to /dev/null).
   bool echo = false;
+  bool cpu = false;  // print the daemon's CPU per job, by thread
 
   std::vector<std::string> Command() const {
     return echo ? std::vector<std::string>{"/bin/echo", "job"} : std::vector<std::string>{"/bin/true"};
@@ -77,7 +86,8 @@ class Daemon {
     dir_ = ::mkdtemp(pattern.data());
     std::ofstream(dir_ + "/rebound.toml")
         << "[daemon]\ndata_dir = \"" << dir_ << "/data\"\nlisten = \"127.0.0.1:" << port
-        << "\"\n\n[jobs]\nrunner = \"" << options.runner << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
+        << "\"\n\n[jobs]\nrunner = \"" << options.runner
+        << "\"\n\n[queues.hold]\nconcurrency = 1\nrate = \"1/h\"\n\n[queues.run]\nconcurrency = "
         << options.concurrency << "\n\n[services.idle]\ncommand = [\"sleep\", \"1000\"]\n";
     pid_ =
         Spawn({options.rebound, "serve", "--config", dir_ + "/rebound.toml"}, dir_ + "/daemon.log");
@@ -100,7 +110,20 @@ class Daemon {
     auto health = Get("/health");
     return health ? (*health)["components"]["jobs"]["by_state"].value("succeeded", int64_t{0}) : 0;
   }
+  // A sample of /metrics (0 when absent).
+  double Metric(const std::string& name) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto response = client.Get("/metrics");
+    std::istringstream lines(response ? response->body : "");
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(name + " ")) {
+        return std::stod(line.substr(name.size() + 1));
+      }
+    }
+    return 0;
+  }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& token() const { return token_; }
 
  private:
@@ -164,6 +187,64 @@ double RawSpawnRate(const std::vector<std::string>& command, int jobs, int concu
   return rate;
 }
 
+struct ThreadUse {
+  int64_t nanos = 0;  // on the CPU
+  int64_t runs = 0;   // times scheduled onto it (about its wake-ups)
+};
+
+// What each thread of `pid` has used, by thread id (/proc/PID/task/TID/schedstat).
+std::map<int, ThreadUse> ThreadCpu(pid_t pid) {
+  std::map<int, ThreadUse> used;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    ThreadUse use;
+    int64_t waited = 0;
+    std::ifstream(entry.path() / "schedstat") >> use.nanos >> waited >> use.runs;
+    used[std::stoi(entry.path().filename())] = use;
+  }
+  return used;
+}
+
+// The daemon's CPU per job between two samples: its main thread (the reactor), the busiest
+// other threads one by one (the store's writer first), the rest summed (mostly HTTP workers).
+void PrintCpuPerJob(pid_t pid, const std::map<int, ThreadUse>& before,
+                    const std::map<int, ThreadUse>& after, int64_t jobs) {
+  struct Row {
+    double us;
+    double runs;
+    int tid;
+  };
+  std::vector<Row> rows;
+  double total = 0;
+  for (const auto& [tid, use] : after) {
+    const ThreadUse start = before.contains(tid) ? before.at(tid) : ThreadUse{};
+    rows.push_back({(use.nanos - start.nanos) / 1e3 / jobs,
+                    static_cast<double>(use.runs - start.runs) / jobs, tid});
+    total += rows.back().us;
+  }
+  // The main thread first, then by CPU.
+  std::sort(rows.begin(), rows.end(), [pid](const Row& a, const Row& b) {
+    return (a.tid == pid) != (b.tid == pid) ? a.tid == pid : a.us > b.us;
+  });
+  Row rest{0, 0, 0};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i < 4) {
+      std::printf("  %-26s %8.1f us CPU, %5.2f runs per job\n",
+                  i == 0 ? "daemon main (reactor):"
+                         : ("daemon thread #" + std::to_string(i) + " by CPU:").c_str(),
+                  rows[i].us, rows[i].runs);
+    } else {
+      rest.us += rows[i].us;
+      rest.runs += rows[i].runs;
+    }
+  }
+  std::printf(
+      "  %-26s %8.1f us CPU, %5.2f runs per job\n",
+      ("daemon, " + std::to_string(rows.size() > 4 ? rows.size() - 4 : 0) + " others:").c_str(),
+      rest.us, rest.runs);
+  std::printf("  %-26s %8.1f us CPU per job\n", "daemon, all threads:", total);
+}
+
 // An ephemeral loopback port the kernel picks, free when this returns.
 int FreeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -188,6 +269,7 @@ Options Parse(int argc, char** argv) {
     if (flag == "--runner") options.runner = argv[i + 1];
     if (flag == "--dir") options.parent_dir = argv[i + 1];
     if (flag == "--echo") options.echo = std::string(argv[i + 1]) == "yes";
+    if (flag == "--cpu") options.cpu = std::string(argv[i + 1]) == "1";
   }
   return options;
 }
@@ -204,6 +286,9 @@ int main(int argc, char** argv) {
   const double submit_rate = submits / Since(submit_start);
 
   const int64_t before = daemon.Succeeded();
+  const double commits_before = daemon.Metric("rebound_store_commit_duration_seconds_count");
+  const double writes_before = daemon.Metric("rebound_store_writes_total");
+  const std::map<int, ThreadUse> cpu_before = ThreadCpu(daemon.pid());
   const auto run_start = Clock::now();
   SubmitFromClients(daemon, options.clients, {{"command", options.Command()}, {"queue", "run"}},
                     [&](int64_t claimed) { return claimed >= options.jobs; });
@@ -212,7 +297,12 @@ int main(int argc, char** argv) {
     // is seen within 5 ms (at 50 ms, up to 3 % of a 1.5 s run went uncounted).
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  const double end_to_end_rate = (daemon.Succeeded() - before) / Since(run_start);
+  const int64_t completed = daemon.Succeeded() - before;
+  const double end_to_end_rate = completed / Since(run_start);
+  const std::map<int, ThreadUse> cpu_after = ThreadCpu(daemon.pid());
+  const double commits =
+      daemon.Metric("rebound_store_commit_duration_seconds_count") - commits_before;
+  const double writes = daemon.Metric("rebound_store_writes_total") - writes_before;
   const double raw_rate = RawSpawnRate(options.Command(), options.jobs, options.concurrency);
   const std::string what = options.echo ? "/bin/echo" : "/bin/true";
 
@@ -224,5 +314,10 @@ int main(int argc, char** argv) {
               raw_rate);
   std::printf("end to end / raw:                                  %10.1f %%\n",
               100.0 * end_to_end_rate / raw_rate);
+  if (options.cpu && completed > 0) {
+    std::printf("phase 2, per completed job: %.2f group commits, %.2f store writes\n",
+                commits / completed, writes / completed);
+    PrintCpuPerJob(daemon.pid(), cpu_before, cpu_after, completed);
+  }
   return 0;
 }

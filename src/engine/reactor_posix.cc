@@ -50,11 +50,31 @@ void Reactor::Post(std::function<void()> work) {
     std::unique_lock lock(posted_mutex_);
     if (closed_) {
       lock.unlock();
+      // Work run here may post again on this thread (a store write refused after its writer
+      // stopped finishes at once and relays its outcome): that nested post runs inline, where
+      // locking again would deadlock.
+      thread_local bool running_after_close = false;
+      if (running_after_close) {
+        work();
+        return;
+      }
       std::lock_guard serial(after_close_mutex_);
+      struct Running {
+        Running() { running_after_close = true; }
+        ~Running() { running_after_close = false; }
+      } running;
       work();
       return;
     }
+    // Only the first item of a batch wakes the loop: a non-empty queue has a wake-up written
+    // (or about to be) by whoever queued its first item, and the loop takes every item queued
+    // until it swaps the queue out. One write per batch instead of one per item (a group
+    // commit relays many outcomes at once).
+    const bool was_empty = posted_.empty();
     posted_.push_back(std::move(work));
+    if (!was_empty) {
+      return;
+    }
   }
   const uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof(one));

@@ -6,7 +6,8 @@ CommitWaiter::CommitWaiter(PostFn post) : post_(std::move(post)), thread_([this]
 
 CommitWaiter::~CommitWaiter() {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return relays_pending_ == 0; });
     stopping_ = true;
   }
   wake_.notify_all();
@@ -20,6 +21,20 @@ void CommitWaiter::Then(std::future<Status> commit, std::function<void(const Sta
   });
 }
 
+std::function<void(const Status&)> CommitWaiter::Relay(
+    std::function<void(const Status&)> callback) {
+  {
+    std::lock_guard lock(mutex_);
+    ++relays_pending_;
+  }
+  return [this, callback = std::move(callback)](const Status& durable) {
+    post_([callback, durable] { callback(durable); });
+    std::lock_guard lock(mutex_);
+    --relays_pending_;
+    idle_.notify_all();
+  };
+}
+
 void CommitWaiter::Enqueue(Await await) {
   {
     std::lock_guard lock(mutex_);
@@ -30,7 +45,7 @@ void CommitWaiter::Enqueue(Await await) {
 
 void CommitWaiter::Flush() {
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return pending_.empty() && !busy_; });
+  idle_.wait(lock, [this] { return pending_.empty() && !busy_ && relays_pending_ == 0; });
 }
 
 void CommitWaiter::Loop() {

@@ -5,12 +5,17 @@
 // disk) without ever blocking on an fsync.
 //
 //   CommitWaiter waiter([&reactor](std::function<void()> work) { reactor.Post(work); });
-//   waiter.Then(store.Save(job), [this](const Status& durable) { Launch(job); });
+//   store.SaveThen(job, {}, waiter.Relay([this](const Status& durable) { Launch(job); }));
+//   waiter.Then(store.DeleteEndedBefore(...), [this](const Result<int64_t>& n) { ... });
 //   waiter.Flush();   // tests: every callback so far has been posted
 //
-// Writes resolve in submission order (one writer thread), so one thread waiting on them in
-// order is enough. Thread-safe. The post function must stay usable until destruction, which
-// waits for what is pending.
+// Relay is for writes that report their outcome by calling a function (JobStore::SaveThen):
+// the store's thread posts the callback itself, in the order the writer finishes its writes
+// (submission order); no thread waits. Then is for writes that return a future: one thread of
+// the waiter's own waits on them in turn (writes resolve in submission order, so that is
+// enough) and posts each callback. The two kinds are not ordered with each other.
+// Thread-safe. The post function must stay usable until destruction, which waits for what is
+// pending, relayed outcomes included.
 
 #include <condition_variable>
 #include <deque>
@@ -42,7 +47,11 @@ class CommitWaiter {
       return [result = shared->get(), callback] { callback(result); };
     });
   }
-  // Blocks until every callback handed to Then so far has been posted.
+  // A function to hand to a write as its completion: called once with the write's outcome
+  // (on any thread), it posts `callback` with it. REQUIRES: the function is called exactly
+  // once (destruction and Flush wait for it).
+  std::function<void(const Status&)> Relay(std::function<void(const Status&)> callback);
+  // Blocks until every callback handed to Then or Relay so far has been posted.
   void Flush();
 
  private:
@@ -58,6 +67,7 @@ class CommitWaiter {
   std::condition_variable idle_;
   std::deque<Await> pending_;
   bool busy_ = false;
+  int64_t relays_pending_ = 0;  // Relay functions not called yet
   bool stopping_ = false;
   std::thread thread_;  // last: starts after the members it uses
 };

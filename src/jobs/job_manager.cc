@@ -60,7 +60,8 @@ Status JobManager::Recover() {
 
 void JobManager::Recover(JobRecord job) {
   const int64_t id = job.id;
-  Active& active = active_[id] = Active{.job = std::move(job)};
+  const JobState stored = job.state;
+  Active& active = active_[id] = Active{.job = std::move(job), .saved_state = stored};
   switch (active.job.state) {
     case JobState::kQueued:
       // "running" is stored before a launch, so records here are from an earlier attempt.
@@ -112,7 +113,7 @@ void JobManager::OnSubmitted(const JobRecord& job) {
       job.state != JobState::kQueued) {
     return;
   }
-  Active& active = active_[job.id] = Active{.job = job};
+  Active& active = active_[job.id] = Active{.job = job, .saved_state = JobState::kQueued};
   if (!queues_.Has(job.spec.queue)) {
     active.job.spec.queue = std::string(kDefaultQueue);  // the service checked; a reload raced
   }
@@ -144,7 +145,7 @@ void JobManager::StartAttempt(int64_t id) {
                        std::to_string(active.job.spec.retry.max_attempts) + " starting";
   active.timed_out = false;
   launcher_.DiscardRecords(ShimName(id));  // an earlier attempt's exit must not be read back
-  Persist(active.job, [this, id](const Status& stored) { OnRunningStored(id, stored); });
+  Persist(active, [this, id](const Status& stored) { OnRunningStored(id, stored); });
 }
 
 void JobManager::OnRunningStored(int64_t id, const Status& stored) {
@@ -272,7 +273,7 @@ void JobManager::Apply(Active& active, JobEvent event, std::string message) {
   active.job.state = Next(active.job.state, event);
   active.job.message = std::move(message);
   const bool terminal = IsTerminal(active.job.state);
-  Persist(active.job, [this, id](const Status& stored) {
+  Persist(active, [this, id](const Status& stored) {
     // Not stored: the record stays (on disk, or in the runner's memory until its connection
     // ends, when it writes it) for a later daemon.
     if (stored.ok() && !active_.contains(id)) {
@@ -306,7 +307,7 @@ void JobManager::OnBackoffOver(int64_t id) {
   // attempt's outcome too: the next attempt's start discards that attempt's exit record
   // (the runner forgets it), which must not happen while its outcome is still in flight.
   active.requeue_pending = true;
-  Persist(active.job, [this, id](const Status&) { OnRequeueStored(id); });
+  Persist(active, [this, id](const Status&) { OnRequeueStored(id); });
 }
 
 // A failed commit queues the job all the same, as before the outcome was ordered here: the
@@ -331,18 +332,21 @@ void JobManager::CancelTimers(Active& active) {
   }
 }
 
-void JobManager::Persist(const JobRecord& job, std::function<void(const Status&)> then) {
-  const int64_t id = job.id;
-  waiter_.Then(store_.Save(job), [this, id, then = std::move(then)](const Status& stored) {
-    if (!stored.ok()) {
-      ++stats_.store_errors;
-      options_.warn("job " + std::to_string(id) +
-                    ": state change not stored: " + stored.error().message());
-    }
-    if (then) {
-      then(stored);
-    }
-  });
+void JobManager::Persist(Active& active, std::function<void(const Status&)> then) {
+  const int64_t id = active.job.id;
+  const std::optional<JobState> stored_state = active.saved_state;
+  active.saved_state = active.job.state;
+  store_.SaveThen(active.job, stored_state,
+                  waiter_.Relay([this, id, then = std::move(then)](const Status& stored) {
+                    if (!stored.ok()) {
+                      ++stats_.store_errors;
+                      options_.warn("job " + std::to_string(id) +
+                                    ": state change not stored: " + stored.error().message());
+                    }
+                    if (then) {
+                      then(stored);
+                    }
+                  }));
 }
 
 Result<JobRecord> JobManager::Cancel(int64_t id) {
@@ -368,7 +372,7 @@ Result<JobRecord> JobManager::Cancel(int64_t id) {
   }
   active.job.cancel_requested = true;
   active.job.message = "cancel requested";
-  Persist(active.job);
+  Persist(active);
   if (active.launched) {
     StopGracefully(active);
   }
@@ -392,6 +396,7 @@ Result<JobRecord> JobManager::Retry(int64_t id) {
                          "; only a failed, exhausted, cancelled or interrupted job can be retried");
   }
   JobRecord job = std::move(*stored);
+  const JobState stored_state = job.state;
   job.state = *next;
   job.attempt = 0;
   job.cancel_requested = false;
@@ -399,8 +404,7 @@ Result<JobRecord> JobManager::Retry(int64_t id) {
   if (!queues_.Has(job.spec.queue)) {
     job.spec.queue = std::string(kDefaultQueue);
   }
-  active_[id] = Active{.job = job};
-  Persist(job);
+  Persist(active_[id] = Active{.job = job, .saved_state = stored_state});
   queues_.Push(job.spec.queue, job.spec.priority, id);
   Dispatch();
   return job;

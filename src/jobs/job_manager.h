@@ -91,6 +91,8 @@ class JobManager {
     std::optional<TimerId> kill_timer = {};
     std::optional<TimerId> backoff_timer = {};
     bool requeue_pending = false;  // its backoff is over; queued once that is committed
+    // The state of its last Persist (or as read): the store's guess of the row's state.
+    std::optional<JobState> saved_state = {};
   };
 
   void Recover(JobRecord job);
@@ -109,7 +111,8 @@ class JobManager {
   void OnBackoffOver(int64_t id);
   void OnRequeueStored(int64_t id);
   void CancelTimers(Active& active);
-  void Persist(const JobRecord& job, std::function<void(const Status&)> then = {});
+  // Stores active.job (its state change and event), then runs `then` on the loop.
+  void Persist(Active& active, std::function<void(const Status&)> then = {});
   supervise::ServiceSpec ShimSpec(const JobRecord& job) const;
 
   JobManagerOptions options_;

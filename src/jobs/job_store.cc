@@ -61,8 +61,8 @@ Result<std::optional<JobRecord>> FindByKey(SqliteConnection& db, const std::stri
   return std::optional<JobRecord>(std::move(*job));
 }
 
-Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t now_ms,
-                             JobCountDelta& delta) {
+Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec,
+                             const std::string& spec_json, int64_t now_ms, JobCountDelta& delta) {
   if (spec.key) {
     auto existing = FindByKey(db, *spec.key);
     if (!existing.ok()) {
@@ -80,7 +80,7 @@ Result<SubmitOutcome> Insert(SqliteConnection& db, const JobSpec& spec, int64_t 
   }
   SqliteStatement& s = **stmt;
   s.BindOptionalText(1, spec.key).BindText(2, spec.queue).BindInt(3, spec.priority);
-  s.BindText(4, Dump(JobSpecToJson(spec))).BindInt(5, now_ms);
+  s.BindText(4, spec_json).BindInt(5, now_ms);
   REBOUND_RETURN_IF_ERROR(s.StepDone());
   delta.Add(spec.queue, JobState::kQueued, +1);
   return SubmitOutcome{.job = JobRecord{.id = db.LastInsertRowId(),
@@ -113,37 +113,88 @@ Result<std::pair<std::string, JobState>> StoredPlace(SqliteConnection& db, int64
   return std::make_pair(std::move(queue), *state);
 }
 
-Status Update(SqliteConnection& db, const JobRecord& job, JobCountDelta& delta) {
-  auto place = StoredPlace(db, job.id);
-  if (!place.ok()) {
-    return place.error();
-  }
-  auto stmt = db.Cached(
-      "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
-      "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1");
+constexpr const char* kUpdateSet =
+    "UPDATE jobs SET state = ?2, attempt = ?3, cancel_requested = ?4, last_exit = ?5, "
+    "message = ?6, error_category = ?7, not_before_ms = ?8, updated_at_ms = ?9 WHERE id = ?1";
+
+// What a Save writes into a job's row: its mutable columns, not its spec (never changed after
+// the submit), so that each state change does not copy the command and environment around.
+struct RowUpdate {
+  int64_t id = 0;
+  JobState state = JobState::kQueued;
+  int attempt = 0;
+  bool cancel_requested = false;
+  std::optional<std::string> exit_json;  // last_exit, serialized
+  std::string message;
+  std::optional<std::string> error_category;
+  int64_t not_before_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// Runs the UPDATE `sql` (kUpdateSet with more conditions bound from ?10 on, if any) for `job`;
+// returns the rows it changed.
+Result<int64_t> RunUpdate(SqliteConnection& db, const std::string& sql, const RowUpdate& job,
+                          const std::optional<std::pair<std::string, JobState>>& place) {
+  auto stmt = db.Cached(sql);
   if (!stmt.ok()) {
     return stmt.error();
   }
   SqliteStatement& s = **stmt;
   s.BindInt(1, job.id).BindText(2, JobStateName(job.state)).BindInt(3, job.attempt);
-  s.BindInt(4, job.cancel_requested ? 1 : 0);
-  s.BindOptionalText(
-      5, job.last_exit ? std::optional(Dump(JobExitToJson(*job.last_exit))) : std::nullopt);
+  s.BindInt(4, job.cancel_requested ? 1 : 0).BindOptionalText(5, job.exit_json);
   s.BindText(6, job.message).BindOptionalText(7, job.error_category);
   s.BindInt(8, job.not_before_ms).BindInt(9, job.updated_at_ms);
+  if (place) {
+    s.BindText(10, place->first).BindText(11, JobStateName(place->second));
+  }
   REBOUND_RETURN_IF_ERROR(s.StepDone());
-  if (db.Changes() != 1) {
+  return db.Changes();
+}
+
+// `expected`: where the caller believes the row is (its queue and state). When the row is
+// there, one guarded UPDATE both checks it and moves it, and the counts move from there;
+// otherwise (a wrong or missing guess) the row's place is read first, so the counts stay
+// exact either way.
+Status Update(SqliteConnection& db, const RowUpdate& job,
+              const std::optional<std::pair<std::string, JobState>>& expected,
+              JobCountDelta& delta) {
+  static const std::string kUpdate = kUpdateSet;
+  static const std::string kGuardedUpdate =
+      std::string(kUpdateSet) + " AND queue = ?10 AND state = ?11";
+  if (expected) {
+    auto changed = RunUpdate(db, kGuardedUpdate, job, expected);
+    if (!changed.ok()) {
+      return changed.error();
+    }
+    if (*changed == 1) {
+      delta.Move(expected->first, expected->second, job.state);
+      return OkStatus();
+    }
+  }
+  auto place = StoredPlace(db, job.id);
+  if (!place.ok()) {
+    return place.error();
+  }
+  auto changed = RunUpdate(db, kUpdate, job, std::nullopt);
+  if (!changed.ok()) {
+    return changed.error();
+  }
+  if (*changed != 1) {
     return NotFoundError("no job " + std::to_string(job.id) + " to update");
   }
   delta.Move(place->first, place->second, job.state);
   return OkStatus();
 }
 
-json EventData(const JobRecord& job) {
-  json data = {{"message", job.message}, {"attempt", job.attempt}, {"queue", job.spec.queue}};
-  if (job.last_exit) {
-    data["exit"] = JobExitToJson(*job.last_exit);
+// A job event's data as JSON text, built without a JSON tree: {"attempt", "exit" (when the job
+// has one, as `exit_json`), "message", "queue"}, keys in the order a JSON object would dump
+// them (the journal's readers see the same text as before).
+std::string EventDataJson(const JobRecord& job, const std::optional<std::string>& exit_json) {
+  std::string data = "{\"attempt\":" + std::to_string(job.attempt);
+  if (exit_json) {
+    data += ",\"exit\":" + *exit_json;
   }
+  data += ",\"message\":" + Dump(job.message) + ",\"queue\":" + Dump(job.spec.queue) + "}";
   return data;
 }
 
@@ -240,14 +291,14 @@ template <typename T>
 class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
  public:
   using Write = std::function<Result<T>(SqliteConnection&, JobCountDelta&)>;
-  CountedWrite(Write write, store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
-               store::GroupCommitWriter::Isolation isolation)
+  using Done = std::function<void(Result<T>)>;
+  CountedWrite(Write write, Done done, store::GroupCommitWriter& writer,
+               std::shared_ptr<JobCounts> counts, store::GroupCommitWriter::Isolation isolation)
       : PendingWrite(isolation),
         write_(std::move(write)),
+        done_(std::move(done)),
         writer_(writer),
         counts_(std::move(counts)) {}
-
-  std::future<Result<T>> future() { return promise_.get_future(); }
 
   Status Run(SqliteConnection& db) override {
     delta_.Clear();  // run again when another write made SQLite abort the transaction
@@ -265,31 +316,38 @@ class CountedWrite final : public store::GroupCommitWriter::PendingWrite {
       writer_.Submit(std::make_unique<CountAllWrite>(counts_));  // before the caller hears
     }
     if (!commit.ok() || !outcome_) {
-      promise_.set_value(commit.ok() ? UnknownError("the write was never run") : commit.error());
+      done_(commit.ok() ? UnknownError("the write was never run") : commit.error());
     } else {
-      promise_.set_value(std::move(*outcome_));
+      done_(std::move(*outcome_));
     }
   }
 
  private:
   Write write_;
+  Done done_;
   store::GroupCommitWriter& writer_;  // owns this write, so outlives it
   std::shared_ptr<JobCounts> counts_;
   JobCountDelta delta_;
   std::optional<Result<T>> outcome_;
-  std::promise<Result<T>> promise_;
 };
 
+// `done` gets the outcome on a store thread, in the order of the writes (GroupCommitWriter).
 template <typename T>
-std::future<Result<T>> SubmitCounted(
-    store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
-    typename CountedWrite<T>::Write write,
-    store::GroupCommitWriter::Isolation isolation =
-        store::GroupCommitWriter::Isolation::kSavepoint) {
-  auto pending =
-      std::make_unique<CountedWrite<T>>(std::move(write), writer, std::move(counts), isolation);
-  std::future<Result<T>> future = pending->future();
-  writer.Submit(std::move(pending));
+void SubmitCountedThen(store::GroupCommitWriter& writer, std::shared_ptr<JobCounts> counts,
+                       typename CountedWrite<T>::Write write, typename CountedWrite<T>::Done done) {
+  writer.Submit(std::make_unique<CountedWrite<T>>(std::move(write), std::move(done), writer,
+                                                  std::move(counts),
+                                                  store::GroupCommitWriter::Isolation::kSavepoint));
+}
+
+template <typename T>
+std::future<Result<T>> SubmitCounted(store::GroupCommitWriter& writer,
+                                     std::shared_ptr<JobCounts> counts,
+                                     typename CountedWrite<T>::Write write) {
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  std::future<Result<T>> future = promise->get_future();
+  SubmitCountedThen<T>(writer, std::move(counts), std::move(write),
+                       [promise](Result<T> outcome) { promise->set_value(std::move(outcome)); });
   return future;
 }
 
@@ -318,28 +376,27 @@ std::future<Status> JobStore::CountOnWriter() {
 
 Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  // Serialized here, on the submitting thread: the writer's thread is the one all jobs share.
+  std::string spec_json = Dump(JobSpecToJson(spec));
+  std::string data_json = EventDataJson(JobRecord{.spec = spec}, std::nullopt);
   // The row and its "submitted" event in one write (a savepoint): one commit, not two, and
   // never a job without its event.
-  auto outcome = SubmitCounted<SubmitOutcome>(
-                     writer_, counts_,
-                     [spec, now_ms, journal = journal_](
-                         SqliteConnection& db, JobCountDelta& delta) -> Result<SubmitOutcome> {
-                       auto inserted = Insert(db, spec, now_ms, delta);
-                       if (!inserted.ok() || !inserted->created || journal == nullptr) {
-                         return inserted;
-                       }
-                       auto appended = journal->AppendIn(
-                           db, {.category = "job",
-                                .kind = "submitted",
-                                .subject = ShimName(inserted->job.id),
-                                .data = EventData(inserted->job)});
-                       if (!appended.ok()) {
-                         return appended.error().WithContext("journal job:" +
-                                                             std::to_string(inserted->job.id));
-                       }
-                       return inserted;
-                     })
-                     .get();
+  auto write = [spec, spec_json = std::move(spec_json), data_json = std::move(data_json), now_ms,
+                journal = journal_](SqliteConnection& db,
+                                    JobCountDelta& delta) -> Result<SubmitOutcome> {
+    auto inserted = Insert(db, spec, spec_json, now_ms, delta);
+    if (!inserted.ok() || !inserted->created || journal == nullptr) {
+      return inserted;
+    }
+    auto appended = journal->AppendSerializedIn(
+        db, {.category = "job", .kind = "submitted", .subject = ShimName(inserted->job.id)},
+        data_json);
+    if (!appended.ok()) {
+      return appended.error().WithContext("journal job:" + std::to_string(inserted->job.id));
+    }
+    return inserted;
+  };
+  auto outcome = SubmitCounted<SubmitOutcome>(writer_, counts_, std::move(write)).get();
   if (!outcome.ok()) {
     return outcome.error().WithContext("submit job");
   }
@@ -348,29 +405,52 @@ Result<SubmitOutcome> JobStore::Submit(const JobSpec& spec) {
 
 // The row and its event in one write (one savepoint): the journal never misses a state the
 // store has, which the crash tests rely on ("no job started after its success was recorded").
-std::future<Status> JobStore::Save(const JobRecord& job) {
-  JobRecord stamped = job;
-  stamped.updated_at_ms = ToUnixMillis(clock_.WallNow());
-  std::optional<store::Event> event;
-  if (journal_ != nullptr) {
-    event = store::Event{.category = "job",
-                         .kind = std::string(JobStateName(job.state)),
-                         .subject = ShimName(job.id),
-                         .data = EventData(job)};
+std::future<Status> JobStore::Save(const JobRecord& job, std::optional<JobState> stored_state) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> future = promise->get_future();
+  SaveThen(job, stored_state, [promise](const Status& saved) { promise->set_value(saved); });
+  return future;
+}
+
+void JobStore::SaveThen(const JobRecord& job, std::optional<JobState> stored_state,
+                        std::function<void(const Status&)> done) {
+  std::optional<std::pair<std::string, JobState>> expected;
+  if (stored_state) {
+    expected.emplace(job.spec.queue, *stored_state);
   }
-  return SubmitCounted<void>(
-      writer_, counts_,
-      [stamped, event = std::move(event), journal = journal_](SqliteConnection& db,
-                                                              JobCountDelta& delta) -> Status {
-        REBOUND_RETURN_IF_ERROR(Update(db, stamped, delta));
-        if (event) {
-          auto appended = journal->AppendIn(db, *event);
-          if (!appended.ok()) {
-            return appended.error().WithContext("journal job:" + std::to_string(stamped.id));
-          }
-        }
-        return OkStatus();
-      });
+  RowUpdate row{.id = job.id,
+                .state = job.state,
+                .attempt = job.attempt,
+                .cancel_requested = job.cancel_requested,
+                .exit_json = std::nullopt,
+                .message = job.message,
+                .error_category = job.error_category,
+                .not_before_ms = job.not_before_ms,
+                .updated_at_ms = ToUnixMillis(clock_.WallNow())};
+  // Serialized here, once (the exit goes into the row and into the event), not on the writer.
+  if (job.last_exit) {
+    row.exit_json = Dump(JobExitToJson(*job.last_exit));
+  }
+  std::string data_json = journal_ != nullptr ? EventDataJson(job, row.exit_json) : std::string();
+  auto write = [row = std::move(row), expected = std::move(expected),
+                data_json = std::move(data_json),
+                journal = journal_](SqliteConnection& db, JobCountDelta& delta) -> Status {
+    REBOUND_RETURN_IF_ERROR(Update(db, row, expected, delta));
+    if (journal == nullptr) {
+      return OkStatus();
+    }
+    auto appended = journal->AppendSerializedIn(db,
+                                                {.category = "job",
+                                                 .kind = std::string(JobStateName(row.state)),
+                                                 .subject = ShimName(row.id)},
+                                                data_json);
+    if (!appended.ok()) {
+      return appended.error().WithContext("journal job:" + std::to_string(row.id));
+    }
+    return OkStatus();
+  };
+  SubmitCountedThen<void>(writer_, counts_, std::move(write),
+                          [done = std::move(done)](Status saved) { done(saved); });
 }
 
 Result<std::vector<JobRecord>> JobStore::Select(const std::string& where,
@@ -448,17 +528,17 @@ Result<UnfinishedJobs> JobStore::LoadUnfinished() {
 std::future<Result<int64_t>> JobStore::DeleteEndedBefore(int64_t cutoff_ms, int limit,
                                                          FileSystem& fs, const std::string& log_dir,
                                                          int log_keep) {
-  return SubmitCounted<int64_t>(writer_, counts_, [=, &fs](SqliteConnection& db,
-                                                            JobCountDelta& delta) -> Result<int64_t> {
-    auto ids = DeleteEnded(db, cutoff_ms, limit, delta);
-    if (!ids.ok()) {
-      return ids.error().WithContext("delete ended jobs");
-    }
-    for (int64_t id : *ids) {
-      RemoveLogs(fs, log_dir, log_keep, id);
-    }
-    return static_cast<int64_t>(ids->size());
-  });
+  return SubmitCounted<int64_t>(
+      writer_, counts_, [=, &fs](SqliteConnection& db, JobCountDelta& delta) -> Result<int64_t> {
+        auto ids = DeleteEnded(db, cutoff_ms, limit, delta);
+        if (!ids.ok()) {
+          return ids.error().WithContext("delete ended jobs");
+        }
+        for (int64_t id : *ids) {
+          RemoveLogs(fs, log_dir, log_keep, id);
+        }
+        return static_cast<int64_t>(ids->size());
+      });
 }
 
 void IncludeQueues(JobsSummary& summary, const std::vector<std::string>& queues) {

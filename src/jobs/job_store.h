@@ -4,17 +4,18 @@
 //
 //   JobStore jobs(database, writer, &journal, clock);
 //   Result<SubmitOutcome> r = jobs.Submit(spec);     // returns once durable (group commit)
-//   std::future<Status> saved = jobs.Save(job);      // a state change, not waited for here
+//   std::future<Status> saved = jobs.Save(job, JobState::kQueued);  // a change, not waited for
 //   Result<JobRecord> job = jobs.Get(7);             // not_found if unknown
 //
 // Submit with an idempotency key that is already stored returns that job (created = false)
 // and stores nothing. Every write also keeps the counts by queue and state (JobCounts) that
-// Summary() returns, counted from the table once at construction. Every Save also appends a "job" event (kind = the new state) to the
-// journal when one is given. Reads see what is committed.
+// Summary() returns, counted from the table once at construction. Every Save also appends a "job"
+// event (kind = the new state) to the journal when one is given. Reads see what is committed.
 //
 // Thread-safe. Database, writer, journal and clock must outlive it.
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -69,8 +70,17 @@ class JobStore {
            store::EventJournal* journal, const Clock& clock);
 
   Result<SubmitOutcome> Submit(const JobSpec& spec);
-  // REQUIRES: job.id was returned by Submit. Stamps updated_at_ms.
-  std::future<Status> Save(const JobRecord& job);
+  // REQUIRES: job.id was returned by Submit. Stamps updated_at_ms. `stored_state`, when
+  // given, is the state the caller last saved or read for the job: when the row still has it
+  // (in the job's queue) the write skips reading the row before updating it. A wrong guess
+  // costs that read and nothing else: the counts follow the row either way.
+  std::future<Status> Save(const JobRecord& job, std::optional<JobState> stored_state = {});
+  // As Save, for a caller that must not wait or keep a thread waiting: `done` gets the
+  // outcome on a store thread once it is durable (or has failed), in the order of the
+  // saves; a save refused because the store has stopped calls it at once, on the caller's
+  // thread. It must be quick and not throw.
+  void SaveThen(const JobRecord& job, std::optional<JobState> stored_state,
+                std::function<void(const Status&)> done);
   Result<JobRecord> Get(int64_t id);
   Result<std::vector<JobRecord>> List(const JobFilter& filter);
   // Jobs in queued, running or retrying: what a starting daemon takes over.

@@ -1,5 +1,7 @@
 #include "store/group_commit.h"
 
+#include <algorithm>
+
 namespace rebound::store {
 namespace {
 
@@ -126,29 +128,53 @@ void GroupCommitWriter::Loop() {
 
 void GroupCommitWriter::CommitBatch(std::vector<Task> batch) {
   std::lock_guard db_lock(database_.write_mutex());
-  while (!batch.empty()) {
-    auto outcome = TryCommit(batch);
-    if (const Status* commit = std::get_if<Status>(&outcome)) {
-      Complete({std::move(batch), *commit});
+  // Writes whose error made SQLite abort the whole transaction (a full disk, an I/O error):
+  // each keeps its own error and the innocent writes run again without it. They stay in
+  // their place, so that every write is finished in submission order.
+  std::vector<bool> aborted(batch.size(), false);
+  bool savepoints = false;  // until a write fails: see the header
+  while (true) {
+    if (std::find(aborted.begin(), aborted.end(), false) == aborted.end()) {
+      Complete({std::move(batch), std::move(aborted), OkStatus()});  // nothing left to commit
       return;
     }
-    // SQLite rolled the whole transaction back on this write's error (a full disk, an I/O
-    // error): it gets its own error, and the innocent writes are run again without it.
-    const auto culprit = batch.begin() + static_cast<std::ptrdiff_t>(std::get<size_t>(outcome));
-    std::vector<Task> failed;
-    failed.push_back(std::move(*culprit));
-    batch.erase(culprit);
-    Complete({std::move(failed), OkStatus()});
+    Try attempt = TryCommit(batch, aborted, savepoints);
+    if (attempt.needs_savepoints) {
+      savepoints = true;
+    } else if (attempt.culprit) {
+      aborted[*attempt.culprit] = true;
+    } else {
+      Complete({std::move(batch), std::move(aborted), attempt.commit});
+      return;
+    }
   }
 }
 
-std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pending) {
+GroupCommitWriter::Try GroupCommitWriter::RollBackForSavepoints(SqliteConnection& db) {
+  Status rolled_back = RunCached(db, "ROLLBACK");
+  db.ResetCached();
+  if (!rolled_back.ok()) {
+    // Still in the transaction, the next BEGIN fails: every write of the batch gets that.
+    return {.commit = rolled_back.error().WithContext("undo a batch to run it in savepoints")};
+  }
+  return {.needs_savepoints = true};
+}
+
+GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending,
+                                                    const std::vector<bool>& aborted,
+                                                    bool savepoints) {
   SqliteConnection& db = database_.write_connection();
   const MonoTime start = clock_.MonotonicNow();
-  Status commit = db.Exec("BEGIN IMMEDIATE");
+  Status commit = RunCached(db, "BEGIN IMMEDIATE");
+  size_t writes = 0;
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
-    // Each write in its own savepoint (or a single statement): a failed write is undone alone.
-    const bool savepoint = pending[i]->savepoint();
+    if (aborted[i]) {
+      continue;
+    }
+    ++writes;
+    // A write that asks for a savepoint gets one once a write has failed (see the header); a
+    // single statement is undone by SQLite itself.
+    const bool savepoint = savepoints && pending[i]->savepoint();
     if (savepoint) {
       commit = RunCached(db, "SAVEPOINT w");
       if (!commit.ok()) {
@@ -158,7 +184,10 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     const bool written = pending[i]->Run(db).ok();
     if (!written && !db.InTransaction()) {
       db.ResetCached();
-      return i;
+      return {.culprit = i};
+    }
+    if (!written && !savepoints && pending[i]->savepoint()) {
+      return RollBackForSavepoints(db);
     }
     if (savepoint && !written) {
       commit = RunCached(db, "ROLLBACK TO w");  // if undoing fails, nothing may commit
@@ -168,53 +197,63 @@ std::variant<Status, size_t> GroupCommitWriter::TryCommit(std::vector<Task>& pen
     }
   }
   if (commit.ok()) {
-    commit = db.Exec("COMMIT");
+    commit = RunCached(db, "COMMIT");
   }
   if (commit.ok()) {
-    for (Task& task : pending) {
-      task->Committed();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (!aborted[i]) {
+        pending[i]->Committed();
+      }
     }
   }
   if (!commit.ok()) {
-    (void)db.Exec("ROLLBACK");
-    commit = commit.error().WithContext("commit of " + std::to_string(pending.size()) +
+    (void)RunCached(db, "ROLLBACK");
+    commit = commit.error().WithContext("commit of " + std::to_string(writes) +
                                         " write(s) failed; none was made");
   }
-  RecordCommit(db, pending.size(), commit, clock_.MonotonicNow() - start);
+  RecordCommit(db, writes, commit, clock_.MonotonicNow() - start);
   db.ResetCached();  // no read transaction may outlive the transaction (WAL restarts)
-  return commit;
+  return {.commit = commit};
+}
+
+void GroupCommitWriter::FinishAll(Completion& completion) {
+  for (size_t i = 0; i < completion.tasks.size(); ++i) {
+    // An aborted write keeps its own error (an OK commit hands it over).
+    completion.tasks[i]->Finish(completion.aborted[i] ? OkStatus() : completion.commit);
+  }
 }
 
 void GroupCommitWriter::Complete(Completion completion) {
-  // A few wake-ups cost less than the hand-off to the completion thread.
+  // A few wake-ups cost less than the hand-off to the completion thread; but while that
+  // thread still has writes of earlier transactions to finish, these wait their turn.
   constexpr size_t kInlineCompletions = 4;
-  if (completion.tasks.size() <= kInlineCompletions) {
-    for (Task& task : completion.tasks) {
-      task->Finish(completion.commit);
+  {
+    std::lock_guard lock(completion_mutex_);
+    if (completion.tasks.size() > kInlineCompletions || !completions_.empty() || completion_busy_) {
+      completions_.push_back(std::move(completion));
+      completion_ready_.notify_one();
+      return;
     }
-    return;
   }
-  std::lock_guard lock(completion_mutex_);
-  completions_.push_back(std::move(completion));
-  completion_ready_.notify_one();
+  FinishAll(completion);
 }
 
 void GroupCommitWriter::CompletionLoop() {
+  std::unique_lock lock(completion_mutex_);
   while (true) {
+    completion_ready_.wait(lock, [&] { return !completions_.empty() || completion_stopping_; });
+    if (completions_.empty()) {
+      return;
+    }
     std::deque<Completion> ready;
-    {
-      std::unique_lock lock(completion_mutex_);
-      completion_ready_.wait(lock, [&] { return !completions_.empty() || completion_stopping_; });
-      if (completions_.empty()) {
-        return;
-      }
-      ready.swap(completions_);
-    }
+    ready.swap(completions_);
+    completion_busy_ = true;
+    lock.unlock();
     for (Completion& completion : ready) {
-      for (Task& task : completion.tasks) {
-        task->Finish(completion.commit);
-      }
+      FinishAll(completion);
     }
+    lock.lock();
+    completion_busy_ = false;
   }
 }
 

@@ -9,10 +9,14 @@
 //       -> Result<int64_t> { ... INSERT ...; return db.LastInsertRowId(); });
 //   Result<int64_t> durable = seq.get();   // resolves only after COMMIT with synchronous=FULL
 //
-// Everything queued when a transaction starts goes into it; each write runs inside its own
-// savepoint, so a write that fails is rolled back alone and gets its own error while the
-// others commit. If the COMMIT itself fails (disk full, I/O error) every write in it gets
-// that error: none was acknowledged, none is lost.
+// Everything queued when a transaction starts goes into it; a write that fails is rolled back
+// alone and gets its own error while the others commit. If the COMMIT itself fails (disk
+// full, I/O error) every write in it gets that error: none was acknowledged, none is lost.
+//
+// Savepoints cost two statements and a copy of every page a write touches, for the rare write
+// that fails: a transaction first runs its writes without them. When a multi-statement write
+// fails, the whole transaction is rolled back and its writes run again, each in its own
+// savepoint (so a write's Run may be called twice, as after a disk error; it must not mind).
 //
 // Maintenance tasks (retention, cleanup) run on the same thread at their interval.
 // Thread-safe. The database must outlive the writer; the destructor drains the queue.
@@ -75,8 +79,11 @@ class GroupCommitWriter {
   // A write as the writer runs it, for callers that bring their own (one allocation per
   // write: the EventJournal's appends). Run() executes inside the transaction; Finish() gets
   // the outcome once the transaction is durable or has failed, on the writer's or its
-  // completion thread, and must be quick. Neither may throw (wrap caller code in
-  // detail::CallWrite, as Submit does).
+  // completion thread, and must be quick (a Finish that waits for a later write to be
+  // finished would wait forever). Writes are finished in the order they were submitted,
+  // across transactions too (but for writes refused after Stop, finished at once): a caller
+  // that reacts to Finish sees its writes resolve in order. Neither may throw (wrap caller
+  // code in detail::CallWrite, as Submit does).
   class PendingWrite {
    public:
     explicit PendingWrite(Isolation isolation = Isolation::kSavepoint)
@@ -89,8 +96,8 @@ class GroupCommitWriter {
     // Called on the writer thread right after the transaction holding this write committed,
     // for its writes in submission order and before any of them is finished: what a write
     // mirrors in memory (e.g. counts) then follows the commits exactly, in order. Also called
-    // for a write whose own Run failed (its change was undone: it knows its own outcome).
-    // Must be quick and not throw.
+    // for a write whose own Run failed (its change was undone: it knows its own outcome),
+    // not for one whose error made SQLite abort the transaction. Must be quick and not throw.
     virtual void Committed() {}
     bool savepoint() const { return savepoint_; }
 
@@ -172,18 +179,31 @@ class GroupCommitWriter {
 
   struct Completion {
     std::vector<Task> tasks;
+    std::vector<bool> aborted;  // by task: finished with its own error, not the commit's
     Status commit;
   };
 
   void Loop();
   void CommitBatch(std::vector<Task> batch);
-  // One transaction over `pending`: the commit's status, or the index of a write whose error
-  // made SQLite abort the whole transaction.
-  std::variant<Status, size_t> TryCommit(std::vector<Task>& pending);
+  // How one try at a transaction ended: committed or not (`commit`), or rolled back before
+  // its COMMIT, either by SQLite on the error of the write at `culprit`, or by the writer
+  // for `needs_savepoints` (a write failed while run without its savepoint).
+  struct Try {
+    Status commit = OkStatus();
+    std::optional<size_t> culprit = std::nullopt;
+    bool needs_savepoints = false;
+  };
+  // One transaction over `pending` but the `aborted` ones; `savepoints`: each write that asks
+  // for one gets it.
+  Try TryCommit(std::vector<Task>& pending, const std::vector<bool>& aborted, bool savepoints);
+  // The first failed write of `pending`, run without savepoints: undoes the transaction.
+  Try RollBackForSavepoints(SqliteConnection& db);
   void RecordCommit(SqliteConnection& db, size_t writes, const Status& commit, Duration elapsed);
   // Resolving futures wakes one thread per write: a second thread does it, so the writer
-  // starts the next transaction (and its fsync) meanwhile.
+  // starts the next transaction (and its fsync) meanwhile. Writes are finished in the order
+  // they were submitted, across transactions too.
   void Complete(Completion completion);
+  void FinishAll(Completion& completion);
   void CompletionLoop();
   void RunDueMaintenance();
   std::optional<MonoTime> NextMaintenance() const;
@@ -203,6 +223,7 @@ class GroupCommitWriter {
   std::mutex completion_mutex_;
   std::condition_variable completion_ready_;
   std::deque<Completion> completions_;
+  bool completion_busy_ = false;  // finishing writes it took from completions_
   bool completion_stopping_ = false;
 
   std::thread completion_thread_;

@@ -182,6 +182,17 @@ Result<int64_t> EventJournal::AppendIn(SqliteConnection& db, Event event) {
                 event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+Result<int64_t> EventJournal::AppendSerializedIn(SqliteConnection& db, Event event,
+                                                 const std::string& data_json) {
+  if (std::optional<Error> invalid = InvalidEvent(event)) {
+    return std::move(*invalid);
+  }
+  if (event.time_ms == 0) {
+    event.time_ms = ToUnixMillis(clock_.WallNow());
+  }
+  return Insert(db, event, data_json);
+}
+
 Result<int64_t> EventJournal::Insert(SqliteConnection& db, const Event& event,
                                      const std::string& data) {
   auto stmt = db.Cached(

@@ -76,6 +76,10 @@ class EventJournal {
   // are durable together or not at all. Serializes `event.data` on the writer thread.
   // REQUIRES: `db` is the connection the writer passed to the running task.
   Result<int64_t> AppendIn(SqliteConnection& db, Event event);
+  // As AppendIn, with the event's data already serialized (`data_json`, a JSON object;
+  // event.data is ignored): a caller that builds the text itself, off the writer's thread.
+  Result<int64_t> AppendSerializedIn(SqliteConnection& db, Event event,
+                                     const std::string& data_json);
   Result<std::vector<Event>> Query(const EventFilter& filter);
   Result<std::vector<Event>> Follow(const EventFilter& filter, Duration timeout);
   // Deletes events older than max_age and beyond the newest max_count; returns how many.

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace rebound::jobs {
@@ -53,6 +55,32 @@ TEST_F(CommitWaiterTest, CallbacksRunOnThePostersThreadNotTheWaiters) {
   EXPECT_TRUE(ran);
 }
 
+TEST_F(CommitWaiterTest, ARelayPostsItsCallbackWithTheOutcomeItIsGiven) {
+  std::vector<std::string> seen;
+  auto relay =
+      waiter_.Relay([&](const Status& s) { seen.push_back(s.ok() ? "ok" : s.error().message()); });
+  EXPECT_TRUE(TakePosted().empty());  // nothing until the write reports
+  relay(ResourceError("disk full"));
+  EXPECT_TRUE(seen.empty());  // posted, not run on the reporting thread
+  for (auto& work : TakePosted()) {
+    work();
+  }
+  EXPECT_EQ(seen, std::vector<std::string>{"disk full"});
+}
+
+TEST_F(CommitWaiterTest, FlushWaitsForRelaysNotCalledYet) {
+  auto relay = waiter_.Relay([](const Status&) {});
+  std::promise<void> go;
+  std::thread store([&] {
+    go.get_future().wait();
+    relay(OkStatus());
+  });
+  go.set_value();
+  waiter_.Flush();  // returns only once the store's thread has reported
+  EXPECT_EQ(TakePosted().size(), 1u);
+  store.join();
+}
+
 TEST(CommitWaiterShutdownTest, DestructionWaitsForPendingCommitsAndPostsThem) {
   int posted = 0;
   std::promise<Status> commit;
@@ -65,6 +93,21 @@ TEST(CommitWaiterShutdownTest, DestructionWaitsForPendingCommitsAndPostsThem) {
     commit.set_value(OkStatus());
   }
   EXPECT_EQ(posted, 1);
+}
+
+TEST(CommitWaiterShutdownTest, DestructionWaitsForRelaysAndPostsThem) {
+  int posted = 0;
+  std::thread store;
+  {
+    CommitWaiter waiter([&](std::function<void()> work) {
+      ++posted;
+      work();
+    });
+    std::function<void(const Status&)> relay = waiter.Relay([](const Status&) {});
+    store = std::thread([relay] { relay(OkStatus()); });
+  }
+  EXPECT_EQ(posted, 1);
+  store.join();
 }
 
 }  // namespace

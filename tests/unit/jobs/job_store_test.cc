@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
 #include <random>
 
 #include "base/atomic_file.h"
@@ -103,6 +104,28 @@ TEST_F(JobStoreTest, SaveUpdatesAndJournalsTheTransition) {
   EXPECT_EQ((*events)[1].kind, "retrying");
 }
 
+// The event's data is built as text (not through a JSON tree): the same object, escapes and
+// all, and it reads back as JSON.
+TEST_F(JobStoreTest, EventDataHoldsAttemptExitMessageAndQueueAsJson) {
+  auto submitted = jobs_->Submit({.command = {"a"}, .queue = "q\"1"});
+  ASSERT_TRUE(submitted.ok());
+  JobRecord job = submitted->job;
+  job.state = JobState::kFailed;
+  job.attempt = 3;
+  job.message = "exit \"1\"\n\xff tab\t";  // quotes, a newline, invalid UTF-8, a tab
+  job.last_exit = JobExit{.code = 1, .description = "exited with code 1"};
+  ASSERT_TRUE(jobs_->Save(job, JobState::kQueued).get().ok());
+  auto events = store_->journal().Query({.category = "job", .subject = ShimName(job.id)});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].data,
+            (nlohmann::json{{"attempt", 0}, {"message", ""}, {"queue", "q\"1"}}));
+  EXPECT_EQ((*events)[1].data, (nlohmann::json{{"attempt", 3},
+                                               {"exit", JobExitToJson(*job.last_exit)},
+                                               {"message", "exit \"1\"\n\xef\xbf\xbd tab\t"},
+                                               {"queue", "q\"1"}}));
+}
+
 TEST_F(JobStoreTest, SavingAnUnknownJobIsNotFound) {
   auto saved = jobs_->Save(JobRecord{.id = 99, .spec = {.command = {"a"}}}).get();
   ASSERT_FALSE(saved.ok());
@@ -176,7 +199,6 @@ TEST_F(JobStoreTest, SummaryCountsByStateAndQueue) {
   EXPECT_EQ(summary->by_queue.at("a").at("queued"), 1);
 }
 
-
 TEST_F(JobStoreTest, CountsMatchACountOfTheTableAfterRandomTransitions) {
   rebound::testing::TempDir logs;
   std::mt19937 random(42);
@@ -223,6 +245,60 @@ TEST_F(JobStoreTest, CountsMatchACountOfTheTableAfterRandomTransitions) {
   // A store opened now counts the table once and agrees.
   JobStore reopened(store_->database(), store_->writer(), nullptr, clock_);
   EXPECT_EQ(reopened.Summary()->by_queue, jobs_->Summary()->by_queue);
+}
+
+// The caller's guess of the stored state (Save's second argument) only spares a read: right,
+// wrong, absent, or with the job's queue changed in memory, the counts follow the rows.
+TEST_F(JobStoreTest, CountsFollowTheRowsWhateverStoredStateTheCallerGuesses) {
+  std::mt19937 random(7);
+  const std::vector<std::string> queues = {"a", "b"};
+  std::vector<JobRecord> jobs;
+  std::map<int64_t, JobState> stored;  // what each row holds, as the test knows it
+  for (int i = 0; i < 30; ++i) {
+    auto submitted = jobs_->Submit({.command = {"x"}, .queue = queues[i % 2]});
+    ASSERT_TRUE(submitted.ok());
+    jobs.push_back(submitted->job);
+    stored[submitted->job.id] = JobState::kQueued;
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::future<Status>> saves;
+    for (int i = 0; i < 30; ++i) {
+      JobRecord job = jobs[random() % jobs.size()];
+      std::optional<JobState> guess;
+      switch (random() % 4) {
+        case 0:
+          guess = stored[job.id];
+          break;  // right
+        case 1:
+          guess = static_cast<JobState>(random() % kJobStateCount);
+          break;  // any
+        case 2:
+          break;  // none
+        default:  // right state, but the queue in memory is not the row's
+          guess = stored[job.id];
+          job.spec.queue = job.spec.queue == "a" ? "b" : "a";
+      }
+      job.state = static_cast<JobState>(random() % kJobStateCount);
+      stored[job.id] = job.state;
+      saves.push_back(jobs_->Save(job, guess));
+    }
+    JobRecord missing = jobs.front();
+    missing.id = 1000000;
+    auto refused = jobs_->Save(missing, JobState::kQueued);
+    for (auto& save : saves) {
+      EXPECT_TRUE(save.get().ok());
+    }
+    EXPECT_EQ(refused.get().error().category(), ErrorCategory::kNotFound);
+    auto counted = CountJobs(store_->database());
+    auto kept = jobs_->Summary();
+    ASSERT_TRUE(counted.ok() && kept.ok());
+    EXPECT_EQ(kept->by_state, counted->by_state) << "round " << round;
+    EXPECT_EQ(kept->by_queue, counted->by_queue) << "round " << round;
+  }
+  for (const JobRecord& job : jobs) {
+    EXPECT_EQ(jobs_->Get(job.id)->state, stored[job.id]) << "job " << job.id;
+    EXPECT_EQ(jobs_->Get(job.id)->spec.queue, job.spec.queue) << "the row's queue stays";
+  }
 }
 
 TEST_F(JobStoreTest, ASubmitAndItsEventCommitTogetherOrNotAtAll) {

@@ -54,9 +54,9 @@ TEST(GroupCommitTest, CommitTimeObserversSeeEveryCommitsDuration) {
   ASSERT_TRUE(writer.Submit<int64_t>(InsertEvent("b")).get().ok());
   EXPECT_EQ(commits, writer.stats().transactions);
   EXPECT_GE(commits, 2);
-  EXPECT_EQ(total_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          writer.stats().commit_time_total)
-                          .count());
+  EXPECT_EQ(total_ns,
+            std::chrono::duration_cast<std::chrono::nanoseconds>(writer.stats().commit_time_total)
+                .count());
 }
 
 TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
@@ -84,11 +84,13 @@ TEST(GroupCommitTest, ConcurrentWritersShareTransactions) {
 TEST(GroupCommitTest, AFailingWriteIsRolledBackAloneAndOthersCommit) {
   TempDir dir;
   auto db = *Database::Open(dir.path());
-  // Stall the writer on a first write so the next three land in one batch.
+  // Stall the writer on a first write so the next three land in one batch (the batch runs
+  // twice: the blocker too).
   std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
   GroupCommitWriter writer(*db);
-  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
-    release.get_future().wait();
+  auto blocker = writer.SubmitStatus([released](SqliteConnection&) {
+    released.wait();
     return OkStatus();
   });
   auto good1 = writer.Submit<int64_t>(InsertEvent("good1"));
@@ -292,6 +294,164 @@ TEST(GroupCommitTest, AFailingPendingWriteIsUndoneAloneInItsSavepoint) {
             0);
 }
 
+// Runs the writes of `submit` in one transaction: they are queued while the writer is inside
+// a stalled write of its own, so they all make its next batch.
+void InOneTransaction(GroupCommitWriter& writer, const std::function<void()>& submit) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto started = std::make_shared<std::promise<void>>();
+  std::future<void> running = started->get_future();
+  auto blocker = writer.SubmitStatus([released, started](SqliteConnection&) {
+    started->set_value();  // its batch is only itself: it never runs twice
+    released.wait();
+    return OkStatus();
+  });
+  running.wait();
+  submit();
+  release.set_value();
+  ASSERT_TRUE(blocker.get().ok());
+}
+
+// Writes run without savepoints while none fails: each runs once.
+TEST(GroupCommitTest, WritesThatSucceedRunOnce) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> runs{0};
+  std::vector<std::future<Result<int64_t>>> writes;
+  InOneTransaction(writer, [&] {
+    for (int i = 0; i < 3; ++i) {
+      writes.push_back(writer.Submit<int64_t>([&runs](SqliteConnection& c) {
+        ++runs;
+        return InsertEvent("ok")(c);
+      }));
+    }
+  });
+  for (auto& write : writes) {
+    EXPECT_TRUE(write.get().ok());
+  }
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(CountEvents(*db), 3);
+}
+
+// A multi-statement write that fails undoes its transaction, which runs again with a savepoint
+// per write: the others run twice and commit once; the failed one's first statement is gone.
+TEST(GroupCommitTest, AFailedWriteRunsItsTransactionAgainInSavepoints) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> innocent_runs{0};
+  std::atomic<int> failing_runs{0};
+  std::future<Result<int64_t>> before, failing, after;
+  InOneTransaction(writer, [&] {
+    before = writer.Submit<int64_t>([&](SqliteConnection& c) {
+      ++innocent_runs;
+      return InsertEvent("before")(c);
+    });
+    failing = writer.Submit<int64_t>([&](SqliteConnection& c) -> Result<int64_t> {
+      ++failing_runs;
+      REBOUND_RETURN_IF_ERROR(InsertEvent("partial")(c).ok() ? OkStatus() : UnknownError("i"));
+      return ConflictError("refused after its insert");
+    });
+    after = writer.Submit<int64_t>(InsertEvent("after"),
+                                   GroupCommitWriter::Isolation::kSingleStatement);
+  });
+  EXPECT_TRUE(before.get().ok());
+  EXPECT_EQ(failing.get().error().message(), "refused after its insert");
+  EXPECT_TRUE(after.get().ok());
+  EXPECT_EQ(innocent_runs, 2);
+  EXPECT_EQ(failing_runs, 2);
+  auto kinds = db->Read([](SqliteConnection& c) -> Result<std::string> {
+    auto stmt =
+        c.Prepare("SELECT group_concat(kind, ',') FROM (SELECT kind FROM events ORDER BY seq)");
+    (void)stmt->Step();
+    return stmt->ColumnText(0);
+  });
+  EXPECT_EQ(*kinds, "before,after");
+}
+
+// A single-statement write that fails is undone by SQLite alone: nothing runs again.
+TEST(GroupCommitTest, AFailedSingleStatementWriteRunsNothingAgain) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::atomic<int> runs{0};
+  std::future<Result<int64_t>> good, bad;
+  InOneTransaction(writer, [&] {
+    good = writer.Submit<int64_t>([&](SqliteConnection& c) {
+      ++runs;
+      return InsertEvent("good")(c);
+    });
+    bad = writer.Submit<int64_t>(
+        [](SqliteConnection& c) -> Result<int64_t> {
+          REBOUND_RETURN_IF_ERROR(c.Exec("INSERT INTO no_such_table VALUES (1)"));
+          return 0;
+        },
+        GroupCommitWriter::Isolation::kSingleStatement);
+  });
+  EXPECT_TRUE(good.get().ok());
+  EXPECT_FALSE(bad.get().ok());
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(CountEvents(*db), 1);
+}
+
+// A write that logs its Finish; the first one's Finish (on the completion thread: its batch
+// is large) waits until a write of the next transaction has run.
+class FinishOrderWrite final : public GroupCommitWriter::PendingWrite {
+ public:
+  FinishOrderWrite(int n, std::mutex& mutex, std::vector<int>& finished,
+                   std::shared_future<void> hold = {})
+      : n_(n), mutex_(mutex), finished_(finished), hold_(std::move(hold)) {}
+  Status Run(SqliteConnection&) override { return OkStatus(); }
+  void Finish(const Status&) override {
+    if (hold_.valid()) {
+      hold_.wait();
+    }
+    std::lock_guard lock(mutex_);
+    finished_.push_back(n_);
+  }
+
+ private:
+  int n_;
+  std::mutex& mutex_;
+  std::vector<int>& finished_;
+  std::shared_future<void> hold_;
+};
+
+TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
+  TempDir dir;
+  auto db = *Database::Open(dir.path());
+  GroupCommitWriter writer(*db);
+  std::mutex mutex;
+  std::vector<int> finished;
+  std::promise<void> next_ran;
+  std::shared_future<void> next_has_run = next_ran.get_future().share();
+  // One batch of seven writes (finished on the completion thread: more than a few); write 1's
+  // Finish holds that thread until a write of the next batch has run. The next batch (write
+  // 7 and the releasing write, queued by writes of the first) is small: it would be finished
+  // on the writer's thread at once, before writes 1-5, were it not waiting its turn.
+  InOneTransaction(writer, [&] {
+    writer.Submit(std::make_unique<FinishOrderWrite>(1, mutex, finished, next_has_run));
+    writer.SubmitStatus([&](SqliteConnection&) {
+      writer.Submit(std::make_unique<FinishOrderWrite>(7, mutex, finished));
+      return OkStatus();
+    });
+    for (int n = 2; n <= 5; ++n) {
+      writer.Submit(std::make_unique<FinishOrderWrite>(n, mutex, finished));
+    }
+    writer.SubmitStatus([&](SqliteConnection&) {
+      writer.SubmitStatus([&](SqliteConnection&) {
+        next_ran.set_value();
+        return OkStatus();
+      });
+      return OkStatus();
+    });
+  });
+  next_has_run.wait();  // the next batch was queued before Stop, which would refuse it
+  writer.Stop();        // drains: every write has been finished
+  EXPECT_EQ(finished, (std::vector<int>{1, 2, 3, 4, 5, 7}));
+}
+
 // Logs "committed N" and "finished N" (with the commit's status) into a shared list.
 class OrderWrite final : public GroupCommitWriter::PendingWrite {
  public:
@@ -323,19 +483,13 @@ TEST(GroupCommitTest, CommittedRunsForEachWriteInOrderBeforeAnyIsFinished) {
   TempDir dir;
   auto db = *Database::Open(dir.path());
   GroupCommitWriter writer(*db);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  auto blocker = writer.SubmitStatus([&](SqliteConnection&) {
-    released.wait();  // the writes below queue up meanwhile: one transaction for them all
-    return OkStatus();
-  });
   std::mutex mutex;
   std::vector<std::string> log;
-  for (int n = 1; n <= 6; ++n) {
-    writer.Submit(std::make_unique<OrderWrite>(n, /*fail=*/n == 3, mutex, log));
-  }
-  release.set_value();
-  ASSERT_TRUE(blocker.get().ok());
+  InOneTransaction(writer, [&] {
+    for (int n = 1; n <= 6; ++n) {
+      writer.Submit(std::make_unique<OrderWrite>(n, /*fail=*/n == 3, mutex, log));
+    }
+  });
   writer.Stop();  // drains: every write has been finished
   ASSERT_EQ(log.size(), 12u);
   for (int n = 1; n <= 6; ++n) {
