@@ -154,7 +154,8 @@ GroupCommitWriter::Try GroupCommitWriter::RollBackForSavepoints(SqliteConnection
   Status rolled_back = RunCached(db, "ROLLBACK");
   db.ResetCached();
   if (!rolled_back.ok()) {
-    // Still in the transaction, the next BEGIN fails: every write of the batch gets that.
+    // Still in the transaction: every write of this batch gets the error, and the next batch
+    // rolls it back before its BEGIN (TryCommit).
     return {.commit = rolled_back.error().WithContext("undo a batch to run it in savepoints")};
   }
   return {.needs_savepoints = true};
@@ -165,6 +166,12 @@ GroupCommitWriter::Try GroupCommitWriter::TryCommit(std::vector<Task>& pending,
                                                     bool savepoints) {
   SqliteConnection& db = database_.write_connection();
   const MonoTime start = clock_.MonotonicNow();
+  if (db.InTransaction()) {
+    // Left open by a ROLLBACK that failed (RollBackForSavepoints): nothing of it may commit,
+    // and this batch's BEGIN would fail inside it.
+    (void)RunCached(db, "ROLLBACK");
+    db.ResetCached();
+  }
   Status commit = RunCached(db, "BEGIN IMMEDIATE");
   size_t writes = 0;
   for (size_t i = 0; commit.ok() && i < pending.size(); ++i) {
