@@ -91,6 +91,7 @@ class Reactor final : public Scheduler, public FdWatcher {
   std::vector<std::function<void()>> posted_;
   bool closed_ = false;           // guarded by posted_mutex_: Run has returned
   std::mutex after_close_mutex_;  // serializes work posted after Run returned
+  void RunAfterClose(const std::function<void()>& work);
 };
 
 }  // namespace rebound::engine

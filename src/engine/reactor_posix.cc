@@ -50,20 +50,7 @@ void Reactor::Post(std::function<void()> work) {
     std::unique_lock lock(posted_mutex_);
     if (closed_) {
       lock.unlock();
-      // Work run here may post again on this thread (a store write refused after its writer
-      // stopped finishes at once and relays its outcome): that nested post runs inline, where
-      // locking again would deadlock.
-      thread_local bool running_after_close = false;
-      if (running_after_close) {
-        work();
-        return;
-      }
-      std::lock_guard serial(after_close_mutex_);
-      struct Running {
-        Running() { running_after_close = true; }
-        ~Running() { running_after_close = false; }
-      } running;
-      work();
+      RunAfterClose(work);
       return;
     }
     // Only the first item of a batch wakes the loop: a non-empty queue has a wake-up written
@@ -203,10 +190,26 @@ void Reactor::Run() {
     closed_ = true;
     leftover.swap(posted_);
   }
-  std::lock_guard serial(after_close_mutex_);
   for (auto& work : leftover) {
-    work();
+    RunAfterClose(work);
   }
+}
+
+// Work run after close may post again on this thread (a store write refused after its writer
+// stopped finishes at once and relays its outcome): that nested post runs inline, where
+// locking again would deadlock.
+void Reactor::RunAfterClose(const std::function<void()>& work) {
+  static thread_local bool running_after_close = false;
+  if (running_after_close) {
+    work();
+    return;
+  }
+  std::lock_guard serial(after_close_mutex_);
+  struct Running {
+    Running() { running_after_close = true; }
+    ~Running() { running_after_close = false; }
+  } running;
+  work();
 }
 
 }  // namespace rebound::engine

@@ -67,21 +67,27 @@ Result<Adoption> JobLauncher::AdoptUnder(ProcessLauncher& launcher,
 Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
                                     supervise::ExitCallback on_exit) {
   other_.erase(spec.name);
-  // Any record that names a live supervisor decides, whichever is newest: a dead runner's slot
-  // may outlive later attempts (nobody clears it once no runner opens the table).
+  // Looked at before the records are read: a shim writing its NAME.child meanwhile is then
+  // either in the records or found below as a starting shim, never judged without it.
+  const bool had_file = fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name));
+  // Any record that names a live supervisor decides, whichever is newest (a dead runner's slot
+  // may outlive later attempts: nobody clears it once no runner opens the table), a live shim
+  // before a runner (a slot whose clearing failed may still name the live runner).
   const std::vector<supervise::ChildRecord> records =
       supervise::FindChildRecords(fs_, options_.run_dir, spec.name);
   for (const supervise::ChildRecord& child : records) {
     if (supervise::IsShimFor(fs_, child.shim_pid, spec.name, options_.run_dir)) {
       return AdoptUnder(shims_, spec, std::move(on_exit));
     }
+  }
+  for (const supervise::ChildRecord& child : records) {
     if (IsJobRunnerFor(fs_, child.shim_pid, options_.run_dir)) {
       return AdoptUnder(runner_, spec, std::move(on_exit));
     }
   }
   // A NAME.child that names nothing alive is judged from the records by the configured
   // launcher, as always.
-  if (fs_.Exists(supervise::ChildRecordPath(options_.run_dir, spec.name))) {
+  if (had_file) {
     return AdoptUnder(configured_, spec, std::move(on_exit));
   }
   // No NAME.child: a shim so new that it has not written one (the shim launcher finds it by its

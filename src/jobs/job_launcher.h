@@ -13,16 +13,16 @@
 //   launcher.Adopt(spec, on_exit);   // under whichever launcher its child record names
 //   launcher.Launch(spec, on_exit);  // always under runner_launcher
 //
-// Who runs an attempt is read from its child record (supervise/child_table.h: the runner's
-// table, then RUN_DIR/NAME.child, which every shim writes): its shim_pid is a live `rebound
-// shim --name NAME --run-dir RUN_DIR` (a shim per attempt) or a live `rebound runner --run-dir
-// RUN_DIR`. A record that names neither (the process is gone) is judged from the records: a
-// record in the runner's table by the runner launcher (which kills the job the dead runner
-// orphaned), a NAME.child by the configured launcher, as before. Without any record, a shim
-// that has not written it yet is looked for by its
-// command line (ShimLauncher's Adopt); failing that, the runner launcher decides when it is
-// the configured one, when a runner of RUN_DIR lives (it asks the runner what runs, wherever
-// the runner keeps its child records), or when NAME.exit is there.
+// Who runs an attempt is read from its child records (supervise/child_table.h: the runner's
+// table, then RUN_DIR/NAME.child, which every shim writes). Any record whose shim_pid is a live
+// `rebound shim --name NAME --run-dir RUN_DIR` sends it to the shim launcher; else any whose
+// shim_pid is a live `rebound runner --run-dir RUN_DIR`, to the runner launcher (whichever
+// record is newest: a dead runner's slot can outlive later attempts). A NAME.child that names
+// nothing alive is judged by the configured launcher from the records, as before. With no
+// NAME.child, a shim that has not written it yet is looked for by its command line (ShimLauncher's
+// Adopt); failing that, the runner launcher decides when it is the configured one, when a
+// dead runner's slot names the job (it kills what that runner orphaned), when a runner of
+// RUN_DIR lives (it asks the runner what runs), or when NAME.exit is there.
 //
 // Loop-thread only, like the launchers it routes to; they and `fs` must outlive it.
 

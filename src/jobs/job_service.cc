@@ -194,9 +194,10 @@ Result<JobRecord> JobService::OnLoop(std::function<Result<JobRecord>()> fn) {
 
 Result<JobRecord> JobService::CancelJob(int64_t id) {
   if (stopping_) {
-    // As for a retry: its write would find the store closed, and the job is left to the next
-    // daemon anyway (a running one keeps running under its runner or shim).
-    return ResourceError("the daemon is shutting down; cancel the job once it is back");
+    // As for a retry: its write would find the store closed (stopping, or the jobs could not be
+    // recovered at start), and a running job is left to the next daemon anyway.
+    return ResourceError("the daemon takes no job changes now (it is stopping, or its jobs "
+                         "could not be recovered at start); cancel the job once it is back");
   }
   return OnLoop([this, id] { return manager_->Cancel(id); });
 }

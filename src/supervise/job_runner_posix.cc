@@ -520,8 +520,6 @@ class JobRunner {
     Send(RunnerStarted{.name = start.name, .child_pid = pid});
   }
 
-  // Writes the held notes first. A failure to open is said once; the writes then fail and
-  // count as dropped output.
   // Out of descriptors, processes or memory, the start is refused rather than failed: the daemon
   // then handles it as a start that did not happen (retried if the job is idempotent), not as a
   // command that cannot run (126).
@@ -532,6 +530,8 @@ class JobRunner {
     Finish(job, ExecFailure(job, error));
   }
 
+  // Writes the held notes first. A failure to open is said once; the writes then fail and
+  // count as dropped output.
   void OpenLog(RunningJob& job) {
     job.log_opened = true;
     const std::string dir = ParentDir(job.start.log_path);

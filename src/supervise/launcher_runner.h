@@ -114,8 +114,8 @@ class RunnerLauncher final : public ProcessLauncher {
   std::map<std::string, Job> jobs_;
   std::map<std::string, ExitInfo> exited_before_adopt_;             // exits heard before the Adopt
   std::vector<std::pair<std::string, ExitInfo>> deferred_reports_;  // from Reconcile
-  int deferred_fd_ = -1;
-  bool reconnecting_ = false;  // an eventfd, readable while OnDeferred is due
+  int deferred_fd_ = -1;  // an eventfd, readable while OnDeferred is due
+  bool reconnecting_ = false;
   // Jobs whose `exited` came over the current connection and that the runner keeps in memory
   // until `forget` (it writes them to disk if the connection ends first).
   std::set<std::string> told_exits_;

@@ -68,6 +68,9 @@ void SetSocketTimeouts(int socket) {
 
 int ConnectUnix(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    SetSocketTimeouts(fd);  // a runner whose backlog is full (stopped, wedged) must not hang us
+  }
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   ::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
@@ -402,7 +405,9 @@ void RunnerLauncher::OnConnectionLost() {
     return;
   }
   if (HasExited(runner_pidfd_, 0)) {
-    OnRunnerGone("the job runner (pid " + std::to_string(runner_pid_) + ") ended");
+    // Judged from the loop, by the pidfd's watch (readable until unwatched): not here, where
+    // a caller (a Signal inside a cancel, a Launch) would see its jobs' exits reported inside
+    // its own call.
     return;
   }
   (void)Reconnect();  // failing, the next Launch tries again; the pidfd still watches
@@ -589,14 +594,9 @@ Result<Adoption> RunnerLauncher::Adopt(const ServiceSpec& spec, ExitCallback on_
           spec.name, socket_ >= 0 ? "unknown to the job runner and" : "its job runner is gone")};
 }
 
-// A live runner that did not answer at adoption is asked again here: with the runner not the
-// configured launcher, no Launch would ever reconnect, and a cancel would reach nothing.
 Status RunnerLauncher::Signal(const std::string& name, int signal) {
   if (!jobs_.contains(name)) {
     return NotFoundError("no running job " + name);
-  }
-  if (socket_ < 0 && runner_pidfd_ >= 0) {
-    (void)Reconnect();
   }
   return Send(RunnerSignal{.name = name, .signal = signal});
 }
@@ -605,9 +605,9 @@ Status RunnerLauncher::Kill(const std::string& name) {
   if (!jobs_.contains(name)) {
     return NotFoundError("no running job " + name);
   }
-  if (socket_ < 0 && runner_pidfd_ >= 0) {
-    (void)Reconnect();  // as in Signal
-  }
+  // Not connected (a live runner that did not answer): the job is killed by its record; the
+  // runner records that exit, and once it has no job left and no daemon, it exits, and its
+  // pidfd has the daemon judge the job from that record.
   if (Send(RunnerSignal{.name = name, .signal = SIGKILL}).ok()) {
     return OkStatus();
   }

@@ -399,16 +399,33 @@ TEST(GroupCommitTest, AFailedSingleStatementWriteRunsNothingAgain) {
 // is large) waits until a write of the next transaction has run.
 class FinishOrderWrite final : public GroupCommitWriter::PendingWrite {
  public:
+  // `hold`: waited for before finishing. `rival`: waited for too, 200 ms at most (a write that
+  // may be finished out of turn meanwhile, which would show in the order). `done`: set once
+  // finished.
   FinishOrderWrite(int n, std::mutex& mutex, std::vector<int>& finished,
-                   std::shared_future<void> hold = {})
-      : n_(n), mutex_(mutex), finished_(finished), hold_(std::move(hold)) {}
+                   std::shared_future<void> hold = {}, std::shared_future<void> rival = {},
+                   std::promise<void>* done = nullptr)
+      : n_(n),
+        mutex_(mutex),
+        finished_(finished),
+        hold_(std::move(hold)),
+        rival_(std::move(rival)),
+        done_(done) {}
   Status Run(SqliteConnection&) override { return OkStatus(); }
   void Finish(const Status&) override {
     if (hold_.valid()) {
       hold_.wait();
     }
-    std::lock_guard lock(mutex_);
-    finished_.push_back(n_);
+    if (rival_.valid()) {
+      (void)rival_.wait_for(std::chrono::milliseconds(200));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      finished_.push_back(n_);
+    }
+    if (done_ != nullptr) {
+      done_->set_value();
+    }
   }
 
  private:
@@ -416,6 +433,8 @@ class FinishOrderWrite final : public GroupCommitWriter::PendingWrite {
   std::mutex& mutex_;
   std::vector<int>& finished_;
   std::shared_future<void> hold_;
+  std::shared_future<void> rival_;
+  std::promise<void>* done_;
 };
 
 TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
@@ -426,14 +445,21 @@ TEST(GroupCommitTest, WritesAreFinishedInSubmissionOrderAcrossTransactions) {
   std::vector<int> finished;
   std::promise<void> next_ran;
   std::shared_future<void> next_has_run = next_ran.get_future().share();
+  std::promise<void> seven_finished;
+  std::shared_future<void> seven_done = seven_finished.get_future().share();
+  // Write 1 then also gives write 7 up to 200 ms to be finished out of turn (on the writer's
+  // thread), which the order would show.
   // One batch of seven writes (finished on the completion thread: more than a few); write 1's
   // Finish holds that thread until a write of the next batch has run. The next batch (write
   // 7 and the releasing write, queued by writes of the first) is small: it would be finished
   // on the writer's thread at once, before writes 1-5, were it not waiting its turn.
   InOneTransaction(writer, [&] {
-    writer.Submit(std::make_unique<FinishOrderWrite>(1, mutex, finished, next_has_run));
+    writer.Submit(
+        std::make_unique<FinishOrderWrite>(1, mutex, finished, next_has_run, seven_done));
     writer.SubmitStatus([&](SqliteConnection&) {
-      writer.Submit(std::make_unique<FinishOrderWrite>(7, mutex, finished));
+      writer.Submit(
+          std::make_unique<FinishOrderWrite>(7, mutex, finished, std::shared_future<void>{},
+                                             std::shared_future<void>{}, &seven_finished));
       return OkStatus();
     });
     for (int n = 2; n <= 5; ++n) {
