@@ -1,28 +1,15 @@
 #include "jobs/job_launcher.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/launcher_shim.h"
-#include "supervise/process_info.h"
+#include "supervise/runner_process.h"
 
 namespace rebound::jobs {
-namespace {
 
 using supervise::Adoption;
 using supervise::AdoptOutcome;
 using supervise::ProcessLauncher;
-
-// "rebound runner --run-dir RUN_DIR ...": the job runner of this run directory, whichever
-// binary provides it (the command line the runner launcher looks for too).
-bool IsJobRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
-  const std::vector<std::string> args = supervise::ProcessCommandLine(fs, pid);
-  return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
-}
-
-}  // namespace
 
 JobLauncher::JobLauncher(ProcessLauncher& configured, ProcessLauncher& shims,
                          ProcessLauncher& runner, JobLauncherOptions options, FileSystem& fs)
@@ -34,14 +21,7 @@ JobLauncher::JobLauncher(ProcessLauncher& configured, ProcessLauncher& shims,
 
 bool JobLauncher::HasLiveRunner() {
   if (!live_runner_) {
-    live_runner_ = false;
-    for (const std::string& entry : fs_.ListDir("/proc").value_or(std::vector<std::string>{})) {
-      if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
-          IsJobRunnerFor(fs_, std::stoi(entry), options_.run_dir)) {
-        live_runner_ = true;
-        break;
-      }
-    }
+    live_runner_ = supervise::FindJobRunnerProcess(fs_, options_.run_dir).has_value();
   }
   return *live_runner_;
 }
@@ -81,7 +61,7 @@ Result<Adoption> JobLauncher::Adopt(const supervise::ServiceSpec& spec,
     }
   }
   for (const supervise::ChildRecord& child : records) {
-    if (IsJobRunnerFor(fs_, child.shim_pid, options_.run_dir)) {
+    if (supervise::IsJobRunnerFor(fs_, child.shim_pid, options_.run_dir)) {
       return AdoptUnder(runner_, spec, std::move(on_exit));
     }
   }

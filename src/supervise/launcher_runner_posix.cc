@@ -10,21 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/spawn.h"
-#include "base/unique_fd.h"
 #include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/job_runner.h"
 #include "supervise/launcher_runner.h"
-#include "supervise/launcher_shim.h"
-#include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
+#include "supervise/runner_process.h"
 
 extern char** environ;
 
@@ -37,23 +33,6 @@ constexpr int kRunnerConnectAttempts = 500;  // 10 ms apart: 5 s
 constexpr int kRunnerSocketTimeoutSeconds = 5;
 
 int RunnerPidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
-// "rebound runner --run-dir RUN_DIR ...": the runner of this run directory, whichever binary.
-bool IsRunnerFor(FileSystem& fs, int pid, const std::string& run_dir) {
-  const std::vector<std::string> args = ProcessCommandLine(fs, pid);
-  return args.size() > 3 && args[1] == "runner" && args[2] == "--run-dir" && args[3] == run_dir;
-}
-
-std::optional<int> FindRunnerProcess(FileSystem& fs, const std::string& run_dir) {
-  auto entries = fs.ListDir("/proc");
-  for (const std::string& entry : entries.value_or(std::vector<std::string>{})) {
-    if (!entry.empty() && std::all_of(entry.begin(), entry.end(), ::isdigit) &&
-        IsRunnerFor(fs, std::stoi(entry), run_dir)) {
-      return std::stoi(entry);
-    }
-  }
-  return std::nullopt;
-}
 
 bool HasExited(int pidfd, int wait_ms) {
   pollfd poll_fd{pidfd, POLLIN, 0};
@@ -81,39 +60,6 @@ int ConnectUnix(const std::string& path) {
     ::close(fd);
   }
   return -1;
-}
-
-// Kills the job's process group if its child record names a live process: a job whose runner
-// is gone has nobody to record its end. The pidfd is opened before the start time is checked,
-// so the leader it signals is the process the record names even if its pid was reused since.
-// The group's other members are then killed by pgid: the group (and so its id) lives on as
-// long as any of them does.
-bool KillRecordedProcessGroup(const ChildRecord& child) {
-  if (child.child_pid <= 0) {
-    return false;
-  }
-  UniqueFd pidfd(RunnerPidfdOpen(child.child_pid));
-  auto start_time = ProcessStartTime(child.child_pid);
-  if (!pidfd.IsOpen() || !start_time.ok() || *start_time != child.child_start_time) {
-    return false;
-  }
-  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) {
-    return false;  // it ended as we looked
-  }
-  (void)::kill(-child.child_pid, SIGKILL);
-  return true;
-}
-
-// Every record of the name is tried (a stale one names a process that is gone), but one that
-// a live shim of the job wrote is that shim's to act on: its job is no orphan.
-bool KillOrphanedJob(FileSystem& fs, const std::string& run_dir, const std::string& name) {
-  bool killed = false;
-  for (const ChildRecord& child : FindChildRecords(fs, run_dir, name)) {
-    if (!IsShimFor(fs, child.shim_pid, name, run_dir)) {
-      killed = KillRecordedProcessGroup(child) || killed;
-    }
-  }
-  return killed;
 }
 
 ExitInfo FromRecord(const ExitRecord& record, const std::string& suffix) {
@@ -192,13 +138,13 @@ Status RunnerLauncher::ConnectAndAsk() {
 }
 
 Status RunnerLauncher::ConnectToLiveRunner() {
-  const std::optional<int> pid = FindRunnerProcess(fs_, options_.run_dir);
+  const std::optional<int> pid = FindJobRunnerProcess(fs_, options_.run_dir);
   if (!pid) {
     return NotFoundError("no job runner for " + options_.run_dir);
   }
   // Open the pidfd first, then check who it is: the pidfd cannot drift to a reused pid.
   const int pidfd = RunnerPidfdOpen(*pid);
-  if (pidfd < 0 || !IsRunnerFor(fs_, *pid, options_.run_dir)) {
+  if (pidfd < 0 || !IsJobRunnerFor(fs_, *pid, options_.run_dir)) {
     if (pidfd >= 0) {
       ::close(pidfd);
     }
