@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,17 +29,15 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/file_system.h"
-#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "supervise/child_table.h"
 #include "supervise/exit_record.h"
 #include "supervise/exit_record_writer.h"
 #include "supervise/job_runner.h"
+#include "supervise/job_spawn.h"
 #include "supervise/process_info.h"
 #include "supervise/rotating_log.h"
 #include "supervise/runner_protocol.h"
-
-extern char** environ;
 
 namespace rebound::supervise {
 namespace {
@@ -63,65 +60,6 @@ uint64_t Token(Source source, int fd) {
 int64_t RunnerNowMillis() { return ToUnixMillis(DefaultClock().WallNow()); }
 
 void RunnerSay(const std::string& text) { std::cerr << "rebound runner: " << text << "\n"; }
-
-// The runner's environment with the job's variables added (they override).
-std::vector<std::string> JobEnvironment(const std::map<std::string, std::string>& overrides) {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string variable = *entry;
-    if (!overrides.contains(variable.substr(0, variable.find('=')))) {
-      env.push_back(variable);
-    }
-  }
-  for (const auto& [key, value] : overrides) {
-    env.push_back(key + "=" + value);
-  }
-  return env;
-}
-
-// posix_spawnp looks COMMAND up in the runner's PATH; a job that sets its own PATH gets its
-// command looked up there, as it would under a shim.
-std::string ResolveCommand(const RunnerStart& start) {
-  const std::string& program = start.command.front();
-  auto path = start.env.find("PATH");
-  if (program.find('/') != std::string::npos || path == start.env.end()) {
-    return program;
-  }
-  for (size_t begin = 0; begin <= path->second.size();) {
-    size_t end = path->second.find(':', begin);
-    end = end == std::string::npos ? path->second.size() : end;
-    const std::string dir = end > begin ? path->second.substr(begin, end - begin) : ".";
-    const std::string candidate = dir + "/" + program;
-    struct stat info;
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    begin = end + 1;
-  }
-  return "/nonexistent/" + program;  // not in the job's PATH: ENOENT, reported as 127
-}
-
-// The runner holds two or three descriptors per running job (pidfd, output pipe, log): its soft
-// RLIMIT_NOFILE is raised (within the hard limit) to 65536, so that a soft limit of 1024 does
-// not cap it near 300 jobs. Not to the hard limit itself, which jobs inherit too: it can be
-// 2^30, and a program that closes every descriptor up to it would crawl (docs/jobs.md).
-void RaiseDescriptorLimit() {
-  constexpr rlim_t kRunnerDescriptors = 65536;
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < kRunnerDescriptors) {
-    limit.rlim_cur = std::min(limit.rlim_max, kRunnerDescriptors);
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
-// Starts the job in a process group of its own, output into `output_fd`. 0 or an errno.
-int SpawnJob(const RunnerStart& start, int output_fd, pid_t& pid) {
-  const SupervisedFileActions actions(output_fd, start.cwd);
-  const std::vector<std::string> env = JobEnvironment(start.env);
-  return SpawnInOwnGroup(start.command, actions.get(), pid,
-                         {.program = ResolveCommand(start), .env = &env});
-}
 
 struct RunningJob {
   RunnerStart start;
@@ -174,7 +112,7 @@ class JobRunner {
     (void)::setsid();  // the daemon's death or its terminal's SIGHUP must not reach us
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD would let the kernel reap our jobs
-    RaiseDescriptorLimit();
+    RaiseJobRunnerDescriptorLimit();
     sigset_t stop_signals;
     ::sigemptyset(&stop_signals);
     for (int signal : kRunnerStopSignals) {
